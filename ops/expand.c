@@ -1,0 +1,38 @@
+/* expand(dy, x): dy, which is x reduced over axis iattr[0], broadcast back
+ * to x's shape, times 1/len when iattr[1] (mean) is set. The gradient of
+ * sum and mean; x is read for its shape only. Its own gradient is the
+ * matching reduction. */
+#include "ops.h"
+
+static nn_status expand_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
+    if (c->in_dtype[0] != NN_F32) return nn_errf(c->err, NN_ERR_ARG, "input must be f32");
+    *out = c->in[1];
+    *dt = NN_F32;
+    return NN_OK;
+}
+
+static nn_status expand_forward(nn_kernel_call *c) {
+    int64_t outer, len, inner;
+    nn_axis_split(c->out->shape, (int)c->node->iattr[0], &outer, &len, &inner);
+    float scale = c->node->iattr[1] ? 1.f / (float)len : 1.f;
+    const float *dy = NN_CF(c->in[0]);
+    float *dx = NN_F(c->out);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t l = 0; l < len; l++)
+            for (int64_t i = 0; i < inner; i++) dx[(o * len + l) * inner + i] = scale * dy[o * inner + i];
+    return NN_OK;
+}
+
+static nn_status expand_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
+    int axis = (int)node->iattr[0];
+    if (want[0]) dx[0] = node->iattr[1] ? nn_mean(g, dy, axis) : nn_sum(g, dy, axis);
+    return g->status;
+}
+
+const nn_op_def nn_op_expand = {"expand", 2, expand_shape, expand_forward, expand_grad, 0};
+
+nn_node *nn_expand_like(nn_graph *g, nn_node *dy, nn_node *x, int axis, int mean) {
+    nn_node *in[2] = {dy, x};
+    int64_t iattr[NN_MAX_ATTRS] = {axis, mean != 0};
+    return nn_op_node(g, &nn_op_expand, NULL, 2, in, NULL, iattr);
+}

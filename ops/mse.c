@@ -1,0 +1,57 @@
+/* mse(pred, target): mean((pred - target)^2) over all elements.
+ * Gradient: 2 (pred - target) / N for pred, its negative for target. */
+#include "ops.h"
+
+extern const nn_op_def nn_op_mse_grad;
+
+static nn_status mse_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
+    if (c->in_dtype[0] != NN_F32 || c->in_dtype[1] != NN_F32)
+        return nn_errf(c->err, NN_ERR_ARG, "prediction and target must be f32");
+    if (!nn_shape_equal(c->in[0], c->in[1]))
+        return nn_errf(c->err, NN_ERR_SHAPE, "prediction and target differ in shape");
+    *out = NN_SCALAR;
+    *dt = NN_F32;
+    return NN_OK;
+}
+
+static nn_status mse_forward(nn_kernel_call *c) {
+    const float *p = NN_CF(c->in[0]), *t = NN_CF(c->in[1]);
+    int64_t n = c->in[0]->size;
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = (double)p[i] - (double)t[i];
+        total += d * d;
+    }
+    NN_F(c->out)[0] = (float)(total / (double)n);
+    return NN_OK;
+}
+
+static nn_status mse_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
+    nn_node *dp = nn_grad_op3(g, &nn_op_mse_grad, node->in[0], node->in[1], dy);
+    if (want[0]) dx[0] = dp;
+    if (want[1]) dx[1] = nn_scale(g, dp, -1.f);
+    return g->status;
+}
+
+static nn_status mse_grad_forward(nn_kernel_call *c) {
+    const float *p = NN_CF(c->in[0]), *t = NN_CF(c->in[1]);
+    float *dp = NN_F(c->out);
+    int64_t n = c->in[0]->size;
+    float scale = 2.f * NN_CF(c->in[2])[0] / (float)n;
+    for (int64_t i = 0; i < n; i++) dp[i] = scale * (p[i] - t[i]);
+    return NN_OK;
+}
+
+static nn_status mse_grad_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
+    if (!nn_shape_equal(c->in[0], c->in[1]))
+        return nn_errf(c->err, NN_ERR_SHAPE, "prediction and target differ in shape");
+    return nn_rule_loss_grad(c, out, dt);
+}
+
+const nn_op_def nn_op_mse = {"mse", 2, mse_shape, mse_forward, mse_grad, 0};
+const nn_op_def nn_op_mse_grad = {"mse_grad", 3, mse_grad_shape, mse_grad_forward, NULL, 0};
+
+nn_node *nn_mse(nn_graph *g, nn_node *pred, nn_node *target) {
+    nn_node *in[2] = {pred, target};
+    return nn_op_node(g, &nn_op_mse, NULL, 2, in, NULL, NULL);
+}

@@ -1,0 +1,63 @@
+/* Helpers shared by the op files: common shape rules, the broadcasting
+ * machinery of the binary elementwise ops, and the op table. */
+#ifndef NN_OPS_H
+#define NN_OPS_H
+
+#include "../src/internal.h"
+
+/* Shape rule: the output is like input 0, which must be f32. */
+nn_status nn_rule_like_input(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt);
+/* Shape rule of the (y, dy) gradient helpers: two f32 inputs of one
+ * shape, output of that shape. */
+nn_status nn_rule_pair(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt);
+/* Shape rule of the three-input loss gradients (logits, targets, dloss):
+ * output like input 0, input 2 a scalar. */
+nn_status nn_rule_loss_grad(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt);
+
+/* numpy broadcasting of two shapes (right-aligned; 1 or missing dims
+ * stretch). Writes the reason to err on a misfit. */
+nn_status nn_broadcast_shape(nn_shape a, nn_shape b, nn_shape *out, char *err);
+/* Shape rule of add/sub/mul: two f32 inputs, broadcast. */
+nn_status nn_rule_broadcast(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt);
+
+typedef enum nn_binop { NN_BIN_ADD, NN_BIN_SUB, NN_BIN_MUL } nn_binop;
+/* out = a (op) b with broadcasting; fast paths for equal shapes, a row
+ * broadcast over the batch, and a scalar. */
+nn_status nn_binary_forward(nn_kernel_call *c, nn_binop op);
+
+/* Reduces dy to the shape of `like` by summing over broadcast dimensions:
+ * the gradient of an input that was broadcast. Returns dy itself when the
+ * shapes already agree. */
+nn_node *nn_sum_like(nn_graph *g, nn_node *dy, nn_node *like);
+/* Broadcasts dy (x reduced over `axis`, or a scalar for NN_ALL_AXES) back
+ * to x's shape, times 1/count when `mean` is set: the gradient of sum and
+ * mean. */
+nn_node *nn_expand_like(nn_graph *g, nn_node *dy, nn_node *x, int axis, int mean);
+
+/* Gradient helper ops: out = f(in0, in1) for the (y, dy) or loss-gradient
+ * patterns above; built by the gradient rules. */
+nn_node *nn_grad_op(nn_graph *g, const nn_op_def *op, nn_node *a, nn_node *b);
+nn_node *nn_grad_op3(nn_graph *g, const nn_op_def *op, nn_node *a, nn_node *b, nn_node *c);
+
+/* Pads s to rank 4 on the left and gives the element strides of each
+ * dimension inside a tensor of shape s, 0 where s is broadcast along out. */
+void nn_broadcast_strides(nn_shape s, nn_shape out, int64_t dim4[4], int64_t stride4[4]);
+
+/* Reductions over one axis (iattr[0], or NN_ALL_AXES): the shape rule
+ * removes the axis; the kernel sums (or averages) it. */
+nn_status nn_rule_reduce(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt);
+void nn_reduce_forward(nn_kernel_call *c, int mean);
+/* A shape seen as [outer, len, inner] around `axis`. */
+void nn_axis_split(nn_shape s, int axis, int64_t *outer, int64_t *len, int64_t *inner);
+
+/* A normalised axis in [0,rank), or NN_ALL_AXES; -1 if out of range. */
+int nn_norm_axis(int axis, int rank);
+
+/* Row-wise helpers of the softmax family: rows = size / last dim. */
+void nn_rows_of(const nn_tensor *t, int64_t *rows, int64_t *cols);
+
+#define NN_F(t) ((float *)(t)->data)
+#define NN_CF(t) ((const float *)(t)->data)
+#define NN_CI(t) ((const int32_t *)(t)->data)
+
+#endif

@@ -1,0 +1,31 @@
+/* relu: max(x, 0). Its gradient passes dy where the output is positive;
+ * relu_grad reads the output y rather than x so relu can run in place. */
+#include "ops.h"
+
+extern const nn_op_def nn_op_relu_grad;
+
+static nn_status relu_forward(nn_kernel_call *c) {
+    const float *restrict x = NN_CF(c->in[0]);
+    float *restrict y = NN_F(c->out);
+    for (int64_t i = 0; i < c->out->size; i++) y[i] = x[i] > 0.f ? x[i] : 0.f;
+    return NN_OK;
+}
+
+static nn_status relu_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
+    (void)want;
+    dx[0] = nn_grad_op(g, &nn_op_relu_grad, node, dy);
+    return g->status;
+}
+
+/* relu_grad(y, dy) = dy where y > 0, else 0 */
+static nn_status relu_grad_forward(nn_kernel_call *c) {
+    const float *restrict y = NN_CF(c->in[0]), *restrict dy = NN_CF(c->in[1]);
+    float *restrict dx = NN_F(c->out);
+    for (int64_t i = 0; i < c->out->size; i++) dx[i] = y[i] > 0.f ? dy[i] : 0.f;
+    return NN_OK;
+}
+
+const nn_op_def nn_op_relu = {"relu", 1, nn_rule_like_input, relu_forward, relu_grad, 1};
+const nn_op_def nn_op_relu_grad = {"relu_grad", 2, nn_rule_pair, relu_grad_forward, NULL, 0};
+
+nn_node *nn_relu(nn_graph *g, nn_node *x) { return nn_op_node(g, &nn_op_relu, NULL, 1, &x, NULL, NULL); }

@@ -1,0 +1,23 @@
+/* scale: alpha * x for a constant alpha (fattr[0]); d/dx = alpha * dy. */
+#include "ops.h"
+
+static nn_status scale_forward(nn_kernel_call *c) {
+    const float *restrict x = NN_CF(c->in[0]);
+    float *restrict y = NN_F(c->out);
+    float alpha = c->node->fattr[0];
+    for (int64_t i = 0; i < c->out->size; i++) y[i] = alpha * x[i];
+    return NN_OK;
+}
+
+static nn_status scale_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
+    (void)want;
+    dx[0] = nn_scale(g, dy, node->fattr[0]);
+    return g->status;
+}
+
+const nn_op_def nn_op_scale = {"scale", 1, nn_rule_like_input, scale_forward, scale_grad, 1};
+
+nn_node *nn_scale(nn_graph *g, nn_node *x, float alpha) {
+    float fattr[NN_MAX_ATTRS] = {alpha};
+    return nn_op_node(g, &nn_op_scale, NULL, 1, &x, fattr, NULL);
+}

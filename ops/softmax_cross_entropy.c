@@ -1,0 +1,92 @@
+/* softmax_cross_entropy(logits [B,C], labels [B] i32): the mean over the
+ * batch of -log softmax(z)[label] = logsumexp(z) - z[label].
+ *
+ * Softmax and the log are fused through log-sum-exp: a naive
+ * exp/divide/log chain overflows for logits near 1000 and takes log(0) for
+ * a confidently wrong row. The gradient is (softmax(z) - onehot) / B. */
+#include "ops.h"
+
+#include <math.h>
+
+extern const nn_op_def nn_op_softmax_cross_entropy_grad;
+
+static nn_status sce_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
+    if (c->in_dtype[0] != NN_F32) return nn_errf(c->err, NN_ERR_ARG, "logits must be f32");
+    if (c->in_dtype[1] != NN_I32) return nn_errf(c->err, NN_ERR_ARG, "labels must be i32 class indices");
+    if (c->in[0].rank != 2) return nn_errf(c->err, NN_ERR_SHAPE, "logits must be [batch, classes]");
+    if (c->in[1].rank != 1 || c->in[1].dim[0] != c->in[0].dim[0])
+        return nn_errf(c->err, NN_ERR_SHAPE, "labels must be [batch] with the logits' batch");
+    *out = NN_SCALAR;
+    *dt = NN_F32;
+    return NN_OK;
+}
+
+/* logsumexp of one row, max-subtracted */
+static double row_lse(const float *z, int64_t cols) {
+    float m = z[0];
+    for (int64_t j = 1; j < cols; j++) m = z[j] > m ? z[j] : m;
+    double s = 0.0;
+    for (int64_t j = 0; j < cols; j++) s += exp((double)(z[j] - m));
+    return (double)m + log(s);
+}
+
+static nn_status check_label(nn_kernel_call *c, int64_t r, int32_t label, int64_t cols) {
+    if (label < 0 || label >= cols)
+        return nn_errf(c->err, NN_ERR_RUNTIME, "label %d in row %lld is outside the classes [0,%lld)", (int)label,
+                       (long long)r, (long long)cols);
+    return NN_OK;
+}
+
+static nn_status sce_forward(nn_kernel_call *c) {
+    int64_t rows, cols;
+    nn_rows_of(c->in[0], &rows, &cols);
+    const int32_t *labels = NN_CI(c->in[1]);
+    double total = 0.0;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *z = NN_CF(c->in[0]) + r * cols;
+        if (check_label(c, r, labels[r], cols) != NN_OK) return NN_ERR_RUNTIME;
+        total += row_lse(z, cols) - (double)z[labels[r]];
+    }
+    NN_F(c->out)[0] = (float)(total / (double)rows);
+    return NN_OK;
+}
+
+static nn_status sce_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
+    if (want[0]) dx[0] = nn_grad_op3(g, &nn_op_softmax_cross_entropy_grad, node->in[0], node->in[1], dy);
+    /* labels are integers: no gradient */
+    return g->status;
+}
+
+static nn_status sce_grad_forward(nn_kernel_call *c) {
+    int64_t rows, cols;
+    nn_rows_of(c->in[0], &rows, &cols);
+    const int32_t *labels = NN_CI(c->in[1]);
+    float scale = NN_CF(c->in[2])[0] / (float)rows;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *z = NN_CF(c->in[0]) + r * cols;
+        float *dz = NN_F(c->out) + r * cols;
+        if (check_label(c, r, labels[r], cols) != NN_OK) return NN_ERR_RUNTIME;
+        float m = z[0];
+        for (int64_t j = 1; j < cols; j++) m = z[j] > m ? z[j] : m;
+        float s = 0.f;
+        for (int64_t j = 0; j < cols; j++) s += dz[j] = expf(z[j] - m);
+        float inv = scale / s;
+        for (int64_t j = 0; j < cols; j++) dz[j] *= inv;
+        dz[labels[r]] -= scale;
+    }
+    return NN_OK;
+}
+
+static nn_status sce_grad_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
+    if (c->in_dtype[1] != NN_I32) return nn_errf(c->err, NN_ERR_ARG, "labels must be i32");
+    return nn_rule_loss_grad(c, out, dt);
+}
+
+const nn_op_def nn_op_softmax_cross_entropy = {"softmax_cross_entropy", 2, sce_shape, sce_forward, sce_grad, 0};
+const nn_op_def nn_op_softmax_cross_entropy_grad = {"softmax_cross_entropy_grad", 3, sce_grad_shape,
+                                                    sce_grad_forward, NULL, 0};
+
+nn_node *nn_softmax_cross_entropy(nn_graph *g, nn_node *logits, nn_node *labels) {
+    nn_node *in[2] = {logits, labels};
+    return nn_op_node(g, &nn_op_softmax_cross_entropy, NULL, 2, in, NULL, NULL);
+}

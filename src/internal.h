@@ -1,0 +1,154 @@
+/*
+ * Internal structures shared by src/ and ops/. Not installed; users see
+ * only the opaque types of include/nngraph.h.
+ */
+#ifndef NN_INTERNAL_H
+#define NN_INTERNAL_H
+
+#include "nngraph.h"
+
+#include <stdarg.h>
+
+#define NN_MAX_INPUTS 4
+#define NN_MAX_ATTRS 4
+#define NN_ERRLEN 512
+#define NN_ALIGN 64
+
+struct nn_tensor {
+    nn_dtype dtype;
+    nn_shape shape;
+    int64_t size;
+    void *data;
+    int owns; /* 1: data is ours to free */
+};
+
+/* Initialises a tensor header over borrowed memory (no allocation). */
+void nn_tensor_wrap(nn_tensor *t, nn_dtype dt, nn_shape shape, void *data);
+/* 64-byte aligned allocation, zero-filled; free with nn_aligned_free. */
+void *nn_aligned_alloc(size_t bytes);
+void nn_aligned_free(void *p);
+
+typedef struct nn_op_def nn_op_def;
+typedef struct nn_kernel_call nn_kernel_call;
+
+/* What an op's shape rule sees: its node (for attributes) and the shapes
+ * and dtypes of its inputs. Shapes may hold NN_BATCH when the graph is
+ * built and are concrete when a plan is compiled; rules treat NN_BATCH as
+ * a dimension like any other (equal only to itself). */
+typedef struct nn_shape_ctx {
+    const nn_node *node;
+    int n_in;
+    nn_shape in[NN_MAX_INPUTS];
+    nn_dtype in_dtype[NN_MAX_INPUTS];
+    char *err; /* on failure, write a message here (NN_ERRLEN bytes) */
+} nn_shape_ctx;
+
+/* One kernel invocation: concrete tensors, ready to compute. */
+struct nn_kernel_call {
+    const nn_node *node;
+    int n_in;
+    const nn_tensor *in[NN_MAX_INPUTS];
+    nn_tensor *out;
+    struct nn_exec *exec; /* thread pool for splitting work; may be NULL */
+    char *err;            /* on failure, write a message here (NN_ERRLEN) */
+};
+
+/* An op: its shape rule, forward kernel and gradient rule. One per file in
+ * ops/, listed in ops/registry.c. */
+struct nn_op_def {
+    const char *name;
+    int n_inputs; /* exact arity */
+    /* Sets *out and *out_dtype from the inputs; returns NN_OK or an error
+     * after writing ctx->err (without the op/node prefix, added by the
+     * caller). */
+    nn_status (*shape)(nn_shape_ctx *ctx, nn_shape *out, nn_dtype *out_dtype);
+    /* Computes c->out from c->in; returns NN_OK or writes c->err. */
+    nn_status (*forward)(nn_kernel_call *c);
+    /* Builds gradient nodes: given dy (the gradient of the node's output),
+     * sets dx[i] for each input i with want[i] set (NULL: no gradient
+     * flows). NULL rule: the op is not differentiable. */
+    nn_status (*grad)(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx);
+    /* 1 if out may share the buffer of in[0] (elementwise, same size). */
+    int inplace_ok;
+};
+
+struct nn_node {
+    int id; /* index in the graph's node array: stable, creation order */
+    char *name;
+    nn_node_kind kind;
+    const nn_op_def *op; /* NULL unless kind == NN_NODE_OP */
+    int n_in;
+    nn_node *in[NN_MAX_INPUTS];
+    nn_dtype dtype;
+    nn_shape shape; /* may hold NN_BATCH in dim[0] */
+    float fattr[NN_MAX_ATTRS];
+    int64_t iattr[NN_MAX_ATTRS];
+    void *opdata;                  /* op-specific data (e.g. ffi binding) */
+    void (*opdata_free)(void *);   /* frees opdata with the graph */
+    nn_tensor *tensor;             /* param/const storage (owned) */
+    nn_init init;                  /* param initialiser */
+    const nn_tensor *value;        /* current value: bound input, param,
+                                      or the last run's buffer */
+    int is_grad;                   /* made by nn_grad */
+    const nn_node *grad_of;        /* for a param's gradient: the param */
+};
+
+struct nn_plan;
+
+struct nn_graph {
+    nn_node **nodes;
+    int n_nodes, cap_nodes;
+    /* name -> node, open addressing over the node array (index + 1) */
+    int *name_slots;
+    int name_cap;
+    char scope[256];
+    int scope_len[16];
+    int scope_depth;
+    nn_rng rng;
+    nn_status status;     /* sticky build error */
+    nn_status run_status; /* last run's error */
+    char err[NN_ERRLEN];
+    int building_grad; /* nodes made now are gradient nodes */
+    int threads;
+    struct nn_plan *plans; /* cached plans, a list */
+    struct nn_exec *exec;  /* thread pool, made on first run */
+};
+
+/* Records a build error (keeps the first); returns NULL for convenience. */
+nn_node *nn_fail(nn_graph *g, nn_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Records a run error (replaces an earlier run error, never a build error). */
+nn_status nn_fail_run(nn_graph *g, nn_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* vsnprintf into a kernel's or shape rule's err buffer; returns s. */
+nn_status nn_errf(char *err, nn_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Makes an op node: checks arity, inputs, runs the shape rule, names it.
+ * fattr/iattr may be NULL (zeros). The building block of every nn_<op>(). */
+nn_node *nn_op_node(nn_graph *g, const nn_op_def *op, const char *name, int n_in, nn_node *const *in,
+                    const float *fattr, const int64_t *iattr);
+/* Adds a node (any kind) under a unique name derived from `base` within
+ * the open scope. Takes ownership of nothing; returns NULL on failure. */
+nn_node *nn_graph_add_node(nn_graph *g, nn_node_kind kind, const char *base);
+
+/* Op registry (ops/registry.c). */
+const nn_op_def *nn_op_find(const char *name);
+int nn_op_count(void);
+const nn_op_def *nn_op_at(int i);
+
+/* Execution plans (src/plan.c) and the executor (src/exec.c). */
+struct nn_plan *nn_plan_get(nn_graph *g, nn_node *const *outputs, int n, int64_t batch);
+nn_status nn_plan_execute(nn_graph *g, struct nn_plan *p);
+void nn_plans_free(nn_graph *g);
+
+#endif

@@ -1,0 +1,34 @@
+/* Gradient checking for the test suites: analytic gradients from nn_grad
+ * against central finite differences. */
+#ifndef NN_GRADCHECK_H
+#define NN_GRADCHECK_H
+
+#include "nngraph.h"
+
+/* Tolerances used across the suites (float32 forward, differences and
+ * comparison in double): |analytic - numeric| <= atol + rtol * |numeric|,
+ * with the step eps * max(1, |x|). */
+#define GC_EPS 1e-3
+#define GC_RTOL 1e-2
+#define GC_ATOL 1e-4
+
+typedef struct gc_result {
+    int checked;       /* elements compared */
+    int failures;      /* elements outside tolerance */
+    double worst_rel;  /* worst |a-n| / (atol + rtol |n|) ratio; <= 1 passes */
+    char detail[512];  /* the worst element, for the failure message */
+} gc_result;
+
+/* Checks the gradient of the scalar `loss` with respect to every parameter
+ * of g. Inputs must already be bound. At most `max_per_param` elements of
+ * each parameter are sampled (0 = all). */
+gc_result gc_check(nn_graph *g, nn_node *loss, int max_per_param);
+
+/* Builds loss = sum(y * R) for a fixed random R of y's shape, so every
+ * element of y's gradient is exercised with a distinct weight. */
+nn_node *gc_project(nn_graph *g, nn_node *y, unsigned seed);
+
+/* A parameter of the given shape filled uniformly in [lo, hi). */
+nn_node *gc_param(nn_graph *g, const char *name, nn_shape s, float lo, float hi);
+
+#endif

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs nngraph's build and test dependencies from Debian's packages.
+# Skips apt entirely when everything is already installed.
+set -euo pipefail
+pkgs=(meson ninja-build pkg-config gcc libc6-dev
+      libcriterion-dev libsqlite3-dev sqlite3 libgraphviz-dev graphviz libffi-dev
+      libopenblas-dev zlib1g-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
