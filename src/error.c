@@ -65,3 +65,15 @@ void nn_graph_clear_run_error(nn_graph *g) {
         g->err[0] = 0;
     }
 }
+
+static _Thread_local char last_error[NN_ERRLEN];
+
+const char *nn_last_error(void) { return last_error; }
+
+nn_status nn_set_error(nn_status s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return s;
+}

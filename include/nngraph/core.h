@@ -47,6 +47,18 @@ typedef enum nn_status {
 /* A short English name of a status code ("shape error", ...). */
 const char *nn_status_name(nn_status s);
 
+/* Functions that work without a graph (file loaders, the run log, ...)
+ * return a status or NULL and leave the reason here, per thread, until the
+ * next failure: "digits.idx: bad magic 0x00000000 (want 0x00000803)".
+ * The message of the last failure on this thread; "" if none yet. */
+const char *nn_last_error(void);
+/* Sets the calling thread's last error; returns s (for `return nn_set_error(...)`). */
+nn_status nn_set_error(nn_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 /* ------------------------------------------------------------------ */
 /* Shapes and dtypes                                                   */
 /* ------------------------------------------------------------------ */
