@@ -168,8 +168,12 @@ nn_dataset *nn_load_csv(const char *path, int label_col, int int_labels) {
             double v;
             char *cell = trim_field(fields[j]);
             if (parse_number(cell, &v) != 0) {
-                nn_set_error(NN_ERR_FORMAT, "%s: line %ld, column %zu: %s%.40s%s is not a finite number", path,
-                             lineno, j + 1, *cell ? "'" : "", *cell ? cell : "empty field", *cell ? "'" : "");
+                if (*cell)
+                    nn_set_error(NN_ERR_FORMAT, "%s: line %ld, column %zu: '%.40s' is not a finite number", path,
+                                 lineno, j + 1, cell);
+                else
+                    nn_set_error(NN_ERR_FORMAT, "%s: line %ld, column %zu: empty field where a number belongs", path,
+                                 lineno, j + 1);
                 goto done;
             }
             if (cells_push(&c, v) != 0) goto nomem;

@@ -33,6 +33,7 @@ static int64_t read_some(gzFile f, const char *path, void *buf, size_t len) {
         if (r < 0) {
             int zerr;
             const char *msg = gzerror(f, &zerr);
+            if (zerr == Z_BUF_ERROR) break; /* a gzip stream cut short: the caller says truncated */
             if (zerr == Z_ERRNO) msg = strerror(errno);
             nn_set_error(NN_ERR_FORMAT, "%s: cannot read: %s", path, msg);
             return -1;
@@ -162,7 +163,7 @@ nn_tensor *nn_load_idx(const char *path) {
         goto done;
     }
     char what[96];
-    snprintf(what, sizeof what, "%s %s", rank == 1 ? "labels:" : "items:", dimstr);
+    snprintf(what, sizeof what, "%s %s", dimstr, rank == 1 ? "labels" : "items");
     bytes = read_payload(f, path, total, what);
     if (!bytes) goto done;
     unsigned char extra;
