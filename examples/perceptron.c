@@ -16,8 +16,9 @@ int main(int argc, char **argv) {
                 argv[0]);
         return help ? 0 : 2;
     }
-    /* two blobs, far enough apart to be separable by a line */
-    const float centres[2 * 2] = {1, 4, 4, 1};
+    /* two blobs, far enough apart to be separable by a line (not one
+     * through the origin: the bias has work to do) */
+    const float centres[2 * 2] = {1, 3, 4, 2};
     nn_dataset *d = nn_make_blobs(centres, 2, 2, 100, 0.7f, 5);
     lab_check(d != NULL, "make_blobs");
     int64_t n = nn_dataset_size(d);
@@ -60,7 +61,7 @@ int main(int argc, char **argv) {
            epoch <= max_epochs ? epoch : max_epochs, (double)right / (double)n);
     printf("weights w = (%.4f, %.4f), bias b = %.4f\n", wv[0], wv[1], bv[0]);
     if (wv[1] != 0)
-        printf("decision boundary: x2 = %.4f * x1 + %.4f\n", -wv[0] / wv[1], -bv[0] / wv[1]);
+        printf("decision boundary: x2 = %.4f * x1 %+.4f\n", -wv[0] / wv[1], -bv[0] / wv[1]);
 
     nn_tensor_free(row);
     nn_graph_free(g);

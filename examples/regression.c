@@ -19,7 +19,9 @@ static nn_tensor *fit_model(const nn_dataset *d, int hidden) {
     nn_node *loss = nn_mse(g, out, y);
     lab_check_graph(g);
     nn_optimizer *adam = nn_adam(0.01f);
-    nn_fit_opts opts = {.epochs = 500, .batch_size = 16, .optimizer = adam, .x = x, .y = y};
+    /* 101 points: every step sees them all (full-batch), which suits a
+     * smooth fit better than noisy minibatches */
+    nn_fit_opts opts = {.epochs = 1000, .batch_size = (int)nn_dataset_size(d), .optimizer = adam, .x = x, .y = y};
     if (nn_fit(g, loss, d, &opts, NULL) != NN_OK) lab_check_graph(g);
     nn_tensor *pred = nn_predict(g, x, out, d->x, 128);
     if (!pred) lab_check_graph(g);

@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
     const float *w = nn_tensor_f32(nn_param_value(nn_graph_find(g, "neuron/W")));
     float b = nn_tensor_f32(nn_param_value(nn_graph_find(g, "neuron/b")))[0];
     printf("weights w = (%.4f, %.4f), bias b = %.4f\n", w[0], w[1], b);
-    if (w[1] != 0) printf("decision boundary (probability 0.5): x2 = %.4f * x1 + %.4f\n", -w[0] / w[1], -b / w[1]);
+    if (w[1] != 0) printf("decision boundary (probability 0.5): x2 = %.4f * x1 %+.4f\n", -w[0] / w[1], -b / w[1]);
 
     /* probabilities of class 1 at the two centres and half-way */
     const float probe[3 * 2] = {1, 4, 2.5f, 2.5f, 4, 1};

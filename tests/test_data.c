@@ -211,7 +211,9 @@ Test(data, idx_pair_errors) {
     expect_error(nn_load_idx_pair("data_pair_images.idx", "data_pair_labels.idx"), "count mismatch",
                  "data_pair_images.idx has 3 images", "data_pair_labels.idx has 4 labels");
     expect_error(nn_load_idx_pair("data_pair_labels.idx", "data_pair_images.idx"), "data_pair_labels.idx",
-                 "is a label file");
+                 "holds labels (rank 1), but images (rank >= 2) were expected");
+    expect_error(nn_load_idx_pair("data_pair_images.idx", "data_pair_images.idx"),
+                 "holds images (rank >= 2), but labels (rank 1) were expected");
     expect_error(nn_load_idx_pair("data_pair_images.idx", "data_missing_labels.idx"),
                  "data_missing_labels.idx", "cannot open");
 
