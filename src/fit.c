@@ -120,7 +120,7 @@ static nn_status stopper_init(nn_graph *g, stopper *s, const nn_fit_opts *o, int
 }
 
 /* Keras's rule: an epoch improves when it beats the best by min_delta;
- * training stops once `patience` epochs in a row did not. */
+ * training stops once `patience` epochs in a row did not (0 acts as 1). */
 static int stopper_says_stop(stopper *s, const nn_epoch_info *e) {
     if (!s->on) return 0;
     double v = !strcmp(s->monitor, "loss") ? e->loss
@@ -132,7 +132,7 @@ static int stopper_says_stop(stopper *s, const nn_epoch_info *e) {
         s->wait = 0;
         return 0;
     }
-    return ++s->wait > s->patience;
+    return ++s->wait >= s->patience;
 }
 
 /* ---- the loop ---- */
