@@ -90,7 +90,7 @@ Test(optimizer, adam_two_steps_by_hand) {
     cr_assert_str_eq(nn_optimizer_slot_name(adam, 0), "adam_m");
     cr_assert_str_eq(nn_optimizer_slot_name(adam, 1), "adam_v");
     cr_assert_float_eq(nn_tensor_f32(nn_optimizer_slot(adam, w, 0))[1], 0.095f, 1e-7);
-    cr_assert_float_eq(nn_tensor_f32(nn_optimizer_slot(adam, w, 1))[0], 0.004996f, 1e-9);
+    cr_assert_float_eq(nn_tensor_f32(nn_optimizer_slot(adam, w, 1))[0], 0.004996f, 1e-8);
     cr_assert_null(nn_optimizer_slot(adam, gr, 0));
     nn_optimizer_free(adam);
     nn_graph_free(g);
@@ -226,9 +226,9 @@ Test(summary, digits_network_has_10575_params) {
     FILE *f = open_memstream(&text, &len);
     nn_summary(g, f);
     fclose(f);
-    cr_assert(strstr(text, " L1 (Dense)                  (None, 25)                10,025\n"), "%s", text);
-    cr_assert(strstr(text, " L2 (Dense)                  (None, 15)                390\n"), "%s", text);
-    cr_assert(strstr(text, " L3 (Dense)                  (None, 10)                160\n"), "%s", text);
+    cr_assert(strstr(text, " L1 (Dense)                   (None, 25)                10,025\n"), "%s", text);
+    cr_assert(strstr(text, " L2 (Dense)                   (None, 15)                390\n"), "%s", text);
+    cr_assert(strstr(text, " L3 (Dense)                   (None, 10)                160\n"), "%s", text);
     cr_assert(strstr(text, "Total params: 10,575 (41.31 KB)\n"), "%s", text);
     cr_assert(strstr(text, "Trainable params: 10,575\n"), "%s", text);
     cr_assert_null(strstr(text, "grad"));
@@ -335,7 +335,10 @@ Test(fit, last_partial_batch_counts_5000_by_32_is_157) {
     nn_dataset *d = line_data(5000, -1);
     step_log log = {0};
     nn_fit_result r;
-    nn_status st = nn_fit(g, loss, d, &(nn_fit_opts){.epochs = 2, .on_step = on_step, .user = &log}, &r);
+    nn_optimizer *adam = nn_adam(0.05f);
+    nn_status st =
+        nn_fit(g, loss, d, &(nn_fit_opts){.epochs = 2, .optimizer = adam, .on_step = on_step, .user = &log}, &r);
+    nn_optimizer_free(adam);
     cr_assert_eq(st, NN_OK, "%s", nn_error_message(g));
     cr_assert_eq(log.epoch1_calls, 157);
     cr_assert_eq(log.batches, 157);
@@ -370,9 +373,10 @@ Test(fit, early_stopping_stops_after_patience) {
     nn_dataset *d = line_data(64, -1);
     nn_optimizer *frozen = nn_sgd(0.f, 0.f); /* the loss never improves */
     nn_fit_result r;
-    nn_fit_opts o = {.epochs = 50, .optimizer = frozen, .monitor = "loss", .patience = 2};
+    nn_fit_opts o = {.epochs = 50, .optimizer = frozen, .monitor = "loss", .patience = 2,
+                     .min_delta = 1e-6 /* shuffled batch order moves the mean in the last bits */};
     cr_assert_eq(nn_fit(g, loss, d, &o, &r), NN_OK);
-    cr_assert_eq(r.epochs_run, 3); /* epoch 1 sets the best, 2 and 3 do not beat it */
+    cr_assert_eq(r.epochs_run, 3, "%d epochs", r.epochs_run); /* epoch 1 sets the best, 2 and 3 do not beat it */
     cr_assert(r.stopped_early);
     o.monitor = "val_loss";
     cr_assert_eq(nn_fit(g, loss, d, &o, &r), NN_ERR_ARG);
