@@ -1,5 +1,6 @@
 /* Helpers shared by the subcommands (see cli.h). */
 #include "cli.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -71,8 +72,8 @@ int cli_double(const char *cmd, const char *name, const char *s, double min, dou
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(v) || v <= min || v > max) {
-        cli_usage_error(cmd, "%s wants a number above %g (at most %g), not '%s'", name, min, max, s);
+    if (end == s || *end || errno == ERANGE || !isfinite(v) || v < min || v > max) {
+        cli_usage_error(cmd, "%s wants a number from %g to %g, not '%s'", name, min, max, s);
         return -1;
     }
     *out = v;
@@ -83,4 +84,65 @@ nn_graph *cli_load_graph(const char *cmd, const char *path, uint64_t seed) {
     nn_graph *g = nn_graph_load(path, seed);
     if (!g) cli_fail(cmd, "%s", nn_last_error());
     return g;
+}
+
+nn_node *cli_find_loss(const char *cmd, nn_graph *g, const char *name) {
+    int n = nn_graph_num_nodes(g);
+    if (name) {
+        nn_node *l = nn_graph_find(g, name);
+        if (!l) cli_fail(cmd, "--loss: no node named '%s'", name);
+        else if (nn_node_shape(l).rank != 0 || nn_node_kind_of(l) != NN_NODE_OP)
+            return cli_fail(cmd, "--loss: '%s' is not a scalar op", name), NULL;
+        return l;
+    }
+    char *read = calloc((size_t)n + 1, 1);
+    if (!read) return cli_fail(cmd, "out of memory"), NULL;
+    for (int i = 0; i < n; i++) {
+        nn_node *node = nn_graph_node(g, i);
+        if (nn_node_is_grad(node)) continue;
+        for (int k = 0; k < nn_node_num_inputs(node); k++) read[nn_node_input(node, k)->id] = 1;
+    }
+    nn_node *loss = NULL;
+    for (int i = 0; i < n; i++) {
+        nn_node *node = nn_graph_node(g, i);
+        if (nn_node_kind_of(node) == NN_NODE_OP && !nn_node_is_grad(node) && !read[i] && nn_node_shape(node).rank == 0)
+            loss = node;
+    }
+    free(read);
+    if (!loss) cli_fail(cmd, "the graph has no scalar output to use as the loss (name one with --loss)");
+    return loss;
+}
+
+nn_node *cli_find_output(const char *cmd, nn_graph *g, const char *name) {
+    if (name) {
+        nn_node *o = nn_graph_find(g, name);
+        if (!o) cli_fail(cmd, "--output: no node named '%s'", name);
+        return o;
+    }
+    nn_node *loss = NULL;
+    int n = nn_graph_num_nodes(g);
+    for (int i = 0; i < n; i++) {
+        nn_node *node = nn_graph_node(g, i);
+        const char *op = nn_node_op(node);
+        if (!nn_node_is_grad(node) && (!strcmp(op, "softmax_cross_entropy") || !strcmp(op, "bce_with_logits") ||
+                                       !strcmp(op, "mse")))
+            loss = node;
+    }
+    if (loss) return nn_node_input(loss, 0);
+    for (int i = n - 1; i >= 0; i--) {
+        nn_node *node = nn_graph_node(g, i);
+        if (nn_node_kind_of(node) == NN_NODE_OP && !nn_node_is_grad(node) && nn_node_shape(node).rank > 0) return node;
+    }
+    cli_fail(cmd, "the graph has no output to predict with (name one with --output)");
+    return NULL;
+}
+
+nn_node *cli_find_input(const char *cmd, nn_graph *g, const char *name, const char *role) {
+    nn_node *x = nn_graph_find(g, name);
+    if (!x || nn_node_kind_of(x) != NN_NODE_INPUT) {
+        cli_fail(cmd, "the graph has no input node '%s' for the %s (name it with --%s)", name, role,
+                 strcmp(role, "features") == 0 ? "x" : "y");
+        return NULL;
+    }
+    return x;
 }

@@ -45,11 +45,22 @@ int cli_opt(const char *cmd, int argc, char **argv, int *i, const char *name, co
 /* Parses a whole decimal integer in [min,max] for option `name`; prints a
  * usage error and returns -1 if it is not one. */
 int cli_int(const char *cmd, const char *name, const char *s, long long min, long long max, long long *out);
-/* The same for a finite double in (min,max]. */
+/* The same for a finite double in [min,max]. */
 int cli_double(const char *cmd, const char *name, const char *s, double min, double max, double *out);
 
 /* Loads a graph file, printing the error (FILE:LINE:COL: reason) on
  * failure; NULL then. */
 nn_graph *cli_load_graph(const char *cmd, const char *path, uint64_t seed);
+
+/* The loss node: `name` if given (an error if no such node or not a
+ * scalar), else the last scalar op of the forward graph that no forward
+ * node reads. NULL after printing the reason. */
+nn_node *cli_find_loss(const char *cmd, nn_graph *g, const char *name);
+/* The prediction output: `name` if given, else the loss's first input
+ * (the logits of softmax_cross_entropy, bce_with_logits, mse), else the
+ * last forward op that is not a scalar. NULL after printing the reason. */
+nn_node *cli_find_output(const char *cmd, nn_graph *g, const char *name);
+/* An input node by name; NULL after printing the reason. */
+nn_node *cli_find_input(const char *cmd, nn_graph *g, const char *name, const char *role);
 
 #endif

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-static const cli_command *const commands[] = {&cli_dot, &cli_summary, &cli_check};
+static const cli_command *const commands[] = {&cli_dot, &cli_summary, &cli_check, &cli_train, &cli_predict};
 #define N_COMMANDS ((int)(sizeof commands / sizeof *commands))
 
 static void usage(FILE *out) {
