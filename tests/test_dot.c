@@ -4,6 +4,8 @@
  * deterministic output, render errors. */
 #include "nngraph.h"
 
+#include "graphviz_lsan.h"
+
 #include <cgraph.h>
 #include <criterion/criterion.h>
 #include <stdlib.h>
