@@ -90,7 +90,7 @@ Test(optimizer, adam_two_steps_by_hand) {
     cr_assert_str_eq(nn_optimizer_slot_name(adam, 0), "adam_m");
     cr_assert_str_eq(nn_optimizer_slot_name(adam, 1), "adam_v");
     cr_assert_float_eq(nn_tensor_f32(nn_optimizer_slot(adam, w, 0))[1], 0.095f, 1e-7);
-    cr_assert_float_eq(nn_tensor_f32(nn_optimizer_slot(adam, w, 1))[0], 0.004996f, 1e-9);
+    cr_assert_float_eq(nn_tensor_f32(nn_optimizer_slot(adam, w, 1))[0], 0.004996f, 1e-8);
     cr_assert_null(nn_optimizer_slot(adam, gr, 0));
     nn_optimizer_free(adam);
     nn_graph_free(g);
@@ -226,9 +226,9 @@ Test(summary, digits_network_has_10575_params) {
     FILE *f = open_memstream(&text, &len);
     nn_summary(g, f);
     fclose(f);
-    cr_assert(strstr(text, " L1 (Dense)                  (None, 25)                10,025\n"), "%s", text);
-    cr_assert(strstr(text, " L2 (Dense)                  (None, 15)                390\n"), "%s", text);
-    cr_assert(strstr(text, " L3 (Dense)                  (None, 10)                160\n"), "%s", text);
+    cr_assert(strstr(text, " L1 (Dense)                   (None, 25)                10,025\n"), "%s", text);
+    cr_assert(strstr(text, " L2 (Dense)                   (None, 15)                390\n"), "%s", text);
+    cr_assert(strstr(text, " L3 (Dense)                   (None, 10)                160\n"), "%s", text);
     cr_assert(strstr(text, "Total params: 10,575 (41.31 KB)\n"), "%s", text);
     cr_assert(strstr(text, "Trainable params: 10,575\n"), "%s", text);
     cr_assert_null(strstr(text, "grad"));
@@ -335,7 +335,10 @@ Test(fit, last_partial_batch_counts_5000_by_32_is_157) {
     nn_dataset *d = line_data(5000, -1);
     step_log log = {0};
     nn_fit_result r;
-    nn_status st = nn_fit(g, loss, d, &(nn_fit_opts){.epochs = 2, .on_step = on_step, .user = &log}, &r);
+    nn_optimizer *adam = nn_adam(0.05f);
+    nn_status st =
+        nn_fit(g, loss, d, &(nn_fit_opts){.epochs = 2, .optimizer = adam, .on_step = on_step, .user = &log}, &r);
+    nn_optimizer_free(adam);
     cr_assert_eq(st, NN_OK, "%s", nn_error_message(g));
     cr_assert_eq(log.epoch1_calls, 157);
     cr_assert_eq(log.batches, 157);
@@ -370,9 +373,10 @@ Test(fit, early_stopping_stops_after_patience) {
     nn_dataset *d = line_data(64, -1);
     nn_optimizer *frozen = nn_sgd(0.f, 0.f); /* the loss never improves */
     nn_fit_result r;
-    nn_fit_opts o = {.epochs = 50, .optimizer = frozen, .monitor = "loss", .patience = 2};
+    nn_fit_opts o = {.epochs = 50, .optimizer = frozen, .monitor = "loss", .patience = 2,
+                     .min_delta = 1e-6 /* shuffled batch order moves the mean in the last bits */};
     cr_assert_eq(nn_fit(g, loss, d, &o, &r), NN_OK);
-    cr_assert_eq(r.epochs_run, 3); /* epoch 1 sets the best, 2 and 3 do not beat it */
+    cr_assert_eq(r.epochs_run, 3, "%d epochs", r.epochs_run); /* epoch 1 sets the best, 2 and 3 do not beat it */
     cr_assert(r.stopped_early);
     o.monitor = "val_loss";
     cr_assert_eq(nn_fit(g, loss, d, &o, &r), NN_ERR_ARG);
@@ -421,6 +425,38 @@ Test(fit, bad_setup_is_named) {
               nn_error_message(g));
     cr_assert_eq(nn_fit(g, nn_graph_find(g, "L1/W"), d, NULL, NULL), NN_ERR_SHAPE);
     cr_assert(strstr(nn_error_message(g), "must be an f32 scalar"), "%s", nn_error_message(g));
+    nn_dataset_free(d);
+    nn_graph_free(g);
+}
+
+/* The headline: the handwritten-digits assignment on the shipped 5,000
+ * real 20x20 digits, 400-25-15-10, Adam 0.001, batch 32, 40 epochs, at
+ * most 20 training errors (KANN and ggml reach 3 and 4 on this data). */
+Test(fit, digits_40_epochs_at_most_20_training_errors, .timeout = 120) {
+    nn_dataset *d = nn_load_idx_pair(NN_EXAMPLES_DATA "/digits20-train-images.idx3-ubyte.gz",
+                                     NN_EXAMPLES_DATA "/digits20-train-labels.idx1-ubyte.gz");
+    cr_assert_not_null(d, "%s", nn_last_error());
+    nn_graph *g = nn_graph_new(1234);
+    nn_graph_set_threads(g, 1);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 400));
+    nn_node *y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
+    nn_node *h = nn_dense(g, "L1", x, 25, NN_RELU);
+    h = nn_dense(g, "L2", h, 15, NN_RELU);
+    nn_node *z = nn_dense(g, "L3", h, 10, NN_LINEAR);
+    nn_node *loss = nn_softmax_cross_entropy(g, z, y);
+    cr_assert_eq(nn_graph_param_count(g), 10575);
+    nn_fit_result r;
+    cr_assert_eq(nn_fit(g, loss, d, &(nn_fit_opts){.epochs = 40, .batch_size = 32}, &r), NN_OK, "%s",
+                 nn_error_message(g));
+    cr_assert_eq(r.steps, 40 * 157);
+    nn_tensor *logits = nn_predict(g, x, z, d->x, 500);
+    cr_assert_not_null(logits, "%s", nn_error_message(g));
+    int64_t errors = nn_count_errors(logits, d->y);
+    cr_log_info("digits: %lld training errors of 5000, %.3f s, %.1f us a step", (long long)errors, r.seconds,
+                1e6 * r.seconds / (double)r.steps);
+    cr_assert(errors >= 0 && errors <= 20, "%lld training errors", (long long)errors);
+    cr_assert_float_eq(r.accuracy, 1.0, 0.01);
+    nn_tensor_free(logits);
     nn_dataset_free(d);
     nn_graph_free(g);
 }
