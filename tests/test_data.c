@@ -195,6 +195,8 @@ Test(data, idx_bad_magic_and_type) {
     write_raw(fx("data_tiny.idx"), "\0\0", 2);
     expect_error(nn_load_idx(fx("data_tiny.idx")), fx("data_tiny.idx"), "truncated");
     expect_error(nn_load_idx("no/such/file.idx"), "no/such/file.idx", "cannot open", "No such file");
+    expect_error(nn_load_idx(fixture_dir), fixture_dir, "Is a directory");
+    expect_error(nn_load_csv(fixture_dir, -1, 0), fixture_dir, "Is a directory");
 }
 
 Test(data, idx_truncated) {
