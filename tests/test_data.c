@@ -293,6 +293,14 @@ Test(data, csv_header_and_labels) {
     cr_assert_eq(nn_tensor_f32(d->x)[3], 4.f);
     nn_dataset_free(d);
 
+    /* a byte-order mark before a numeric first row: still data, not a header */
+    write_text(fx("data_bom.csv"), "\xEF\xBB\xBF" "1,2\n3,4\n");
+    d = nn_load_csv(fx("data_bom.csv"), -1, 1);
+    cr_assert_not_null(d, "%s", nn_last_error());
+    cr_assert_eq(nn_dataset_size(d), 2);
+    cr_assert_eq(nn_tensor_f32(d->x)[0], 1.f);
+    nn_dataset_free(d);
+
     /* no label at all: every column is a feature */
     d = nn_load_csv(fx("data_plain.csv"), NN_CSV_NO_LABEL, 0);
     cr_assert_not_null(d, "%s", nn_last_error());
