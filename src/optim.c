@@ -199,16 +199,10 @@ int nn_optimizer_hparams(const nn_optimizer *opt, const char **keys, double *val
 
 /* ---- the fused update loops ---- */
 
-/* sqrtf only vectorises when it need not set errno (a negative argument
- * cannot occur here: v is a running mean of squares) */
-#if defined(__GNUC__) && !defined(__clang__)
-#define NN_NO_ERRNO __attribute__((optimize("no-math-errno")))
-#else
-#define NN_NO_ERRNO
-#endif
-
-NN_NO_ERRNO static void adam_update(float *restrict w, float *restrict m, float *restrict v, const float *restrict g,
-                                    int64_t n, float alpha, float one_minus_b1, float one_minus_b2, float eps) {
+/* The sqrtf in this loop vectorises only under -fno-math-errno (then it is
+ * one instruction; v >= 0 here, so errno could never be set anyway). */
+static void adam_update(float *restrict w, float *restrict m, float *restrict v, const float *restrict g, int64_t n,
+                        float alpha, float one_minus_b1, float one_minus_b2, float eps) {
     for (int64_t i = 0; i < n; i++) {
         float gi = g[i];
         float mi = m[i] + (gi - m[i]) * one_minus_b1;

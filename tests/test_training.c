@@ -428,3 +428,35 @@ Test(fit, bad_setup_is_named) {
     nn_dataset_free(d);
     nn_graph_free(g);
 }
+
+/* The headline: the handwritten-digits assignment on the shipped 5,000
+ * real 20x20 digits, 400-25-15-10, Adam 0.001, batch 32, 40 epochs, at
+ * most 20 training errors (KANN and ggml reach 3 and 4 on this data). */
+Test(fit, digits_40_epochs_at_most_20_training_errors, .timeout = 120) {
+    nn_dataset *d = nn_load_idx_pair(NN_EXAMPLES_DATA "/digits20-train-images.idx3-ubyte.gz",
+                                     NN_EXAMPLES_DATA "/digits20-train-labels.idx1-ubyte.gz");
+    cr_assert_not_null(d, "%s", nn_last_error());
+    nn_graph *g = nn_graph_new(1234);
+    nn_graph_set_threads(g, 1);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 400));
+    nn_node *y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
+    nn_node *h = nn_dense(g, "L1", x, 25, NN_RELU);
+    h = nn_dense(g, "L2", h, 15, NN_RELU);
+    nn_node *z = nn_dense(g, "L3", h, 10, NN_LINEAR);
+    nn_node *loss = nn_softmax_cross_entropy(g, z, y);
+    cr_assert_eq(nn_graph_param_count(g), 10575);
+    nn_fit_result r;
+    cr_assert_eq(nn_fit(g, loss, d, &(nn_fit_opts){.epochs = 40, .batch_size = 32}, &r), NN_OK, "%s",
+                 nn_error_message(g));
+    cr_assert_eq(r.steps, 40 * 157);
+    nn_tensor *logits = nn_predict(g, x, z, d->x, 500);
+    cr_assert_not_null(logits, "%s", nn_error_message(g));
+    int64_t errors = nn_count_errors(logits, d->y);
+    cr_log_info("digits: %lld training errors of 5000, %.3f s, %.1f us a step", (long long)errors, r.seconds,
+                1e6 * r.seconds / (double)r.steps);
+    cr_assert(errors >= 0 && errors <= 20, "%lld training errors", (long long)errors);
+    cr_assert_float_eq(r.accuracy, 1.0, 0.01);
+    nn_tensor_free(logits);
+    nn_dataset_free(d);
+    nn_graph_free(g);
+}
