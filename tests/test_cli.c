@@ -133,8 +133,8 @@ Test(cli, dot_text_and_renders) {
     cr_assert(strncmp(out, "digraph nngraph {", 17) == 0);
     cr_assert(strstr(out, "label=\"L1 · dense 4→2 · linear · 10 params\""), "%s", out);
     cr_assert(strstr(out, "label=\"net.nng\\n10 params"));
-    cr_assert_eq(nngraph("dot", g, "--layers", "--rankdir", "TB", "--title", "tiny", NULL), 0);
-    cr_assert(strstr(out, "rankdir=TB") && strstr(out, "\"L1/\" [") && strstr(out, "label=\"tiny\\n"));
+    cr_assert_eq(nngraph("dot", g, "--layers", "--rankdir", "LR", "--title", "tiny", NULL), 0);
+    cr_assert(strstr(out, "rankdir=LR") && strstr(out, "\"L1/\" [") && strstr(out, "label=\"tiny\\n"));
     cr_assert_eq(nngraph("dot", g, "-o", at("net.svg"), NULL), 0, "%s", err);
     cr_assert_str_eq(out, "");
     slurp(at("net.svg"), out, sizeof out);

@@ -9,14 +9,14 @@
 
 static const char usage[] =
     "Usage: nngraph dot FILE.nng [-T svg|png|pdf|json|dot] [-o OUT] [--layers] [--backward]\n"
-    "                  [--rankdir LR|TB] [--title TEXT] [--loss NODE]\n\n"
+    "                  [--rankdir TB|LR] [--title TEXT] [--loss NODE]\n\n"
     "Draws the graph. Without -T or -o, DOT text goes to stdout; -T renders in\n"
     "process with Graphviz (to stdout, or to OUT); -o alone takes the format from\n"
     "OUT's extension (.svg .png .pdf .json .dot .gv). OUT is written atomically.\n\n"
     "  --layers          one box per scope (L1, L2, ...), like Keras plot_model\n"
     "  --level op|layer  the same choice by name (op is the default)\n"
     "  --backward        also draw the gradient nodes (dashed, red)\n"
-    "  --rankdir LR|TB   left to right (default) or top to bottom\n"
+    "  --rankdir TB|LR   top to bottom (default) or left to right\n"
     "  --title TEXT      first line of the graph's label (default: the file name)\n"
     "  --loss NODE       the node drawn as the loss (default: the last scalar sink)\n\n"
     "A file with a shape error is drawn with the failing node in red (exit 1).\n"
@@ -52,7 +52,7 @@ static int run(int argc, char **argv) {
             if (r < 0) return CLI_USAGE;
             if (strcmp(v, "LR") != 0 && strcmp(v, "TB") != 0)
                 return cli_usage_error("dot", "--rankdir takes LR or TB, not '%s'", v);
-            opts.rankdir_tb = strcmp(v, "TB") == 0;
+            opts.rankdir_lr = strcmp(v, "LR") == 0;
         } else if ((r = cli_opt("dot", argc, argv, &i, "--level", &v)) != 0) {
             if (r < 0) return CLI_USAGE;
             if (strcmp(v, "op") != 0 && strcmp(v, "layer") != 0)
