@@ -518,3 +518,43 @@ Test(fit, resume_gives_the_same_weights) {
         nn_graph_free(g);
     }
 }
+
+/* Regression (f32 targets, no accuracy) and a binary classifier (BCE
+ * accuracy from logit > 0). */
+Test(fit, regression_and_binary_losses) {
+    nn_dataset *d = nn_make_parabola(100);
+    cr_assert_not_null(d, "%s", nn_last_error());
+    nn_graph *g = nn_graph_new(8);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 1));
+    nn_node *y = nn_input(g, "y", NN_F32, NN_SHAPE(NN_BATCH, 1));
+    nn_node *pred = nn_dense(g, "out", nn_dense(g, "hidden", x, 10, NN_RELU), 1, NN_LINEAR);
+    nn_node *loss = nn_mse(g, pred, y);
+    nn_optimizer *adam = nn_adam(0.01f);
+    nn_fit_result r;
+    cr_assert_eq(nn_fit(g, loss, d, &(nn_fit_opts){.epochs = 300, .optimizer = adam}, &r), NN_OK, "%s",
+                 nn_error_message(g));
+    cr_assert(isnan(r.accuracy));
+    /* the parabola's variance is about 0.0056: a fit well below it */
+    cr_assert(r.loss < 0.001, "mse %g", r.loss);
+    nn_optimizer_free(adam);
+    nn_graph_free(g);
+    nn_dataset_free(d);
+
+    /* label = first feature > 0, as f32 targets for BCE */
+    d = line_data(200, -1);
+    nn_tensor *t = nn_tensor_new(NN_F32, NN_SHAPE(200, 1));
+    for (int i = 0; i < 200; i++) nn_tensor_f32(t)[i] = (float)nn_tensor_i32(d->y)[i];
+    nn_dataset bin = {d->x, t};
+    g = nn_graph_new(8);
+    x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 2));
+    y = nn_input(g, "y", NN_F32, NN_SHAPE(NN_BATCH, 1));
+    loss = nn_bce_with_logits(g, nn_dense(g, "L1", x, 1, NN_LINEAR), y);
+    adam = nn_adam(0.05f);
+    cr_assert_eq(nn_fit(g, loss, &bin, &(nn_fit_opts){.epochs = 30, .optimizer = adam}, &r), NN_OK, "%s",
+                 nn_error_message(g));
+    cr_assert(r.accuracy > 0.97, "accuracy %f", r.accuracy);
+    nn_optimizer_free(adam);
+    nn_graph_free(g);
+    nn_tensor_free(t);
+    nn_dataset_free(d);
+}
