@@ -38,9 +38,7 @@ static int64_t read_some(gzFile f, const char *path, void *buf, size_t len) {
             nn_set_error(NN_ERR_FORMAT, "%s: cannot read: %s", path, msg);
             return -1;
         }
-        if (r == 0) {
-            /* zlib reports a gzip stream cut short as an error after the
-             * short read; call it truncation like a short raw file */
+        if (r == 0) { /* end of file, unless zlib recorded an error */
             int zerr;
             gzerror(f, &zerr);
             if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
@@ -85,7 +83,7 @@ static unsigned char *read_payload(gzFile f, const char *path, uint64_t len, con
         if (r == 0) {
             free(buf);
             nn_set_error(NN_ERR_FORMAT, "%s: truncated: the header declares %s (%" PRIu64
-                         " bytes of data) but the file ends after %" PRIu64 " of them", path, what, len, have);
+                         " bytes) but the file ends after %" PRIu64 " of them", path, what, len, have);
             return NULL;
         }
         have += (uint64_t)r;
@@ -136,6 +134,7 @@ nn_tensor *nn_load_idx(const char *path) {
         nn_set_error(NN_ERR_IO, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
         return NULL;
     }
+    gzbuffer(f, 1u << 17); /* fewer, larger reads than zlib's 8 KiB default */
     nn_tensor *t = NULL;
     unsigned char *bytes = NULL;
     uint32_t dims[IDX_MAX_DIMS];
@@ -163,7 +162,7 @@ nn_tensor *nn_load_idx(const char *path) {
         goto done;
     }
     char what[96];
-    snprintf(what, sizeof what, "%s %s", dimstr, rank == 1 ? "labels" : "items");
+    snprintf(what, sizeof what, "%s %s", dimstr, rank == 1 ? "labels" : "values");
     bytes = read_payload(f, path, total, what);
     if (!bytes) goto done;
     unsigned char extra;
@@ -211,14 +210,11 @@ nn_dataset *nn_load_idx_pair(const char *images_path, const char *labels_path) {
         return NULL;
     }
     nn_shape xs = nn_tensor_shape(x), ys = nn_tensor_shape(y);
-    const char *fault = NULL;
-    if (nn_tensor_dtype(x) != NN_F32)
-        fault = "images";
-    else if (nn_tensor_dtype(y) != NN_I32)
-        fault = "labels";
-    if (fault) {
-        nn_set_error(NN_ERR_FORMAT, "%s: is a %s file, expected %s (images of rank >= 2, labels of rank 1)",
-                     fault[0] == 'i' ? images_path : labels_path, fault[0] == 'i' ? "label" : "image", fault);
+    if (nn_tensor_dtype(x) != NN_F32 || nn_tensor_dtype(y) != NN_I32) {
+        int images_wrong = nn_tensor_dtype(x) != NN_F32;
+        nn_set_error(NN_ERR_FORMAT, "%s: holds %s, but %s were expected", images_wrong ? images_path : labels_path,
+                     images_wrong ? "labels (rank 1)" : "images (rank >= 2)",
+                     images_wrong ? "images (rank >= 2)" : "labels (rank 1)");
         goto fail;
     }
     if (xs.dim[0] != ys.dim[0]) {
