@@ -4,7 +4,11 @@
 #include "nngraph.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pty.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,6 +414,39 @@ Test(fit, progress_lines_off_a_terminal) {
     cr_assert(strstr(text, "s/step - loss: "), "%s", text);
     cr_assert(strstr(text, " - accuracy: "), "%s", text);
     cr_assert_eq(text[n - 1], '\n');
+    nn_dataset_free(d);
+    nn_graph_free(g);
+}
+
+static int slow_step(const nn_step_info *s, void *user) {
+    (void)s;
+    (void)user;
+    struct timespec ts = {0, 15 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    return 0;
+}
+
+/* On a terminal the line is redrawn in place: carriage returns, a bar
+ * with its arrow and an ETA while the epoch runs, then the final line. */
+Test(fit, progress_redrawn_in_place_on_a_terminal) {
+    int master, slave;
+    cr_assert_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
+    FILE *tty = fdopen(slave, "w");
+    nn_node *loss;
+    nn_graph *g = line_model(&loss);
+    nn_dataset *d = line_data(320, -1); /* 10 batches of 15 ms */
+    nn_fit_opts o = {.epochs = 1, .verbose = 1, .progress = tty, .on_step = slow_step};
+    cr_assert_eq(nn_fit(g, loss, d, &o, NULL), NN_OK);
+    fclose(tty);
+    char text[4096] = "";
+    size_t n = 0;
+    fcntl(master, F_SETFL, O_NONBLOCK);
+    for (ssize_t k; n < sizeof text - 1 && (k = read(master, text + n, sizeof text - 1 - n)) > 0;) n += (size_t)k;
+    text[n] = 0;
+    close(master);
+    cr_assert(strstr(text, "\rEpoch 1/1   "), "%s", text); /* a partial count, right-aligned */
+    cr_assert(strstr(text, ">") && strstr(text, " - ETA: "), "%s", text);
+    cr_assert(strstr(text, "\rEpoch 1/1  10/10 [==============================] "), "%s", text);
     nn_dataset_free(d);
     nn_graph_free(g);
 }
