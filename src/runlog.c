@@ -107,7 +107,7 @@ nn_status nn_runlog_start(nn_runlog *log, const nn_run_info *info, int64_t *run_
                                   "starting a run");
     if (!st) {
         free(cmd);
-        return NN_ERR_IO;
+        return NN_ERR_DB;
     }
     sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, in.name ? in.name : "", -1, SQLITE_TRANSIENT);
@@ -146,7 +146,7 @@ static nn_status write_param(nn_runlog *log, const char *key, const char *value,
         return nn_set_error(NN_ERR_ARG, "%s: a parameter needs a key and a value", log->path);
     sqlite3_stmt *st = rl_prepare(log, "INSERT OR REPLACE INTO param (run, key, value, num) VALUES (?,?,?,?)",
                                   "logging a parameter");
-    if (!st) return NN_ERR_IO;
+    if (!st) return NN_ERR_DB;
     sqlite3_bind_int64(st, 1, log->run);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, value, -1, SQLITE_TRANSIENT);
@@ -237,10 +237,10 @@ static nn_status intern_keys(nn_runlog *log) {
     for (int i = 0; i < log->n_keys && s == NN_OK; i++) {
         if (log->keys[i].id) continue;
         if (!ins && !(ins = rl_prepare(log, "INSERT OR IGNORE INTO metric_key (name) VALUES (?)", "naming a metric")))
-            s = NN_ERR_IO;
+            s = NN_ERR_DB;
         if (!sel && s == NN_OK &&
             !(sel = rl_prepare(log, "SELECT id FROM metric_key WHERE name = ?", "naming a metric")))
-            s = NN_ERR_IO;
+            s = NN_ERR_DB;
         if (s != NN_OK) break;
         sqlite3_reset(ins);
         sqlite3_bind_text(ins, 1, log->keys[i].name, -1, SQLITE_STATIC);
@@ -275,7 +275,7 @@ nn_status rl_write_rows(nn_runlog *log) {
         const rl_row *r = &log->rows[i];
         sqlite3_stmt **p = &st[r->per_epoch];
         if (!*p && !(*p = rl_prepare(log, sql[r->per_epoch], "writing metrics"))) {
-            s = NN_ERR_IO;
+            s = NN_ERR_DB;
             break;
         }
         sqlite3_reset(*p);
@@ -301,7 +301,7 @@ nn_status rl_write_heartbeat(nn_runlog *log) {
     char now[32];
     rl_iso_time(wall, now, sizeof now);
     sqlite3_stmt *st = rl_prepare(log, "UPDATE run SET heartbeat = ? WHERE id = ?", "writing the heartbeat");
-    if (!st) return NN_ERR_IO;
+    if (!st) return NN_ERR_DB;
     sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, log->run);
     int rc = sqlite3_step(st);
@@ -351,7 +351,7 @@ nn_status nn_runlog_finish(nn_runlog *log, const char *status, const char *error
     if (s == NN_OK) {
         sqlite3_stmt *st = rl_prepare(
             log, "UPDATE run SET status = ?, end_time = ?, heartbeat = ?, error = ? WHERE id = ?", "finishing the run");
-        if (!st) s = NN_ERR_IO;
+        if (!st) s = NN_ERR_DB;
         else {
             sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
@@ -381,7 +381,7 @@ static nn_status truncate_in_txn(nn_runlog *log, int64_t run, int64_t step, int6
                                        "DELETE FROM checkpoint WHERE run = ?1 AND (epoch > ?3 OR step > ?2)"};
     for (int i = 0; i < 3; i++) {
         sqlite3_stmt *st = rl_prepare(log, sql[i], "deleting metrics past the checkpoint");
-        if (!st) return NN_ERR_IO;
+        if (!st) return NN_ERR_DB;
         sqlite3_bind_int64(st, 1, run);
         sqlite3_bind_int64(st, 2, step);
         sqlite3_bind_int64(st, 3, epoch);
@@ -452,7 +452,7 @@ nn_status nn_runlog_resume(nn_runlog *log, int64_t run_id, int64_t epoch, nn_che
         sqlite3_stmt *st = rl_prepare(log,
                                       "INSERT INTO resume (run, checkpoint, step, epoch, time) VALUES (?,?,?,?,?);",
                                       "resuming the run");
-        if (!st) s = NN_ERR_IO;
+        if (!st) s = NN_ERR_DB;
         else {
             sqlite3_bind_int64(st, 1, run_id);
             sqlite3_bind_int64(st, 2, nn_checkpoint_id(c));
@@ -469,7 +469,7 @@ nn_status nn_runlog_resume(nn_runlog *log, int64_t run_id, int64_t epoch, nn_che
                                       "UPDATE run SET status = 'running', end_time = NULL, error = NULL, "
                                       "heartbeat = ?, pid = ? WHERE id = ?",
                                       "resuming the run");
-        if (!st) s = NN_ERR_IO;
+        if (!st) s = NN_ERR_DB;
         else {
             sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 2, (int64_t)getpid());

@@ -63,7 +63,7 @@ nn_status nn_runlog_checkpoint(nn_runlog *log, int64_t step, int64_t epoch, cons
     if (s == NN_OK) {
         sqlite3_stmt *st =
             rl_prepare(log, "INSERT INTO checkpoint (run, step, epoch, reason, time) VALUES (?,?,?,?,?)", doing);
-        if (!st) s = NN_ERR_IO;
+        if (!st) s = NN_ERR_DB;
         else {
             sqlite3_bind_int64(st, 1, log->run);
             sqlite3_bind_int64(st, 2, step);
@@ -82,7 +82,7 @@ nn_status nn_runlog_checkpoint(nn_runlog *log, int64_t step, int64_t epoch, cons
                            "INSERT INTO tensor (checkpoint, name, role, dtype, shape, crc32, data) "
                            "VALUES (?,?,?,?,?,?,?)",
                            doing)))
-        s = NN_ERR_IO;
+        s = NN_ERR_DB;
     for (int i = 0; i < n && s == NN_OK; i++) {
         rl_blob b = {0};
         s = item_bytes(log, &items[i], &b);
@@ -125,7 +125,7 @@ static nn_status load_tensors(nn_runlog *log, nn_checkpoint *c) {
     const char *doing = "reading a checkpoint";
     sqlite3_stmt *st = rl_prepare(
         log, "SELECT name, role, dtype, shape, crc32, data FROM tensor WHERE checkpoint = ? ORDER BY id", doing);
-    if (!st) return NN_ERR_IO;
+    if (!st) return NN_ERR_DB;
     sqlite3_bind_int64(st, 1, c->id);
     nn_status s = NN_OK;
     int rc;
@@ -144,10 +144,10 @@ static nn_status load_tensors(nn_runlog *log, nn_checkpoint *c) {
         b.dtype = rl_dtype_from_name(dtype);
         int r = nn_ckpt_role_from_name(role);
         if (r < 0 || b.dtype < 0)
-            s = nn_set_error(NN_ERR_FORMAT, "%s: unknown role '%s' or dtype '%s'", where, role ? role : "",
+            s = nn_set_error(NN_ERR_DB, "%s: unknown role '%s' or dtype '%s'", where, role ? role : "",
                              dtype ? dtype : "");
         else if (rl_shape_parse(shape, &b.rank, b.dim) != 0)
-            s = nn_set_error(NN_ERR_FORMAT, "%s: bad shape '%s'", where, shape ? shape : "");
+            s = nn_set_error(NN_ERR_DB, "%s: bad shape '%s'", where, shape ? shape : "");
         if (s != NN_OK) break;
         b.bytes = (unsigned char *)data;
         b.nbytes = nbytes;
@@ -174,7 +174,7 @@ nn_checkpoint *rl_load_checkpoint(nn_runlog *log, int64_t run_id, int64_t epoch,
                                   "AND (?2 < 0 OR epoch = ?2) ORDER BY step DESC, id DESC LIMIT 1",
                                   doing);
     if (!st) {
-        *status = NN_ERR_IO;
+        *status = NN_ERR_DB;
         return NULL;
     }
     sqlite3_bind_int64(st, 1, run_id);

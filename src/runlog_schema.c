@@ -186,32 +186,32 @@ nn_status rl_fail(const nn_runlog *log, int rc, const char *doing) {
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return nn_set_error(NN_ERR_IO,
+        return nn_set_error(NN_ERR_DB,
                             "%s: database is locked by another connection (still busy after %d ms) "
                             "while %s",
                             path, log ? log->busy_timeout_ms : 0, doing);
     case SQLITE_NOTADB:
-        return nn_set_error(NN_ERR_FORMAT, "%s: file is not a database (corrupt, or not an SQLite file) while %s",
+        return nn_set_error(NN_ERR_DB, "%s: file is not a database (corrupt, or not an SQLite file) while %s",
                             path, doing);
     case SQLITE_CORRUPT:
-        return nn_set_error(NN_ERR_FORMAT, "%s: database is corrupt (%s) while %s", path, detail, doing);
+        return nn_set_error(NN_ERR_DB, "%s: database is corrupt (%s) while %s", path, detail, doing);
     case SQLITE_READONLY:
-        return nn_set_error(NN_ERR_IO, "%s: database is read-only, cannot write while %s", path, doing);
+        return nn_set_error(NN_ERR_DB, "%s: database is read-only, cannot write while %s", path, doing);
     case SQLITE_FULL:
-        return nn_set_error(NN_ERR_IO,
+        return nn_set_error(NN_ERR_DB,
                             "%s: disk full (or the database's size limit reached) while %s; "
                             "nothing of it was written",
                             path, doing);
     case SQLITE_CANTOPEN:
-        return nn_set_error(NN_ERR_IO, "%s: cannot open the database file (%s) while %s", path, detail, doing);
+        return nn_set_error(NN_ERR_DB, "%s: cannot open the database file (%s) while %s", path, detail, doing);
     case SQLITE_NOMEM:
         return nn_set_error(NN_ERR_NOMEM, "%s: out of memory while %s", path, doing);
     case SQLITE_IOERR:
-        return nn_set_error(NN_ERR_IO, "%s: i/o error (%s) while %s", path, detail, doing);
+        return nn_set_error(NN_ERR_DB, "%s: i/o error (%s) while %s", path, detail, doing);
     case SQLITE_CONSTRAINT:
         return nn_set_error(NN_ERR_ARG, "%s: %s while %s", path, detail, doing);
     default:
-        return nn_set_error(NN_ERR_IO, "%s: sqlite error %d (%s) while %s", path, rc, detail, doing);
+        return nn_set_error(NN_ERR_DB, "%s: sqlite error %d (%s) while %s", path, rc, detail, doing);
     }
 }
 
@@ -268,9 +268,9 @@ static nn_status check_directory(const char *path) {
     struct stat sb;
     nn_status s = NN_OK;
     if (stat(dir, &sb) != 0)
-        s = nn_set_error(NN_ERR_IO, "%s: cannot create the run log: directory '%s' does not exist", path, dir);
+        s = nn_set_error(NN_ERR_DB, "%s: cannot create the run log: directory '%s' does not exist", path, dir);
     else if (!S_ISDIR(sb.st_mode))
-        s = nn_set_error(NN_ERR_IO, "%s: cannot create the run log: '%s' is not a directory", path, dir);
+        s = nn_set_error(NN_ERR_DB, "%s: cannot create the run log: '%s' is not a directory", path, dir);
     free(dir);
     return s;
 }
@@ -286,7 +286,7 @@ static nn_status migrate(nn_runlog *log) {
     s = query_int(log, "PRAGMA user_version", &version, "migrating the schema");
     if (s == NN_OK) s = query_int(log, "PRAGMA application_id", &app, "migrating the schema");
     if (s == NN_OK && app != 0 && app != NN_RUNLOG_APPLICATION_ID)
-        s = nn_set_error(NN_ERR_FORMAT, "%s: not an nngraph run log (application_id 0x%08llx)", log->path,
+        s = nn_set_error(NN_ERR_DB, "%s: not an nngraph run log (application_id 0x%08llx)", log->path,
                          (unsigned long long)app);
     for (int64_t v = version; s == NN_OK && v < NN_RUNLOG_SCHEMA_VERSION; v++) {
         char doing[64];
@@ -311,11 +311,11 @@ nn_status rl_open_db(nn_runlog *log) {
     struct stat sb;
     int exists = stat(log->path, &sb) == 0;
     if (!exists) {
-        if (readonly) return nn_set_error(NN_ERR_IO, "%s: no such run log (file does not exist)", log->path);
+        if (readonly) return nn_set_error(NN_ERR_DB, "%s: no such run log (file does not exist)", log->path);
         nn_status s = check_directory(log->path);
         if (s != NN_OK) return s;
     } else if (S_ISDIR(sb.st_mode)) {
-        return nn_set_error(NN_ERR_IO, "%s: is a directory, not a run log", log->path);
+        return nn_set_error(NN_ERR_DB, "%s: is a directory, not a run log", log->path);
     }
     int oflags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     int rc = sqlite3_open_v2(log->path, &log->db, oflags, NULL);
@@ -323,7 +323,7 @@ nn_status rl_open_db(nn_runlog *log) {
     sqlite3_extended_result_codes(log->db, 1);
     sqlite3_busy_timeout(log->db, log->busy_timeout_ms);
     if (!readonly && sqlite3_db_readonly(log->db, "main") == 1)
-        return nn_set_error(NN_ERR_IO,
+        return nn_set_error(NN_ERR_DB,
                             "%s: database is read-only (no write permission); open it with "
                             "NN_RUNLOG_READONLY to read it",
                             log->path);
@@ -335,21 +335,21 @@ nn_status rl_open_db(nn_runlog *log) {
     if (s == NN_OK) s = query_int(log, "SELECT count(*) FROM sqlite_schema", &objects, "reading the schema");
     if (s != NN_OK) return s;
     if (app != 0 && app != NN_RUNLOG_APPLICATION_ID)
-        return nn_set_error(NN_ERR_FORMAT, "%s: not an nngraph run log (application_id 0x%08llx, want 0x%08x)",
+        return nn_set_error(NN_ERR_DB, "%s: not an nngraph run log (application_id 0x%08llx, want 0x%08x)",
                             log->path, (unsigned long long)app, NN_RUNLOG_APPLICATION_ID);
     if (app == 0 && objects > 0)
-        return nn_set_error(NN_ERR_FORMAT,
+        return nn_set_error(NN_ERR_DB,
                             "%s: not an nngraph run log (an SQLite database of %lld objects without "
                             "nngraph's application_id)",
                             log->path, (long long)objects);
     if (version > NN_RUNLOG_SCHEMA_VERSION)
-        return nn_set_error(NN_ERR_FORMAT,
+        return nn_set_error(NN_ERR_DB,
                             "%s: run log schema version %lld is newer than this nngraph's (%d); "
                             "upgrade nngraph",
                             log->path, (long long)version, NN_RUNLOG_SCHEMA_VERSION);
     if (readonly) {
         if (version < NN_RUNLOG_SCHEMA_VERSION)
-            return nn_set_error(NN_ERR_FORMAT,
+            return nn_set_error(NN_ERR_DB,
                                 "%s: run log schema version %lld needs a migration to %d; open it "
                                 "writable once",
                                 log->path, (long long)version, NN_RUNLOG_SCHEMA_VERSION);
@@ -359,13 +359,13 @@ nn_status rl_open_db(nn_runlog *log) {
     /* WAL: readers never block the writer and a killed writer leaves the
      * file consistent. journal_mode answers with the mode it got. */
     sqlite3_stmt *st = rl_prepare(log, "PRAGMA journal_mode = WAL", "switching to WAL mode");
-    if (!st) return NN_ERR_IO;
+    if (!st) return NN_ERR_DB;
     rc = sqlite3_step(st);
     int wal = rc == SQLITE_ROW && sqlite3_column_text(st, 0) &&
               strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW) return rl_fail(log, rc, "switching to WAL mode");
-    if (!wal) return nn_set_error(NN_ERR_IO, "%s: cannot switch the run log to WAL mode", log->path);
+    if (!wal) return nn_set_error(NN_ERR_DB, "%s: cannot switch the run log to WAL mode", log->path);
     s = rl_exec(log,
                 (log->flags & NN_RUNLOG_DURABLE) ? "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"
                                                  : "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",

@@ -357,7 +357,7 @@ nn_checkpoint *nn_checkpoint_read(const char *path) {
         if (s == NN_OK) s = read_exact(f, name, nlen, path, "a tensor name");
         if (s != NN_OK) break;
         name[nlen] = 0;
-        snprintf(where, sizeof where, "%s: tensor '%s'", path, name);
+        snprintf(where, sizeof where, "%s: tensor '%.200s'", path, name);
         s = read_exact(f, rec, 4, path, "a tensor header");
         if (s != NN_OK) break;
         rl_blob b = {0};
