@@ -213,10 +213,21 @@ static nn_status buffer_metric(nn_runlog *log, const char *key, const char *spli
         log->cap_rows = cap;
     }
     double wall = rl_now();
-    if (log->n_rows == 0) log->oldest_wall = wall;
+    if (log->n_rows == 0) {
+        log->oldest_wall = wall;
+        log->flush_at_rows = log->flush_steps;
+    }
     log->rows[log->n_rows++] = (rl_row){k, per_epoch, sp, at, value, wall};
-    if (!per_epoch && (log->n_rows >= log->flush_steps || wall - log->oldest_wall >= log->flush_secs))
-        return nn_runlog_flush(log);
+    if (!per_epoch && (log->n_rows >= log->flush_at_rows || wall - log->oldest_wall >= log->flush_secs)) {
+        s = nn_runlog_flush(log);
+        if (s != NN_OK) {
+            /* a full disk or a lock: keep the rows, but do not retry at every
+             * step (each retry rewrites the whole buffer) */
+            log->flush_at_rows = log->n_rows + log->flush_steps;
+            log->oldest_wall = wall;
+        }
+        return s;
+    }
     return NN_OK;
 }
 

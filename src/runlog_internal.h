@@ -32,7 +32,8 @@ struct nn_runlog {
     int64_t run;              /* current run, 0 if none */
     rl_row *rows;             /* buffered metrics */
     int n_rows, cap_rows;
-    double oldest_wall;       /* wall time of rows[0] */
+    double oldest_wall;       /* wall time of rows[0] (or of the last failed flush) */
+    int flush_at_rows;        /* flush when n_rows reaches this (pushed back after a failure) */
     rl_key *keys;
     int n_keys, cap_keys;
     double last_heartbeat;
