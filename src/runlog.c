@@ -45,6 +45,9 @@ nn_status nn_runlog_close(nn_runlog *log) {
     if (!log) return NN_OK;
     nn_status s = NN_OK;
     if (log->run && log->n_rows) s = nn_runlog_flush(log);
+    sqlite3_finalize(log->st_metric[0]);
+    sqlite3_finalize(log->st_metric[1]);
+    sqlite3_finalize(log->st_heartbeat);
     sqlite3_close_v2(log->db);
     for (int i = 0; i < log->n_keys; i++) free(log->keys[i].name);
     free(log->keys);
@@ -281,7 +284,7 @@ nn_status rl_write_rows(nn_runlog *log) {
     static const char *const sql[2] = {
         "INSERT OR REPLACE INTO step_metric (run, key, split, step, value, is_nan, wall) VALUES (?,?,?,?,?,?,?)",
         "INSERT OR REPLACE INTO epoch_metric (run, key, split, epoch, value, is_nan, wall) VALUES (?,?,?,?,?,?,?)"};
-    sqlite3_stmt *st[2] = {NULL, NULL};
+    sqlite3_stmt **st = log->st_metric;
     for (int i = 0; i < log->n_rows && s == NN_OK; i++) {
         const rl_row *r = &log->rows[i];
         sqlite3_stmt **p = &st[r->per_epoch];
@@ -302,8 +305,8 @@ nn_status rl_write_rows(nn_runlog *log) {
         int rc = sqlite3_step(*p);
         if (rc != SQLITE_DONE) s = rl_fail(log, rc, "writing metrics");
     }
-    sqlite3_finalize(st[0]);
-    sqlite3_finalize(st[1]);
+    if (st[0]) sqlite3_reset(st[0]);
+    if (st[1]) sqlite3_reset(st[1]);
     return s;
 }
 
@@ -311,12 +314,14 @@ nn_status rl_write_heartbeat(nn_runlog *log) {
     double wall = rl_now();
     char now[32];
     rl_iso_time(wall, now, sizeof now);
-    sqlite3_stmt *st = rl_prepare(log, "UPDATE run SET heartbeat = ? WHERE id = ?", "writing the heartbeat");
-    if (!st) return NN_ERR_DB;
+    if (!log->st_heartbeat &&
+        !(log->st_heartbeat = rl_prepare(log, "UPDATE run SET heartbeat = ? WHERE id = ?", "writing the heartbeat")))
+        return NN_ERR_DB;
+    sqlite3_stmt *st = log->st_heartbeat;
     sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, log->run);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_DONE) return rl_fail(log, rc, "writing the heartbeat");
     log->last_heartbeat = wall;
     return NN_OK;

@@ -37,6 +37,10 @@ struct nn_runlog {
     rl_key *keys;
     int n_keys, cap_keys;
     double last_heartbeat;
+    /* prepared once, reused by every flush (preparing costs more than a
+     * flush's rows) */
+    sqlite3_stmt *st_metric[2]; /* step_metric, epoch_metric inserts */
+    sqlite3_stmt *st_heartbeat;
 };
 
 extern const char *const rl_splits[3]; /* "train", "val", "test" */

@@ -263,3 +263,42 @@ nn_status nn_runlog_curve(nn_runlog *log, int64_t run_id, const char *key, const
     }
     return s;
 }
+
+nn_status nn_runlog_last_metrics(nn_runlog *log, int64_t run_id, nn_metric_last **out, int *n) {
+    if (!log || !out || !n) return nn_set_error(NN_ERR_ARG, "run log: last metrics: NULL argument");
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = rl_prepare(log,
+                                  "SELECT metric, split, per = 'epoch', at, value, is_nan FROM v_last WHERE run = ? "
+                                  "ORDER BY per = 'step', metric, split",
+                                  "reading the latest metrics");
+    if (!st) return NN_ERR_DB;
+    sqlite3_bind_int64(st, 1, run_id);
+    int cap = 0, rc;
+    nn_status s = NN_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            nn_metric_last *p = realloc(*out, (size_t)cap * sizeof *p);
+            if (!p) {
+                s = nn_set_error(NN_ERR_NOMEM, "%s: out of memory reading metrics", log->path);
+                break;
+            }
+            *out = p;
+        }
+        nn_metric_last *m = &(*out)[(*n)++];
+        copy_text(m->key, sizeof m->key, st, 0);
+        copy_text(m->split, sizeof m->split, st, 1);
+        m->per_epoch = sqlite3_column_int(st, 2);
+        m->at = sqlite3_column_int64(st, 3);
+        m->value = sqlite3_column_int(st, 5) ? NAN : column_or_nan(st, 4);
+    }
+    if (s == NN_OK && rc != SQLITE_DONE) s = rl_fail(log, rc, "reading the latest metrics");
+    sqlite3_finalize(st);
+    if (s != NN_OK) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return s;
+}

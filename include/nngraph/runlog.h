@@ -222,6 +222,18 @@ typedef struct nn_metric_point {
 nn_status nn_runlog_curve(nn_runlog *log, int64_t run_id, const char *key, const char *split,
                           int per_epoch, nn_metric_point **out, int *n);
 
+/* The latest value of each metric of a run (the v_last view). */
+typedef struct nn_metric_last {
+    char key[64];
+    char split[8];  /* "train", "val" or "test" */
+    int per_epoch;  /* 1: an epoch metric, 0: a step metric */
+    int64_t at;     /* its epoch or step */
+    double value;   /* NaN if a NaN was logged */
+} nn_metric_last;
+/* Epoch metrics first, then step metrics, each sorted by key and split;
+ * *out malloc'ed (free()). */
+nn_status nn_runlog_last_metrics(nn_runlog *log, int64_t run_id, nn_metric_last **out, int *n);
+
 /* ---------------------------------------------------------------- */
 /* Checkpoints and weight files                                      */
 /* ---------------------------------------------------------------- */
