@@ -458,7 +458,7 @@ nn_status nn_runlog_resume(nn_runlog *log, int64_t run_id, int64_t epoch, nn_che
         return nn_set_error(NN_ERR_STATE, "%s: resume: run %lld is still running in another process (pid alive, "
                                           "heartbeat fresh)",
                             log->path, (long long)run_id);
-    nn_checkpoint *c = rl_load_checkpoint(log, run_id, epoch, &s);
+    nn_checkpoint *c = rl_load_checkpoint(log, run_id, epoch, 1, &s);
     if (!c) return s;
     char now[32];
     rl_iso_time(rl_now(), now, sizeof now);

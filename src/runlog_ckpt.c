@@ -159,7 +159,7 @@ static nn_status load_tensors(nn_runlog *log, nn_checkpoint *c) {
     return s;
 }
 
-nn_checkpoint *rl_load_checkpoint(nn_runlog *log, int64_t run_id, int64_t epoch, nn_status *status) {
+nn_checkpoint *rl_load_checkpoint(nn_runlog *log, int64_t run_id, int64_t epoch, int resumable, nn_status *status) {
     nn_status dummy;
     if (!status) status = &dummy;
     if (!log) {
@@ -171,7 +171,8 @@ nn_checkpoint *rl_load_checkpoint(nn_runlog *log, int64_t run_id, int64_t epoch,
     if ((*status = nn_runlog_get_run(log, run_id, &row)) != NN_OK) return NULL;
     sqlite3_stmt *st = rl_prepare(log,
                                   "SELECT id, step, epoch, reason FROM checkpoint WHERE run = ?1 "
-                                  "AND (?2 < 0 OR epoch = ?2) ORDER BY step DESC, id DESC LIMIT 1",
+                                  "AND (?2 < 0 OR epoch = ?2) AND (?3 = 0 OR reason <> 'signal') "
+                                  "ORDER BY step DESC, id DESC LIMIT 1",
                                   doing);
     if (!st) {
         *status = NN_ERR_DB;
@@ -179,13 +180,15 @@ nn_checkpoint *rl_load_checkpoint(nn_runlog *log, int64_t run_id, int64_t epoch,
     }
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_int64(st, 2, epoch);
+    sqlite3_bind_int(st, 3, resumable);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         if (rc == SQLITE_DONE && epoch >= 0)
             *status = nn_set_error(NN_ERR_ARG, "%s: run %lld has no checkpoint at epoch %lld", log->path,
                                    (long long)run_id, (long long)epoch);
         else if (rc == SQLITE_DONE)
-            *status = nn_set_error(NN_ERR_ARG, "%s: run %lld has no checkpoint", log->path, (long long)run_id);
+            *status = nn_set_error(NN_ERR_ARG, "%s: run %lld has no checkpoint%s", log->path, (long long)run_id,
+                                   resumable ? " to resume from (only epoch-end ones are)" : "");
         else
             *status = rl_fail(log, rc, doing);
         sqlite3_finalize(st);
@@ -217,5 +220,5 @@ nn_checkpoint *rl_load_checkpoint(nn_runlog *log, int64_t run_id, int64_t epoch,
 }
 
 nn_checkpoint *nn_runlog_load_checkpoint(nn_runlog *log, int64_t run_id, int64_t epoch) {
-    return rl_load_checkpoint(log, run_id, epoch, NULL);
+    return rl_load_checkpoint(log, run_id, epoch, 0, NULL);
 }

@@ -75,8 +75,9 @@ nn_status rl_write_heartbeat(nn_runlog *log);
 
 /* After a rolled-back transaction the ids of keys interned in it are gone. */
 void rl_forget_key_ids(nn_runlog *log);
-/* nn_runlog_load_checkpoint that also gives the failure's status. */
-nn_checkpoint *rl_load_checkpoint(nn_runlog *log, int64_t run_id, int64_t epoch, nn_status *status);
+/* nn_runlog_load_checkpoint that also gives the failure's status; with
+ * `resumable`, epoch -1 skips 'signal' checkpoints (taken mid-epoch). */
+nn_checkpoint *rl_load_checkpoint(nn_runlog *log, int64_t run_id, int64_t epoch, int resumable, nn_status *status);
 
 /* The connection, for tests that poke at the file (max_page_count, ...). */
 sqlite3 *rl_sqlite(nn_runlog *log);

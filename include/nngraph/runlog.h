@@ -33,6 +33,9 @@
 #define NNGRAPH_RUNLOG_H
 
 #include "core.h"
+#include "train.h"
+
+#include <signal.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -164,7 +167,7 @@ nn_status nn_runlog_truncate(nn_runlog *log, int64_t run_id, int64_t step, int64
 typedef struct nn_checkpoint nn_checkpoint;
 
 /* Resumes run `run_id` in place from its checkpoint at `epoch` (-1: the
- * last one): loads the checkpoint into *ckpt, deletes what the run logged
+ * last one but 'signal' ones, which are taken mid-epoch): loads the checkpoint into *ckpt, deletes what the run logged
  * past it (nn_runlog_truncate), records the resume (table `resume`), sets
  * the status back to 'running' and makes the run current. The caller
  * restores weights, optimizer state and generator from *ckpt, then frees
@@ -276,6 +279,82 @@ nn_status nn_checkpoint_apply(const nn_checkpoint *c, nn_graph *g);
 nn_status nn_checkpoint_save(const nn_checkpoint *c, const char *path, int params_only);
 /* Reads a weight file; NULL with an error naming the file and the problem. */
 nn_checkpoint *nn_checkpoint_read(const char *path);
+
+/* ---------------------------------------------------------------- */
+/* Logging a fit                                                     */
+/* ---------------------------------------------------------------- */
+
+/*
+ * One option hooks nn_fit to the run log: nn_runlog_attach() fills an
+ * nn_fit_opts's callbacks (the caller's own on_step/on_epoch still run,
+ * after the log's), and nn_runlog_detach() ends the run from nn_fit's
+ * status. nn_fit_logged() does all three:
+ *
+ *   nn_fit_opts o = {.epochs = 40, .optimizer = nn_adam(0.001f)};
+ *   nn_runlog_fit_opts r = {.path = "runs.db", .run_name = "digits"};
+ *   nn_status s = nn_fit_logged(g, loss, &train, &o, &r, &result);
+ *
+ * What a logged fit records: the run (name, seed, threads, version, host,
+ * command line, graph text if given), hyperparameters (optimizer and its
+ * hparams, batch_size, epochs, val_split, shuffle, every parameter's shape
+ * as "shape:NAME", param_count), the loss of every step (or every
+ * log_steps-th), per epoch loss, accuracy, val loss and accuracy (split
+ * "val") and wall time (metric "time"), written with the epoch's
+ * checkpoint in one transaction; and a checkpoint every checkpoint_every
+ * epochs holding every trained parameter (role param), the optimizer's
+ * slots (adam_m/adam_v, or state "NAME#velocity"), its step count (state
+ * "optimizer_steps", i32 [2]: low and high 32 bits) and the shuffle
+ * generator (rng "shuffle").
+ */
+
+/* What to do when the run log fails during a fit (locked past the busy
+ * timeout, disk full, ...). */
+enum {
+    NN_RUNLOG_STOP = 0,    /* stop training; nn_runlog_detach returns NN_ERR_DB */
+    NN_RUNLOG_CONTINUE = 1 /* train on without logging; nn_runlog_fit_error() says why */
+};
+
+typedef struct nn_runlog_fit_opts {
+    const char *path;          /* NULL: NN_RUNLOG_DEFAULT_PATH */
+    int open_flags;            /* NN_RUNLOG_DURABLE ... */
+    const char *run_name;
+    uint64_t seed;             /* the graph's seed, recorded (0: not known) */
+    const char *graph_text;    /* the graph's .nng text, recorded if given */
+    const char *command_line;  /* NULL: this process's */
+    int checkpoint_every;      /* epochs between checkpoints; 0: 1; <0: only a final one */
+    int log_steps;             /* log every Nth step's loss; 0: every step; <0: none */
+    int on_db_error;           /* NN_RUNLOG_STOP or NN_RUNLOG_CONTINUE */
+    /* >0: resume that run in place from its last epoch checkpoint: weights,
+     * optimizer state and shuffle generator are restored, what it logged
+     * past the checkpoint is dropped, opts->initial_epoch is set. The graph
+     * must be built as before (same names and shapes). */
+    int64_t resume_run;
+    /* Set to non-zero (e.g. by a SIGINT handler) to stop at the end of the
+     * current step: a 'signal' checkpoint is written, the run is marked
+     * interrupted and nn_runlog_detach returns NN_ERR_INTERRUPTED. */
+    volatile sig_atomic_t *stop;
+} nn_runlog_fit_opts;
+
+typedef struct nn_runlog_fit nn_runlog_fit;
+
+/* Opens the run log, starts (or resumes) a run and logs the
+ * hyperparameters; points opts->on_step/on_epoch/user at the log (keeping
+ * the caller's callbacks, which still run) and, when opts->optimizer is
+ * NULL, gives it an Adam(0.001) that nn_runlog_detach frees. NULL with
+ * nn_last_error() on failure (opts unchanged). */
+nn_runlog_fit *nn_runlog_attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, const nn_runlog_fit_opts *ro);
+/* Ends the run from nn_fit's status: finished (NN_OK), interrupted (stop
+ * flag: a 'signal' checkpoint first; returns NN_ERR_INTERRUPTED) or failed
+ * (the error message recorded; returns fit_status). Returns NN_ERR_DB if the
+ * log failed under NN_RUNLOG_STOP. Closes the log and frees f. */
+nn_status nn_runlog_detach(nn_runlog_fit *f, nn_status fit_status);
+/* The run being logged. */
+int64_t nn_runlog_fit_run(const nn_runlog_fit *f);
+/* Why logging stopped under NN_RUNLOG_CONTINUE; "" while it works. */
+const char *nn_runlog_fit_error(const nn_runlog_fit *f);
+/* attach + nn_fit + detach. */
+nn_status nn_fit_logged(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_fit_opts *opts,
+                        const nn_runlog_fit_opts *ro, nn_fit_result *result);
 
 #ifdef __cplusplus
 }
