@@ -180,11 +180,13 @@ static int on_step(const nn_step_info *si, void *user) {
         if (s == NN_OK) s = nn_runlog_heartbeat(f->log);
         if (s != NN_OK) stop = db_failed(f, s);
     }
+    if (!stop && f->user_step) stop = f->user_step(si, f->user);
+    /* checked last, so that a stop asked for during the caller's callback
+     * is seen at this very step */
     if (f->ro.stop && *f->ro.stop) {
         f->interrupted = 1;
         stop = 1;
     }
-    if (!stop && f->user_step) stop = f->user_step(si, f->user);
     return stop;
 }
 
@@ -222,12 +224,24 @@ static int on_epoch(const nn_epoch_info *ei, void *user) {
         nn_status s = log_epoch(f, ei);
         if (s != NN_OK) stop = db_failed(f, s);
     }
+    if (!stop && f->user_epoch) stop = f->user_epoch(ei, f->user);
     if (f->ro.stop && *f->ro.stop) {
         f->interrupted = 2;
         stop = 1;
     }
-    if (!stop && f->user_epoch) stop = f->user_epoch(ei, f->user);
     return stop;
+}
+
+/* Optimizer hyperparameters are floats: log the shortest decimal that reads
+ * back to the same float (0.9, not 0.89999997615814209). */
+static double float_decimal(double v) {
+    float want = (float)v;
+    char text[32];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(text, sizeof text, "%.*g", prec, (double)want);
+        if ((float)strtod(text, NULL) == want) return strtod(text, NULL);
+    }
+    return v;
 }
 
 static nn_status log_hparams(nn_runlog_fit *f, const nn_fit_opts *o) {
@@ -235,7 +249,7 @@ static nn_status log_hparams(nn_runlog_fit *f, const nn_fit_opts *o) {
     const char *keys[8];
     double vals[8];
     int n = nn_optimizer_hparams(f->opt, keys, vals, 8);
-    for (int i = 0; i < n && s == NN_OK; i++) s = nn_runlog_param_num(f->log, keys[i], vals[i]);
+    for (int i = 0; i < n && s == NN_OK; i++) s = nn_runlog_param_num(f->log, keys[i], float_decimal(vals[i]));
     if (s == NN_OK) s = nn_runlog_param_num(f->log, "batch_size", o->batch_size > 0 ? o->batch_size : 32);
     if (s == NN_OK) s = nn_runlog_param_num(f->log, "epochs", o->epochs > 0 ? o->epochs : 1);
     if (s == NN_OK) s = nn_runlog_param_num(f->log, "val_split", o->val_split);
@@ -289,7 +303,8 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
         return NULL;
     }
     const char *path = f->ro.path ? f->ro.path : NN_RUNLOG_DEFAULT_PATH;
-    f->log = nn_runlog_open(path, f->ro.open_flags);
+    nn_runlog_opts lo = {.flags = f->ro.open_flags, .busy_timeout_ms = f->ro.busy_timeout_ms};
+    f->log = nn_runlog_open_opts(path, &lo);
     if (!f->log) {
         fit_free(f);
         *status = NN_ERR_DB;
@@ -395,7 +410,11 @@ nn_status nn_runlog_detach(nn_runlog_fit *f, nn_status fit_status) {
         nn_runlog_finish(f->log, "failed", why);
         nn_set_error(fit_status, "%s", why);
     }
+    /* closing may fail too (rows it cannot flush): keep the first reason */
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s", nn_last_error());
     fit_free(f);
+    if (ret != NN_OK) nn_set_error(ret, "%s", msg);
     return ret;
 }
 

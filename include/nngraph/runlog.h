@@ -333,6 +333,7 @@ typedef struct nn_runlog_fit_opts {
      * current step: a 'signal' checkpoint is written, the run is marked
      * interrupted and nn_runlog_detach returns NN_ERR_INTERRUPTED. */
     volatile sig_atomic_t *stop;
+    int busy_timeout_ms;       /* wait for another writer's lock (default 5000) */
 } nn_runlog_fit_opts;
 
 typedef struct nn_runlog_fit nn_runlog_fit;
