@@ -29,6 +29,7 @@ void nnc_json_num(FILE *out, double v) {
 
 void nnc_duration(double s, char *buf, size_t len) {
     if (isnan(s) || s < 0) snprintf(buf, len, "-");
+    else if (s < 10) snprintf(buf, len, "%.3fs", s);
     else if (s < 60) snprintf(buf, len, "%.1fs", s);
     else if (s < 3600) snprintf(buf, len, "%dm %04.1fs", (int)(s / 60), fmod(s, 60));
     else snprintf(buf, len, "%dh %02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
