@@ -78,13 +78,6 @@ static void row_view(nn_tensor *view, const nn_tensor *t, int64_t first, int64_t
     nn_tensor_wrap(view, t->dtype, s, (char *)t->data + (size_t)(first * row_elems) * nn_dtype_size(t->dtype));
 }
 
-void nn_gather_rows_fast(const nn_tensor *src, const int64_t *idx, int64_t n, nn_tensor *dst) {
-    size_t row = (size_t)(src->size / src->shape.dim[0]) * nn_dtype_size(src->dtype);
-    const char *s = src->data;
-    char *d = dst->data;
-    for (int64_t i = 0; i < n; i++) memcpy(d + (size_t)i * row, s + (size_t)idx[i] * row, row);
-}
-
 static nn_tensor *batch_buffer(const nn_tensor *like, int64_t rows) {
     nn_shape s = like->shape;
     s.dim[0] = rows;
@@ -120,7 +113,7 @@ static nn_status stopper_init(nn_graph *g, stopper *s, const nn_fit_opts *o, int
 }
 
 /* Keras's rule: an epoch improves when it beats the best by min_delta;
- * training stops once `patience` epochs in a row did not. */
+ * training stops once `patience` epochs in a row did not (0 acts as 1). */
 static int stopper_says_stop(stopper *s, const nn_epoch_info *e) {
     if (!s->on) return 0;
     double v = !strcmp(s->monitor, "loss") ? e->loss
@@ -132,7 +125,7 @@ static int stopper_says_stop(stopper *s, const nn_epoch_info *e) {
         s->wait = 0;
         return 0;
     }
-    return ++s->wait > s->patience;
+    return ++s->wait >= s->patience;
 }
 
 /* ---- the loop ---- */
@@ -313,8 +306,12 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
             int64_t first = b * s.batch, rows = b + 1 < s.batches ? s.batch : last_rows;
             nn_tensor *xt = rows == s.batch ? s.xb : &xb_last;
             nn_tensor *yt = rows == s.batch ? s.yb : &yb_last;
-            nn_gather_rows_fast(train->x, s.idx + first, rows, xt);
-            if (s.y) nn_gather_rows_fast(train->y, s.idx + first, rows, yt);
+            st = nn_gather_rows(train->x, s.idx + first, rows, xt);
+            if (st == NN_OK && s.y) st = nn_gather_rows(train->y, s.idx + first, rows, yt);
+            if (st != NN_OK) {
+                nn_fail_run(g, st, "fit: %s", nn_last_error());
+                break;
+            }
             st = nn_set_input(g, s.x, xt);
             if (st == NN_OK && s.y) st = nn_set_input(g, s.y, yt);
             if (st == NN_OK) st = nn_run(g, s.outputs, s.n_outputs);

@@ -28,13 +28,28 @@ typedef enum opt_kind { OPT_SGD, OPT_ADAM } opt_kind;
 
 struct nn_optimizer {
     opt_kind kind;
-    float lr, momentum;            /* SGD */
-    float beta1, beta2, epsilon;   /* Adam */
+    /* hyperparameters as the decimals the user wrote (see as_written) */
+    double lr, momentum;           /* SGD */
+    double beta1, beta2, epsilon;  /* Adam */
     int64_t steps;                 /* updates done (Adam's t before the next one) */
     int n;                         /* attached parameters */
     nn_node **params;
     nn_tensor **slots;             /* slots[i * num_slots + s] */
 };
+
+/* The shortest decimal that reads back as f: 0.999f is 0.99900001287 in
+ * binary, and 1 - 0.999f in float is 0.00099998713, 1.3e-5 off the 0.001
+ * a Keras user gets (Python computes 1 - 0.999 in double). Taking the
+ * float as the decimal it was written as keeps Adam's 1 - beta exact. */
+static double as_written(float f) {
+    char buf[32];
+    for (int digits = 6; digits <= 9; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, (double)f);
+        double d = strtod(buf, NULL);
+        if ((float)d == f) return d;
+    }
+    return (double)f;
+}
 
 static nn_optimizer *opt_new(opt_kind kind, float lr) {
     if (!(lr >= 0.f) || !isfinite(lr)) {
@@ -47,7 +62,7 @@ static nn_optimizer *opt_new(opt_kind kind, float lr) {
         return NULL;
     }
     o->kind = kind;
-    o->lr = lr;
+    o->lr = as_written(lr);
     return o;
 }
 
@@ -57,7 +72,7 @@ nn_optimizer *nn_sgd(float lr, float momentum) {
         return NULL;
     }
     nn_optimizer *o = opt_new(OPT_SGD, lr);
-    if (o) o->momentum = momentum;
+    if (o) o->momentum = as_written(momentum);
     return o;
 }
 
@@ -73,9 +88,9 @@ nn_optimizer *nn_adam_ex(float lr, float beta1, float beta2, float epsilon) {
     }
     nn_optimizer *o = opt_new(OPT_ADAM, lr);
     if (!o) return NULL;
-    o->beta1 = beta1;
-    o->beta2 = beta2;
-    o->epsilon = epsilon;
+    o->beta1 = as_written(beta1);
+    o->beta2 = as_written(beta2);
+    o->epsilon = as_written(epsilon);
     return o;
 }
 
@@ -102,16 +117,16 @@ const char *nn_optimizer_name(const nn_optimizer *opt) {
     return opt->kind == OPT_ADAM ? "adam" : "sgd";
 }
 
-float nn_optimizer_lr(const nn_optimizer *opt) { return opt ? opt->lr : 0.f / 0.f; }
+float nn_optimizer_lr(const nn_optimizer *opt) { return opt ? (float)opt->lr : 0.f / 0.f; }
 
 void nn_optimizer_set_lr(nn_optimizer *opt, float lr) {
-    if (opt && lr >= 0.f && isfinite(lr)) opt->lr = lr;
+    if (opt && lr >= 0.f && isfinite(lr)) opt->lr = as_written(lr);
 }
 
 int nn_optimizer_num_slots(const nn_optimizer *opt) {
     if (!opt) return 0;
     if (opt->kind == OPT_ADAM) return 2;
-    return opt->momentum != 0.f ? 1 : 0;
+    return opt->momentum != 0.0 ? 1 : 0;
 }
 
 const char *nn_optimizer_slot_name(const nn_optimizer *opt, int slot) {
@@ -237,19 +252,18 @@ nn_status nn_optimizer_step(nn_optimizer *opt, nn_node *const *grads, int n) {
      * 1 - small, where float would lose the difference */
     float alpha = 0.f;
     if (opt->kind == OPT_ADAM)
-        alpha = (float)((double)opt->lr * sqrt(1.0 - pow((double)opt->beta2, (double)t)) /
-                        (1.0 - pow((double)opt->beta1, (double)t)));
+        alpha = (float)(opt->lr * sqrt(1.0 - pow(opt->beta2, (double)t)) / (1.0 - pow(opt->beta1, (double)t)));
     for (int i = 0; i < n; i++) {
         nn_tensor *w = opt->params[i]->tensor;
         const float *g = grads[i]->value->data;
         float *wd = w->data;
         if (opt->kind == OPT_ADAM)
             adam_update(wd, opt->slots[i * slots]->data, opt->slots[i * slots + 1]->data, g, w->size, alpha,
-                        1.f - opt->beta1, 1.f - opt->beta2, opt->epsilon);
+                        (float)(1.0 - opt->beta1), (float)(1.0 - opt->beta2), (float)opt->epsilon);
         else if (slots)
-            momentum_update(wd, opt->slots[i * slots]->data, g, w->size, opt->lr, opt->momentum);
+            momentum_update(wd, opt->slots[i * slots]->data, g, w->size, (float)opt->lr, (float)opt->momentum);
         else
-            sgd_update(wd, g, w->size, opt->lr);
+            sgd_update(wd, g, w->size, (float)opt->lr);
     }
     opt->steps = t;
     return NN_OK;

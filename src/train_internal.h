@@ -44,8 +44,4 @@ nn_acc_kind nn_accuracy_kind(const nn_node *loss);
  * how many were judged (rows, or elements for BCE). */
 void nn_accuracy_count(const nn_node *loss, nn_acc_kind kind, int64_t *correct, int64_t *total);
 
-/* Copies rows idx[0..n) of src into dst's first n rows (the data area's
- * nn_gather_rows without its argument checks, for the fit loop). */
-void nn_gather_rows_fast(const nn_tensor *src, const int64_t *idx, int64_t n, nn_tensor *dst);
-
 #endif
