@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
+const char nn_cmd_export_summary[] = "write a logged checkpoint's weights to a .nnw file";
+const char nn_cmd_export_usage[] =
     "usage: nngraph export RUN [DB] [--epoch E] -o FILE [--params-only] [--json]\n"
     "Write the weights of a run's checkpoint (default: its last) from a run log\n"
     "(default " NN_RUNLOG_DEFAULT_PATH ") to FILE in nngraph's weight format (.nnw).\n"
@@ -25,7 +26,7 @@ int nn_cmd_export(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (nnc_is_help(a)) {
-            fputs(usage, stdout);
+            fputs(nn_cmd_export_usage, stdout);
             return 0;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
@@ -33,7 +34,7 @@ int nn_cmd_export(int argc, char **argv) {
             params_only = 1;
         } else if (strcmp(a, "--epoch") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--db") == 0) {
             if (i + 1 == argc) {
-                fprintf(stderr, "nngraph export: %s needs a value\n%s", a, usage);
+                fprintf(stderr, "nngraph export: %s needs a value\n%s", a, nn_cmd_export_usage);
                 return 2;
             }
             const char *v = argv[++i];
@@ -51,20 +52,20 @@ int nn_cmd_export(int argc, char **argv) {
                 }
             }
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "nngraph export: unknown option '%s'\n%s", a, usage);
+            fprintf(stderr, "nngraph export: unknown option '%s'\n%s", a, nn_cmd_export_usage);
             return 2;
         } else if (!spec) {
             spec = a;
         } else if (!db) {
             db = a;
         } else {
-            fprintf(stderr, "nngraph export: unexpected argument '%s'\n%s", a, usage);
+            fprintf(stderr, "nngraph export: unexpected argument '%s'\n%s", a, nn_cmd_export_usage);
             return 2;
         }
     }
     if (!spec || !out) {
         fprintf(stderr, "nngraph export: %s\n%s", !spec ? "which run? (an id, uuid or name)" : "no output file (-o FILE)",
-                usage);
+                nn_cmd_export_usage);
         return 2;
     }
     if (!db) db = NN_RUNLOG_DEFAULT_PATH;

@@ -21,6 +21,9 @@
 int nn_cmd_runs(int argc, char **argv);
 int nn_cmd_show(int argc, char **argv);
 int nn_cmd_export(int argc, char **argv);
+/* Their --help texts and one-line summaries, for a dispatcher's table. */
+extern const char nn_cmd_runs_usage[], nn_cmd_show_usage[], nn_cmd_export_usage[];
+extern const char nn_cmd_runs_summary[], nn_cmd_show_summary[], nn_cmd_export_summary[];
 
 /* Helpers shared by the three (tools/cmd_runlog_common.c). */
 

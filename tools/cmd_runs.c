@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
+const char nn_cmd_runs_summary[] = "list the runs of a run log (SQLite)";
+const char nn_cmd_runs_usage[] =
     "usage: nngraph runs [DB] [--json]\n"
     "List the runs of a run log (default " NN_RUNLOG_DEFAULT_PATH "): id, name, status, epochs,\n"
     "final loss and accuracy, duration. A run whose process died reads 'interrupted'.\n"
@@ -58,15 +59,15 @@ int nn_cmd_runs(int argc, char **argv) {
     int json = 0;
     for (int i = 1; i < argc; i++) {
         if (nnc_is_help(argv[i])) {
-            fputs(usage, stdout);
+            fputs(nn_cmd_runs_usage, stdout);
             return 0;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "nngraph runs: unknown option '%s'\n%s", argv[i], usage);
+            fprintf(stderr, "nngraph runs: unknown option '%s'\n%s", argv[i], nn_cmd_runs_usage);
             return 2;
         } else if (db) {
-            fprintf(stderr, "nngraph runs: one database at a time ('%s' and '%s')\n%s", db, argv[i], usage);
+            fprintf(stderr, "nngraph runs: one database at a time ('%s' and '%s')\n%s", db, argv[i], nn_cmd_runs_usage);
             return 2;
         } else {
             db = argv[i];

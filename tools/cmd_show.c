@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
+const char nn_cmd_show_summary[] = "show one logged run: params, metrics, loss curve";
+const char nn_cmd_show_usage[] =
     "usage: nngraph show RUN [DB] [--json]\n"
     "Show one run of a run log (default " NN_RUNLOG_DEFAULT_PATH "): its record, hyperparameters,\n"
     "latest metrics and the training loss curve. RUN is an id, a uuid (or a unique\n"
@@ -132,24 +133,24 @@ int nn_cmd_show(int argc, char **argv) {
     int json = 0;
     for (int i = 1; i < argc; i++) {
         if (nnc_is_help(argv[i])) {
-            fputs(usage, stdout);
+            fputs(nn_cmd_show_usage, stdout);
             return 0;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "nngraph show: unknown option '%s'\n%s", argv[i], usage);
+            fprintf(stderr, "nngraph show: unknown option '%s'\n%s", argv[i], nn_cmd_show_usage);
             return 2;
         } else if (!spec) {
             spec = argv[i];
         } else if (!db) {
             db = argv[i];
         } else {
-            fprintf(stderr, "nngraph show: unexpected argument '%s'\n%s", argv[i], usage);
+            fprintf(stderr, "nngraph show: unexpected argument '%s'\n%s", argv[i], nn_cmd_show_usage);
             return 2;
         }
     }
     if (!spec) {
-        fprintf(stderr, "nngraph show: which run? (an id, uuid or name)\n%s", usage);
+        fprintf(stderr, "nngraph show: which run? (an id, uuid or name)\n%s", nn_cmd_show_usage);
         return 2;
     }
     if (!db) db = NN_RUNLOG_DEFAULT_PATH;
