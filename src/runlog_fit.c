@@ -329,12 +329,17 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
         }
         nn_checkpoint_free(c);
     } else {
+        /* the graph as a graph file, so that a run can be drawn and its
+         * weights used again; a graph the text format cannot hold is
+         * recorded without it */
+        char *text = f->ro.graph_text ? NULL : nn_graph_to_text(g);
         nn_run_info info = {.name = f->ro.run_name,
                             .seed = f->ro.seed,
                             .threads = nn_graph_threads(g),
                             .command_line = f->ro.command_line,
-                            .graph_text = f->ro.graph_text};
+                            .graph_text = f->ro.graph_text ? f->ro.graph_text : text};
         s = nn_runlog_start(f->log, &info, NULL);
+        free(text);
     }
     if (s == NN_OK) s = log_hparams(f, opts);
     if (s != NN_OK) {

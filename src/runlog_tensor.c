@@ -1,5 +1,5 @@
-/* Run log: tensors as stored bytes, the checkpoint object, and weight
- * files (.nnw, the format `nngraph export` writes; see runlog.h). */
+/* Run log: tensors as stored bytes (little-endian, CRC-32) and the
+ * checkpoint object. */
 #include "runlog_tensor.h"
 
 #include <errno.h>
@@ -31,7 +31,7 @@ static void swap_copy(unsigned char *dst, const unsigned char *src, size_t n, si
         for (size_t j = 0; j < width; j++) dst[i * width + j] = src[i * width + width - 1 - j];
 }
 
-static uint32_t crc_of(const unsigned char *p, size_t n) {
+uint32_t rl_crc32(const unsigned char *p, size_t n) {
     uLong crc = crc32(0L, Z_NULL, 0);
     /* zlib takes uInt lengths: feed large buffers in pieces */
     while (n > 0) {
@@ -56,7 +56,7 @@ static nn_status blob_set(rl_blob *b, const void *data, size_t n_elems) {
         swap_copy(b->bytes, data, n_elems, width);
         b->owned = 1;
     }
-    b->crc = crc_of(b->bytes, b->nbytes);
+    b->crc = rl_crc32(b->bytes, b->nbytes);
     return NN_OK;
 }
 
@@ -124,7 +124,7 @@ nn_status rl_ckpt_add(nn_checkpoint *c, const char *name, nn_ckpt_role role, con
     if (b->nbytes != (size_t)n * width)
         return nn_set_error(NN_ERR_FORMAT, "%s: %zu bytes of data, but %s %s needs %lld", where, b->nbytes,
                             rl_dtype_names[b->dtype], "by its shape", (long long)n * (long long)width);
-    uint32_t crc = crc_of(b->bytes, b->nbytes);
+    uint32_t crc = rl_crc32(b->bytes, b->nbytes);
     if (crc != b->crc)
         return nn_set_error(NN_ERR_FORMAT, "%s: CRC-32 mismatch (stored 0x%08x, data 0x%08x): the data are corrupt",
                             where, b->crc, crc);
@@ -243,159 +243,4 @@ nn_status nn_checkpoint_apply(const nn_checkpoint *c, nn_graph *g) {
     }
     free(params);
     return s;
-}
-
-/* ---- weight files ---- */
-
-static void put_u(unsigned char *p, uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_u(const unsigned char *p, int bytes) {
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++) v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-nn_status nn_checkpoint_save(const nn_checkpoint *c, const char *path, int params_only) {
-    if (!c || !path) return nn_set_error(NN_ERR_ARG, "checkpoint save: NULL argument");
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) return nn_set_error(NN_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, plen + 16, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        nn_status s = nn_set_error(NN_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        free(tmp);
-        return s;
-    }
-    uint32_t count = 0;
-    for (int i = 0; i < c->n; i++) count += !params_only || c->items[i].role == NN_ROLE_PARAM;
-    unsigned char head[28];
-    memcpy(head, "NNGW", 4);
-    put_u(head + 4, 1, 4);
-    put_u(head + 8, count, 4);
-    put_u(head + 12, (uint64_t)c->step, 8);
-    put_u(head + 20, (uint64_t)c->epoch, 8);
-    int ok = fwrite(head, 1, sizeof head, f) == sizeof head;
-    for (int i = 0; ok && i < c->n; i++) {
-        const rl_item *it = &c->items[i];
-        if (params_only && it->role != NN_ROLE_PARAM) continue;
-        rl_blob b = {0};
-        if ((it->tensor ? rl_blob_from_tensor(it->tensor, &b) : rl_blob_from_rng(&it->rng, &b)) != NN_OK) {
-            ok = 0;
-            break;
-        }
-        size_t nlen = strlen(it->name);
-        unsigned char rec[2 + 4 + 8 * NN_MAX_RANK + 12];
-        size_t r = 0;
-        put_u(rec, nlen, 2);
-        ok = nlen < 65536 && fwrite(rec, 1, 2, f) == 2 && fwrite(it->name, 1, nlen, f) == nlen;
-        rec[r++] = (unsigned char)it->role;
-        rec[r++] = (unsigned char)b.dtype;
-        rec[r++] = (unsigned char)b.rank;
-        rec[r++] = 0;
-        for (int d = 0; d < b.rank; d++, r += 8) put_u(rec + r, (uint64_t)b.dim[d], 8);
-        put_u(rec + r, b.nbytes, 8);
-        put_u(rec + r + 8, b.crc, 4);
-        r += 12;
-        ok = ok && fwrite(rec, 1, r, f) == r && fwrite(b.bytes, 1, b.nbytes, f) == b.nbytes;
-        rl_blob_free(&b);
-    }
-    int err = errno;
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) ok = 0, err = errno;
-    if (fclose(f) != 0) ok = 0, err = errno;
-    if (!ok || rename(tmp, path) != 0) {
-        if (ok) err = errno;
-        unlink(tmp);
-        free(tmp);
-        return nn_set_error(NN_ERR_IO, "%s: cannot write the weight file: %s", path, strerror(err));
-    }
-    free(tmp);
-    return NN_OK;
-}
-
-/* Reads exactly n bytes or reports a truncated file. */
-static nn_status read_exact(FILE *f, void *buf, size_t n, const char *path, const char *what) {
-    if (fread(buf, 1, n, f) != n)
-        return nn_set_error(NN_ERR_FORMAT, "%s: truncated weight file (reading %s)", path, what);
-    return NN_OK;
-}
-
-nn_checkpoint *nn_checkpoint_read(const char *path) {
-    if (!path) {
-        nn_set_error(NN_ERR_ARG, "weight file: no path");
-        return NULL;
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        nn_set_error(NN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    nn_checkpoint *c = rl_ckpt_new();
-    unsigned char head[28];
-    nn_status s = c ? read_exact(f, head, sizeof head, path, "the header")
-                    : nn_set_error(NN_ERR_NOMEM, "%s: out of memory", path);
-    if (s == NN_OK && memcmp(head, "NNGW", 4) != 0)
-        s = nn_set_error(NN_ERR_FORMAT, "%s: not an nngraph weight file (bad magic)", path);
-    if (s == NN_OK && get_u(head + 4, 4) != 1)
-        s = nn_set_error(NN_ERR_FORMAT, "%s: weight file version %u is not supported (want 1)", path,
-                         (unsigned)get_u(head + 4, 4));
-    uint32_t count = s == NN_OK ? (uint32_t)get_u(head + 8, 4) : 0;
-    if (s == NN_OK) {
-        c->step = (int64_t)get_u(head + 12, 8);
-        c->epoch = (int64_t)get_u(head + 20, 8);
-        snprintf(c->reason, sizeof c->reason, "file");
-    }
-    for (uint32_t i = 0; s == NN_OK && i < count; i++) {
-        unsigned char rec[8 * NN_MAX_RANK + 12], len2[2];
-        char name[65536];
-        char where[300];
-        snprintf(where, sizeof where, "%s: tensor %u", path, i);
-        s = read_exact(f, len2, 2, path, "a tensor name");
-        size_t nlen = (size_t)get_u(len2, 2);
-        if (s == NN_OK) s = read_exact(f, name, nlen, path, "a tensor name");
-        if (s != NN_OK) break;
-        name[nlen] = 0;
-        snprintf(where, sizeof where, "%s: tensor '%.200s'", path, name);
-        s = read_exact(f, rec, 4, path, "a tensor header");
-        if (s != NN_OK) break;
-        rl_blob b = {0};
-        int role = rec[0];
-        b.dtype = rec[1];
-        b.rank = rec[2];
-        if (role > NN_ROLE_STATE || b.dtype > RL_U64 || b.rank > NN_MAX_RANK) {
-            s = nn_set_error(NN_ERR_FORMAT, "%s: bad role %d, dtype %d or rank %d", where, role, b.dtype, b.rank);
-            break;
-        }
-        size_t r = (size_t)b.rank * 8 + 12;
-        s = read_exact(f, rec, r, path, "a tensor header");
-        if (s != NN_OK) break;
-        for (int d = 0; d < b.rank; d++) b.dim[d] = (int64_t)get_u(rec + 8 * d, 8);
-        uint64_t nbytes = get_u(rec + 8 * b.rank, 8);
-        b.crc = (uint32_t)get_u(rec + 8 * b.rank + 8, 4);
-        /* refuse sizes the file cannot hold before allocating them */
-        long here = ftell(f);
-        fseek(f, 0, SEEK_END);
-        long end = ftell(f);
-        fseek(f, here, SEEK_SET);
-        if (here < 0 || end < 0 || nbytes > (uint64_t)(end - here)) {
-            s = nn_set_error(NN_ERR_FORMAT, "%s: truncated weight file (%llu bytes of data announced)", where,
-                             (unsigned long long)nbytes);
-            break;
-        }
-        b.nbytes = (size_t)nbytes;
-        b.bytes = malloc(b.nbytes ? b.nbytes : 1);
-        b.owned = 1;
-        if (!b.bytes) s = nn_set_error(NN_ERR_NOMEM, "%s: out of memory", where);
-        if (s == NN_OK) s = read_exact(f, b.bytes, b.nbytes, path, "tensor data");
-        if (s == NN_OK) s = rl_ckpt_add(c, name, (nn_ckpt_role)role, &b, where);
-        rl_blob_free(&b);
-    }
-    fclose(f);
-    if (s != NN_OK) {
-        nn_checkpoint_free(c);
-        return NULL;
-    }
-    return c;
 }

@@ -39,10 +39,15 @@ expect 0 "finished" "$CLI" runs "$DB"
 [ "$("$CLI" runs "$DB" --json | grep -c '"status":"finished"')" -eq 2 ] || fail "runs --json: two finished runs"
 
 # the resumed run ends with the uninterrupted run's weights, byte for byte
-expect 0 '"epoch":5' "$CLI" export 1 "$DB" -o "$DIR/a.nnw" --params-only --json
-expect 0 '"tensors":4' "$CLI" export cut --db "$DB" -o "$DIR/b.nnw" --params-only --json
+expect 0 '"epoch":5' "$CLI" export 1 "$DB" -o "$DIR/a.nnw" --json
+expect 0 '"format":"weights",.*"tensors":4' "$CLI" export cut --db "$DB" -o "$DIR/b.nnw" --json
 cmp -s "$DIR/a.nnw" "$DIR/b.nnw" || fail "resumed weights differ from the uninterrupted run's"
-expect 0 '"epoch":3' "$CLI" export 1 "$DB" --epoch 3 -o "$DIR/e3.nnw" --json
+expect 0 '"format":"checkpoint",.*"epoch":3,.*"tensors":14' "$CLI" export 1 "$DB" --epoch 3 -o "$DIR/e3.nngc" --full --json
+# the run's recorded graph and the exported weights work with nngraph predict's loader
+sqlite3 "$DB" "SELECT graph FROM run WHERE id = 1" > "$DIR/g.nng" 2>/dev/null || true
+if [ -s "$DIR/g.nng" ]; then
+    expect 0 "L1" "$CLI" summary "$DIR/g.nng"
+fi
 expect 1 "run 1 has no checkpoint at epoch 99" "$CLI" export 1 "$DB" --epoch 99 -o "$DIR/x.nnw"
 expect 2 "not an epoch number" "$CLI" export 1 "$DB" --epoch x -o "$DIR/x.nnw"
 [ -e "$DIR/x.nnw" ] && fail "a failed export left a file"

@@ -279,9 +279,32 @@ Test(runlog_db, misuse_is_reported) {
     write_file(wf, "XXXXxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 32);
     cr_assert_null(nn_checkpoint_read(wf));
     cr_assert(strstr(nn_last_error(), "not an nngraph weight file"), "%s", nn_last_error());
-    unsigned char head[28] = "NNGW\1\0\0\0\1\0\0\0";
+    unsigned char head[12] = "NNGW\1\0\0\0\1\0\0\0";
     write_file(wf, head, sizeof head);
     cr_assert_null(nn_checkpoint_read(wf));
     cr_assert(strstr(nn_last_error(), "truncated weight file (reading a tensor name)"), "%s", nn_last_error());
+    /* a good weights file, then damaged ways */
+    nn_graph *g = nn_graph_new(1);
+    nn_param(g, "L1/W", NN_SHAPE(2, 3), nn_init_uniform(-1.f, 1.f));
+    cr_assert_eq(nn_weights_save(g, wf), NN_OK, "%s", nn_last_error());
+    nn_checkpoint *c = nn_checkpoint_read(wf);
+    cr_assert_not_null(c, "graphio's weights files read as checkpoints: %s", nn_last_error());
+    cr_assert_eq(memcmp(nn_tensor_data(nn_checkpoint_find(c, "L1/W", NN_ROLE_PARAM)),
+                        nn_tensor_data(nn_param_value(nn_graph_find(g, "L1/W"))), 24),
+                 0);
+    nn_checkpoint_free(c);
+    FILE *f = fopen(wf, "ab");
+    fputc('!', f);
+    fclose(f);
+    cr_assert_null(nn_checkpoint_read(wf));
+    cr_assert(strstr(nn_last_error(), "1 bytes after the last tensor"), "%s", nn_last_error());
+    cr_assert_eq(nn_weights_save(g, wf), NN_OK);
+    f = fopen(wf, "r+b");
+    fseek(f, 4 + 4 + 4 + 4 + 4 + 4 + 4 + 16 + 8, SEEK_SET); /* the first data byte */
+    fputc(0x7f, f);
+    fclose(f);
+    cr_assert_null(nn_checkpoint_read(wf));
+    cr_assert(strstr(nn_last_error(), "x.nnw: tensor 'L1/W': CRC-32 mismatch"), "%s", nn_last_error());
+    nn_graph_free(g);
     rlt_rmdir(dir);
 }

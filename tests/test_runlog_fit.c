@@ -92,6 +92,25 @@ Test(runlog_fit, records_a_run) {
     float *w = weights(m.g, &n);
     cr_assert_eq(memcmp(nn_tensor_f32(nn_checkpoint_find(c, "L1/W", NN_ROLE_PARAM)), w, 16 * sizeof(float)), 0);
     cr_assert_eq(nn_tensor_i32(nn_checkpoint_find(c, "optimizer_steps", NN_ROLE_STATE))[0], 20);
+    /* exported as a weights file, it loads into a fresh graph (nn_weights_load) */
+    char wf[128];
+    snprintf(wf, sizeof wf, "%s/final.nnw", dir);
+    cr_assert_eq(nn_checkpoint_save(c, wf, 1), NN_OK, "%s", nn_last_error());
+    model fresh = make_model();
+    cr_assert_eq(nn_weights_load(fresh.g, wf), NN_OK, "%s", nn_last_error());
+    int64_t nf;
+    float *wfresh = weights(fresh.g, &nf);
+    cr_assert_eq(memcmp(wfresh, w, (size_t)n * sizeof *w), 0);
+    free(wfresh);
+    free_model(&fresh);
+    /* the run recorded the graph as a graph file */
+    char *text = nn_runlog_graph_text(log, 1);
+    cr_assert_not_null(text, "%s", nn_last_error());
+    nn_graph *back = nn_graph_load_text(text, strlen(text), "run 1", 42);
+    cr_assert_not_null(back, "%s", nn_last_error());
+    cr_assert_eq(nn_graph_param_count(back), 51);
+    nn_graph_free(back);
+    free(text);
     free(w);
     nn_checkpoint_free(c);
     nn_param_kv *kv;

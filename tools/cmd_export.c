@@ -1,6 +1,7 @@
-/* nngraph export RUN [DB] [--epoch E] -o FILE: a checkpoint's tensors out
- * of the run log into a weight file (.nnw, see nngraph/runlog.h), which
- * nn_checkpoint_read() loads back. */
+/* nngraph export RUN [DB] [--epoch E] -o FILE: a checkpoint's weights out
+ * of the run log into a weights file (the one `nngraph predict --weights`
+ * and nn_weights_load() read), or with --full the whole checkpoint
+ * (optimizer state, generator) for nn_checkpoint_read(). */
 #include "cmd_runlog.h"
 #include "nngraph.h"
 
@@ -10,19 +11,21 @@
 
 const char nn_cmd_export_summary[] = "write a logged checkpoint's weights to a .nnw file";
 const char nn_cmd_export_usage[] =
-    "usage: nngraph export RUN [DB] [--epoch E] -o FILE [--params-only] [--json]\n"
+    "usage: nngraph export RUN [DB] [--epoch E] -o FILE [--full] [--json]\n"
     "Write the weights of a run's checkpoint (default: its last) from a run log\n"
-    "(default " NN_RUNLOG_DEFAULT_PATH ") to FILE in nngraph's weight format (.nnw).\n"
-    "  --epoch E       the checkpoint taken at epoch E\n"
-    "  -o FILE         where to write (replaced atomically)\n"
-    "  --params-only   only the trainable parameters, not optimizer or generator state\n"
-    "  --json          describe what was written as one JSON object\n"
-    "  --help          this text\n";
+    "(default " NN_RUNLOG_DEFAULT_PATH ") to FILE as a weights file, which\n"
+    "`nngraph predict --weights FILE` and nn_weights_load() read.\n"
+    "  --epoch E   the checkpoint taken at epoch E\n"
+    "  -o FILE     where to write (replaced atomically)\n"
+    "  --full      the whole checkpoint instead: parameters, optimizer state and\n"
+    "              generator, step and epoch (\"NNGC\", read by nn_checkpoint_read)\n"
+    "  --json      describe what was written as one JSON object\n"
+    "  --help      this text\n";
 
 int nn_cmd_export(int argc, char **argv) {
     const char *spec = NULL, *db = NULL, *out = NULL;
     long long epoch = -1;
-    int json = 0, params_only = 0;
+    int json = 0, params_only = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (nnc_is_help(a)) {
@@ -30,8 +33,8 @@ int nn_cmd_export(int argc, char **argv) {
             return 0;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
-        } else if (strcmp(a, "--params-only") == 0) {
-            params_only = 1;
+        } else if (strcmp(a, "--full") == 0) {
+            params_only = 0;
         } else if (strcmp(a, "--epoch") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--db") == 0) {
             if (i + 1 == argc) {
                 fprintf(stderr, "nngraph export: %s needs a value\n%s", a, nn_cmd_export_usage);
@@ -88,7 +91,8 @@ int nn_cmd_export(int argc, char **argv) {
         if (json) {
             printf("{\"file\":");
             nnc_json_str(stdout, out);
-            printf(",\"run\":%lld,\"checkpoint\":%lld,\"epoch\":%lld,\"step\":%lld,\"tensors\":%d}\n", (long long)id,
+            printf(",\"format\":\"%s\",\"run\":%lld,\"checkpoint\":%lld,\"epoch\":%lld,\"step\":%lld,\"tensors\":%d}\n",
+                   params_only ? "weights" : "checkpoint", (long long)id,
                    (long long)nn_checkpoint_id(c), (long long)nn_checkpoint_epoch(c), (long long)nn_checkpoint_step(c),
                    count);
         } else {

@@ -268,16 +268,23 @@ nn_status nn_checkpoint_rng(const nn_checkpoint *c, const char *name, nn_rng *ou
 nn_status nn_checkpoint_apply(const nn_checkpoint *c, nn_graph *g);
 
 /*
- * Weight files (.nnw), what `nngraph export` writes. Little-endian:
- *   "NNGW" magic, u32 version (1), u32 count, i64 step, i64 epoch;
- *   then per tensor: u16 name length, the name (UTF-8, no NUL), u8 role
- *   (nn_ckpt_role), u8 dtype (0 f32, 1 i32, 2 u64), u8 rank, u8 reserved
- *   (0), i64 dims[rank], u64 byte count, u32 CRC-32 of the data, data.
+ * Files of weights, what `nngraph export` writes (docs/runlog.md):
+ * - a weights file ("NNGW", the graph-file area's format, nngraph/graphio.h):
+ *   the f32 parameters only, which nn_weights_load() and `nngraph predict
+ *   --weights` read;
+ * - a checkpoint file ("NNGC"): everything a checkpoint holds (parameters,
+ *   optimizer state, generators) with its step and epoch. Little-endian:
+ *   "NNGC", u32 version (1), u32 count, i64 step, i64 epoch; per tensor:
+ *   u16 name length, name (UTF-8, no NUL), u8 role (nn_ckpt_role), u8 dtype
+ *   (0 f32, 1 i32, 2 u64), u8 rank, u8 0, i64 dims[rank], u64 byte count,
+ *   u32 CRC-32 of the data, data.
  */
-/* Writes c's tensors (only NN_ROLE_PARAM ones if params_only) to `path`,
- * atomically (a temporary file renamed into place). */
+/* Writes c to `path` atomically (temporary file, fsync, rename): a weights
+ * file if params_only (every param must be f32), else a checkpoint file. */
 nn_status nn_checkpoint_save(const nn_checkpoint *c, const char *path, int params_only);
-/* Reads a weight file; NULL with an error naming the file and the problem. */
+/* Reads either kind of file (a weights file gives param items, step and
+ * epoch 0); NULL with an error naming the file, the tensor and the
+ * problem. */
 nn_checkpoint *nn_checkpoint_read(const char *path);
 
 /* ---------------------------------------------------------------- */
@@ -319,7 +326,7 @@ typedef struct nn_runlog_fit_opts {
     int open_flags;            /* NN_RUNLOG_DURABLE ... */
     const char *run_name;
     uint64_t seed;             /* the graph's seed, recorded (0: not known) */
-    const char *graph_text;    /* the graph's .nng text, recorded if given */
+    const char *graph_text;    /* the graph's .nng text; NULL: nn_graph_to_text(g) */
     const char *command_line;  /* NULL: this process's */
     int checkpoint_every;      /* epochs between checkpoints; 0: 1; <0: only a final one */
     int log_steps;             /* log every Nth step's loss; 0: every step; <0: none */
