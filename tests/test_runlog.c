@@ -484,3 +484,34 @@ Test(runlog, two_concurrent_writers_lose_nothing) {
     cr_assert_eq(rlt_int(db, "SELECT count(*) FROM metric_key"), 1);
     rlt_rmdir(dir);
 }
+
+Test(runlog, heartbeat_decides_interrupted) {
+    char dir[64], db[96], buf[32];
+    rlt_tmpdir(dir, db, "hb.db");
+    nn_runlog *log = nn_runlog_open(db, 0);
+    int64_t id = 0;
+    cr_assert_eq(nn_runlog_start(log, &(nn_run_info){.name = "alive"}, &id), NN_OK);
+    cr_assert_eq(nn_runlog_heartbeat(log), NN_OK);
+    cr_assert_str_eq(rlt_text(db, "SELECT status FROM v_run", buf, sizeof buf), "running");
+    /* a live process's run cannot be taken over */
+    nn_runlog *other = nn_runlog_open(db, 0);
+    nn_checkpoint *c = NULL;
+    cr_assert_eq(nn_runlog_resume(other, id, -1, &c), NN_ERR_STATE);
+    cr_assert(strstr(nn_last_error(), "still running in another process"), "%s", nn_last_error());
+    /* two minutes without a heartbeat: the process is presumed dead */
+    cr_assert_eq(rlt_exec(db, "UPDATE run SET heartbeat = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-120 seconds')"),
+                 SQLITE_OK);
+    cr_assert_str_eq(rlt_text(db, "SELECT status FROM v_run", buf, sizeof buf), "interrupted");
+    /* the threshold is a setting */
+    cr_assert_eq(rlt_exec(db, "UPDATE setting SET value = 600 WHERE key = 'stale_after_s'"), SQLITE_OK);
+    cr_assert_str_eq(rlt_text(db, "SELECT status FROM v_run", buf, sizeof buf), "running");
+    /* a flush is a heartbeat */
+    cr_assert_eq(rlt_exec(db, "UPDATE setting SET value = 60 WHERE key = 'stale_after_s'"), SQLITE_OK);
+    nn_runlog_step_metric(log, "loss", NULL, 1, 1.0);
+    cr_assert_eq(nn_runlog_flush(log), NN_OK);
+    cr_assert_str_eq(rlt_text(db, "SELECT status FROM v_run", buf, sizeof buf), "running");
+    cr_assert_eq(nn_runlog_finish(log, "finished", NULL), NN_OK);
+    nn_runlog_close(other);
+    nn_runlog_close(log);
+    rlt_rmdir(dir);
+}
