@@ -1,6 +1,7 @@
 /* nngraph: the command line. `nngraph SUBCOMMAND [OPTIONS]`, one file per
  * subcommand (cmd_*.c). Exit codes: 0 ok, 1 runtime failure, 2 usage. */
 #include "cli.h"
+#include "cmd_runlog.h"
 
 #include <string.h>
 
@@ -16,7 +17,13 @@ const char *__lsan_default_suppressions(void) {
            "leak:gmalloc\nleak:grealloc\n";
 }
 
-static const cli_command *const commands[] = {&cli_dot, &cli_summary, &cli_check, &cli_train, &cli_predict};
+/* the run log's subcommands (tools/cmd_runlog.h) */
+static const cli_command cli_runs = {"runs", nn_cmd_runs_summary, nn_cmd_runs_usage, nn_cmd_runs};
+static const cli_command cli_show = {"show", nn_cmd_show_summary, nn_cmd_show_usage, nn_cmd_show};
+static const cli_command cli_export = {"export", nn_cmd_export_summary, nn_cmd_export_usage, nn_cmd_export};
+
+static const cli_command *const commands[] = {&cli_dot,     &cli_summary, &cli_check, &cli_train,
+                                              &cli_predict, &cli_runs,    &cli_show,  &cli_export};
 #define N_COMMANDS ((int)(sizeof commands / sizeof *commands))
 
 static void usage(FILE *out) {
@@ -59,5 +66,5 @@ int main(int argc, char **argv) {
             return commands[i]->run(argc - 1, argv + 1);
         }
     if (sub[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", sub);
-    return cli_usage_error(NULL, "unknown subcommand '%s' (dot, summary, check, train, predict)", sub);
+    return cli_usage_error(NULL, "unknown subcommand '%s' (dot, summary, check, train, predict, runs, show, export)", sub);
 }
