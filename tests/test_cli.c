@@ -379,3 +379,26 @@ Test(cli, csv_train_then_predict) {
     cr_assert_eq(nngraph("train", g, "--csv", csv, "--data", csv, csv, NULL), 2);
     cr_assert(strstr(err, "give --data or --csv, not both"));
 }
+
+/* train --log records the run; its graph is then drawn from DB:RUN. */
+Test(cli, logged_run_drawn_from_the_log) {
+    const char *g = at("net.nng"), *img = at("img.idx"), *lab = at("lab.idx"), *db = at("runs.db");
+    write_text(g, net);
+    write_idx(img, lab, 64);
+    cr_assert_eq(nngraph("train", g, "--data", img, lab, "--epochs", "2", "--quiet", "--log", db, "--run-name",
+                         "tiny", NULL),
+                 0, "%s", err);
+    char spec[200];
+    snprintf(spec, sizeof spec, "%s:tiny", db);
+    cr_assert_eq(nngraph("dot", spec, NULL), 0, "%s", err);
+    cr_assert(strstr(out, "L1 · dense 4→2 · linear · 10 params"), "%s", out);
+    cr_assert_eq(nngraph("summary", spec, NULL), 0, "%s", err);
+    cr_assert(strstr(out, "Total params: 10"));
+    snprintf(spec, sizeof spec, "%s:99", db);
+    cr_assert_eq(nngraph("dot", spec, NULL), 1);
+    cr_assert(strstr(err, "no run '99'"), "%s", err);
+    cr_assert_str_eq(out, "");
+    snprintf(spec, sizeof spec, "%s:1", at("missing.db"));
+    cr_assert_eq(nngraph("dot", spec, NULL), 1);
+    cr_assert(strstr(err, "missing.db"), "%s", err);
+}

@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph dot FILE.nng [-T svg|png|pdf|json|dot] [-o OUT] [--layers] [--backward]\n"
+    "Usage: nngraph dot FILE.nng|DB:RUN [-T svg|png|pdf|json|dot] [-o OUT] [--layers] [--backward]\n"
     "                  [--rankdir TB|LR] [--title TEXT] [--loss NODE]\n\n"
     "Draws the graph. Without -T or -o, DOT text goes to stdout; -T renders in\n"
     "process with Graphviz (to stdout, or to OUT); -o alone takes the format from\n"
@@ -19,6 +19,7 @@ static const char usage[] =
     "  --rankdir TB|LR   top to bottom (default) or left to right\n"
     "  --title TEXT      first line of the graph's label (default: the file name)\n"
     "  --loss NODE       the node drawn as the loss (default: the last scalar sink)\n\n"
+    "DB:RUN draws the graph a run log recorded for RUN (an id, uuid prefix or name).\n"
     "A file with a shape error is drawn with the failing node in red (exit 1).\n"
     "Example: nngraph dot digits.nng -o digits.svg\n";
 
@@ -84,8 +85,8 @@ static int run(int argc, char **argv) {
     }
 
     nn_load_fault fault;
-    nn_graph *g = nn_graph_load_partial(file, 1, &fault);
-    if (!g) return cli_fail("dot", "%s", nn_last_error());
+    nn_graph *g = cli_load_graph_partial("dot", file, 1, &fault);
+    if (!g) return CLI_RUNTIME;
     int status = CLI_OK;
     if (nn_graph_status(g) != NN_OK) {
         /* only a graph that is whole up to a refused op is worth drawing */

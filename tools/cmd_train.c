@@ -25,10 +25,13 @@ static const char usage[] =
     "  --threads N           worker threads (default: the machine's cores)\n"
     "  --loss NODE           the loss (default: the last scalar output)\n"
     "  --x NAME, --y NAME    input nodes fed with images and labels (default x, y)\n"
+    "  --log DB              record the run in this run log (SQLite): hyperparameters,\n"
+    "                        every step's loss, epoch metrics, a checkpoint an epoch\n"
+    "  --run-name NAME       the run's name in the log (default: the graph file's name)\n"
     "  --quiet               no progress on stderr\n";
 
 typedef struct train_args {
-    const char *file, *images, *labels, *csv, *out, *weights, *loss, *x, *y, *optimizer;
+    const char *file, *images, *labels, *csv, *out, *log, *run_name, *weights, *loss, *x, *y, *optimizer;
     long long epochs, batch, seed, threads, label_col;
     double lr, momentum;
     int quiet;
@@ -46,6 +49,8 @@ static int parse(int argc, char **argv, train_args *a) {
             if (r < 0 || cli_int("train", "--label-col", v, -1000000, 1000000, &a->label_col)) return CLI_USAGE;
         } else if ((r = cli_opt("train", argc, argv, &i, "-o", &a->out)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--csv", &a->csv)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--log", &a->log)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--run-name", &a->run_name)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--output", &a->out)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--weights", &a->weights)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--loss", &a->loss)) != 0 ||
@@ -129,8 +134,20 @@ static int train(const train_args *a) {
     fo.verbose = a->quiet ? 0 : 1;
     fo.shuffle_seed = (uint64_t)a->seed;
     nn_fit_result res;
-    if (nn_fit(g, loss, data, &fo, &res) != NN_OK) {
-        cli_fail("train", "%s", nn_error_message(g)[0] ? nn_error_message(g) : nn_last_error());
+    nn_status fs;
+    if (a->log) {
+        const char *slash = strrchr(a->file, '/');
+        nn_runlog_fit_opts ro = {0};
+        ro.path = a->log;
+        ro.run_name = a->run_name ? a->run_name : slash ? slash + 1 : a->file;
+        ro.seed = (uint64_t)a->seed;
+        fs = nn_fit_logged(g, loss, data, &fo, &ro, &res);
+    } else {
+        fs = nn_fit(g, loss, data, &fo, &res);
+    }
+    if (fs != NN_OK) {
+        /* the run log reports through nn_last_error, a failed fit on g */
+        cli_fail("train", "%s", fs == NN_ERR_DB || !nn_error_message(g)[0] ? nn_last_error() : nn_error_message(g));
         goto done;
     }
     printf("epochs %d  steps %lld  loss %.6g", res.epochs_run, (long long)res.steps, res.loss);
