@@ -11,12 +11,13 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph check FILE.nng [--seed N] [--batch N]\n\n"
+    "Usage: nngraph check FILE.nng [--seed N] [--batch N] [--json]\n\n"
     "Checks the gradient rule of every op in the graph on random inputs against\n"
     "central differences (reference loss in double; pass: |a-n| <= 1e-4 + 1e-2|n|).\n"
     "Prints the worst relative error per op; exit status 1 if any op fails.\n\n"
     "  --seed N    random inputs' seed (default 1)\n"
-    "  --batch N   size given to the open batch dimension B (default 3)\n";
+    "  --batch N   size given to the open batch dimension B (default 3)\n"
+    "  --json      one JSON object per op (JSON Lines) instead of the table\n";
 
 typedef struct op_row {
     const char *op;
@@ -39,12 +40,15 @@ static int same_case(const nn_node *a, const nn_node *b) {
 static int run(int argc, char **argv) {
     const char *file = NULL, *v;
     long long seed = 1, batch = 3;
+    int json = 0;
     for (int i = 1; i < argc; i++) {
         int r;
         if ((r = cli_opt("check", argc, argv, &i, "--seed", &v)) != 0) {
             if (r < 0 || cli_int("check", "--seed", v, 0, (long long)INT64_MAX, &seed)) return CLI_USAGE;
         } else if ((r = cli_opt("check", argc, argv, &i, "--batch", &v)) != 0) {
             if (r < 0 || cli_int("check", "--batch", v, 1, 4096, &batch)) return CLI_USAGE;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error("check", "unknown option '%s'", argv[i]);
         } else if (file) {
@@ -93,9 +97,23 @@ static int run(int argc, char **argv) {
     }
     if (status == CLI_OK) {
         int failed = 0;
-        printf("%-28s %6s %9s %14s  %s\n", "op", "nodes", "elements", "worst rel err", "result");
+        if (!json) printf("%-28s %6s %9s %14s  %s\n", "op", "nodes", "elements", "worst rel err", "result");
         for (int r = 0; r < n_rows; r++) {
             const op_row *row = &rows[r];
+            if (json) {
+                /* op names are identifiers (letters, digits, _ and the ':' of
+                 * custom ops): nothing to escape */
+                const char *result = row->no_rule ? "no_rule" : row->failures ? "fail" : "ok";
+                printf("{\"op\": \"%s\", \"nodes\": %d, \"elements\": %d, \"failures\": %d, \"worst_rel\": ", row->op,
+                       row->nodes, row->checked, row->failures);
+                if (row->checked)
+                    printf("%.6g", row->worst_rel);
+                else
+                    printf("null");
+                printf(", \"result\": \"%s\"}\n", result);
+                failed += row->failures != 0;
+                continue;
+            }
             if (row->no_rule) {
                 printf("%-28s %6d %9s %14s  %s\n", row->op, row->nodes, "-", "-", "no gradient rule (not checked)");
                 continue;

@@ -175,8 +175,10 @@ typedef struct nn_gradcheck_report {
  * |v| in [0.2,1] (away from relu/step kinks), i32 inputs as class labels
  * below the last dimension of input 0. Compares the gradient nn_grad
  * builds for loss = sum(out * R) (R random) with central differences of
- * the same loss summed in double, step 1e-3 max(1,|x|), on at most 48
- * elements per input. NN_OK with the report filled in (failures > 0 means
+ * the same loss summed in double, step 1e-3 max(1,|x|) and, where that
+ * disagrees, 1e-2 and 1e-1 times max(1,|x|) (float32 rounding of long
+ * sums swamps a small step), on at most 48 elements per input. An element
+ * fails when no step agrees: |a - n| > 1e-4 + 1e-2 |n|. NN_OK with the report filled in (failures > 0 means
  * the rule is wrong); an error status if the op cannot be built or run. */
 nn_status nn_gradcheck_node(const nn_node *node, int64_t batch, uint64_t seed, nn_gradcheck_report *report);
 
