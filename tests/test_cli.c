@@ -135,6 +135,9 @@ Test(cli, dot_text_and_renders) {
     cr_assert(strstr(out, "label=\"net.nng\\n10 params"));
     cr_assert_eq(nngraph("dot", g, "--layers", "--rankdir", "LR", "--title", "tiny", NULL), 0);
     cr_assert(strstr(out, "rankdir=LR") && strstr(out, "\"L1/\" [") && strstr(out, "label=\"tiny\\n"));
+    /* --backward on a forward-only file builds the gradients to draw */
+    cr_assert_eq(nngraph("dot", g, "--backward", NULL), 0, "%s", err);
+    cr_assert(strstr(out, "\"grad/L1/matmul/matmul\"") && strstr(out, "-> \"L1/W\" [style=dotted"), "%s", out);
     cr_assert_eq(nngraph("dot", g, "-o", at("net.svg"), NULL), 0, "%s", err);
     cr_assert_str_eq(out, "");
     slurp(at("net.svg"), out, sizeof out);

@@ -15,7 +15,8 @@ static const char usage[] =
     "OUT's extension (.svg .png .pdf .json .dot .gv). OUT is written atomically.\n\n"
     "  --layers          one box per scope (L1, L2, ...), like Keras plot_model\n"
     "  --level op|layer  the same choice by name (op is the default)\n"
-    "  --backward        also draw the gradient nodes (dashed, red)\n"
+    "  --backward        also draw the gradient nodes (dashed, red); a graph saved\n"
+    "                    without them gets the loss's gradients built first\n"
     "  --rankdir TB|LR   top to bottom (default) or left to right\n"
     "  --title TEXT      first line of the graph's label (default: the file name)\n"
     "  --loss NODE       the node drawn as the loss (default: the last scalar sink)\n\n"
@@ -32,6 +33,33 @@ static const char *format_from_path(const char *path) {
         if (l > el && strcmp(path + l - el, ext[i][0]) == 0) return ext[i][1];
     }
     return NULL;
+}
+
+/* A saved forward graph has no gradient nodes: for --backward, build them
+ * (the loss's gradient with respect to every parameter), as training
+ * would. A graph that already has some is drawn as it is. */
+static int add_gradients(nn_graph *g, const char *loss_name) {
+    int n = nn_graph_num_nodes(g);
+    for (int i = 0; i < n; i++)
+        if (nn_node_is_grad(nn_graph_node(g, i))) return 0;
+    nn_node *loss = cli_find_loss("dot", g, loss_name);
+    if (!loss) return -1;
+    int np = nn_graph_params(g, NULL, 0);
+    nn_node **params = malloc(((size_t)np + 1) * sizeof *params), **grads = malloc(((size_t)np + 1) * sizeof *grads);
+    int rc = 0;
+    if (!params || !grads) {
+        rc = -1;
+        cli_fail("dot", "out of memory");
+    } else {
+        nn_graph_params(g, params, np);
+        if (nn_grad(g, loss, params, np, grads) != NN_OK) {
+            rc = -1;
+            cli_fail("dot", "--backward: %s", nn_error_message(g));
+        }
+    }
+    free(params);
+    free(grads);
+    return rc;
 }
 
 static int write_all(const char *data, size_t len, FILE *out) {
@@ -97,6 +125,10 @@ static int run(int argc, char **argv) {
         }
         opts.fault = &fault;
         status = CLI_RUNTIME;
+    }
+    if (opts.backward && status == CLI_OK && add_gradients(g, opts.loss) != 0) {
+        nn_graph_free(g);
+        return CLI_RUNTIME;
     }
     char *dot = nn_graph_dot_string(g, &opts);
     if (!dot) {
