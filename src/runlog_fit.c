@@ -175,8 +175,11 @@ static int on_step(const nn_step_info *si, void *user) {
     nn_runlog_fit *f = user;
     f->last_step = si->step;
     int stop = 0;
-    if (!f->dead && f->ro.log_steps >= 0 && (f->ro.log_steps <= 1 || si->step % f->ro.log_steps == 0)) {
-        nn_status s = nn_runlog_step_metric(f->log, "loss", "train", si->step, si->loss);
+    if (!f->dead) {
+        nn_status s = NN_OK;
+        if (f->ro.log_steps >= 0 && (f->ro.log_steps <= 1 || si->step % f->ro.log_steps == 0))
+            s = nn_runlog_step_metric(f->log, "loss", "train", si->step, si->loss);
+        /* at most one write a second: a long epoch still looks alive */
         if (s == NN_OK) s = nn_runlog_heartbeat(f->log);
         if (s != NN_OK) stop = db_failed(f, s);
     }

@@ -60,26 +60,27 @@ static const char schema_v1[] =
     "CREATE TABLE step_metric (\n"
     "  run INTEGER NOT NULL,  -- run(id); see the trigger run_delete\n"
     "  key INTEGER NOT NULL,  -- metric_key(id)\n"
-    "  split TEXT NOT NULL CHECK (split IN ('train','val','test')),\n"
+    "  split TEXT NOT NULL,   -- 'train', 'val' or 'test'\n"
     "  step INTEGER NOT NULL,\n"
     "  value REAL,\n"
-    "  is_nan INTEGER NOT NULL DEFAULT 0 CHECK (is_nan IN (0,1)),\n"
+    "  is_nan INTEGER NOT NULL DEFAULT 0,  -- 1: value is NULL because a NaN was logged\n"
     "  wall REAL NOT NULL,\n"
     "  PRIMARY KEY (run, key, split, step)\n"
     ") STRICT, WITHOUT ROWID;\n"
     "CREATE TABLE epoch_metric (\n"
     "  run INTEGER NOT NULL,  -- run(id)\n"
     "  key INTEGER NOT NULL,  -- metric_key(id)\n"
-    "  split TEXT NOT NULL CHECK (split IN ('train','val','test')),\n"
+    "  split TEXT NOT NULL,   -- 'train', 'val' or 'test'\n"
     "  epoch INTEGER NOT NULL,\n"
     "  value REAL,\n"
-    "  is_nan INTEGER NOT NULL DEFAULT 0 CHECK (is_nan IN (0,1)),\n"
+    "  is_nan INTEGER NOT NULL DEFAULT 0,  -- 1: value is NULL because a NaN was logged\n"
     "  wall REAL NOT NULL,\n"
     "  PRIMARY KEY (run, key, split, epoch)\n"
     ") STRICT, WITHOUT ROWID;\n"
-    /* The metric tables take every step: a foreign-key check per row would
-     * double the cost of logging, so they refer to run and metric_key
-     * without REFERENCES and this trigger does the cascade. */
+    /* The metric tables take every step: a foreign-key check per row, or
+     * a CHECK constraint, doubles the cost of logging (measured), so they
+     * refer to run and metric_key without REFERENCES (this trigger does the
+     * cascade) and the C writer alone guarantees split and is_nan. */
     "CREATE TRIGGER run_delete AFTER DELETE ON run BEGIN\n"
     "  DELETE FROM step_metric WHERE run = OLD.id;\n"
     "  DELETE FROM epoch_metric WHERE run = OLD.id;\n"
@@ -128,8 +129,14 @@ static const char schema_v1[] =
     "  r.start_time, r.end_time,\n"
     "  (julianday(COALESCE(r.end_time, r.heartbeat)) - julianday(r.start_time)) * 86400.0\n"
     "    AS duration_s,\n"
-    "  (SELECT MAX(epoch) FROM epoch_metric e WHERE e.run = r.id) AS epochs,\n"
-    "  (SELECT MAX(step) FROM step_metric s WHERE s.run = r.id) AS steps,\n"
+    /* the train loss's last epoch and step are one primary-key seek each;
+     * a run without a loss falls back to scanning its rows */
+    "  COALESCE((SELECT MAX(epoch) FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n"
+    "             AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')),\n"
+    "           (SELECT MAX(epoch) FROM epoch_metric e WHERE e.run = r.id)) AS epochs,\n"
+    "  COALESCE((SELECT MAX(step) FROM step_metric s WHERE s.run = r.id AND s.split = 'train'\n"
+    "             AND s.key = (SELECT id FROM metric_key WHERE name = 'loss')),\n"
+    "           (SELECT MAX(step) FROM step_metric s WHERE s.run = r.id)) AS steps,\n"
     "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n"
     "     AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')\n"
     "   ORDER BY e.epoch DESC LIMIT 1) AS final_loss,\n"
@@ -157,15 +164,22 @@ static const char schema_v1[] =
     "CREATE VIEW v_step AS\n"
     "SELECT s.run, k.name AS metric, s.split, s.step, s.value, s.is_nan, s.wall\n"
     "FROM step_metric s JOIN metric_key k ON k.id = s.key;\n"
-    /* v_last: the latest value of each metric of each run. SQLite takes the
-     * bare columns of a MAX() aggregate from the row holding the maximum. */
+    /* v_last: the latest value of each metric of each run. Each (run,
+     * metric, split) is one primary-key seek for its last epoch or step, so
+     * reading it does not scan a long run's curve (CROSS JOIN keeps that
+     * join order: curves last). */
     "CREATE VIEW v_last AS\n"
-    "SELECT e.run, k.name AS metric, e.split, 'epoch' AS per, MAX(e.epoch) AS at,\n"
+    "WITH sp(split) AS (VALUES ('train'), ('val'), ('test'))\n"
+    "SELECT r.id AS run, k.name AS metric, sp.split AS split, 'epoch' AS per, e.epoch AS at,\n"
     "  e.value, e.is_nan, e.wall\n"
-    "FROM epoch_metric e JOIN metric_key k ON k.id = e.key GROUP BY e.run, e.key, e.split\n"
+    "FROM run r CROSS JOIN metric_key k CROSS JOIN sp CROSS JOIN epoch_metric e\n"
+    "WHERE e.run = r.id AND e.key = k.id AND e.split = sp.split AND e.epoch =\n"
+    "  (SELECT MAX(x.epoch) FROM epoch_metric x WHERE x.run = r.id AND x.key = k.id AND x.split = sp.split)\n"
     "UNION ALL\n"
-    "SELECT s.run, k.name, s.split, 'step', MAX(s.step), s.value, s.is_nan, s.wall\n"
-    "FROM step_metric s JOIN metric_key k ON k.id = s.key GROUP BY s.run, s.key, s.split;\n";
+    "SELECT r.id, k.name, sp.split, 'step', s.step, s.value, s.is_nan, s.wall\n"
+    "FROM run r CROSS JOIN metric_key k CROSS JOIN sp CROSS JOIN step_metric s\n"
+    "WHERE s.run = r.id AND s.key = k.id AND s.split = sp.split AND s.step =\n"
+    "  (SELECT MAX(x.step) FROM step_metric x WHERE x.run = r.id AND x.key = k.id AND x.split = sp.split);\n";
 
 const char *const rl_migrations[NN_RUNLOG_SCHEMA_VERSION] = {schema_v1};
 

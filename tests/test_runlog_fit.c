@@ -314,3 +314,24 @@ Test(runlog_fit, failing_log_stops_or_continues_as_chosen) {
     }
     rlt_rmdir(dir);
 }
+
+Test(runlog_fit, every_nth_step_and_only_a_final_checkpoint) {
+    char dir[64], db[96], buf[64];
+    rlt_tmpdir(dir, db, "nth.db");
+    model m = make_model();
+    nn_optimizer *opt = nn_sgd(0.05f, 0.f); /* no momentum: no optimizer slots */
+    nn_fit_opts o = {.epochs = 4, .optimizer = opt};
+    nn_runlog_fit_opts r = {.path = db, .log_steps = 3, .checkpoint_every = -1};
+    cr_assert_eq(nn_fit_logged(m.g, m.loss, m.data, &o, &r, NULL), NN_OK, "%s", nn_last_error());
+    cr_assert_str_eq(rlt_text(db, "SELECT group_concat(step) FROM step_metric", buf, sizeof buf), "3,6,9,12,15,18");
+    cr_assert_str_eq(rlt_text(db, "SELECT group_concat(reason || ':' || epoch) FROM checkpoint", buf, sizeof buf),
+                     "final:4");
+    cr_assert_eq(rlt_int(db, "SELECT count(*) FROM tensor WHERE role = 'param'"), 4);
+    cr_assert_eq(rlt_int(db, "SELECT count(*) FROM tensor WHERE role = 'state'"), 1); /* optimizer_steps */
+    cr_assert_eq(rlt_int(db, "SELECT count(*) FROM epoch_metric e JOIN metric_key k ON k.id = e.key "
+                             "WHERE k.name = 'loss'"),
+                 4);
+    nn_optimizer_free(opt);
+    free_model(&m);
+    rlt_rmdir(dir);
+}

@@ -16,11 +16,15 @@
  * epoch, every `flush_steps` steps, or every few seconds), so logging every
  * step costs little. A run is marked finished only in the same transaction
  * that writes its last metrics: a crash never leaves a half-written run
- * shown as finished. A run whose process died shows as 'interrupted' in the
- * v_run view once its heartbeat is older than `stale_after_s`.
+ * shown as finished. A run whose process died shows as 'interrupted': in the
+ * v_run view once its heartbeat is older than the setting `stale_after_s`
+ * (60 s), and through the readers below at once when its process is gone
+ * from this host.
  *
  * Errors. Every function returns a status (or NULL) and leaves a message in
- * nn_last_error() that names the file and the problem: a missing directory,
+ * nn_last_error() that names the file and the problem (NN_ERR_DB for the
+ * database's own failures, NN_ERR_ARG/NN_ERR_STATE for misuse, NN_ERR_IO
+ * and NN_ERR_FORMAT for weight files): a missing directory,
  * a database locked by another process past the busy timeout, a corrupt
  * file, a read-only file, a foreign database (another application's), a
  * full disk. A failed write changes nothing (its transaction is rolled
@@ -183,7 +187,7 @@ typedef struct nn_run_row {
     int64_t id;
     char uuid[40];
     char name[128];
-    char status[16]; /* 'interrupted' for a running run with a stale heartbeat */
+    char status[16]; /* 'interrupted' for a running run with a stale heartbeat or a dead pid */
     char start_time[32], end_time[32]; /* ISO-8601 UTC; end "" if none */
     double duration_s;
     int64_t epochs;  /* highest epoch with a metric, 0 if none */
