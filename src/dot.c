@@ -149,7 +149,7 @@ static void put_node_label(nn_strbuf *sb, const nn_node *n, int in_cluster, int 
             nn_sb_puts(sb, "\\n");
             put_escaped(sb, n->op->name);
         }
-        if (is_loss) nn_sb_puts(sb, "\\nloss");
+        if (is_loss && strcmp(nm, "loss") != 0) nn_sb_puts(sb, "\\nloss");
         break;
     }
     nn_sb_puts(sb, "\"");

@@ -81,6 +81,41 @@ Test(dot, op_level_counts_clusters_and_labels) {
     nn_graph_free(g);
 }
 
+/* The whole text of a small picture, byte for byte: ids from names, the
+ * order of the file, nothing from pointers or the clock. */
+Test(dot, golden_text) {
+    const char *text = "nngraph-graph 1\n"
+                       "x input f32 [B,2]\n"
+                       "L1/W param f32 [2,1] init=ones\n"
+                       "L1/matmul matmul f32 [B,1] x L1/W\n"
+                       "loss mean f32 [] L1/matmul axis=all\n"
+                       "end 4\n";
+    const char *want =
+    "digraph nngraph {\n"
+    "  graph [rankdir=TB, labelloc=t, fontname=\"Helvetica\", fontsize=16, nodesep=0.3, ranksep=0.4, label=\"tiny\\n2 params · 1 layer\"];\n"
+    "  node [fontname=\"Helvetica\", fontsize=11];\n"
+    "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\"];\n"
+    "  subgraph \"cluster_L1\" {\n"
+    "    graph [style=\"rounded,filled\", fillcolor=\"#f3f6fa\", color=\"#6d9eeb\", label=\"L1 · dense 2→1 · linear · 2 params\"];\n"
+    "    \"L1/W\" [shape=cylinder, style=filled, fillcolor=\"#fff2cc\", color=\"#bf9000\", label=\"W\\n[2,1]\\n2 params\"];\n"
+    "    \"L1/matmul\" [shape=box, style=\"rounded,filled\", fillcolor=white, label=\"matmul\"];\n"
+    "  }\n"
+    "  \"x\" [shape=parallelogram, style=filled, fillcolor=\"#cfe2f3\", color=\"#3d85c6\", label=\"x\\ninput f32 [B,2]\"];\n"
+    "  \"loss\" [shape=doubleoctagon, style=filled, fillcolor=\"#f4cccc\", color=\"#cc0000\", label=\"loss\\nmean\"];\n"
+    "  \"x\" -> \"L1/matmul\" [label=\"[B,2]\"];\n"
+    "  \"L1/W\" -> \"L1/matmul\" [label=\"[2,1]\", color=\"#bf9000\"];\n"
+    "  \"L1/matmul\" -> \"loss\" [label=\"[B,1]\"];\n"
+    "}\n";
+    nn_graph *g = nn_graph_load_text(text, strlen(text), "tiny.nng", 1);
+    cr_assert(g, "%s", nn_last_error());
+    nn_dot_opts o = {0};
+    o.title = "tiny";
+    char *dot = nn_graph_dot_string(g, &o);
+    cr_assert_str_eq(dot, want);
+    free(dot);
+    nn_graph_free(g);
+}
+
 Test(dot, deterministic_and_rankdir) {
     nn_graph *g1 = digits(), *g2 = digits();
     char *a = nn_graph_dot_string(g1, NULL), *b = nn_graph_dot_string(g2, NULL);
