@@ -255,7 +255,7 @@ static void put_layer_box(dot_ctx *c, const nn_layer_info *l) {
     }
     nn_sb_printf(c->sb, "\\noutput %s %s\\n", nn_dtype_name(l->out_dtype), sh);
     put_count(c->sb, l->params, "param", "params");
-    if (has_loss) nn_sb_puts(c->sb, "\nloss");
+    if (has_loss) nn_sb_puts(c->sb, "\\nloss");
     nn_sb_puts(c->sb, "\"];\n");
 }
 
@@ -265,7 +265,8 @@ static void put_layers(dot_ctx *c) {
     const nn_graph *g = c->g;
     char ida[300], idb[300];
     for (int l = 0; l < c->n_layers; l++) put_layer_box(c, &c->layers[l]);
-    nn_strbuf seen = {0}; /* "from\x01to\n" of edges already drawn */
+    nn_strbuf seen = {0}; /* "\nfrom\x01to\n..." of edges already drawn */
+    nn_sb_puts(&seen, "\n");
     for (int i = 0; i < g->n_nodes; i++) {
         const nn_node *n = g->nodes[i];
         if (!drawn(c, n) || c->layer[i] >= 0) continue;

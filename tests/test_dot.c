@@ -151,6 +151,48 @@ Test(dot, layers_collapse_scopes) {
     nn_graph_free(g);
 }
 
+/* Two reads of x inside L1 are one edge x -> L1/, the first edge drawn
+ * included. */
+Test(dot, layer_edges_once) {
+    nn_graph *g = nn_graph_new(1);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 3));
+    nn_scope_push(g, "L1");
+    nn_node *W = nn_param(g, "W", NN_SHAPE(3, 3), nn_init_ones());
+    nn_node *v = nn_param(g, "v", NN_SHAPE(3), nn_init_ones());
+    nn_add(g, nn_matmul(g, x, W), nn_mul(g, x, v));
+    nn_scope_pop(g);
+    nn_dot_opts o = {0};
+    o.layers = 1;
+    char *dot = nn_graph_dot_string(g, &o);
+    Agraph_t *a = parse(dot);
+    cr_assert_eq(agnnodes(a), 2);
+    cr_assert_eq(agnedges(a), 1, "%s", dot);
+    agclose(a);
+    free(dot);
+    nn_graph_free(g);
+}
+
+/* A loss made inside a scope marks its layer's box. */
+Test(dot, layer_holding_the_loss) {
+    nn_graph *g = nn_graph_new(1);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 3));
+    nn_node *t = nn_input(g, "t", NN_F32, NN_SHAPE(NN_BATCH, 2));
+    nn_node *z = nn_dense(g, "L1", x, 2, NN_LINEAR);
+    nn_scope_push(g, "objective");
+    nn_mse(g, z, t);
+    nn_scope_pop(g);
+    nn_dot_opts o = {0};
+    o.layers = 1;
+    char *dot = nn_graph_dot_string(g, &o);
+    Agraph_t *a = parse(dot);
+    cr_assert_str_eq(node_attr(a, "objective/", "label"), "objective\\nmse\\noutput f32 []\\n0 params\\nloss");
+    cr_assert_str_eq(node_attr(a, "objective/", "shape"), "doubleoctagon");
+    cr_assert_str_eq(node_attr(a, "L1/", "shape"), "box");
+    agclose(a);
+    free(dot);
+    nn_graph_free(g);
+}
+
 Test(dot, backward_adds_gradient_nodes) {
     nn_graph *g = digits();
     nn_node *loss = nn_graph_find(g, "softmax_cross_entropy");
@@ -186,6 +228,15 @@ Test(dot, backward_adds_gradient_nodes) {
     a = parse(lay);
     cr_assert(agnode(a, "grad/L1/", 0), "%s", lay);
     cr_assert(agnode(a, "grad/L3/", 0));
+    /* each pair of boxes is joined once */
+    int pairs = 0;
+    for (Agnode_t *u = agfstnode(a); u; u = agnxtnode(a, u))
+        for (Agedge_t *e1 = agfstout(a, u); e1; e1 = agnxtout(a, e1)) {
+            pairs++;
+            for (Agedge_t *e2 = agnxtout(a, e1); e2; e2 = agnxtout(a, e2))
+                cr_assert(aghead(e1) != aghead(e2), "two edges %s -> %s", agnameof(u), agnameof(aghead(e1)));
+        }
+    cr_assert_eq(pairs, agnedges(a));
     agclose(a);
     free(lay);
     free(fwd);
