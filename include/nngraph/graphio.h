@@ -30,7 +30,9 @@
  * the nodes, so a truncated file is detected.
  *
  * Weights do not travel in the file: parameters are initialised again from
- * their initialisers with the loader's seed (the run log stores weights).
+ * their initialisers with the loader's seed; trained values go to a
+ * weights file (nn_weights_save below) or the run log. The format in full,
+ * with the weights file and the `nngraph` command: docs/graph-format.md.
  *
  * Custom op families (ffi:LIB:SYMBOL ops) plug in through
  * nn_graphio_register_ops(): they write and read their own attributes.
