@@ -4,7 +4,7 @@
  *
  *     proto := type [name] '(' [ 'void' | param {',' param} ] ')'
  *     param := type [name]
- *     type  := {'const'} base {'const'} {'*' {'const'}}
+ *     type  := {'const'} base {'const'} {'*' {'const' | 'restrict'}}
  *     base  := float | double | int | int32_t | int64_t | void
  */
 #include "ffi_internal.h"
@@ -77,7 +77,9 @@ static int parse_type(lexer *lx, nn_ffi_ctype *t, char *err) {
     }
     if (next(lx, err)) return -1;
     for (;;) {
-        if (strcmp(lx->tok, "const") == 0) {
+        if (strcmp(lx->tok, "restrict") == 0 || strcmp(lx->tok, "__restrict") == 0) {
+            /* says in and out do not overlap, which nngraph promises */
+        } else if (strcmp(lx->tok, "const") == 0) {
             /* "float const *" qualifies the float; "float * const" the
              * pointer itself, which the callee cannot tell */
             if (!t->ptr) t->konst = 1;

@@ -249,6 +249,9 @@ Test(signature, canonical_forms) {
     cr_assert_eq(nn_ffi_signature_check("void f(const float *in, float *out, int64_t n, int k, double d)", c, sizeof c),
                  NN_OK);
     cr_assert_str_eq(c, "void(float*,float*,int64_t,int32_t,double)");
+    cr_assert_eq(nn_ffi_signature_check("void g(const float *restrict in, float *restrict out, int64_t n)", c, sizeof c),
+                 NN_OK);
+    cr_assert_str_eq(c, "void(float*,float*,int64_t)");
     cr_assert_eq(nn_ffi_signature_check("void(float const*,float*,int64_t)", c, sizeof c), NN_OK);
     cr_assert_str_eq(c, "void(float*,float*,int64_t)");
     static const struct {
