@@ -124,6 +124,12 @@ typedef struct nn_fit_opts {
     nn_step_fn on_step;
     nn_epoch_fn on_epoch;
     void *user;
+    /* Resume: the shuffle generator's state saved from nn_epoch_info.rng
+     * at the end of epoch initial_epoch (copied, not kept). NULL: the
+     * generator is seeded from shuffle_seed (or the graph) and advanced
+     * past initial_epoch epochs, which gives the same order when the seed
+     * is the same. */
+    const nn_rng *shuffle_state;
 } nn_fit_opts;
 
 /* What a fit did. */
@@ -148,6 +154,13 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
  * [n, out features...] (caller frees) or NULL. */
 nn_tensor *nn_predict(nn_graph *g, nn_node *x_input, nn_node *out, const nn_tensor *x,
                       int batch_size);
+/* Evaluates `loss` over all rows of `data` in batches (forward only, no
+ * update): the mean loss (rows weighted, so it is the whole set's mean for
+ * a mean loss) and, for softmax_cross_entropy or bce_with_logits, the
+ * accuracy (NaN otherwise). x and y: the inputs to feed (NULL: the nodes
+ * named "x" and "y"). batch_size <= 0 means 32. Either output may be NULL. */
+nn_status nn_evaluate(nn_graph *g, nn_node *loss, const nn_dataset *data, nn_node *x, nn_node *y, int batch_size,
+                      double *loss_out, double *accuracy_out);
 /* Row-wise softmax of logits [n, k] into a new tensor. */
 nn_tensor *nn_probabilities(const nn_tensor *logits);
 /* Row-wise argmax of [n, k] into a new i32 [n]. */
