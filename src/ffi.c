@@ -219,11 +219,22 @@ nn_ffi_binding *nn_ffi_bind(nn_graph *g, const char *who, const char *lib_path, 
         nn_ffi_binding_release(b);
         return NULL;
     }
-    /* an elementwise kernel reads x[i] before writing y[i], so it may run
-     * in place; a whole-tensor function was promised distinct buffers */
-    b->fwd_op = (nn_op_def){b->fwd_name, 1, rule_forward, nn_ffi_forward_kernel, ffi_grad_rule, b->sig.elementwise};
-    b->grad_op = (nn_op_def){b->grad_name, 2, rule_grad, b->grad_fn ? nn_ffi_grad_kernel : nn_ffi_fd_grad_kernel,
-                             NULL, b->sig.elementwise};
+    /* inplace_ok is a mask of inputs whose buffer the output may take: an
+     * elementwise kernel reads x[i] (and dy[i]) before writing element i,
+     * so it may run in place over either; a whole-tensor function was
+     * promised distinct buffers */
+    b->fwd_op = (nn_op_def){.name = b->fwd_name,
+                            .n_inputs = 1,
+                            .shape = rule_forward,
+                            .forward = nn_ffi_forward_kernel,
+                            .grad = ffi_grad_rule,
+                            .inplace_ok = b->sig.elementwise ? 1 : 0};
+    b->grad_op = (nn_op_def){.name = b->grad_name,
+                             .n_inputs = 2,
+                             .shape = rule_grad,
+                             .forward = b->grad_fn ? nn_ffi_grad_kernel : nn_ffi_fd_grad_kernel,
+                             .grad = NULL,
+                             .inplace_ok = b->sig.elementwise ? 3 : 0};
     return b;
 }
 

@@ -76,7 +76,7 @@ nn_status nn_ffi_grad_kernel(nn_kernel_call *c) {
         return NN_OK;
     }
     /* the user's function gives f'(x); the chain rule is ours. dx may be
-     * x's buffer (in place): x[i] is read before dx[i] is written. */
+     * x's or dy's buffer (in place): both are read before dx[i] is written. */
     float xi;
     args[0] = &xi;
     scalar_args(b, args, 1);
