@@ -8,6 +8,7 @@
 #include "ffi_test_paths.h"
 
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <dlfcn.h>
 #include <math.h>
 #include <string.h>
@@ -169,6 +170,29 @@ Test(grad, finite_differences_warn_once, .init = quiet, .fini = loud) {
     cr_assert_eq(n_warnings, 1, "%d warnings", n_warnings);
     cr_assert(strstr(last_warning, "softplus") && strstr(last_warning, "finite differences"), "%s", last_warning);
     nn_graph_free(g);
+}
+
+Test(grad, default_warning_goes_to_stderr_once, .init = cr_redirect_stderr) {
+    nn_graph *g = nn_graph_new(3);
+    double beta = 1.0;
+    nn_node *x = gc_param(g, "x", NN_SHAPE(3), -1.f, 1.f);
+    nn_node *y = nn_ffi_op(g, LIB, "softplus", "float(float,double)", x, &beta, 1, NULL), *dx;
+    nn_node *loss = nn_sum(g, y, NN_ALL_AXES);
+    cr_assert_eq(nn_grad(g, loss, &x, 1, &dx), NN_OK, "%s", nn_error_message(g));
+    nn_graph *h = nn_graph_new(3);
+    nn_node *xh = gc_param(h, "x", NN_SHAPE(3), -1.f, 1.f), *dxh;
+    nn_node *lh = nn_sum(h, nn_ffi_op(h, LIB, "softplus", "float(float,double)", xh, &beta, 1, NULL), NN_ALL_AXES);
+    cr_assert_eq(nn_grad(h, lh, &xh, 1, &dxh), NN_OK, "%s", nn_error_message(h));
+    fflush(stderr);
+    char text[2048] = "";
+    size_t len = fread(text, 1, sizeof text - 1, cr_get_redirected_stderr());
+    text[len] = 0;
+    const char *first = strstr(text, "nngraph: warning: ffi op ");
+    cr_assert(first && strstr(first, "softplus has no gradient function") && strstr(first, "finite differences"), "%s",
+              text);
+    cr_assert_null(strstr(first + 1, "nngraph: warning:"), "warned twice: %s", text);
+    nn_graph_free(g);
+    nn_graph_free(h);
 }
 
 Test(grad, finite_differences_tensor_form, .init = quiet, .fini = loud) {

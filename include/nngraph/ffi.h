@@ -55,7 +55,7 @@
  *
  * No gradient function: the gradient is computed by central finite
  * differences of the forward function (step 4e-3 * max(1,|x|), the cube
- * root of float's epsilon), with a warning, once per library and symbol,
+ * root of float's epsilon), with a warning, once per library and symbol while the library stays loaded,
  * through the warning handler below. For a whole-tensor op that costs 2n
  * calls of the op, so it is refused above NN_FFI_FD_MAX_ELEMS elements.
  *
