@@ -55,9 +55,10 @@
  *
  * No gradient function: the gradient is computed by central finite
  * differences of the forward function (step 4e-3 * max(1,|x|), the cube
- * root of float's epsilon), with a warning, once per library and symbol while the library stays loaded,
- * through the warning handler below. For a whole-tensor op that costs 2n
- * calls of the op, so it is refused above NN_FFI_FD_MAX_ELEMS elements.
+ * root of float's epsilon), with a warning through the warning handler
+ * below, once per library and symbol while the library stays loaded. For
+ * a whole-tensor op that costs 2n calls of the op, so it is refused above
+ * NN_FFI_FD_MAX_ELEMS elements.
  *
  * Errors (the graph's sticky error, status NN_ERR_FFI unless said): a
  * library that cannot be loaded (with dlerror()'s text), a missing symbol
