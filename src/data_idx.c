@@ -211,14 +211,11 @@ nn_dataset *nn_load_idx_pair(const char *images_path, const char *labels_path) {
         return NULL;
     }
     nn_shape xs = nn_tensor_shape(x), ys = nn_tensor_shape(y);
-    const char *fault = NULL;
-    if (nn_tensor_dtype(x) != NN_F32)
-        fault = "images";
-    else if (nn_tensor_dtype(y) != NN_I32)
-        fault = "labels";
-    if (fault) {
-        nn_set_error(NN_ERR_FORMAT, "%s: is a %s file, expected %s (images of rank >= 2, labels of rank 1)",
-                     fault[0] == 'i' ? images_path : labels_path, fault[0] == 'i' ? "label" : "image", fault);
+    if (nn_tensor_dtype(x) != NN_F32 || nn_tensor_dtype(y) != NN_I32) {
+        int images_wrong = nn_tensor_dtype(x) != NN_F32;
+        nn_set_error(NN_ERR_FORMAT, "%s: holds %s, but %s were expected", images_wrong ? images_path : labels_path,
+                     images_wrong ? "labels (rank 1)" : "images (rank >= 2)",
+                     images_wrong ? "images (rank >= 2)" : "labels (rank 1)");
         goto fail;
     }
     if (xs.dim[0] != ys.dim[0]) {

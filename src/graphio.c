@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- text buffer ---- */
@@ -318,6 +319,9 @@ static nn_status write_atomic(const char *path, const char *data, size_t len) {
         free(tmp);
         return s;
     }
+    /* mkstemp makes the file private (0600); a saved graph or picture is
+     * an ordinary file, readable like one made by fopen */
+    fchmod(fd, 0644);
     FILE *f = fdopen(fd, "wb");
     int ok = f != NULL;
     if (ok) ok = fwrite(data, 1, len, f) == len;
@@ -343,7 +347,10 @@ nn_status nn_graph_save(const nn_graph *g, const char *path) {
     return s;
 }
 
-nn_status nn_write_file_atomic(const char *path, const char *data, size_t len) { return write_atomic(path, data, len); }
+nn_status nn_write_file_atomic(const char *path, const void *data, size_t len) {
+    if (!path || (!data && len)) return nn_set_error(NN_ERR_ARG, "write: path and data are required");
+    return write_atomic(path, data, len);
+}
 
 /* ---- rebuilding one op elsewhere ---- */
 

@@ -46,9 +46,6 @@ int nn_text_clean(const char *s);
  * '"' first). */
 int nn_name_needs_quotes(const char *name);
 
-/* Writes data to path through a temporary file in the same directory and
- * rename(): readers see the old file or the whole new one. */
-nn_status nn_write_file_atomic(const char *path, const char *data, size_t len);
 
 /* Shortest text that reads back as the same float ("%.9g"). */
 void nn_format_float(float v, char *buf, size_t len);

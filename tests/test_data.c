@@ -4,7 +4,10 @@
 #include "nngraph.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <zlib.h>
@@ -14,6 +17,43 @@
 #endif
 
 /* ---- fixture helpers ---------------------------------------------------- */
+
+/* Each test (Criterion runs each in its own process) writes its fixtures
+ * into a fresh temporary directory, removed afterwards, so that running the
+ * suite from any directory leaves nothing behind. */
+static char fixture_dir[256];
+
+static void make_fixture_dir(void) {
+    const char *tmp = getenv("TMPDIR");
+    snprintf(fixture_dir, sizeof fixture_dir, "%s/nngraph-test-data-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    cr_assert_not_null(mkdtemp(fixture_dir), "cannot make a temporary directory");
+}
+
+static void remove_fixture_dir(void) {
+    DIR *d = opendir(fixture_dir);
+    if (!d) return;
+    struct dirent *e;
+    char path[512];
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof path, "%s/%s", fixture_dir, e->d_name);
+            remove(path);
+        }
+    closedir(d);
+    rmdir(fixture_dir);
+}
+
+TestSuite(data, .init = make_fixture_dir, .fini = remove_fixture_dir);
+
+/* The path of fixture `name` in this test's directory (a few rotating
+ * buffers, so that one call may use several). */
+static const char *fx(const char *name) {
+    static char bufs[8][512];
+    static int next;
+    char *b = bufs[next++ % 8];
+    snprintf(b, sizeof bufs[0], "%s/%s", fixture_dir, name);
+    return b;
+}
 
 static void write_raw(const char *path, const void *bytes, size_t n) {
     FILE *f = fopen(path, "wb");
@@ -88,14 +128,14 @@ static void check_three_images(const char *path) {
 Test(data, idx_round_trip_raw_and_gzip) {
     unsigned char buf[64];
     size_t n = three_images(buf);
-    write_raw("data_rt_images.idx", buf, n);
-    write_gz("data_rt_images.idx.gz", buf, n);
-    check_three_images("data_rt_images.idx");
-    check_three_images("data_rt_images.idx.gz");
+    write_raw(fx("data_rt_images.idx"), buf, n);
+    write_gz(fx("data_rt_images.idx.gz"), buf, n);
+    check_three_images(fx("data_rt_images.idx"));
+    check_three_images(fx("data_rt_images.idx.gz"));
 
     n = four_labels(buf);
-    write_gz("data_rt_labels.idx.gz", buf, n);
-    nn_tensor *l = nn_load_idx("data_rt_labels.idx.gz");
+    write_gz(fx("data_rt_labels.idx.gz"), buf, n);
+    nn_tensor *l = nn_load_idx(fx("data_rt_labels.idx.gz"));
     cr_assert_not_null(l, "%s", nn_last_error());
     cr_assert_eq(nn_tensor_dtype(l), NN_I32);
     cr_assert(nn_shape_equal(nn_tensor_shape(l), NN_SHAPE(4)));
@@ -140,85 +180,87 @@ Test(data, idx_bad_magic_and_type) {
     unsigned char buf[64];
     size_t n = three_images(buf);
     buf[0] = 0x1f; /* not a zero byte */
-    write_raw("data_bad_magic.idx", buf, n);
-    expect_error(nn_load_idx("data_bad_magic.idx"), "data_bad_magic.idx", "bad magic 0x1F000803");
+    write_raw(fx("data_bad_magic.idx"), buf, n);
+    expect_error(nn_load_idx(fx("data_bad_magic.idx")), fx("data_bad_magic.idx"), "bad magic 0x1F000803");
     memset(buf, 0, 4);
-    write_raw("data_zero_magic.idx", buf, n);
-    expect_error(nn_load_idx("data_zero_magic.idx"), "data_zero_magic.idx", "bad magic 0x00000000",
+    write_raw(fx("data_zero_magic.idx"), buf, n);
+    expect_error(nn_load_idx(fx("data_zero_magic.idx")), fx("data_zero_magic.idx"), "bad magic 0x00000000",
                  "0x00000803");
     n = three_images(buf);
     buf[2] = 0x0D; /* float data */
-    write_gz("data_float.idx.gz", buf, n);
-    expect_error(nn_load_idx("data_float.idx.gz"), "data_float.idx.gz", "data type 0x0D");
-    write_text("data_text.idx", "hello, this is not IDX\n");
-    expect_error(nn_load_idx("data_text.idx"), "data_text.idx", "bad magic");
-    write_raw("data_tiny.idx", "\0\0", 2);
-    expect_error(nn_load_idx("data_tiny.idx"), "data_tiny.idx", "truncated");
+    write_gz(fx("data_float.idx.gz"), buf, n);
+    expect_error(nn_load_idx(fx("data_float.idx.gz")), fx("data_float.idx.gz"), "data type 0x0D");
+    write_text(fx("data_text.idx"), "hello, this is not IDX\n");
+    expect_error(nn_load_idx(fx("data_text.idx")), fx("data_text.idx"), "bad magic");
+    write_raw(fx("data_tiny.idx"), "\0\0", 2);
+    expect_error(nn_load_idx(fx("data_tiny.idx")), fx("data_tiny.idx"), "truncated");
     expect_error(nn_load_idx("no/such/file.idx"), "no/such/file.idx", "cannot open", "No such file");
 }
 
 Test(data, idx_truncated) {
     unsigned char buf[64];
     size_t n = three_images(buf);
-    write_raw("data_short_header.idx", buf, 10); /* 4 magic + 6 of 12 dimension bytes */
-    expect_error(nn_load_idx("data_short_header.idx"), "data_short_header.idx", "truncated header");
-    write_raw("data_short.idx", buf, n - 5);
-    expect_error(nn_load_idx("data_short.idx"), "data_short.idx", "truncated", "3x2x3", "18 bytes",
+    write_raw(fx("data_short_header.idx"), buf, 10); /* 4 magic + 6 of 12 dimension bytes */
+    expect_error(nn_load_idx(fx("data_short_header.idx")), fx("data_short_header.idx"), "truncated header");
+    write_raw(fx("data_short.idx"), buf, n - 5);
+    expect_error(nn_load_idx(fx("data_short.idx")), fx("data_short.idx"), "truncated", "3x2x3", "18 bytes",
                  "after 13");
-    write_gz("data_short.idx.gz", buf, n - 1);
-    expect_error(nn_load_idx("data_short.idx.gz"), "data_short.idx.gz", "truncated", "after 17");
+    write_gz(fx("data_short.idx.gz"), buf, n - 1);
+    expect_error(nn_load_idx(fx("data_short.idx.gz")), fx("data_short.idx.gz"), "truncated", "after 17");
 
     /* a gzip stream cut in the middle (not a valid gzip file any more) */
-    write_gz("data_full.idx.gz", buf, n);
-    FILE *f = fopen("data_full.idx.gz", "rb");
+    write_gz(fx("data_full.idx.gz"), buf, n);
+    FILE *f = fopen(fx("data_full.idx.gz"), "rb");
     unsigned char gz[256];
     size_t gzn = fread(gz, 1, sizeof gz, f);
     fclose(f);
-    write_raw("data_cut.idx.gz", gz, gzn - 12);
-    nn_tensor *t = nn_load_idx("data_cut.idx.gz");
+    write_raw(fx("data_cut.idx.gz"), gz, gzn - 12);
+    nn_tensor *t = nn_load_idx(fx("data_cut.idx.gz"));
     cr_assert_null(t);
-    cr_assert(strstr(nn_last_error(), "data_cut.idx.gz"), "%s", nn_last_error());
+    cr_assert(strstr(nn_last_error(), fx("data_cut.idx.gz")), "%s", nn_last_error());
 
     /* bytes after the declared data */
     unsigned char longer[64];
     memcpy(longer, buf, n);
     longer[n] = 0;
-    write_raw("data_long.idx", longer, n + 1);
-    expect_error(nn_load_idx("data_long.idx"), "data_long.idx", "continues past");
+    write_raw(fx("data_long.idx"), longer, n + 1);
+    expect_error(nn_load_idx(fx("data_long.idx")), fx("data_long.idx"), "continues past");
 }
 
 Test(data, idx_huge_dimensions) {
     unsigned char buf[64];
     /* 2^32-1 cubed overflows any size: refused before reading */
     size_t h = idx_header(buf, 0x08, 3, (uint32_t[]){0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu});
-    write_raw("data_huge.idx", buf, h + 4);
-    expect_error(nn_load_idx("data_huge.idx"), "data_huge.idx", "too large", "4294967295x4294967295x4294967295");
+    write_raw(fx("data_huge.idx"), buf, h + 4);
+    expect_error(nn_load_idx(fx("data_huge.idx")), fx("data_huge.idx"), "too large", "4294967295x4294967295x4294967295");
     /* 1.7e12 bytes declared, 4 present: truncated, without allocating terabytes */
     h = idx_header(buf, 0x08, 3, (uint32_t[]){0xFFFFFFFFu, 20, 20});
-    write_gz("data_big.idx.gz", buf, h + 4);
-    expect_error(nn_load_idx("data_big.idx.gz"), "data_big.idx.gz", "truncated", "4294967295x20x20");
+    write_gz(fx("data_big.idx.gz"), buf, h + 4);
+    expect_error(nn_load_idx(fx("data_big.idx.gz")), fx("data_big.idx.gz"), "truncated", "4294967295x20x20");
     /* more dimensions than a tensor holds */
     h = idx_header(buf, 0x08, 3, (uint32_t[]){1, 1, 1});
     buf[3] = 9;
-    write_raw("data_rank9.idx", buf, 40);
-    expect_error(nn_load_idx("data_rank9.idx"), "data_rank9.idx", "bad magic 0x00000809");
+    write_raw(fx("data_rank9.idx"), buf, 40);
+    expect_error(nn_load_idx(fx("data_rank9.idx")), fx("data_rank9.idx"), "bad magic 0x00000809");
 }
 
 Test(data, idx_pair_errors) {
     unsigned char buf[64];
-    write_raw("data_pair_images.idx", buf, three_images(buf));
-    write_raw("data_pair_labels.idx", buf, four_labels(buf));
-    expect_error(nn_load_idx_pair("data_pair_images.idx", "data_pair_labels.idx"), "count mismatch",
+    write_raw(fx("data_pair_images.idx"), buf, three_images(buf));
+    write_raw(fx("data_pair_labels.idx"), buf, four_labels(buf));
+    expect_error(nn_load_idx_pair(fx("data_pair_images.idx"), fx("data_pair_labels.idx")), "count mismatch",
                  "data_pair_images.idx has 3 images", "data_pair_labels.idx has 4 labels");
-    expect_error(nn_load_idx_pair("data_pair_labels.idx", "data_pair_images.idx"), "data_pair_labels.idx",
-                 "is a label file");
-    expect_error(nn_load_idx_pair("data_pair_images.idx", "data_missing_labels.idx"),
-                 "data_missing_labels.idx", "cannot open");
+    expect_error(nn_load_idx_pair(fx("data_pair_labels.idx"), fx("data_pair_images.idx")), fx("data_pair_labels.idx"),
+                 "holds labels (rank 1), but images (rank >= 2) were expected");
+    expect_error(nn_load_idx_pair(fx("data_pair_images.idx"), fx("data_pair_images.idx")),
+                 "holds images (rank >= 2), but labels (rank 1) were expected");
+    expect_error(nn_load_idx_pair(fx("data_pair_images.idx"), fx("data_missing_labels.idx")),
+                 fx("data_missing_labels.idx"), "cannot open");
 
     size_t h = idx_header(buf, 0x08, 1, (uint32_t[]){3});
     memcpy(buf + h, "\1\2\3", 3);
-    write_raw("data_pair_labels3.idx", buf, h + 3);
-    nn_dataset *d = nn_load_idx_pair("data_pair_images.idx", "data_pair_labels3.idx");
+    write_raw(fx("data_pair_labels3.idx"), buf, h + 3);
+    nn_dataset *d = nn_load_idx_pair(fx("data_pair_images.idx"), fx("data_pair_labels3.idx"));
     cr_assert_not_null(d, "%s", nn_last_error());
     cr_assert_eq(nn_dataset_size(d), 3);
     cr_assert_eq(nn_tensor_i32(d->y)[2], 3);
@@ -228,8 +270,8 @@ Test(data, idx_pair_errors) {
 /* ---- CSV ---------------------------------------------------------------- */
 
 Test(data, csv_header_and_labels) {
-    write_text("data_header.csv", "sepal, petal ,\"class\"\r\n1.5,2,0\r\n\r\n-3,4e-1,2\r\n  5 , 6.25 ,1\r\n");
-    nn_dataset *d = nn_load_csv("data_header.csv", -1, 1);
+    write_text(fx("data_header.csv"), "sepal, petal ,\"class\"\r\n1.5,2,0\r\n\r\n-3,4e-1,2\r\n  5 , 6.25 ,1\r\n");
+    nn_dataset *d = nn_load_csv(fx("data_header.csv"), -1, 1);
     cr_assert_not_null(d, "%s", nn_last_error());
     cr_assert(nn_shape_equal(nn_tensor_shape(d->x), NN_SHAPE(3, 2)));
     cr_assert(nn_shape_equal(nn_tensor_shape(d->y), NN_SHAPE(3)));
@@ -240,8 +282,8 @@ Test(data, csv_header_and_labels) {
     nn_dataset_free(d);
 
     /* no header, the first column as a float target */
-    write_text("data_plain.csv", "0.5,1,2\n0.25,3,4\n");
-    d = nn_load_csv("data_plain.csv", 0, 0);
+    write_text(fx("data_plain.csv"), "0.5,1,2\n0.25,3,4\n");
+    d = nn_load_csv(fx("data_plain.csv"), 0, 0);
     cr_assert_not_null(d, "%s", nn_last_error());
     cr_assert(nn_shape_equal(nn_tensor_shape(d->x), NN_SHAPE(2, 2)));
     cr_assert(nn_shape_equal(nn_tensor_shape(d->y), NN_SHAPE(2, 1)));
@@ -250,7 +292,7 @@ Test(data, csv_header_and_labels) {
     nn_dataset_free(d);
 
     /* no label at all: every column is a feature */
-    d = nn_load_csv("data_plain.csv", NN_CSV_NO_LABEL, 0);
+    d = nn_load_csv(fx("data_plain.csv"), NN_CSV_NO_LABEL, 0);
     cr_assert_not_null(d, "%s", nn_last_error());
     cr_assert(nn_shape_equal(nn_tensor_shape(d->x), NN_SHAPE(2, 3)));
     cr_assert_null(d->y);
@@ -258,31 +300,31 @@ Test(data, csv_header_and_labels) {
 }
 
 Test(data, csv_errors) {
-    write_text("data_ragged.csv", "a,b,c\n1,2,3\n\n4,5\n");
-    expect_error(nn_load_csv("data_ragged.csv", -1, 1), "data_ragged.csv", "line 4 has 2 fields, expected 3");
-    write_text("data_ragged2.csv", "1,2,3\n4,5,6,7\n");
-    expect_error(nn_load_csv("data_ragged2.csv", -1, 1), "line 2 has 4 fields, expected 3");
-    write_text("data_nan.csv", "x,y\n1,2\n3,abc\n");
-    expect_error(nn_load_csv("data_nan.csv", -1, 0), "data_nan.csv", "line 3, column 2", "'abc'",
+    write_text(fx("data_ragged.csv"), "a,b,c\n1,2,3\n\n4,5\n");
+    expect_error(nn_load_csv(fx("data_ragged.csv"), -1, 1), fx("data_ragged.csv"), "line 4 has 2 fields, expected 3");
+    write_text(fx("data_ragged2.csv"), "1,2,3\n4,5,6,7\n");
+    expect_error(nn_load_csv(fx("data_ragged2.csv"), -1, 1), "line 2 has 4 fields, expected 3");
+    write_text(fx("data_nan.csv"), "x,y\n1,2\n3,abc\n");
+    expect_error(nn_load_csv(fx("data_nan.csv"), -1, 0), fx("data_nan.csv"), "line 3, column 2", "'abc'",
                  "not a finite number");
-    write_text("data_empty_cell.csv", "1,2\n,4\n");
-    expect_error(nn_load_csv("data_empty_cell.csv", -1, 0), "line 2, column 1", "empty field");
-    write_text("data_inf.csv", "1,2\n3,inf\n");
-    expect_error(nn_load_csv("data_inf.csv", -1, 0), "line 2, column 2", "'inf'");
-    write_text("data_frac_label.csv", "1,2\n3,1.5\n");
-    expect_error(nn_load_csv("data_frac_label.csv", -1, 1), "line 2, column 2", "label 1.5");
-    write_text("data_neg_label.csv", "1,-1\n");
-    expect_error(nn_load_csv("data_neg_label.csv", 1, 1), "label -1");
-    expect_error(nn_load_csv("data_plain_cols.csv", 0, 0), "data_plain_cols.csv", "cannot open");
-    write_text("data_cols.csv", "1,2,3\n");
-    expect_error(nn_load_csv("data_cols.csv", 3, 0), "label column 3 is out of range", "3 columns");
-    expect_error(nn_load_csv("data_cols.csv", -4, 0), "label column -4");
-    write_text("data_only_header.csv", "a,b\n\n");
-    expect_error(nn_load_csv("data_only_header.csv", -1, 0), "no data rows (only a header)");
-    write_text("data_empty.csv", "");
-    expect_error(nn_load_csv("data_empty.csv", -1, 0), "data_empty.csv", "no data rows (empty file)");
-    write_text("data_one_col.csv", "1\n2\n");
-    expect_error(nn_load_csv("data_one_col.csv", 0, 1), "no feature columns");
+    write_text(fx("data_empty_cell.csv"), "1,2\n,4\n");
+    expect_error(nn_load_csv(fx("data_empty_cell.csv"), -1, 0), "line 2, column 1", "empty field");
+    write_text(fx("data_inf.csv"), "1,2\n3,inf\n");
+    expect_error(nn_load_csv(fx("data_inf.csv"), -1, 0), "line 2, column 2", "'inf'");
+    write_text(fx("data_frac_label.csv"), "1,2\n3,1.5\n");
+    expect_error(nn_load_csv(fx("data_frac_label.csv"), -1, 1), "line 2, column 2", "label 1.5");
+    write_text(fx("data_neg_label.csv"), "1,-1\n");
+    expect_error(nn_load_csv(fx("data_neg_label.csv"), 1, 1), "label -1");
+    expect_error(nn_load_csv(fx("data_plain_cols.csv"), 0, 0), fx("data_plain_cols.csv"), "cannot open");
+    write_text(fx("data_cols.csv"), "1,2,3\n");
+    expect_error(nn_load_csv(fx("data_cols.csv"), 3, 0), "label column 3 is out of range", "3 columns");
+    expect_error(nn_load_csv(fx("data_cols.csv"), -4, 0), "label column -4");
+    write_text(fx("data_only_header.csv"), "a,b\n\n");
+    expect_error(nn_load_csv(fx("data_only_header.csv"), -1, 0), "no data rows (only a header)");
+    write_text(fx("data_empty.csv"), "");
+    expect_error(nn_load_csv(fx("data_empty.csv"), -1, 0), fx("data_empty.csv"), "no data rows (empty file)");
+    write_text(fx("data_one_col.csv"), "1\n2\n");
+    expect_error(nn_load_csv(fx("data_one_col.csv"), 0, 1), "no feature columns");
 }
 
 /* ---- generators ------------------------------------------------------- */

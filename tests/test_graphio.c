@@ -367,3 +367,118 @@ Test(layers, dense_titles) {
     cr_assert_str_eq(nn_format_count(-999, buf, sizeof buf), "-999");
     nn_graph_free(g);
 }
+
+/* ---- weights files ---- */
+
+static nn_graph *small_net(uint64_t seed, int hidden) {
+    nn_graph *g = nn_graph_new(seed);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 4));
+    nn_scope_push(g, "L1");
+    nn_node *W = nn_param(g, "W", NN_SHAPE(4, hidden), nn_init_glorot_uniform());
+    nn_node *b = nn_param(g, "b", NN_SHAPE(hidden), nn_init_uniform(-1.f, 1.f));
+    nn_add(g, nn_matmul(g, x, W), b);
+    nn_scope_pop(g);
+    return g;
+}
+
+static void param_values(nn_graph *g, const char *name, float *out, int n) {
+    memcpy(out, nn_tensor_f32(nn_param_value(nn_graph_find(g, name))), (size_t)n * sizeof *out);
+}
+
+static char *read_bytes(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    cr_assert(f);
+    char *buf = malloc(4096);
+    *len = fread(buf, 1, 4096, f);
+    fclose(f);
+    return buf;
+}
+
+Test(weights, round_trip_and_layout) {
+    make_tmpdir();
+    char path[128];
+    snprintf(path, sizeof path, "%s/w.bin", tmpdir);
+    nn_graph *a = small_net(1, 3), *b = small_net(2, 3);
+    float wa[12], wb[12], ba[3], bb[3];
+    param_values(a, "L1/W", wa, 12);
+    param_values(b, "L1/W", wb, 12);
+    cr_assert(memcmp(wa, wb, sizeof wa) != 0); /* different seeds */
+    cr_assert_eq(nn_weights_save(a, path), NN_OK, "%s", nn_last_error());
+    cr_assert_eq(nn_weights_load(b, path), NN_OK, "%s", nn_last_error());
+    param_values(b, "L1/W", wb, 12);
+    param_values(a, "L1/b", ba, 3);
+    param_values(b, "L1/b", bb, 3);
+    cr_assert(memcmp(wa, wb, sizeof wa) == 0 && memcmp(ba, bb, sizeof ba) == 0);
+    /* the documented layout, byte by byte */
+    size_t len;
+    unsigned char *d = (unsigned char *)read_bytes(path, &len);
+    size_t want = 12 + (4 + 4 + 4 + 4 + 16 + 8 + 48 + 4) + (4 + 4 + 4 + 4 + 8 + 8 + 12 + 4);
+    cr_assert_eq(len, want);
+    cr_assert(memcmp(d, "NNGW\1\0\0\0\2\0\0\0", 12) == 0);
+    cr_assert(memcmp(d + 12, "\4\0\0\0L1/W\0\0\0\0\2\0\0\0\4\0\0\0\0\0\0\0\3\0\0\0\0\0\0\0\60\0\0\0\0\0\0\0", 40) == 0);
+    cr_assert(memcmp(d + 52, wa, 48) == 0);
+    free(d);
+    unlink(path);
+    rmdir(tmpdir);
+    nn_graph_free(a);
+    nn_graph_free(b);
+}
+
+/* Each damaged or mismatched file is refused whole: no value changes. */
+static void expect_refused(nn_graph *g, const void *data, size_t len, nn_status st, const char *what) {
+    float before[12], after[12];
+    param_values(g, "L1/W", before, 12);
+    cr_assert_eq(nn_weights_load_data(g, data, len, "w.bin"), st, "%s", nn_last_error());
+    cr_assert(strstr(nn_last_error(), what), "want '%s' in: %s", what, nn_last_error());
+    cr_assert(strncmp(nn_last_error(), "w.bin", 5) == 0);
+    param_values(g, "L1/W", after, 12);
+    cr_assert(memcmp(before, after, sizeof before) == 0);
+}
+
+Test(weights, damaged_or_mismatched_files) {
+    make_tmpdir();
+    char path[128];
+    snprintf(path, sizeof path, "%s/w.bin", tmpdir);
+    nn_graph *a = small_net(1, 3), *b = small_net(2, 3), *other = small_net(3, 5);
+    cr_assert_eq(nn_weights_save(a, path), NN_OK);
+    size_t len;
+    char *d = read_bytes(path, &len);
+    expect_refused(b, d, len - 1, NN_ERR_FORMAT, "truncated weights file (while reading L1/b)");
+    expect_refused(b, d, 10, NN_ERR_FORMAT, "truncated weights file (while reading the header)");
+    char *x = malloc(len + 1);
+    memcpy(x, d, len);
+    x[60] ^= 0x10; /* a bit of L1/W's data */
+    expect_refused(b, x, len, NN_ERR_FORMAT, "tensor 'L1/W': checksum mismatch");
+    memcpy(x, d, len);
+    x[0] = 'X';
+    expect_refused(b, x, len, NN_ERR_FORMAT, "not an nngraph weights file");
+    memcpy(x, d, len);
+    x[4] = 9;
+    expect_refused(b, x, len, NN_ERR_FORMAT, "version 9 is not supported");
+    memcpy(x, d, len);
+    x[len] = 0;
+    expect_refused(b, x, len + 1, NN_ERR_FORMAT, "1 unexpected bytes after the last tensor");
+    memcpy(x, d, len);
+    x[8] = 1; /* claims one tensor: L1/b is then missing */
+    expect_refused(b, x, 12 + 92, NN_ERR_FORMAT, "parameter 'L1/b' of the graph is missing");
+    memcpy(x, d, len);
+    x[19] = 'X'; /* "L1/X" */
+    expect_refused(b, x, len, NN_ERR_FORMAT, "tensor 'L1/X' is not a parameter of the graph");
+    /* another architecture: names match, shapes do not */
+    float before[20];
+    param_values(other, "L1/W", before, 20);
+    cr_assert_eq(nn_weights_load(other, path), NN_ERR_SHAPE);
+    cr_assert(strstr(nn_last_error(), "parameter 'L1/W' is [4,3] in the file but [4,5] in the graph"), "%s",
+              nn_last_error());
+    float after[20];
+    param_values(other, "L1/W", after, 20);
+    cr_assert(memcmp(before, after, sizeof before) == 0);
+    cr_assert_eq(nn_weights_load(b, "/nonexistent/w.bin"), NN_ERR_IO);
+    free(x);
+    free(d);
+    unlink(path);
+    rmdir(tmpdir);
+    nn_graph_free(a);
+    nn_graph_free(b);
+    nn_graph_free(other);
+}

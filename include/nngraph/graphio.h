@@ -62,6 +62,9 @@ nn_status nn_graph_save_text(const nn_graph *g, FILE *out);
  * flushed, then renamed over `path`. On error nothing is written and an
  * existing file is left as it was. */
 nn_status nn_graph_save(const nn_graph *g, const char *path);
+/* Writes any bytes to `path` the same atomic way (used for rendered
+ * pictures and weights). */
+nn_status nn_write_file_atomic(const char *path, const void *data, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Loading                                                             */
@@ -95,6 +98,32 @@ nn_graph *nn_graph_load_text_partial(const char *text, size_t len, const char *s
                                      nn_load_fault *fault);
 
 /* ------------------------------------------------------------------ */
+/* Weights files                                                        */
+/* ------------------------------------------------------------------ */
+/* The values of a graph's parameters, apart from the graph file. Binary,
+ * little-endian (docs/graph-format.md):
+ *
+ *     "NNGW"  u32 version (1)  u32 count
+ *     count times:  u32 name_len, name (UTF-8, no NUL)
+ *                   u32 dtype (0 = f32)  u32 rank  rank x u64 dims
+ *                   u64 data_bytes  data (f32 LE, row-major)
+ *                   u32 crc32 (zlib's, of the data bytes)
+ *
+ * Tensors are written in parameter creation order; a reader matches them
+ * by name. */
+
+/* Writes every parameter's current value, atomically (temp + rename). */
+nn_status nn_weights_save(const nn_graph *g, const char *path);
+/* Sets every parameter of g from the file. All or nothing: the file is
+ * checked whole (magic, version, truncation, checksums, each name a
+ * parameter of g with the same shape, none missing, none twice, no
+ * trailing bytes) before any value changes; the error names the file and
+ * the tensor. */
+nn_status nn_weights_load(nn_graph *g, const char *path);
+/* The same from bytes in memory; `source` names them in messages. */
+nn_status nn_weights_load_data(nn_graph *g, const void *data, size_t len, const char *source);
+
+/* ------------------------------------------------------------------ */
 /* Op families outside the registry (custom ops)                        */
 /* ------------------------------------------------------------------ */
 
@@ -124,6 +153,32 @@ nn_status nn_graphio_register_ops(const nn_op_text_family *family);
  * on the inputs `in`, named `name`: the way tools rebuild one op alone
  * (the gradient audit). NULL after recording the reason on dst. */
 nn_node *nn_node_rebuild(nn_graph *dst, const nn_node *src, const char *name, nn_node *const *in);
+
+/* ------------------------------------------------------------------ */
+/* Gradient audit (`nngraph check`)                                     */
+/* ------------------------------------------------------------------ */
+
+/* The result of checking one op node's gradient rule. */
+typedef struct nn_gradcheck_report {
+    char op[64], node[256];
+    int no_gradient_rule;        /* 1: the op has none (gradient helpers) */
+    int inputs_without_gradient; /* bit k: the rule gives input k none
+                                    (targets, labels, shape donors) */
+    int checked, failures;       /* elements compared / past tolerance */
+    double worst_rel;            /* worst |a - n| / max(|n|, 1e-3) */
+    double worst_ratio;          /* worst |a - n| / (1e-4 + 1e-2 |n|); > 1 fails */
+    char detail[256];            /* the worst element */
+} nn_gradcheck_report;
+
+/* Rebuilds `node` (any graph) alone on random inputs of its input shapes,
+ * the open batch dimension set to `batch` (< 1: 3), f32 inputs drawn with
+ * |v| in [0.2,1] (away from relu/step kinks), i32 inputs as class labels
+ * below the last dimension of input 0. Compares the gradient nn_grad
+ * builds for loss = sum(out * R) (R random) with central differences of
+ * the same loss summed in double, step 1e-3 max(1,|x|), on at most 48
+ * elements per input. NN_OK with the report filled in (failures > 0 means
+ * the rule is wrong); an error status if the op cannot be built or run. */
+nn_status nn_gradcheck_node(const nn_node *node, int64_t batch, uint64_t seed, nn_gradcheck_report *report);
 
 /* ------------------------------------------------------------------ */
 /* DOT and rendering                                                   */
