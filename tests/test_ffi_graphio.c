@@ -1,10 +1,16 @@
 /* ffi ops in graph files and pictures: byte-exact round trips of forward,
  * user-gradient and finite-difference nodes, DOT and SVG, rebuilding one op
- * alone (the gradient audit), load errors with file, line and cause. */
+ * alone (the gradient audit), load errors with file, line and cause, and
+ * the nngraph command (check, dot, summary, train) on such files. */
 #include "ffi_testing.h"
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* Graphviz (the render test) keeps font caches for the life of the process
  * in fontconfig and its plugins; LeakSanitizer reports them at exit. They
@@ -142,4 +148,132 @@ Test(graphfile, ffi_errors_name_file_line_and_cause) {
     expect_load_error("y ffi:" LIB ":swish_grad f32 [B,3] x x sig=float(float) role=grad", "needs fn=FORWARD_SYMBOL",
                       NULL);
     expect_load_error("y ffi:" LIB ":swish f32 [B,3] x sig=float(float", "cannot parse signature", NULL);
+}
+
+/* ---- the nngraph command on graph files with ffi ops ---- */
+
+extern char **environ;
+
+static char tmpdir[64];
+static char out[1 << 15], err[1 << 14];
+
+static void cli_setup(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/nng_ffi_XXXXXX");
+    cr_assert(mkdtemp(tmpdir));
+}
+
+static void cli_teardown(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static const char *in_tmp(const char *name) {
+    static char paths[8][160];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(paths[k], sizeof paths[k], "%s/%s", tmpdir, name);
+    return paths[k];
+}
+
+static void slurp(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = 0;
+}
+
+/* Runs nngraph with the NULL-terminated arguments, stdout and stderr into
+ * out/err; the exit status, or -1 if it died of a signal. */
+static int nngraph(const char *arg, ...) {
+    const char *argv[24] = {NN_FFI_NNGRAPH_EXE};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, arg);
+    for (const char *a = arg; a && argc < 23; a = va_arg(ap, const char *)) argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    char o[160], e[160];
+    snprintf(o, sizeof o, "%s/stdout", tmpdir);
+    snprintf(e, sizeof e, "%s/stderr", tmpdir);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, o, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, e, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    int rc = posix_spawn(&pid, NN_FFI_NNGRAPH_EXE, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    cr_assert_eq(rc, 0, "cannot run %s", NN_FFI_NNGRAPH_EXE);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    slurp(o, out, sizeof out);
+    slurp(e, err, sizeof err);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Writes a network IN -> 8 (swish) -> 8 (leaky relu, then softplus without
+ * a gradient) -> 10 classes with ffi activations from the example library. */
+static const char *write_net(const char *name, int in, const char *lib) {
+    const char *path = in_tmp(name);
+    FILE *f = fopen(path, "wb");
+    cr_assert(f);
+    fprintf(f,
+            "nngraph-graph 1\nx input f32 [B,%d]\ny input i32 [B]\n"
+            "L1/W param f32 [%d,8] init=glorot_uniform\nL1/b param f32 [8] init=zeros\n"
+            "L1/matmul matmul f32 [B,8] x L1/W\nL1/add add f32 [B,8] L1/matmul L1/b\n"
+            "L1/swish ffi:%s:swish f32 [B,8] L1/add sig=float(float) dfn=swish_grad\n"
+            "L2/W param f32 [8,8] init=glorot_uniform\nL2/b param f32 [8] init=zeros\n"
+            "L2/matmul matmul f32 [B,8] L1/swish L2/W\nL2/add add f32 [B,8] L2/matmul L2/b\n"
+            "L2/leaky ffi:%s:leaky_relu f32 [B,8] L2/add sig=float(float,float) args=0.1 dfn=leaky_relu_grad\n"
+            "L2/soft ffi:%s:softplus f32 [B,8] L2/leaky sig=float(float,double) args=2\n"
+            "L3/W param f32 [8,10] init=glorot_uniform\nL3/b param f32 [10] init=zeros\n"
+            "L3/matmul matmul f32 [B,10] L2/soft L3/W\nL3/add add f32 [B,10] L3/matmul L3/b\n"
+            "loss softmax_cross_entropy f32 [] L3/add y\nend 18\n",
+            in, in, lib, lib, lib);
+    fclose(f);
+    return path;
+}
+
+TestSuite(ffi_cli, .init = cli_setup, .fini = cli_teardown);
+
+Test(ffi_cli, check_dot_and_summary) {
+    const char *net = write_net("net.nng", 4, LIB);
+    cr_assert_eq(nngraph("check", net, NULL), 0, "%s%s", out, err);
+    /* every ffi op audited and passing, by its full op name */
+    cr_assert(strstr(out, "ffi:" LIB ":swish") && strstr(out, "ffi:" LIB ":leaky_relu") &&
+                  strstr(out, "ffi:" LIB ":softplus"),
+              "%s", out);
+    cr_assert_null(strstr(out, "FAIL"), "%s", out);
+    cr_assert_eq(nngraph("dot", net, NULL), 0, "%s", err);
+    cr_assert(strstr(out, "ffi:" LIB ":leaky_relu") && strstr(out, "\"L2/soft\" -> \"L3/matmul\""), "%s", out);
+    cr_assert_eq(nngraph("dot", "-T", "svg", "-o", in_tmp("net.svg"), net, NULL), 0, "%s", err);
+    slurp(in_tmp("net.svg"), out, sizeof out);
+    cr_assert(strstr(out, "<svg") && strstr(out, "swish"));
+    cr_assert_eq(nngraph("summary", net, NULL), 0, "%s", err);
+    cr_assert(strstr(out, "L1") && strstr(out, "Total params: 202"), "%s", out);
+}
+
+Test(ffi_cli, train_on_digits) {
+    const char *net = write_net("digits.nng", 400, LIB);
+    cr_assert_eq(nngraph("train", net, "--data", NN_EXAMPLES_DATA "/digits20-train-images.idx3-ubyte.gz",
+                         NN_EXAMPLES_DATA "/digits20-train-labels.idx1-ubyte.gz", "--epochs", "3", "--lr", "0.01",
+                         "--quiet", "-o", in_tmp("w.bin"), NULL),
+                 0, "%s", err);
+    double loss = -1, acc = -1;
+    const char *l = strstr(out, "loss "), *a = strstr(out, "accuracy ");
+    cr_assert(l && a, "%s", out);
+    loss = strtod(l + 5, NULL);
+    acc = strtod(a + 9, NULL);
+    /* ln 10 = 2.30 at the start; three epochs of Adam learn the digits */
+    cr_assert(loss < 1.0 && acc > 0.7, "loss %g accuracy %g: %s", loss, acc, out);
+    /* softplus has no gradient function: one warning on stderr */
+    cr_assert(strstr(err, "softplus has no gradient function"), "%s", err);
+}
+
+Test(ffi_cli, missing_library_is_a_clear_runtime_failure) {
+    const char *net = write_net("bad.nng", 4, "/nonexistent/libmyops.so");
+    cr_assert_eq(nngraph("check", net, NULL), 1);
+    cr_assert(strstr(err, "bad.nng:8:") && strstr(err, "cannot load library '/nonexistent/libmyops.so'"), "%s", err);
+    cr_assert_eq(nngraph("dot", net, NULL), 1);
+    cr_assert(strstr(err, "cannot load library"), "%s", err);
 }
