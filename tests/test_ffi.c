@@ -7,6 +7,7 @@
 #include <criterion/redirect.h>
 #include <dlfcn.h>
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 /* A param x of shape [4,5] away from 0 (kinks of leaky relu, clip). */
@@ -379,6 +380,29 @@ Test(library, shared_by_nodes_and_closed_with_the_last_graph) {
     cr_assert_null(nn_ffi_op(c, LIB, "nope", "float(float)", xc, NULL, 0, NULL));
     cr_assert_not(loaded());
     nn_graph_free(c);
+}
+
+/* Graphs built, run and freed on two threads at once share the cached
+ * library: opens and closes race on its count. */
+static void *build_run_free(void *arg) {
+    int *failures = arg;
+    for (int i = 0; i < 40; i++) {
+        nn_graph *g = nn_graph_new((uint64_t)i);
+        nn_node *x = nn_param(g, "x", NN_SHAPE(8), nn_init_uniform(-1.f, 1.f));
+        nn_node *y = nn_ffi_op(g, LIB, "swish", "float(float)", x, NULL, 0, i % 2 ? "swish_grad" : NULL);
+        if (!y || nn_run(g, &y, 1) != NN_OK) ++*failures;
+        nn_graph_free(g);
+    }
+    return NULL;
+}
+
+Test(library, shared_across_threads, .init = quiet, .fini = loud) {
+    pthread_t t[2];
+    int failures[2] = {0, 0};
+    for (int i = 0; i < 2; i++) cr_assert_eq(pthread_create(&t[i], NULL, build_run_free, &failures[i]), 0);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    cr_assert_eq(failures[0] + failures[1], 0);
+    cr_assert_not(loaded(), "every graph freed: the library is closed");
 }
 
 /* ---- training with ffi activations ---- */
