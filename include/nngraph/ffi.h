@@ -38,9 +38,9 @@
  * built (passed as doubles; integer ones must be whole numbers in range).
  *
  * Signature strings are C prototypes: whitespace, a function name,
- * parameter names and `const` are optional, so "float(float,float)" and
- * "float leaky_relu(float x, float alpha)" say the same. The canonical
- * form (what graph files hold) drops names, spaces and const:
+ * parameter names, `const` and `restrict` are optional, so
+ * "float(float,float)" and "float leaky_relu(float x, float alpha)" say the
+ * same. The canonical form (what graph files hold) drops all of those:
  * "void(float*,float*,int64_t,float)".
  *
  * Declaring the signature in the library (recommended). If the library
@@ -73,9 +73,11 @@
  * freed. Paths follow dlopen(3): with a '/', relative to the working
  * directory; without, the loader's search path (LD_LIBRARY_PATH, ...).
  *
- * Graph files name a custom op `ffi:LIB:SYMBOL` with attributes
- * sig=SIGNATURE, args=V,V,... and dfn=GRAD_SYMBOL (absent: finite
- * differences); see nngraph/graphio.h.
+ * Graph files (nngraph/graphio.h) name a custom op `ffi:LIB:SYMBOL` with
+ * attributes sig=SIGNATURE, args=V,V,... and dfn=GRAD_SYMBOL (absent:
+ * finite differences); gradient nodes carry role=grad fn=FORWARD_SYMBOL or
+ * role=fd. Loading such a file loads the library again, with every check
+ * above. docs/ffi.md lists the attributes.
  */
 #ifndef NNGRAPH_FFI_H
 #define NNGRAPH_FFI_H
