@@ -148,8 +148,12 @@ nn_dataset *nn_load_csv(const char *path, int label_col, int int_labels) {
             nn_set_error(NN_ERR_FORMAT, "%s: line %ld contains a NUL byte (not a text file?)", path, lineno);
             goto done;
         }
-        if (is_blank(line)) continue;
-        size_t n = split_fields(line, &fields, &fields_cap);
+        char *text = line;
+        /* a UTF-8 byte-order mark (spreadsheets write one) would make a
+         * numeric first row look like a header and silently lose it */
+        if (lineno == 1 && !strncmp(text, "\xEF\xBB\xBF", 3)) text += 3;
+        if (is_blank(text)) continue;
+        size_t n = split_fields(text, &fields, &fields_cap);
         if (n == (size_t)-1) goto nomem;
         if (!saw_first) {
             saw_first = 1;

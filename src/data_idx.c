@@ -38,9 +38,7 @@ static int64_t read_some(gzFile f, const char *path, void *buf, size_t len) {
             nn_set_error(NN_ERR_FORMAT, "%s: cannot read: %s", path, msg);
             return -1;
         }
-        if (r == 0) {
-            /* zlib reports a gzip stream cut short as an error after the
-             * short read; call it truncation like a short raw file */
+        if (r == 0) { /* end of file, unless zlib recorded an error */
             int zerr;
             gzerror(f, &zerr);
             if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
@@ -85,7 +83,7 @@ static unsigned char *read_payload(gzFile f, const char *path, uint64_t len, con
         if (r == 0) {
             free(buf);
             nn_set_error(NN_ERR_FORMAT, "%s: truncated: the header declares %s (%" PRIu64
-                         " bytes of data) but the file ends after %" PRIu64 " of them", path, what, len, have);
+                         " bytes) but the file ends after %" PRIu64 " of them", path, what, len, have);
             return NULL;
         }
         have += (uint64_t)r;
@@ -136,6 +134,7 @@ nn_tensor *nn_load_idx(const char *path) {
         nn_set_error(NN_ERR_IO, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
         return NULL;
     }
+    gzbuffer(f, 1u << 17); /* fewer, larger reads than zlib's 8 KiB default */
     nn_tensor *t = NULL;
     unsigned char *bytes = NULL;
     uint32_t dims[IDX_MAX_DIMS];
@@ -163,7 +162,7 @@ nn_tensor *nn_load_idx(const char *path) {
         goto done;
     }
     char what[96];
-    snprintf(what, sizeof what, "%s %s", dimstr, rank == 1 ? "labels" : "items");
+    snprintf(what, sizeof what, "%s %s", dimstr, rank == 1 ? "labels" : "values");
     bytes = read_payload(f, path, total, what);
     if (!bytes) goto done;
     unsigned char extra;

@@ -379,6 +379,7 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
                         stop.monitor, stop.wait, stop.wait == 1 ? "" : "s", stop.best);
         }
     }
+    if (st != NN_OK) nn_progress_break(&prog); /* the error message starts on a line of its own */
     if (result) {
         result->epochs_run = epochs_run;
         result->steps = steps_run;

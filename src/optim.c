@@ -199,16 +199,20 @@ int nn_optimizer_hparams(const nn_optimizer *opt, const char **keys, double *val
 
 /* ---- the fused update loops ---- */
 
-/* sqrtf only vectorises when it need not set errno (a negative argument
- * cannot occur here: v is a running mean of squares) */
-#if defined(__GNUC__) && !defined(__clang__)
-#define NN_NO_ERRNO __attribute__((optimize("no-math-errno")))
+/* The update loops are compiled for baseline x86-64 and, chosen at load
+ * time by the CPU, for x86-64-v3 (AVX2, FMA): 8 floats a step instead of
+ * 4. Not in sanitizer or unoptimised builds, which gain nothing from it. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
+    !defined(__SANITIZE_ADDRESS__) && defined(__OPTIMIZE__)
+#define NN_OPTIM_CLONES __attribute__((target_clones("default", "arch=x86-64-v3")))
 #else
-#define NN_NO_ERRNO
+#define NN_OPTIM_CLONES
 #endif
 
-NN_NO_ERRNO static void adam_update(float *restrict w, float *restrict m, float *restrict v, const float *restrict g,
-                                    int64_t n, float alpha, float one_minus_b1, float one_minus_b2, float eps) {
+/* The sqrtf in this loop vectorises only under -fno-math-errno (then it is
+ * one instruction; v >= 0 here, so errno could never be set anyway). */
+NN_OPTIM_CLONES static void adam_update(float *restrict w, float *restrict m, float *restrict v, const float *restrict g, int64_t n,
+                        float alpha, float one_minus_b1, float one_minus_b2, float eps) {
     for (int64_t i = 0; i < n; i++) {
         float gi = g[i];
         float mi = m[i] + (gi - m[i]) * one_minus_b1;
@@ -219,11 +223,11 @@ NN_NO_ERRNO static void adam_update(float *restrict w, float *restrict m, float 
     }
 }
 
-static void sgd_update(float *restrict w, const float *restrict g, int64_t n, float lr) {
+NN_OPTIM_CLONES static void sgd_update(float *restrict w, const float *restrict g, int64_t n, float lr) {
     for (int64_t i = 0; i < n; i++) w[i] -= lr * g[i];
 }
 
-static void momentum_update(float *restrict w, float *restrict vel, const float *restrict g, int64_t n, float lr,
+NN_OPTIM_CLONES static void momentum_update(float *restrict w, float *restrict vel, const float *restrict g, int64_t n, float lr,
                             float momentum) {
     for (int64_t i = 0; i < n; i++) {
         float vi = momentum * vel[i] - lr * g[i];

@@ -195,6 +195,8 @@ Test(data, idx_bad_magic_and_type) {
     write_raw(fx("data_tiny.idx"), "\0\0", 2);
     expect_error(nn_load_idx(fx("data_tiny.idx")), fx("data_tiny.idx"), "truncated");
     expect_error(nn_load_idx("no/such/file.idx"), "no/such/file.idx", "cannot open", "No such file");
+    expect_error(nn_load_idx(fixture_dir), fixture_dir, "Is a directory");
+    expect_error(nn_load_csv(fixture_dir, -1, 0), fixture_dir, "Is a directory");
 }
 
 Test(data, idx_truncated) {
@@ -289,6 +291,14 @@ Test(data, csv_header_and_labels) {
     cr_assert(nn_shape_equal(nn_tensor_shape(d->y), NN_SHAPE(2, 1)));
     cr_assert_eq(nn_tensor_f32(d->y)[1], 0.25f);
     cr_assert_eq(nn_tensor_f32(d->x)[3], 4.f);
+    nn_dataset_free(d);
+
+    /* a byte-order mark before a numeric first row: still data, not a header */
+    write_text(fx("data_bom.csv"), "\xEF\xBB\xBF" "1,2\n3,4\n");
+    d = nn_load_csv(fx("data_bom.csv"), -1, 1);
+    cr_assert_not_null(d, "%s", nn_last_error());
+    cr_assert_eq(nn_dataset_size(d), 2);
+    cr_assert_eq(nn_tensor_f32(d->x)[0], 1.f);
     nn_dataset_free(d);
 
     /* no label at all: every column is a feature */

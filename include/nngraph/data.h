@@ -40,7 +40,10 @@ nn_status nn_gather_rows(const nn_tensor *src, const int64_t *idx, int64_t n, nn
 
 /* Reads one IDX file, gzip-compressed or raw (detected by content). uint8
  * images become f32 [n, rows*cols] scaled to 0..1; a rank-1 uint8 file
- * (labels) becomes i32 [n]. NULL and nn_last_error() on failure. */
+ * (labels) becomes i32 [n]. Only unsigned-byte data (type 0x08) of rank 1
+ * to 4 is read (ranks 2 and 4 flatten like images). NULL and
+ * nn_last_error() on failure: bad magic, other data types, a truncated
+ * header or body, bytes past the declared data, overflowing dimensions. */
 nn_tensor *nn_load_idx(const char *path);
 /* Images and labels as one dataset; the counts must agree. */
 nn_dataset *nn_load_idx_pair(const char *images_path, const char *labels_path);
