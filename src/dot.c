@@ -405,7 +405,7 @@ char *nn_graph_dot_string(const nn_graph *g, const nn_dot_opts *opts) {
     char count[32];
     nn_sb_puts(&sb, "digraph nngraph {\n  graph [");
     nn_sb_printf(&sb, "rankdir=%s, labelloc=t, fontname=\"Helvetica\", fontsize=16, nodesep=0.3, ranksep=0.4, label=\"",
-                 c.o->rankdir_tb ? "TB" : "LR");
+                 c.o->rankdir_lr ? "LR" : "TB");
     put_escaped(&sb, c.o->title ? c.o->title : "nngraph");
     nn_sb_printf(&sb, "\\n%s %s", nn_format_count(nn_graph_param_count(g), count, sizeof count),
                  nn_graph_param_count(g) == 1 ? "param" : "params");

@@ -5,6 +5,7 @@
 #include "graphio_common.h"
 
 #include <gvc.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +36,24 @@ static int known_format(const char *format) {
     return 0;
 }
 
+/* One Graphviz context for the process, made on first use and kept: the
+ * pango plugin of Graphviz 2.43 caches a font name that a freed context
+ * leaves dangling (a use-after-free on the next context's first label),
+ * and plugin loading is the slow part anyway. Graphviz is not thread
+ * safe, so renders take turns. */
+static GVC_t *gv_context;
+static pthread_mutex_t gv_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static nn_status render_locked(const char *dot_text, const char *format, char **data, size_t *len);
+
 nn_status nn_dot_render(const char *dot_text, const char *format, char **data, size_t *len) {
+    pthread_mutex_lock(&gv_lock);
+    nn_status st = render_locked(dot_text, format, data, len);
+    pthread_mutex_unlock(&gv_lock);
+    return st;
+}
+
+static nn_status render_locked(const char *dot_text, const char *format, char **data, size_t *len) {
     if (data) *data = NULL;
     if (len) *len = 0;
     if (!dot_text || !format || !data || !len)
@@ -47,7 +65,8 @@ nn_status nn_dot_render(const char *dot_text, const char *format, char **data, s
     agusererrf old_f = agseterrf(collect_gv_message);
     agerrlevel_t old_level = agseterr(AGERR);
     nn_status st = NN_OK;
-    GVC_t *gvc = gvContext();
+    if (!gv_context) gv_context = gvContext();
+    GVC_t *gvc = gv_context;
     Agraph_t *g = NULL;
     char *out = NULL;
     unsigned int out_len = 0;
@@ -83,7 +102,6 @@ done:
         gvFreeLayout(gvc, g);
         agclose(g);
     }
-    if (gvc) gvFreeContext(gvc);
     agseterr(old_level);
     agseterrf(old_f);
     return st;

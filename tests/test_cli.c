@@ -133,8 +133,8 @@ Test(cli, dot_text_and_renders) {
     cr_assert(strncmp(out, "digraph nngraph {", 17) == 0);
     cr_assert(strstr(out, "label=\"L1 · dense 4→2 · linear · 10 params\""), "%s", out);
     cr_assert(strstr(out, "label=\"net.nng\\n10 params"));
-    cr_assert_eq(nngraph("dot", g, "--layers", "--rankdir", "TB", "--title", "tiny", NULL), 0);
-    cr_assert(strstr(out, "rankdir=TB") && strstr(out, "\"L1/\" [") && strstr(out, "label=\"tiny\\n"));
+    cr_assert_eq(nngraph("dot", g, "--layers", "--rankdir", "LR", "--title", "tiny", NULL), 0);
+    cr_assert(strstr(out, "rankdir=LR") && strstr(out, "\"L1/\" [") && strstr(out, "label=\"tiny\\n"));
     cr_assert_eq(nngraph("dot", g, "-o", at("net.svg"), NULL), 0, "%s", err);
     cr_assert_str_eq(out, "");
     slurp(at("net.svg"), out, sizeof out);
@@ -278,7 +278,7 @@ Test(cli, train_then_predict) {
     write_text(g5, "nngraph-graph 1\nx input f32 [B,5]\ny input i32 [B]\nW param f32 [5,2] init=zeros\n"
                    "z matmul f32 [B,2] x W\nloss softmax_cross_entropy f32 [] z y\nend 5\n");
     cr_assert_eq(nngraph("train", g5, "--data", img, lab, "--quiet", NULL), 1);
-    cr_assert(strstr(err, "the data's images are [64,4] but the graph's input 'x' is [B,5]"), "%s", err);
+    cr_assert(strstr(err, "the data's features are [64,4] but the graph's input 'x' is [B,5]"), "%s", err);
 }
 
 /* ---- the gradient audit ---- */
@@ -348,4 +348,57 @@ Test(gradcheck, passes_real_rules_and_skips_what_has_none) {
     cr_assert_eq(r.checked, 0);
     cr_assert_eq(nn_gradcheck_node(x, 3, 2, &r), NN_ERR_ARG);
     nn_graph_free(g);
+}
+
+/* The same network on CSV rows: a header, four features, the label last. */
+Test(cli, csv_train_then_predict) {
+    const char *g = at("net.nng"), *csv = at("rows.csv"), *w = at("csv.weights");
+    write_text(g, net);
+    FILE *f = fopen(csv, "w");
+    fprintf(f, "a,b,c,d,label\n");
+    nn_rng r;
+    nn_rng_seed(&r, 9);
+    int labels[48];
+    for (int i = 0; i < 48; i++) {
+        double v[4];
+        for (int k = 0; k < 4; k++) v[k] = nn_rng_uniform(&r);
+        labels[i] = v[0] > v[3];
+        fprintf(f, "%.4f,%.4f,%.4f,%.4f,%d\n", v[0], v[1], v[2], v[3], labels[i]);
+    }
+    fclose(f);
+    cr_assert_eq(nngraph("train", g, "--csv", csv, "--epochs", "150", "--batch", "8", "--lr", "0.05", "--quiet",
+                         "--threads", "1", "-o", w, NULL),
+                 0, "%s", err);
+    cr_assert(strstr(out, "accuracy "), "%s", out);
+    cr_assert_eq(nngraph("predict", g, "--weights", w, "--csv", csv, "--label-col", "-1", NULL), 0, "%s", err);
+    int right = 0, lines = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) right += atoi(line) == labels[lines];
+    cr_assert_eq(lines, 48);
+    cr_assert_geq(right, 43, "%d of 48 right", right);
+    cr_assert(strstr(err, "accuracy "), "%s", err);
+    cr_assert_eq(nngraph("train", g, "--csv", csv, "--data", csv, csv, NULL), 2);
+    cr_assert(strstr(err, "give --data or --csv, not both"));
+}
+
+/* train --log records the run; its graph is then drawn from DB:RUN. */
+Test(cli, logged_run_drawn_from_the_log) {
+    const char *g = at("net.nng"), *img = at("img.idx"), *lab = at("lab.idx"), *db = at("runs.db");
+    write_text(g, net);
+    write_idx(img, lab, 64);
+    cr_assert_eq(nngraph("train", g, "--data", img, lab, "--epochs", "2", "--quiet", "--log", db, "--run-name",
+                         "tiny", NULL),
+                 0, "%s", err);
+    char spec[200];
+    snprintf(spec, sizeof spec, "%s:tiny", db);
+    cr_assert_eq(nngraph("dot", spec, NULL), 0, "%s", err);
+    cr_assert(strstr(out, "L1 · dense 4→2 · linear · 10 params"), "%s", out);
+    cr_assert_eq(nngraph("summary", spec, NULL), 0, "%s", err);
+    cr_assert(strstr(out, "Total params: 10"));
+    snprintf(spec, sizeof spec, "%s:99", db);
+    cr_assert_eq(nngraph("dot", spec, NULL), 1);
+    cr_assert(strstr(err, "no run '99'"), "%s", err);
+    cr_assert_str_eq(out, "");
+    snprintf(spec, sizeof spec, "%s:1", at("missing.db"));
+    cr_assert_eq(nngraph("dot", spec, NULL), 1);
+    cr_assert(strstr(err, "missing.db"), "%s", err);
 }

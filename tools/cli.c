@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void vreport(const char *cmd, const char *fmt, va_list ap) {
     fprintf(stderr, "nngraph%s%s: ", cmd ? " " : "", cmd ? cmd : "");
@@ -80,10 +81,49 @@ int cli_double(const char *cmd, const char *name, const char *s, double min, dou
     return 0;
 }
 
-nn_graph *cli_load_graph(const char *cmd, const char *path, uint64_t seed) {
-    nn_graph *g = nn_graph_load(path, seed);
+/* The graph text of DB:RUN from the run log; NULL (error set) if the
+ * database, the run or its graph is missing. */
+static char *run_graph_text(const char *spec) {
+    const char *colon = strrchr(spec, ':');
+    char db[1024];
+    if (!colon || colon == spec || !colon[1] || (size_t)(colon - spec) >= sizeof db) {
+        nn_set_error(NN_ERR_IO, "%s: cannot open: %s", spec, strerror(ENOENT));
+        return NULL;
+    }
+    snprintf(db, sizeof db, "%.*s", (int)(colon - spec), spec);
+    nn_runlog *log = nn_runlog_open(db, NN_RUNLOG_READONLY);
+    if (!log) return NULL;
+    int64_t run = 0;
+    char *text = NULL;
+    if (nn_runlog_find_run(log, colon + 1, &run) == NN_OK) text = nn_runlog_graph_text(log, run);
+    /* keep the reason: closing a read-only log cannot fail, but may set it */
+    char why[512];
+    snprintf(why, sizeof why, "%s", nn_last_error());
+    nn_runlog_close(log);
+    if (!text) nn_set_error(NN_ERR_ARG, "%s", why);
+    return text;
+}
+
+static nn_graph *load(const char *cmd, const char *spec, uint64_t seed, int partial, nn_load_fault *fault) {
+    struct stat st;
+    nn_graph *g;
+    if (stat(spec, &st) == 0 || !strchr(spec, ':')) {
+        g = partial ? nn_graph_load_partial(spec, seed, fault) : nn_graph_load(spec, seed);
+    } else {
+        char *text = run_graph_text(spec);
+        g = !text ? NULL
+            : partial ? nn_graph_load_text_partial(text, strlen(text), spec, seed, fault)
+                      : nn_graph_load_text(text, strlen(text), spec, seed);
+        free(text);
+    }
     if (!g) cli_fail(cmd, "%s", nn_last_error());
     return g;
+}
+
+nn_graph *cli_load_graph(const char *cmd, const char *spec, uint64_t seed) { return load(cmd, spec, seed, 0, NULL); }
+
+nn_graph *cli_load_graph_partial(const char *cmd, const char *spec, uint64_t seed, nn_load_fault *fault) {
+    return load(cmd, spec, seed, 1, fault);
 }
 
 nn_node *cli_find_loss(const char *cmd, nn_graph *g, const char *name) {

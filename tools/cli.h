@@ -48,9 +48,14 @@ int cli_int(const char *cmd, const char *name, const char *s, long long min, lon
 /* The same for a finite double in [min,max]. */
 int cli_double(const char *cmd, const char *name, const char *s, double min, double max, double *out);
 
-/* Loads a graph file, printing the error (FILE:LINE:COL: reason) on
+/* Loads a graph from `spec`: a graph file, or DB:RUN, the graph text a
+ * run log recorded for a run (RUN an id, uuid prefix or name), when no
+ * file of that name exists. Prints the error (FILE:LINE:COL: reason) on
  * failure; NULL then. */
-nn_graph *cli_load_graph(const char *cmd, const char *path, uint64_t seed);
+nn_graph *cli_load_graph(const char *cmd, const char *spec, uint64_t seed);
+/* The same, keeping a graph whose node line failed (nn_graph_load_partial):
+ * NULL only when nothing could be read (error printed). */
+nn_graph *cli_load_graph_partial(const char *cmd, const char *spec, uint64_t seed, nn_load_fault *fault);
 
 /* The loss node: `name` if given (an error if no such node or not a
  * scalar), else the last scalar op of the forward graph that no forward

@@ -8,17 +8,18 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph dot FILE.nng [-T svg|png|pdf|json|dot] [-o OUT] [--layers] [--backward]\n"
-    "                  [--rankdir LR|TB] [--title TEXT] [--loss NODE]\n\n"
+    "Usage: nngraph dot FILE.nng|DB:RUN [-T svg|png|pdf|json|dot] [-o OUT] [--layers] [--backward]\n"
+    "                  [--rankdir TB|LR] [--title TEXT] [--loss NODE]\n\n"
     "Draws the graph. Without -T or -o, DOT text goes to stdout; -T renders in\n"
     "process with Graphviz (to stdout, or to OUT); -o alone takes the format from\n"
     "OUT's extension (.svg .png .pdf .json .dot .gv). OUT is written atomically.\n\n"
     "  --layers          one box per scope (L1, L2, ...), like Keras plot_model\n"
     "  --level op|layer  the same choice by name (op is the default)\n"
     "  --backward        also draw the gradient nodes (dashed, red)\n"
-    "  --rankdir LR|TB   left to right (default) or top to bottom\n"
+    "  --rankdir TB|LR   top to bottom (default) or left to right\n"
     "  --title TEXT      first line of the graph's label (default: the file name)\n"
     "  --loss NODE       the node drawn as the loss (default: the last scalar sink)\n\n"
+    "DB:RUN draws the graph a run log recorded for RUN (an id, uuid prefix or name).\n"
     "A file with a shape error is drawn with the failing node in red (exit 1).\n"
     "Example: nngraph dot digits.nng -o digits.svg\n";
 
@@ -52,7 +53,7 @@ static int run(int argc, char **argv) {
             if (r < 0) return CLI_USAGE;
             if (strcmp(v, "LR") != 0 && strcmp(v, "TB") != 0)
                 return cli_usage_error("dot", "--rankdir takes LR or TB, not '%s'", v);
-            opts.rankdir_tb = strcmp(v, "TB") == 0;
+            opts.rankdir_lr = strcmp(v, "LR") == 0;
         } else if ((r = cli_opt("dot", argc, argv, &i, "--level", &v)) != 0) {
             if (r < 0) return CLI_USAGE;
             if (strcmp(v, "op") != 0 && strcmp(v, "layer") != 0)
@@ -84,8 +85,8 @@ static int run(int argc, char **argv) {
     }
 
     nn_load_fault fault;
-    nn_graph *g = nn_graph_load_partial(file, 1, &fault);
-    if (!g) return cli_fail("dot", "%s", nn_last_error());
+    nn_graph *g = cli_load_graph_partial("dot", file, 1, &fault);
+    if (!g) return CLI_RUNTIME;
     int status = CLI_OK;
     if (nn_graph_status(g) != NN_OK) {
         /* only a graph that is whole up to a refused op is worth drawing */

@@ -6,19 +6,21 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph predict FILE.nng --weights WEIGHTS --data IMAGES [LABELS] [options]\n\n"
+    "Usage: nngraph predict FILE.nng --weights WEIGHTS (--data IMAGES [LABELS] | --csv FILE) [options]\n\n"
     "Prints the predicted class of each image (argmax of the output), one a line.\n"
     "With LABELS, also prints the accuracy on stderr.\n\n"
     "  --weights FILE   trained weights (from 'nngraph train -o')\n"
     "  --data IMAGES [LABELS]  IDX files (gzip or raw)\n"
+    "  --csv FILE       numeric CSV rows of features (a header row is skipped)\n"
+    "  --label-col N    the CSV's class-label column (0-based, -1 the last); none by default\n"
     "  --output NODE    the node to read (default: the loss's logits)\n"
     "  --scores         print the output row (comma-separated) instead of the class\n"
     "  --batch N        rows per run (default 256)\n"
     "  --x NAME         the input fed with the images (default x)\n";
 
 static int run(int argc, char **argv) {
-    const char *file = NULL, *weights = NULL, *images = NULL, *labels = NULL, *output = NULL, *xname = "x", *v;
-    long long batch = 256;
+    const char *file = NULL, *weights = NULL, *images = NULL, *csv = NULL, *labels = NULL, *output = NULL, *xname = "x", *v;
+    long long batch = 256, label_col = NN_CSV_NO_LABEL;
     int scores = 0;
     for (int i = 1; i < argc; i++) {
         int r = 0;
@@ -26,7 +28,10 @@ static int run(int argc, char **argv) {
             if (i + 1 >= argc) return cli_usage_error("predict", "--data needs IMAGES [LABELS]");
             images = argv[++i];
             if (i + 1 < argc && argv[i + 1][0] != '-') labels = argv[++i];
+        } else if ((r = cli_opt("predict", argc, argv, &i, "--label-col", &v)) != 0) {
+            if (r < 0 || cli_int("predict", "--label-col", v, -1000000, 1000000, &label_col)) return CLI_USAGE;
         } else if ((r = cli_opt("predict", argc, argv, &i, "--weights", &weights)) != 0 ||
+                   (r = cli_opt("predict", argc, argv, &i, "--csv", &csv)) != 0 ||
                    (r = cli_opt("predict", argc, argv, &i, "--output", &output)) != 0 ||
                    (r = cli_opt("predict", argc, argv, &i, "--x", &xname)) != 0) {
             if (r < 0) return CLI_USAGE;
@@ -44,7 +49,8 @@ static int run(int argc, char **argv) {
     }
     if (!file) return cli_usage_error("predict", "no graph file given");
     if (!weights) return cli_usage_error("predict", "no --weights given (train with 'nngraph train -o WEIGHTS')");
-    if (!images) return cli_usage_error("predict", "no --data IMAGES given");
+    if (!images && !csv) return cli_usage_error("predict", "no data: give --data IMAGES [LABELS] or --csv FILE");
+    if (images && csv) return cli_usage_error("predict", "give --data or --csv, not both");
 
     int status = CLI_RUNTIME;
     nn_tensor *x_data = NULL, *y_data = NULL, *out = NULL, *cls = NULL;
@@ -58,7 +64,10 @@ static int run(int argc, char **argv) {
         cli_fail("predict", "%s", nn_last_error());
         goto done;
     }
-    if (labels) {
+    if (csv) {
+        pair = nn_load_csv(csv, (int)label_col, 1);
+        if (pair) x_data = pair->x, y_data = pair->y;
+    } else if (labels) {
         pair = nn_load_idx_pair(images, labels);
         if (pair) x_data = pair->x, y_data = pair->y;
     } else {

@@ -7,10 +7,13 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph train FILE.nng --data IMAGES LABELS [-o WEIGHTS] [options]\n\n"
-    "Trains the parameters of the graph on IDX files (gzip or raw) with minibatch\n"
+    "Usage: nngraph train FILE.nng (--data IMAGES LABELS | --csv FILE) [-o WEIGHTS] [options]\n\n"
+    "Trains the parameters of the graph on IDX or CSV data with minibatch\n"
     "gradient descent, then prints the final loss and accuracy on stdout.\n\n"
-    "  --data IMAGES LABELS  training data (images become rows scaled to 0..1)\n"
+    "  --data IMAGES LABELS  IDX files, gzip or raw (images become rows scaled to 0..1)\n"
+    "  --csv FILE            numeric CSV (a header row is skipped); the label column\n"
+    "                        gives class labels if the graph's y is i32, targets if f32\n"
+    "  --label-col N         the CSV's label column, 0-based, -1 the last (default)\n"
     "  -o, --output WEIGHTS  write the trained weights here (atomically)\n"
     "  --weights FILE        start from these weights instead of the initialisers\n"
     "  --epochs N            passes over the data (default 10)\n"
@@ -22,11 +25,14 @@ static const char usage[] =
     "  --threads N           worker threads (default: the machine's cores)\n"
     "  --loss NODE           the loss (default: the last scalar output)\n"
     "  --x NAME, --y NAME    input nodes fed with images and labels (default x, y)\n"
+    "  --log DB              record the run in this run log (SQLite): hyperparameters,\n"
+    "                        every step's loss, epoch metrics, a checkpoint an epoch\n"
+    "  --run-name NAME       the run's name in the log (default: the graph file's name)\n"
     "  --quiet               no progress on stderr\n";
 
 typedef struct train_args {
-    const char *file, *images, *labels, *out, *weights, *loss, *x, *y, *optimizer;
-    long long epochs, batch, seed, threads;
+    const char *file, *images, *labels, *csv, *out, *log, *run_name, *weights, *loss, *x, *y, *optimizer;
+    long long epochs, batch, seed, threads, label_col;
     double lr, momentum;
     int quiet;
 } train_args;
@@ -39,7 +45,12 @@ static int parse(int argc, char **argv, train_args *a) {
             if (i + 2 >= argc) return cli_usage_error("train", "--data needs two paths: IMAGES LABELS");
             a->images = argv[++i];
             a->labels = argv[++i];
+        } else if ((r = cli_opt("train", argc, argv, &i, "--label-col", &v)) != 0) {
+            if (r < 0 || cli_int("train", "--label-col", v, -1000000, 1000000, &a->label_col)) return CLI_USAGE;
         } else if ((r = cli_opt("train", argc, argv, &i, "-o", &a->out)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--csv", &a->csv)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--log", &a->log)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--run-name", &a->run_name)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--output", &a->out)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--weights", &a->weights)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--loss", &a->loss)) != 0 ||
@@ -74,7 +85,8 @@ static int parse(int argc, char **argv, train_args *a) {
         }
     }
     if (!a->file) return cli_usage_error("train", "no graph file given");
-    if (!a->images) return cli_usage_error("train", "no training data: give --data IMAGES LABELS");
+    if (!a->images && !a->csv) return cli_usage_error("train", "no training data: give --data IMAGES LABELS or --csv FILE");
+    if (a->images && a->csv) return cli_usage_error("train", "give --data or --csv, not both");
     return CLI_OK;
 }
 
@@ -92,7 +104,8 @@ static int train(const train_args *a) {
         cli_fail("train", "%s", nn_last_error());
         goto done;
     }
-    data = nn_load_idx_pair(a->images, a->labels);
+    data = a->csv ? nn_load_csv(a->csv, (int)a->label_col, nn_node_dtype(y) == NN_I32)
+                  : nn_load_idx_pair(a->images, a->labels);
     if (!data) {
         cli_fail("train", "%s", nn_last_error());
         goto done;
@@ -100,7 +113,7 @@ static int train(const train_args *a) {
     nn_shape xs = nn_node_shape(x), ds = nn_tensor_shape(data->x);
     if (xs.rank != ds.rank || (xs.rank == 2 && xs.dim[1] != ds.dim[1])) {
         char a1[64], a2[64];
-        cli_fail("train", "the data's images are %s but the graph's input '%s' is %s", nn_shape_str(ds, a1, sizeof a1),
+        cli_fail("train", "the data's features are %s but the graph's input '%s' is %s", nn_shape_str(ds, a1, sizeof a1),
                  nn_node_name(x), nn_shape_str(xs, a2, sizeof a2));
         goto done;
     }
@@ -121,8 +134,20 @@ static int train(const train_args *a) {
     fo.verbose = a->quiet ? 0 : 1;
     fo.shuffle_seed = (uint64_t)a->seed;
     nn_fit_result res;
-    if (nn_fit(g, loss, data, &fo, &res) != NN_OK) {
-        cli_fail("train", "%s", nn_error_message(g)[0] ? nn_error_message(g) : nn_last_error());
+    nn_status fs;
+    if (a->log) {
+        const char *slash = strrchr(a->file, '/');
+        nn_runlog_fit_opts ro = {0};
+        ro.path = a->log;
+        ro.run_name = a->run_name ? a->run_name : slash ? slash + 1 : a->file;
+        ro.seed = (uint64_t)a->seed;
+        fs = nn_fit_logged(g, loss, data, &fo, &ro, &res);
+    } else {
+        fs = nn_fit(g, loss, data, &fo, &res);
+    }
+    if (fs != NN_OK) {
+        /* the run log reports through nn_last_error, a failed fit on g */
+        cli_fail("train", "%s", fs == NN_ERR_DB || !nn_error_message(g)[0] ? nn_last_error() : nn_error_message(g));
         goto done;
     }
     printf("epochs %d  steps %lld  loss %.6g", res.epochs_run, (long long)res.steps, res.loss);
@@ -145,6 +170,7 @@ static int run(int argc, char **argv) {
     a.epochs = 10;
     a.batch = 32;
     a.seed = 1;
+    a.label_col = -1;
     a.x = "x";
     a.y = "y";
     int r = parse(argc, argv, &a);

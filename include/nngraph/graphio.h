@@ -187,7 +187,8 @@ nn_status nn_gradcheck_node(const nn_node *node, int64_t batch, uint64_t seed, n
 typedef struct nn_dot_opts {
     int layers;          /* 1: one box per scope (Keras plot_model style) */
     int backward;        /* 1: also draw gradient nodes */
-    int rankdir_tb;      /* 1: top to bottom; 0: left to right */
+    int rankdir_lr;      /* 1: left to right; 0: top to bottom (Keras's
+                            plot_model default) */
     const char *title;   /* graph label's first line; NULL: "nngraph" */
     const char *loss;    /* name of the loss node; NULL: guessed (a scalar
                             sink of the forward graph) */
