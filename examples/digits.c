@@ -8,6 +8,7 @@
 #include "lab.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,6 +20,7 @@ typedef struct options {
     const char *train_images, *train_labels;
     const char *test_images, *test_labels;
     const char *graph_file, *weights_file; /* --graph, --weights: for the nngraph command */
+    const char *db;                        /* --db: the SQLite run log */
     double holdout;
     int epochs, threads, image;
     uint64_t seed;
@@ -41,6 +43,10 @@ static void usage(FILE *out, const char *prog) {
             "  --graph FILE           write the network as a graph file (.nng) for the\n"
             "                         nngraph command: nngraph dot FILE -o digits.svg\n"
             "  --weights FILE         write the trained weights (for nngraph predict)\n"
+            "  --db FILE              log the run (hyperparameters, metrics, weights every\n"
+            "                         epoch) to this SQLite file: nngraph runs FILE;\n"
+            "                         Ctrl-C then checkpoints, marks the run interrupted\n"
+            "                         and exits 130\n"
             "  --help                 this text\n",
             prog);
 }
@@ -77,12 +83,13 @@ static int parse_args(int argc, char **argv, options *o) {
             if (!strcmp(a, "--train")) o->train_images = argv[i + 1], o->train_labels = argv[i + 2];
             else o->test_images = argv[i + 1], o->test_labels = argv[i + 2];
             i += 2;
-        } else if (!strcmp(a, "--graph") || !strcmp(a, "--weights")) {
+        } else if (!strcmp(a, "--graph") || !strcmp(a, "--weights") || !strcmp(a, "--db")) {
             if (left < 1) {
                 fprintf(stderr, "%s: %s needs a path\n", prog, a);
                 return 3;
             }
             if (!strcmp(a, "--graph")) o->graph_file = argv[++i];
+            else if (!strcmp(a, "--db")) o->db = argv[++i];
             else o->weights_file = argv[++i];
         } else if (!strcmp(a, "--holdout")) {
             char *end = NULL;
@@ -115,6 +122,14 @@ static int parse_args(int argc, char **argv, options *o) {
         return 3;
     }
     return 0;
+}
+
+/* Set by Ctrl-C while a logged run trains: the run log then writes a
+ * checkpoint and marks the run interrupted instead of losing it. */
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int sig) {
+    (void)sig;
+    interrupted = 1;
 }
 
 /* Errors of the network on d, by argmax of the logits. */
@@ -218,7 +233,21 @@ int main(int argc, char **argv) {
     nn_fit_result fit;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (nn_fit(g, loss, train, &opts, &fit) != NN_OK) lab_check_graph(g);
+    if (o.db) {
+        signal(SIGINT, on_sigint);
+        nn_runlog_fit_opts log = {.path = o.db, .run_name = "digits", .seed = o.seed, .stop = &interrupted};
+        nn_status st = nn_fit_logged(g, loss, train, &opts, &log, &fit);
+        if (st == NN_ERR_INTERRUPTED) {
+            fprintf(stderr, "\ninterrupted: checkpoint written to %s (nngraph runs %s)\n", o.db, o.db);
+            return 130;
+        }
+        if (st != NN_OK) {
+            fprintf(stderr, "error: %s\n", nn_graph_status(g) ? nn_error_message(g) : nn_last_error());
+            return 1;
+        }
+    } else if (nn_fit(g, loss, train, &opts, &fit) != NN_OK) {
+        lab_check_graph(g);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (o.weights_file && nn_weights_save(g, o.weights_file) != NN_OK)
         fprintf(stderr, "error: %s\n", nn_last_error());
