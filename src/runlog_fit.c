@@ -322,6 +322,10 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
             f->last_epoch = (int)nn_checkpoint_epoch(c);
             f->last_step = nn_checkpoint_step(c);
             f->last_ckpt_epoch = f->last_epoch;
+            int epochs = opts->epochs > 0 ? opts->epochs : 1;
+            if (s == NN_OK && f->last_epoch >= epochs)
+                s = nn_set_error(NN_ERR_ARG, "%s: resume: run %lld has %d epochs already; ask for more than %d",
+                                 path, (long long)f->ro.resume_run, f->last_epoch, f->last_epoch);
             if (s != NN_OK) {
                 /* leave the run as it was found: not running in our name */
                 char msg[512];

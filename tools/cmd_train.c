@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <math.h>
+#include <signal.h>
 #include <string.h>
 
 static const char usage[] =
@@ -28,14 +29,27 @@ static const char usage[] =
     "  --log DB              record the run in this run log (SQLite): hyperparameters,\n"
     "                        every step's loss, epoch metrics, a checkpoint an epoch\n"
     "  --run-name NAME       the run's name in the log (default: the graph file's name)\n"
+    "  --checkpoint-every N  epochs between checkpoints in the log (default 1)\n"
+    "  --resume RUN          continue run RUN of the --log database from its last\n"
+    "                        checkpoint (weights, optimizer state, shuffle order)\n"
+    "                        up to --epochs in all; same graph file, same seed\n"
+    "Ctrl-C during a logged run writes a checkpoint, marks the run interrupted\n"
+    "and exits 130; --resume picks it up.\n"
     "  --quiet               no progress on stderr\n";
 
 typedef struct train_args {
     const char *file, *images, *labels, *csv, *out, *log, *run_name, *weights, *loss, *x, *y, *optimizer;
-    long long epochs, batch, seed, threads, label_col;
+    long long epochs, batch, seed, threads, label_col, checkpoint_every, resume;
     double lr, momentum;
     int quiet;
 } train_args;
+
+/* Set by Ctrl-C during a logged run: the run log checkpoints and stops. */
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
 
 static int parse(int argc, char **argv, train_args *a) {
     const char *v;
@@ -63,6 +77,11 @@ static int parse(int argc, char **argv, train_args *a) {
                 return cli_usage_error("train", "--optimizer takes adam or sgd, not '%s'", a->optimizer);
         } else if ((r = cli_opt("train", argc, argv, &i, "--epochs", &v)) != 0) {
             if (r < 0 || cli_int("train", "--epochs", v, 1, 1000000, &a->epochs)) return CLI_USAGE;
+        } else if ((r = cli_opt("train", argc, argv, &i, "--checkpoint-every", &v)) != 0) {
+            if (r < 0 || cli_int("train", "--checkpoint-every", v, 1, 1000000, &a->checkpoint_every))
+                return CLI_USAGE;
+        } else if ((r = cli_opt("train", argc, argv, &i, "--resume", &v)) != 0) {
+            if (r < 0 || cli_int("train", "--resume", v, 1, (long long)INT64_MAX, &a->resume)) return CLI_USAGE;
         } else if ((r = cli_opt("train", argc, argv, &i, "--batch", &v)) != 0) {
             if (r < 0 || cli_int("train", "--batch", v, 1, 1 << 20, &a->batch)) return CLI_USAGE;
         } else if ((r = cli_opt("train", argc, argv, &i, "--seed", &v)) != 0) {
@@ -87,6 +106,8 @@ static int parse(int argc, char **argv, train_args *a) {
     if (!a->file) return cli_usage_error("train", "no graph file given");
     if (!a->images && !a->csv) return cli_usage_error("train", "no training data: give --data IMAGES LABELS or --csv FILE");
     if (a->images && a->csv) return cli_usage_error("train", "give --data or --csv, not both");
+    if ((a->resume || a->checkpoint_every) && !a->log)
+        return cli_usage_error("train", "--resume and --checkpoint-every need --log DB");
     return CLI_OK;
 }
 
@@ -141,7 +162,24 @@ static int train(const train_args *a) {
         ro.path = a->log;
         ro.run_name = a->run_name ? a->run_name : slash ? slash + 1 : a->file;
         ro.seed = (uint64_t)a->seed;
-        fs = nn_fit_logged(g, loss, data, &fo, &ro, &res);
+        ro.checkpoint_every = (int)a->checkpoint_every;
+        ro.resume_run = a->resume;
+        ro.stop = &interrupted;
+        nn_runlog_fit *logged = nn_runlog_attach(&fo, g, loss, &ro);
+        if (!logged) {
+            cli_fail("train", "%s", nn_last_error());
+            goto done;
+        }
+        int64_t run_id = nn_runlog_fit_run(logged);
+        signal(SIGINT, on_sigint);
+        fs = nn_runlog_detach(logged, nn_fit(g, loss, data, &fo, &res));
+        signal(SIGINT, SIG_DFL);
+        if (fs == NN_ERR_INTERRUPTED) {
+            fprintf(stderr, "\nnngraph train: interrupted; run %lld checkpointed in %s (continue with --resume %lld)\n",
+                    (long long)run_id, a->log, (long long)run_id);
+            status = 130;
+            goto done;
+        }
     } else {
         fs = nn_fit(g, loss, data, &fo, &res);
     }
