@@ -110,6 +110,7 @@ struct nn_graph {
     char err[NN_ERRLEN];
     int building_grad; /* nodes made now are gradient nodes */
     int threads;
+    int plan_flags;        /* NN_PLAN_* (plan.h): optimisations switched off */
     struct nn_plan *plans; /* cached plans, a list */
     struct nn_exec *exec;  /* thread pool, made on first run */
 };
