@@ -14,6 +14,10 @@ const char *nn_status_name(nn_status s) {
     case NN_ERR_IO: return "i/o error";
     case NN_ERR_FORMAT: return "format error";
     case NN_ERR_STATE: return "bad state";
+    case NN_ERR_NUMERIC: return "numeric error";
+    case NN_ERR_DB: return "database error";
+    case NN_ERR_FFI: return "foreign op error";
+    case NN_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown status";
 }

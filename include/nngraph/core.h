@@ -41,7 +41,11 @@ typedef enum nn_status {
     NN_ERR_RUNTIME,  /* a kernel failed while running (e.g. label out of range) */
     NN_ERR_IO,       /* a file could not be read or written */
     NN_ERR_FORMAT,   /* a file's content is malformed */
-    NN_ERR_STATE     /* the call does not fit the object's state */
+    NN_ERR_STATE,    /* the call does not fit the object's state */
+    NN_ERR_NUMERIC,  /* a NaN or Inf where a finite number is needed (loss) */
+    NN_ERR_DB,       /* the run-log database failed (locked, corrupt, full, foreign) */
+    NN_ERR_FFI,      /* a foreign op could not be loaded or called */
+    NN_ERR_INTERRUPTED /* stopped by a signal (Ctrl-C) */
 } nn_status;
 
 /* A short English name of a status code ("shape error", ...). */

@@ -1,7 +1,92 @@
-/* nngraph/data.h: written by its area (placeholder). */
+/*
+ * nngraph data: datasets, loaders (IDX, CSV), the labs' generators, a
+ * feature standardiser and splits.
+ *
+ * A dataset is a pair of tensors with the same first dimension: features x
+ * (f32, [n, features]; IDX images are flattened to [n, rows*cols] and scaled
+ * to 0..1) and targets y (i32 class labels [n], or f32 values [n, k]).
+ * Loaders report failures through nn_last_error(), naming the file and the
+ * fault (bad magic, truncated, count mismatch, ragged row with its line).
+ */
 #ifndef NNGRAPH_DATA_H
 #define NNGRAPH_DATA_H
 
 #include "core.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nn_dataset {
+    nn_tensor *x; /* f32 [n, features] */
+    nn_tensor *y; /* i32 [n] class labels, or f32 [n, k] targets; may be NULL */
+} nn_dataset;
+
+/* A dataset owning x and y (taken over, freed by nn_dataset_free); NULL
+ * and nn_last_error() if the first dimensions disagree. */
+nn_dataset *nn_dataset_new(nn_tensor *x, nn_tensor *y);
+/* Frees the dataset and both tensors; NULL is fine. */
+void nn_dataset_free(nn_dataset *d);
+/* Number of samples (the first dimension of x). */
+int64_t nn_dataset_size(const nn_dataset *d);
+
+/* Copies rows idx[0..n) of src (any rank, rows along dim 0) into the first
+ * n rows of dst, which must have the same row size and room for n rows. */
+nn_status nn_gather_rows(const nn_tensor *src, const int64_t *idx, int64_t n, nn_tensor *dst);
+
+/* ---- Loaders --------------------------------------------------------- */
+
+/* Reads one IDX file, gzip-compressed or raw (detected by content). uint8
+ * images become f32 [n, rows*cols] scaled to 0..1; a rank-1 uint8 file
+ * (labels) becomes i32 [n]. NULL and nn_last_error() on failure. */
+nn_tensor *nn_load_idx(const char *path);
+/* Images and labels as one dataset; the counts must agree. */
+nn_dataset *nn_load_idx_pair(const char *images_path, const char *labels_path);
+
+/* Reads a CSV of numeric columns. Column `label_col` (0-based; -1 for the
+ * last; NN_CSV_NO_LABEL for none) becomes y: i32 class labels if
+ * `int_labels`, else f32 [n,1]; the others become x. A first row that does
+ * not parse as numbers is taken as a header. */
+#define NN_CSV_NO_LABEL (-1000000)
+nn_dataset *nn_load_csv(const char *path, int label_col, int int_labels);
+
+/* ---- Generators for the labs (deterministic for a seed) --------------- */
+
+/* n_samples points in `dim` dimensions spread over n_centres Gaussian
+ * blobs (centres row-major [n_centres, dim], standard deviation `std`),
+ * labelled by blob, in sample order i % n_centres (like sklearn's
+ * make_blobs, shuffled). */
+nn_dataset *nn_make_blobs(const float *centres, int n_centres, int dim, int64_t n_samples,
+                          float std, uint64_t seed);
+/* The non-linearly-separable two-class square: class 1 fills [0,4]^2 minus
+ * [0,3)^2, class 0 fills [0,2.3]^2; n samples, half of each class,
+ * standardised. */
+nn_dataset *nn_make_square(int64_t n, uint64_t seed);
+/* The regression set y = -(x-0.5)^2 + 0.25 for n points x evenly on [0,1];
+ * x f32 [n,1], y f32 [n,1]. */
+nn_dataset *nn_make_parabola(int64_t n);
+
+/* ---- Preprocessing --------------------------------------------------- */
+
+/* Per-feature standardisation, like scikit-learn's StandardScaler. */
+typedef struct nn_scaler {
+    int64_t features;
+    float *mean;
+    float *scale; /* standard deviation; 1 where it is 0 */
+} nn_scaler;
+
+/* Learns mean and deviation of each column of x [n, features]. */
+nn_status nn_scaler_fit(nn_scaler *s, const nn_tensor *x);
+/* x = (x - mean) / scale in place. */
+nn_status nn_scaler_transform(const nn_scaler *s, nn_tensor *x);
+void nn_scaler_free(nn_scaler *s);
+
+/* Splits d into a shuffled (seeded) first part with (1 - fraction) of the
+ * samples and a second with `fraction`; d is not changed. */
+nn_status nn_dataset_split(const nn_dataset *d, double fraction, uint64_t seed,
+                           nn_dataset **first, nn_dataset **second);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -1,7 +1,165 @@
-/* nngraph/train.h: written by its area (placeholder). */
+/*
+ * nngraph training: dense layers, optimizers, the fit loop, prediction and
+ * the Keras-like summary.
+ *
+ * Contract for the other areas (the run log hangs on the callbacks and the
+ * optimizer state; the graph-file CLI drives nn_fit): the names below are
+ * stable; fields may be added at the end of the structs.
+ */
 #ifndef NNGRAPH_TRAIN_H
 #define NNGRAPH_TRAIN_H
 
 #include "core.h"
+#include "data.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Layers ---------------------------------------------------------- */
+
+typedef enum nn_activation {
+    NN_LINEAR = 0, /* identity: Keras's "linear" */
+    NN_RELU,
+    NN_SIGMOID,
+    NN_TANH,
+    NN_SOFTMAX
+} nn_activation;
+
+const char *nn_activation_name(nn_activation a);
+/* "relu" -> NN_RELU ...; -1 if unknown. */
+int nn_activation_from_name(const char *name);
+
+/* A dense layer act(x W + b) with x [batch, in]: parameters `scope`/W
+ * [in, units] (glorot-uniform) and `scope`/b [units] (zeros), ops named under
+ * the scope. NULL and the graph's sticky error on misuse. */
+nn_node *nn_dense(nn_graph *g, const char *scope, nn_node *x, int units, nn_activation act);
+/* The same with chosen initialisers. */
+nn_node *nn_dense_init(nn_graph *g, const char *scope, nn_node *x, int units, nn_activation act,
+                       nn_init w_init, nn_init b_init);
+
+/* ---- Optimizers ------------------------------------------------------ */
+
+typedef struct nn_optimizer nn_optimizer;
+
+/* Plain SGD (momentum 0) or SGD with momentum: v = momentum*v - lr*g; w += v. */
+nn_optimizer *nn_sgd(float lr, float momentum);
+/* Adam with Keras's defaults: beta1 0.9, beta2 0.999, epsilon 1e-7, bias
+ * correction. */
+nn_optimizer *nn_adam(float lr);
+nn_optimizer *nn_adam_ex(float lr, float beta1, float beta2, float epsilon);
+void nn_optimizer_free(nn_optimizer *opt);
+
+const char *nn_optimizer_name(const nn_optimizer *opt); /* "sgd", "adam" */
+float nn_optimizer_lr(const nn_optimizer *opt);
+void nn_optimizer_set_lr(nn_optimizer *opt, float lr);
+
+/* Creates the per-parameter state (zeros) for params[0..n). Called by
+ * nn_fit; call it yourself before nn_optimizer_step otherwise. */
+nn_status nn_optimizer_attach(nn_optimizer *opt, nn_node *const *params, int n);
+/* One update of every attached parameter from the current values of its
+ * gradient node grads[i] (same order as attached). */
+nn_status nn_optimizer_step(nn_optimizer *opt, nn_node *const *grads, int n);
+
+/* State for checkpoints and resume: each attached parameter has
+ * nn_optimizer_num_slots() state tensors (SGD with momentum: "velocity";
+ * Adam: "adam_m", "adam_v"), and the optimizer counts its steps. */
+int nn_optimizer_num_slots(const nn_optimizer *opt);
+const char *nn_optimizer_slot_name(const nn_optimizer *opt, int slot);
+/* The state tensor of param (attached) for `slot`, writable; NULL if none. */
+nn_tensor *nn_optimizer_slot(nn_optimizer *opt, const nn_node *param, int slot);
+int64_t nn_optimizer_steps(const nn_optimizer *opt);
+void nn_optimizer_set_steps(nn_optimizer *opt, int64_t steps);
+/* Hyperparameters as "key=value" pairs, for logs: writes up to max pairs
+ * of keys/values (pointers valid while opt lives); returns the count. */
+int nn_optimizer_hparams(const nn_optimizer *opt, const char **keys, double *values, int max);
+
+/* ---- Fit ------------------------------------------------------------- */
+
+/* Passed to the step callback after every optimizer step. */
+typedef struct nn_step_info {
+    int epoch;            /* 1-based */
+    int64_t step;         /* global step count, 1-based */
+    int64_t batch;        /* 1-based batch within the epoch */
+    int64_t batches;      /* batches per epoch (the last partial one counts) */
+    double loss;          /* the batch's loss */
+} nn_step_info;
+
+/* Passed to the epoch callback at the end of every epoch. Validation
+ * fields are NaN without a validation set; accuracy is NaN for a loss that
+ * is not a classifier's. */
+typedef struct nn_epoch_info {
+    int epoch, epochs;
+    int64_t step;         /* global step count at the end of the epoch */
+    double loss, accuracy;
+    double val_loss, val_accuracy;
+    double seconds;       /* wall time of the epoch */
+    nn_graph *graph;
+    nn_optimizer *optimizer;
+    nn_rng *rng;          /* the shuffle generator (state for resume) */
+} nn_epoch_info;
+
+/* Return non-zero to stop training (nn_fit then returns NN_OK early). */
+typedef int (*nn_step_fn)(const nn_step_info *info, void *user);
+typedef int (*nn_epoch_fn)(const nn_epoch_info *info, void *user);
+
+typedef struct nn_fit_opts {
+    int epochs;               /* default 1 */
+    int batch_size;           /* default 32 */
+    nn_optimizer *optimizer;  /* borrowed; default Adam(0.001) owned by fit */
+    nn_node *x, *y;           /* inputs fed from the dataset; default nodes "x", "y" */
+    const nn_dataset *val;    /* optional validation set */
+    double val_split;         /* or: hold out this fraction of train (last rows, like Keras) */
+    int verbose;              /* 0 quiet; 1 progress bar (in place on a TTY); 2 a line an epoch */
+    FILE *progress;           /* where progress goes; default stderr */
+    uint64_t shuffle_seed;    /* default: drawn from the graph's generator */
+    int no_shuffle;
+    int initial_epoch;        /* resume: epochs already done */
+    /* Early stopping: monitor "loss", "val_loss", "accuracy" or
+     * "val_accuracy"; stop after `patience` epochs without an improvement
+     * of at least min_delta. NULL: off. */
+    const char *monitor;
+    int patience;
+    double min_delta;
+    nn_step_fn on_step;
+    nn_epoch_fn on_epoch;
+    void *user;
+} nn_fit_opts;
+
+/* What a fit did. */
+typedef struct nn_fit_result {
+    int epochs_run;
+    int64_t steps;
+    double loss, accuracy;        /* last epoch (mean over its batches) */
+    double val_loss, val_accuracy;
+    double seconds;
+    int stopped_early;
+} nn_fit_result;
+
+/* Trains the parameters that `loss` depends on over `train`, minibatch by
+ * minibatch. A NaN or Inf loss stops training with NN_ERR_NUMERIC and a
+ * message naming the epoch and step. `result` may be NULL. */
+nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_fit_opts *opts,
+                 nn_fit_result *result);
+
+/* ---- Predict, evaluate, summary ---------------------------------------- */
+
+/* Runs `out` over all rows of x in batches; returns a new tensor
+ * [n, out features...] (caller frees) or NULL. */
+nn_tensor *nn_predict(nn_graph *g, nn_node *x_input, nn_node *out, const nn_tensor *x,
+                      int batch_size);
+/* Row-wise softmax of logits [n, k] into a new tensor. */
+nn_tensor *nn_probabilities(const nn_tensor *logits);
+/* Row-wise argmax of [n, k] into a new i32 [n]. */
+nn_tensor *nn_argmax(const nn_tensor *scores);
+/* Number of rows whose argmax differs from labels (i32 [n]); -1 on error. */
+int64_t nn_count_errors(const nn_tensor *scores, const nn_tensor *labels);
+
+/* Prints a Keras-like table of layers (scopes), output shapes and
+ * parameter counts, with the total. */
+void nn_summary(const nn_graph *g, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
 #endif
