@@ -26,6 +26,6 @@ static nn_status relu_grad_forward(nn_kernel_call *c) {
 }
 
 const nn_op_def nn_op_relu = {"relu", 1, nn_rule_like_input, relu_forward, relu_grad, 1};
-const nn_op_def nn_op_relu_grad = {"relu_grad", 2, nn_rule_pair, relu_grad_forward, NULL, 0};
+const nn_op_def nn_op_relu_grad = {"relu_grad", 2, nn_rule_pair, relu_grad_forward, NULL, 3};
 
 nn_node *nn_relu(nn_graph *g, nn_node *x) { return nn_op_node(g, &nn_op_relu, NULL, 1, &x, NULL, NULL); }

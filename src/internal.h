@@ -68,7 +68,8 @@ struct nn_op_def {
      * sets dx[i] for each input i with want[i] set (NULL: no gradient
      * flows). NULL rule: the op is not differentiable. */
     nn_status (*grad)(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx);
-    /* 1 if out may share the buffer of in[0] (elementwise, same size). */
+    /* Bit k set: out may share the buffer of in[k] when that input dies
+     * here (every output element reads only the same element of in[k]). */
     int inplace_ok;
 };
 

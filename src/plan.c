@@ -51,6 +51,23 @@ void nn_plan_set_flags(nn_graph *g, int flags) {
     g->plan_flags = flags;
 }
 
+int nn_plan_flags(const nn_graph *g) {
+    int flags = g ? g->plan_flags : 0;
+    const char *env = getenv("NNGRAPH_PLAN");
+    if (env) {
+        if (strstr(env, "nofuse")) flags |= NN_PLAN_NO_FUSE;
+        if (strstr(env, "noinplace")) flags |= NN_PLAN_NO_INPLACE;
+        if (strstr(env, "noreuse")) flags |= NN_PLAN_NO_REUSE;
+    }
+    return flags;
+}
+
+int nn_plan_cached(const nn_graph *g) {
+    int n = 0;
+    for (const nn_plan *p = g ? g->plans : NULL; p; p = p->next) n++;
+    return n;
+}
+
 static int plan_matches(const nn_plan *p, nn_node *const *outputs, int n, int64_t batch) {
     if (p->n_out != n || p->batch != batch) return 0;
     for (int i = 0; i < n; i++)
@@ -92,6 +109,7 @@ typedef struct compiler {
     int *edges;
     int n_edges, cap_edges;
     int *mark;         /* per step: last step that added it as a dependency */
+    int flags;         /* NN_PLAN_* in force */
 } compiler;
 
 static int push_int(int **arr, int *n, int *cap, int v) {
@@ -243,7 +261,7 @@ static int compile_steps(compiler *c) {
 /* Liveness and the arena: blocks, in-place and dependencies. */
 static int plan_memory(compiler *c) {
     nn_plan *p = c->p;
-    int flags = c->g->plan_flags, S = p->n_steps;
+    int flags = c->flags, S = p->n_steps;
     int *last_use = malloc((size_t)(S ? S : 1) * sizeof *last_use);
     if (!last_use) return -1;
     for (int s = 0; s < S; s++) last_use[s] = c->is_out[p->steps[s].node->id] ? INT_MAX : -1;
@@ -260,12 +278,19 @@ static int plan_memory(compiler *c) {
         size_t bytes = aligned_bytes(c->shapes[node->id], node->dtype);
         for (int k = 0; k < st->n_in; k++)
             if (add_dep(c, st->in_step[k], s)) rc = -1;
-        int j = st->n_in > 0 ? st->in_step[0] : -1;
-        int inplace = !st->mm && node->op->inplace_ok && !(flags & NN_PLAN_NO_INPLACE) && j >= 0 &&
-                      last_use[j] == s && p->steps[j].node->dtype == node->dtype &&
+        /* in place over the first input the op allows (inplace_ok bit k:
+         * input k) whose value dies here and has the output's shape */
+        int j = -1, inplace = 0;
+        for (int k = 0; !inplace && !st->mm && !(flags & NN_PLAN_NO_INPLACE) && k < st->n_in; k++) {
+            j = st->in_step[k];
+            inplace = (node->op->inplace_ok >> k & 1) && j >= 0 && last_use[j] == s &&
+                      p->steps[j].node->dtype == node->dtype &&
                       nn_shape_equal(c->shapes[p->steps[j].node->id], c->shapes[node->id]);
-        for (int k = 1; inplace && k < st->n_in; k++)
-            if (st->in_step[k] == j) inplace = 0;
+            /* read twice by this step (x * x): the other read would see
+             * the output half-written */
+            for (int m = 0; inplace && m < st->n_in; m++)
+                if (m != k && st->in_step[m] == j) inplace = 0;
+        }
         if (inplace) {
             /* the input's readers other than this step must finish first */
             int b = c->block_of[j];
@@ -355,6 +380,7 @@ static nn_plan *plan_compile(nn_graph *g, nn_node *const *outputs, int n, int64_
     size_t N = (size_t)g->n_nodes;
     c.g = g;
     c.n = g->n_nodes;
+    c.flags = nn_plan_flags(g);
     nn_plan *p = c.p = calloc(1, sizeof *p);
     c.needed = calloc(N, 1);
     c.is_out = calloc(N, 1);
@@ -421,7 +447,7 @@ static nn_plan *plan_compile(nn_graph *g, nn_node *const *outputs, int n, int64_
         p->naive_bytes += aligned_bytes(c.shapes[i], node->dtype);
         if (!c.is_out[i]) p->clear[p->n_clear++] = node;
     }
-    if (!(g->plan_flags & NN_PLAN_NO_FUSE)) find_fusions(&c);
+    if (!(c.flags & NN_PLAN_NO_FUSE)) find_fusions(&c);
     else
         for (int i = 0; i < c.n; i++) c.fused_mm[i] = -1;
     if (compile_steps(&c) || plan_memory(&c)) goto nomem;

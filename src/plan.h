@@ -59,7 +59,14 @@ typedef struct nn_plan_info {
 /* Compiles (or finds) the plan for these outputs at this batch size and
  * describes it. */
 nn_status nn_plan_stats(nn_graph *g, nn_node *const *outputs, int n, int64_t batch, nn_plan_info *info);
-/* Sets NN_PLAN_* flags for plans compiled from now on (drops cached plans). */
+/* Sets NN_PLAN_* flags for plans compiled from now on (drops cached plans).
+ * The environment can switch the same optimisations off for a whole
+ * process without recompiling: NNGRAPH_PLAN="nofuse,noinplace,noreuse"
+ * (any subset, comma-separated) adds those flags to every graph's. */
 void nn_plan_set_flags(nn_graph *g, int flags);
+/* The flags plans are compiled with: the graph's, plus NNGRAPH_PLAN's. */
+int nn_plan_flags(const nn_graph *g);
+/* How many plans the graph has cached (one per outputs and batch size). */
+int nn_plan_cached(const nn_graph *g);
 
 #endif
