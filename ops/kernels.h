@@ -6,10 +6,22 @@
 
 #include "internal.h"
 
-/* Products with M*N*K below this use nngraph's own loops: for the tiny
- * layers of small networks a BLAS call costs more than the arithmetic
- * (measured with tools/bench/bench_matmul; see docs/performance.md). */
-#define NN_GEMM_TINY 32768
+/* Products with M*N*K below this use nngraph's own loops, larger ones
+ * CBLAS. OpenBLAS 0.3.21 has small-matrix kernels that reach 40-90 GFLOP/s
+ * even at the digits network's [32,25]x[25,15] (tools/bench/bench_matmul,
+ * docs/performance.md), so only products of a few hundred flops, where the
+ * call itself dominates, stay here. */
+#define NN_GEMM_TINY 512
+
+/* Hot loops are compiled for the baseline x86-64 and, selected at load
+ * time by the CPU, for x86-64-v3 (AVX2, FMA) and v4 (AVX-512). Not under
+ * the sanitizers, whose builds gain nothing from it. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) &&            \
+    !defined(__OPTIMIZE_SIZE__) && defined(__OPTIMIZE__)
+#define NN_VECTOR_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#else
+#define NN_VECTOR_CLONES
+#endif
 
 /* C[M,N] = op(A) op(B): A is [M,K] ([K,M] when ta), B is [K,N] ([N,K] when
  * tb). Rows of C are split across e's threads when the product is large;

@@ -32,7 +32,7 @@ static nn_status matmul_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
  * contiguously (the compiler vectorises it); with tb each element is a dot
  * product of two contiguous rows, summed in 8 lanes so it vectorises
  * without reassociating a single running sum. */
-static void tiny_rows(const float *restrict A, const float *restrict B, float *restrict C, int64_t M, int64_t N,
+NN_VECTOR_CLONES static void tiny_rows(const float *restrict A, const float *restrict B, float *restrict C, int64_t M, int64_t N,
                       int64_t K, int ta, int tb, int64_t r0, int64_t r1) {
     if (!tb) {
         for (int64_t i = r0; i < r1; i++) {

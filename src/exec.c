@@ -50,6 +50,14 @@ nn_status nn_step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
     return rc;
 }
 
+/* OpenBLAS (the pthread build Debian ships) starts its own threads when
+ * it loads, and they spin in sched_yield for about 2^28 cycles after
+ * every wake-up, the first included: a whole core burnt while nngraph's
+ * pool does the work. Its shutdown call (exported, not in cblas.h; weak so
+ * that another CBLAS links too) stops them; they would be restarted on
+ * demand if something asked OpenBLAS for threads again. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
 /* The pool for the graph's thread count, made on first use and again only
  * when the count changes. */
 static struct nn_exec *graph_pool(nn_graph *g) {
@@ -60,6 +68,7 @@ static struct nn_exec *graph_pool(nn_graph *g) {
      * single-threaded BLAS call: OpenBLAS's own threads would only compete
      * with ours (measured in docs/performance.md) */
     openblas_set_num_threads(1);
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
     g->exec = nn_exec_new(threads);
     return g->exec;
 }

@@ -1,0 +1,165 @@
+/* Helpers of the benchmark programs (see bench_util.h). */
+#include "bench_util.h"
+#include "ops/kernels.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+double bench_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+long bench_peak_rss_kib(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+    return ru.ru_maxrss; /* KiB on Linux */
+}
+
+long bench_arg_long(int argc, char **argv, const char *name, long dflt) {
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], name) != 0) continue;
+        char *end;
+        long v = strtol(argv[i + 1], &end, 10);
+        if (*argv[i + 1] == '\0' || *end != '\0' || v < 0) {
+            fprintf(stderr, "%s: %s wants a non-negative integer, got '%s'\n", argv[0], name, argv[i + 1]);
+            exit(2);
+        }
+        return v;
+    }
+    return dflt;
+}
+
+int bench_mlp_build(bench_mlp *m, const int *dims, int n_layers, uint64_t seed, int threads) {
+    memset(m, 0, sizeof *m);
+    nn_graph *g = m->g = nn_graph_new(seed);
+    if (!g) return -1;
+    nn_graph_set_threads(g, threads);
+    m->x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, dims[0]));
+    m->y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
+    nn_node *h = m->x;
+    for (int l = 0; l < n_layers && l < 8; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "L%d", l + 1);
+        nn_scope_push(g, name);
+        nn_node *W = nn_param(g, "W", NN_SHAPE(dims[l], dims[l + 1]), nn_init_glorot_uniform());
+        nn_node *b = nn_param(g, "b", NN_SHAPE(dims[l + 1]), nn_init_zeros());
+        h = nn_add(g, nn_matmul(g, h, W), b);
+        if (l + 1 < n_layers) h = nn_relu(g, h);
+        nn_scope_pop(g);
+        m->params[m->n_params++] = W;
+        m->params[m->n_params++] = b;
+    }
+    m->loss = nn_softmax_cross_entropy(g, h, m->y);
+    if (nn_grad(g, m->loss, m->params, m->n_params, m->grads) != NN_OK || nn_graph_status(g) != NN_OK) {
+        fprintf(stderr, "building the network: %s\n", nn_error_message(g));
+        return -1;
+    }
+    m->outs[0] = m->loss;
+    for (int i = 0; i < m->n_params; i++) m->outs[i + 1] = m->grads[i];
+    return 0;
+}
+
+int bench_adam_init(bench_adam *a, const bench_mlp *m, float lr) {
+    memset(a, 0, sizeof *a);
+    a->lr = lr;
+    a->beta1 = 0.9f;
+    a->beta2 = 0.999f;
+    a->eps = 1e-7f;
+    for (int i = 0; i < m->n_params; i++) {
+        int64_t n = nn_tensor_size(nn_param_value(m->params[i]));
+        a->m[i] = calloc((size_t)n, sizeof(float));
+        a->v[i] = calloc((size_t)n, sizeof(float));
+        if (!a->m[i] || !a->v[i]) return -1;
+    }
+    return 0;
+}
+
+/* One parameter's update; bias corrections folded into the step size
+ * (Keras's form). */
+NN_VECTOR_CLONES static void adam_update(float *restrict w, float *restrict mm, float *restrict vv,
+                                         const float *restrict g, int64_t n, float step, float b1, float b2,
+                                         float eps) {
+    for (int64_t k = 0; k < n; k++) {
+        mm[k] = b1 * mm[k] + (1.f - b1) * g[k];
+        vv[k] = b2 * vv[k] + (1.f - b2) * g[k] * g[k];
+        w[k] -= step * mm[k] / (sqrtf(vv[k]) + eps);
+    }
+}
+
+void bench_adam_step(bench_adam *a, const bench_mlp *m) {
+    a->t++;
+    float c1 = 1.f - powf(a->beta1, (float)a->t), c2 = 1.f - powf(a->beta2, (float)a->t);
+    float step = a->lr * sqrtf(c2) / c1, b1 = a->beta1, b2 = a->beta2, eps = a->eps;
+    for (int i = 0; i < m->n_params; i++) {
+        nn_tensor *p = nn_param_value(m->params[i]);
+        float *w = nn_tensor_f32(p), *mm = a->m[i], *vv = a->v[i];
+        adam_update(w, mm, vv, nn_tensor_f32(nn_value(m->grads[i])), nn_tensor_size(p), step, b1, b2, eps);
+    }
+}
+
+void bench_adam_free(bench_adam *a, const bench_mlp *m) {
+    for (int i = 0; i < m->n_params; i++) {
+        free(a->m[i]);
+        free(a->v[i]);
+    }
+}
+
+double bench_train_epoch(bench_mlp *m, bench_adam *a, const nn_tensor *x, const nn_tensor *y, int batch,
+                         nn_rng *rng, int64_t *steps) {
+    int64_t n = nn_tensor_shape(x).dim[0], feat = nn_tensor_shape(x).dim[1];
+    int64_t *idx = malloc((size_t)n * sizeof *idx);
+    nn_tensor *bx = nn_tensor_new(NN_F32, NN_SHAPE(batch, feat)), *by = nn_tensor_new(NN_I32, NN_SHAPE(batch));
+    nn_tensor *tx = NULL, *ty = NULL;
+    double total = 0;
+    if (!idx || !bx || !by) goto fail;
+    for (int64_t i = 0; i < n; i++) idx[i] = i;
+    nn_rng_shuffle(rng, idx, n);
+    for (int64_t at = 0; at < n; at += batch) {
+        int64_t rows = n - at < batch ? n - at : batch;
+        nn_tensor *cx = bx, *cy = by;
+        if (rows < batch) {
+            /* the last partial batch: its own tensors (and its own plan) */
+            nn_tensor_free(tx);
+            nn_tensor_free(ty);
+            cx = tx = nn_tensor_new(NN_F32, NN_SHAPE(rows, feat));
+            cy = ty = nn_tensor_new(NN_I32, NN_SHAPE(rows));
+            if (!tx || !ty) goto fail;
+        }
+        float *dx = nn_tensor_f32(cx);
+        int32_t *dy = nn_tensor_i32(cy);
+        const float *sx = nn_tensor_f32(x);
+        const int32_t *sy = nn_tensor_i32(y);
+        for (int64_t r = 0; r < rows; r++) {
+            memcpy(dx + r * feat, sx + idx[at + r] * feat, (size_t)feat * sizeof(float));
+            dy[r] = sy[idx[at + r]];
+        }
+        nn_set_input(m->g, m->x, cx);
+        nn_set_input(m->g, m->y, cy);
+        if (nn_run(m->g, m->outs, m->n_params + 1) != NN_OK) {
+            fprintf(stderr, "training step: %s\n", nn_error_message(m->g));
+            goto fail;
+        }
+        total += nn_value_scalar(m->loss) * (double)rows;
+        bench_adam_step(a, m);
+        ++*steps;
+    }
+    free(idx);
+    nn_tensor_free(bx);
+    nn_tensor_free(by);
+    nn_tensor_free(tx);
+    nn_tensor_free(ty);
+    return total / (double)n;
+fail:
+    free(idx);
+    nn_tensor_free(bx);
+    nn_tensor_free(by);
+    nn_tensor_free(tx);
+    nn_tensor_free(ty);
+    return NAN;
+}
