@@ -81,12 +81,13 @@ int main(int argc, char **argv) {
         double direct = measure(NULL, s, A, B, C, ms, 1);
         openblas_set_num_threads(1); /* nn_gemm's chunks are one thread each */
         double own = measure(e, s, A, B, C, ms, 0);
+        double own1 = threads > 1 ? measure(NULL, s, A, B, C, ms, 0) : own;
         double ratio = own / direct;
         if (ratio < worst) worst = ratio;
         sum_ratio += ratio;
         printf("matmul threads=%d shape=%s M=%d N=%d K=%d ta=%d tb=%d nngraph_gflops=%.2f sgemm_gflops=%.2f "
-               "ratio=%.3f\n",
-               threads, s->where, s->M, s->N, s->K, s->ta, s->tb, own, direct, ratio);
+               "ratio=%.3f nngraph_1thread_gflops=%.2f\n",
+               threads, s->where, s->M, s->N, s->K, s->ta, s->tb, own, direct, ratio, own1);
     }
     printf("matmul threads=%d summary mean_ratio=%.3f worst_ratio=%.3f\n", threads, sum_ratio / n, worst);
     nn_exec_free(e);

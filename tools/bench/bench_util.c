@@ -80,26 +80,12 @@ int bench_adam_init(bench_adam *a, const bench_mlp *m, float lr) {
     return 0;
 }
 
-/* One parameter's update; bias corrections folded into the step size
- * (Keras's form). */
-NN_VECTOR_CLONES static void adam_update(float *restrict w, float *restrict mm, float *restrict vv,
-                                         const float *restrict g, int64_t n, float step, float b1, float b2,
-                                         float eps) {
-    for (int64_t k = 0; k < n; k++) {
-        mm[k] = b1 * mm[k] + (1.f - b1) * g[k];
-        vv[k] = b2 * vv[k] + (1.f - b2) * g[k] * g[k];
-        w[k] -= step * mm[k] / (sqrtf(vv[k]) + eps);
-    }
-}
-
 void bench_adam_step(bench_adam *a, const bench_mlp *m) {
     a->t++;
-    float c1 = 1.f - powf(a->beta1, (float)a->t), c2 = 1.f - powf(a->beta2, (float)a->t);
-    float step = a->lr * sqrtf(c2) / c1, b1 = a->beta1, b2 = a->beta2, eps = a->eps;
     for (int i = 0; i < m->n_params; i++) {
         nn_tensor *p = nn_param_value(m->params[i]);
-        float *w = nn_tensor_f32(p), *mm = a->m[i], *vv = a->v[i];
-        adam_update(w, mm, vv, nn_tensor_f32(nn_value(m->grads[i])), nn_tensor_size(p), step, b1, b2, eps);
+        nn_adam_kernel(m->g->exec, nn_tensor_f32(p), a->m[i], a->v[i], nn_tensor_f32(nn_value(m->grads[i])),
+                       nn_tensor_size(p), a->lr, a->beta1, a->beta2, a->eps, a->t);
     }
 }
 
