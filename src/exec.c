@@ -1,15 +1,16 @@
 /* The executor: runs a plan's steps, on the calling thread in the plan's
  * order or through the graph's thread pool as dependencies allow.
  *
- * Where results may differ across thread counts: nowhere by construction
- * in the kernels nngraph owns. Each step computes the same arithmetic
- * whichever thread runs it, elementwise chunks are independent, a matrix
- * product is split by rows of the output and each row is computed the same
- * way in every split, and reductions are never split. The exception is the
- * BLAS path of large matrix products (M*N*K >= NN_GEMM_TINY): OpenBLAS may
- * pick a different inner kernel for a row block of a different height, so
- * results there can differ in the last bits (tests/test_sched.c allows a
- * relative 1e-5 and observes bit-equality on this machine). */
+ * Where results may differ across thread counts: only in large matrix
+ * products. Each step computes the same arithmetic whichever thread runs
+ * it, elementwise chunks (the Adam kernel) are independent element by
+ * element, reductions are never split, and products below NN_GEMM_GRAIN
+ * flops (all of the digits network's) are one BLAS call on one thread. A
+ * larger product is split into blocks of rows or columns, each one
+ * single-threaded CBLAS call, and OpenBLAS may pick a different inner
+ * kernel for a block of another size, so results there can differ in the
+ * last bits (tests/test_sched.c allows a relative 1e-5).
+ */
 #include "internal.h"
 #include "../ops/kernels.h"
 #include "plan.h"

@@ -292,10 +292,14 @@ static int plan_memory(compiler *c) {
                 if (m != k && st->in_step[m] == j) inplace = 0;
         }
         if (inplace) {
-            /* the input's readers other than this step must finish first */
+            /* the input's readers other than this step must finish first;
+             * later writers of the block then need wait only for this
+             * step and its readers (the order is transitive), which keeps
+             * a chain of in-place steps at one edge a step, not O(n^2) */
             int b = c->block_of[j];
             for (int i = 0; i < c->n_touch[b]; i++)
                 if (add_dep(c, c->touch[b][i], s)) rc = -1;
+            c->n_touch[b] = 0;
             c->block_of[s] = b;
             if (push_int(&c->touch[b], &c->n_touch[b], &c->cap_touch[b], s)) rc = -1;
             st->inplace = 1;
@@ -483,5 +487,7 @@ nn_status nn_plan_stats(nn_graph *g, nn_node *const *outputs, int n, int64_t bat
     info->fused = p->n_fused;
     info->inplace = p->n_inplace;
     info->flops = p->cost;
+    info->edges = 0;
+    for (int s = 0; s < p->n_steps; s++) info->edges += p->steps[s].n_succ;
     return NN_OK;
 }

@@ -54,6 +54,7 @@ typedef struct nn_plan_info {
     size_t arena_bytes, naive_bytes;
     int steps, fused, inplace;
     double flops;
+    int edges; /* dependency edges between steps (what the pool follows) */
 } nn_plan_info;
 
 /* Compiles (or finds) the plan for these outputs at this batch size and

@@ -6,6 +6,8 @@
  * different ones. */
 #include "nngraph.h"
 #include "plan.h"
+#include "pool.h"
+#include "../ops/kernels.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -199,14 +201,14 @@ Test(scheduler, plan_matches_reference_and_repeats_bit_for_bit) {
 }
 
 /* Two threads against one. Where they may differ: only in matrix products
- * large enough for the BLAS path (M*N*K >= NN_GEMM_TINY), which the pool
- * splits by rows; OpenBLAS may then pick a different inner kernel for a row
- * block of another height and round the last bits differently. nngraph's
- * own loops compute every row the same way in any split, reductions are
- * never split, and each step is one thread's work. So: relative 1e-5, and
- * at batch 512 (about 30 MFLOP a step, so the pool runs the steps as a
- * graph of dependencies and splits the products) it must also match the
- * double reference. */
+ * large enough to be split (NN_GEMM_GRAIN flops), which the pool cuts into
+ * blocks of rows or columns, one CBLAS call each; OpenBLAS may pick a
+ * different inner kernel for a block of another size and round the last
+ * bits differently. Every other step is one thread's work computed the
+ * same way, and reductions are never split. So: relative 1e-5, and at
+ * batch 512 (about 30 MFLOP a step, so the pool runs the steps as a graph
+ * of dependencies and splits the products) it must also match the double
+ * reference. */
 Test(scheduler, two_threads_equal_one) {
     nn_tensor *tx, *ty;
     batch_new(512, 6, &tx, &ty);
@@ -272,8 +274,8 @@ Test(scheduler, arena_smaller_than_naive_sum) {
 
 /* Every combination of the optimisations gives the same numbers. The fused
  * dense step does the add's and the activation's arithmetic in the same
- * order as the separate kernels, and at batch 32 every product takes
- * nngraph's own loops, so the results are bit-equal, not just close. */
+ * order as the separate kernels, and at batch 32 no product is split
+ * between threads, so the results are bit-equal, not just close. */
 Test(scheduler, fused_and_unfused_agree) {
     nn_tensor *tx, *ty;
     batch_new(32, 7, &tx, &ty);
@@ -307,6 +309,23 @@ Test(scheduler, env_switches_fusion_off) {
     cr_assert_eq(info.inplace, 0);
     cr_assert_eq(nn_plan_flags(n.g), 0);
     nn_graph_free(n.g);
+}
+
+/* A long chain of in-place steps shares one buffer; each step depends on
+ * its predecessor only (the arena reuse must not add an edge from every
+ * earlier user of the buffer: that made the pool's work quadratic). */
+Test(scheduler, inplace_chain_has_linear_dependencies) {
+    nn_graph *g = nn_graph_new(1);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 3));
+    nn_node *h = nn_scale(g, x, 2.f); /* x itself is the caller's: not overwritten */
+    for (int i = 0; i < 199; i++) h = nn_relu(g, nn_sub(g, h, nn_scalar(g, 0.5f)));
+    nn_plan_info info;
+    cr_assert_eq(nn_plan_stats(g, &h, 1, 4, &info), NN_OK, "%s", nn_error_message(g));
+    cr_assert_eq(info.steps, 399);
+    cr_assert_eq(info.inplace, 398);
+    cr_assert_eq(info.edges, 398, "edges %d", info.edges);
+    cr_assert_eq(info.arena_bytes, 64u); /* one [4,3] block, 64-byte aligned */
+    nn_graph_free(g);
 }
 
 /* The last partial batch of an epoch (5000 = 156*32 + 8) gets its own
@@ -399,4 +418,59 @@ Test(scheduler, wide_graph_with_shared_input) {
         nn_tensor_free(tx);
         nn_graph_free(g);
     }
+}
+
+/* The fused Adam kernel against Adam written out in double for two steps,
+ * and split across two threads against one: every element is computed the
+ * same way in any split, so bit-equal. */
+Test(kernels, adam_two_steps_and_split) {
+    enum { N = 3 * NN_ELEMWISE_GRAIN + 5 };
+    float *w[2], *m[2], *v[2], *g1 = malloc(N * sizeof(float)), *g2 = malloc(N * sizeof(float));
+    double *rw = malloc(N * sizeof(double)), *rm = calloc(N, sizeof(double)), *rv = calloc(N, sizeof(double));
+    nn_rng r;
+    nn_rng_seed(&r, 21);
+    for (int i = 0; i < N; i++) {
+        g1[i] = (float)nn_rng_normal(&r);
+        g2[i] = (float)(nn_rng_normal(&r) * 0.01);
+        rw[i] = nn_rng_uniform(&r) - 0.5;
+    }
+    struct nn_exec *pool = nn_exec_new(2);
+    cr_assert_not_null(pool);
+    const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-7;
+    for (int k = 0; k < 2; k++) {
+        w[k] = malloc(N * sizeof(float));
+        m[k] = calloc(N, sizeof(float));
+        v[k] = calloc(N, sizeof(float));
+        for (int i = 0; i < N; i++) w[k][i] = (float)rw[i];
+        for (int t = 1; t <= 2; t++)
+            nn_adam_kernel(k ? pool : NULL, w[k], m[k], v[k], t == 1 ? g1 : g2, N, (float)lr, (float)b1, (float)b2,
+                           (float)eps, t);
+    }
+    cr_assert(memcmp(w[0], w[1], N * sizeof(float)) == 0, "2 threads differ from 1");
+    cr_assert(memcmp(v[0], v[1], N * sizeof(float)) == 0);
+    for (int t = 1; t <= 2; t++)
+        for (int i = 0; i < N; i++) {
+            double g = t == 1 ? g1[i] : g2[i];
+            rm[i] = b1 * rm[i] + (1 - b1) * g;
+            rv[i] = b2 * rv[i] + (1 - b2) * g * g;
+            /* Keras's form: eps added to the uncorrected root (the
+             * paper adds it to the corrected one; at step 1 that differs
+             * by a factor sqrt(1 - b2) ~ 0.03 in eps's weight) */
+            rw[i] -= lr * sqrt(1 - pow(b2, t)) / (1 - pow(b1, t)) * rm[i] / (sqrt(rv[i]) + eps);
+        }
+    for (int i = 0; i < N; i++) {
+        double d = fabs(w[0][i] - rw[i]);
+        cr_assert(d <= 1e-6 + 1e-5 * fabs(rw[i]), "element %d: %.9g vs %.9g", i, w[0][i], rw[i]);
+    }
+    nn_exec_free(pool);
+    for (int k = 0; k < 2; k++) {
+        free(w[k]);
+        free(m[k]);
+        free(v[k]);
+    }
+    free(g1);
+    free(g2);
+    free(rw);
+    free(rm);
+    free(rv);
 }

@@ -2,9 +2,12 @@
 # nngraph's benchmarks against PyTorch and OpenBLAS, measured in one run;
 # prints every measurement and then the ratios (docs/performance.md).
 #
-#   bash tools/bench.sh            the full set (about a minute)
-#   bash tools/bench.sh --quick    fewer epochs/samples: a smoke test
+#   bash tools/bench.sh            the full set (a few minutes)
+#   bash tools/bench.sh --quick    fewer epochs/samples, no repeats: a smoke test
 #
+# Each training run is repeated (REPEAT=3 by default, interleaving nngraph
+# and PyTorch) and the fastest of the repeats is kept: other processes only
+# ever add time, so the minimum is the least disturbed measurement.
 # Builds ./build (release) if needed. PyTorch comes from Debian's
 # python3-torch through /usr/bin/python3; without it the PyTorch columns
 # are left out. Timings on a shared machine are noisy: compare the ratios
@@ -27,23 +30,39 @@ py=/usr/bin/python3
 have_torch=1
 "$py" -c 'import torch' 2>/dev/null || { have_torch=0; echo "bench.sh: no PyTorch (python3-torch): nngraph only" >&2; }
 
-digits_args=() mlp_args=() ms=60 runs=2000
-if [ "$quick" = 1 ]; then digits_args=(--epochs 4) mlp_args=(--samples 6000) ms=10 runs=200; fi
+digits_args=() mlp_args=() ms=60 runs=2000 repeat=${REPEAT:-3}
+if [ "$quick" = 1 ]; then digits_args=(--epochs 4) mlp_args=(--samples 6000) ms=10 runs=200 repeat=1; fi
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 run() { "$@" | tee -a "$log"; }
+# best OUT CMD...: runs CMD once, appending its line to OUT unless OUT
+# already holds a faster one (by seconds=)
+best() {
+  local out=$1; shift
+  local line; line=$("$@")
+  echo "  $line" >&2
+  local new old
+  new=$(sed -n 's/.* seconds=\([^ ]*\).*/\1/p' <<<"$line")
+  old=$(sed -n 's/.* seconds=\([^ ]*\).*/\1/p' "$out" 2>/dev/null || true)
+  if [ -z "$old" ] || awk -v a="$new" -v b="$old" 'BEGIN { exit !(a < b) }'; then echo "$line" >"$out"; fi
+}
+tmpd=$(mktemp -d)
+trap 'rm -rf "$log" "$tmpd"' EXIT
 
 # OpenBLAS would otherwise start (and spin) a thread per core at load
 export OPENBLAS_NUM_THREADS=1
-for t in 1 2; do
-  run "$bin/bench_train" --net digits --threads "$t" "${digits_args[@]}"
-  [ "$have_torch" = 1 ] && run "$py" tools/bench/torch_train.py --net digits --threads "$t" "${digits_args[@]}"
+echo "training runs (each line one repeat; the fastest of each kind is kept):" >&2
+for net in digits mlp; do
+  if [ "$net" = digits ]; then args=("${digits_args[@]}"); else args=("${mlp_args[@]}"); fi
+  for ((r = 0; r < repeat; r++)); do
+    for t in 1 2; do
+      best "$tmpd/ng-$net-$t" "$bin/bench_train" --net "$net" --threads "$t" "${args[@]}"
+      [ "$have_torch" = 1 ] && best "$tmpd/pt-$net-$t" "$py" tools/bench/torch_train.py --net "$net" --threads "$t" "${args[@]}"
+    done
+  done
 done
-for t in 1 2; do
-  run "$bin/bench_train" --net mlp --threads "$t" "${mlp_args[@]}"
-  [ "$have_torch" = 1 ] && run "$py" tools/bench/torch_train.py --net mlp --threads "$t" "${mlp_args[@]}"
-done
+echo "fastest of each:"
+cat "$tmpd"/ng-digits-* "$tmpd"/pt-digits-* "$tmpd"/ng-mlp-* "$tmpd"/pt-mlp-* 2>/dev/null | tee -a "$log"
 run "$bin/bench_matmul" --threads 1 --ms "$ms"
 run "$bin/bench_sched" --threads 1 --runs "$runs"
 run "$bin/bench_sched" --threads 2 --runs "$runs"
