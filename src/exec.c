@@ -44,7 +44,8 @@ nn_status nn_step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
     for (int k = 0; k < st->n_in; k++) c.in[k] = in[k];
     c.out = out;
     c.exec = e;
-    char msg[NN_ERRLEN] = "";
+    char msg[NN_ERRLEN];
+    msg[0] = '\0'; /* not the whole buffer: this runs for every step */
     c.err = msg;
     nn_status rc = st->node->op->forward(&c);
     if (rc != NN_OK) nn_errf(err, rc, "%s '%s': %s", st->node->op->name, st->node->name, msg);

@@ -34,6 +34,9 @@ static void plan_free(nn_plan *p) {
     free(p->bufs);
     free(p->succ_pool);
     free(p->clear);
+    free(p->inputs);
+    free(p->pending);
+    free(p->ready);
     free(p);
 }
 
@@ -68,11 +71,21 @@ int nn_plan_cached(const nn_graph *g) {
     return n;
 }
 
-static int plan_matches(const nn_plan *p, nn_node *const *outputs, int n, int64_t batch) {
-    if (p->n_out != n || p->batch != batch) return 0;
+static int same_outputs(const nn_plan *p, nn_node *const *outputs, int n) {
+    if (p->n_out != n) return 0;
     for (int i = 0; i < n; i++)
         if (p->out_ids[i] != outputs[i]->id) return 0;
     return 1;
+}
+
+static int plan_matches(const nn_plan *p, nn_node *const *outputs, int n, int64_t batch) {
+    return p->batch == batch && same_outputs(p, outputs, n);
+}
+
+nn_plan *nn_plan_for_outputs(nn_graph *g, nn_node *const *outputs, int n) {
+    for (nn_plan *p = g->plans; p; p = p->next)
+        if (same_outputs(p, outputs, n)) return p;
+    return NULL;
 }
 
 static nn_shape concrete(nn_shape s, int64_t batch) {
@@ -406,11 +419,12 @@ static nn_plan *plan_compile(nn_graph *g, nn_node *const *outputs, int n, int64_
     /* inputs always precede their consumers in creation order, so one
      * backward sweep marks everything needed and ascending ids are a
      * topological order */
-    int n_ops = 0;
+    int n_ops = 0, n_inputs = 0;
     for (int i = c.n - 1; i >= 0; i--) {
         if (!c.needed[i]) continue;
         nn_node *node = g->nodes[i];
         if (node->kind == NN_NODE_OP) n_ops++;
+        if (node->kind == NN_NODE_INPUT) n_inputs++;
         for (int k = 0; k < node->n_in; k++) {
             c.needed[node->in[k]->id] = 1;
             c.n_cons[node->in[k]->id]++;
@@ -420,9 +434,15 @@ static nn_plan *plan_compile(nn_graph *g, nn_node *const *outputs, int n, int64_
     p->steps = calloc(S, sizeof *p->steps);
     p->bufs = calloc(S, sizeof *p->bufs);
     p->clear = calloc(S, sizeof *p->clear);
+    p->pending = calloc(S, sizeof *p->pending);
+    p->ready = calloc(S, sizeof *p->ready);
+    p->inputs = calloc((size_t)(n_inputs ? n_inputs : 1), sizeof *p->inputs);
     c.block_of = calloc(S, sizeof *c.block_of);
     c.mark = calloc(S, sizeof *c.mark);
-    if (!p->steps || !p->bufs || !p->clear || !c.block_of || !c.mark) goto nomem;
+    if (!p->steps || !p->bufs || !p->clear || !p->pending || !p->ready || !p->inputs || !c.block_of || !c.mark)
+        goto nomem;
+    for (int i = c.n - 1; i >= 0; i--)
+        if (c.needed[i] && g->nodes[i]->kind == NN_NODE_INPUT) p->inputs[p->n_inputs++] = g->nodes[i];
     /* concrete shapes: the op shape rules run again with the batch fixed */
     for (int i = 0; i < c.n; i++) {
         if (!c.needed[i]) continue;

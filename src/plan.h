@@ -42,7 +42,17 @@ typedef struct nn_plan {
     int n_clear;
     nn_node **clear;    /* nodes whose value is dropped after a run: their
                            buffers are reused, or they were fused away */
+    int n_inputs;
+    nn_node **inputs;   /* the input nodes the plan reads, by descending id:
+                           a run checks their binding and batch from this
+                           list instead of walking the graph */
+    int *pending, *ready; /* scratch of one pool run (dependency counts and
+                             the ready queue), allocated with the plan */
 } nn_plan;
+
+/* A cached plan for exactly these outputs at any batch size, or NULL:
+ * its input list serves every batch size. */
+nn_plan *nn_plan_for_outputs(nn_graph *g, nn_node *const *outputs, int n);
 
 /* Plan flags (nn_graph.plan_flags): switch optimisations off to compare. */
 #define NN_PLAN_NO_FUSE 1

@@ -94,7 +94,8 @@ static void run_step(struct nn_exec *e, dag_run *d) {
     int s = d->queue[d->head++];
     int failed = d->st != NN_OK;
     pthread_mutex_unlock(&e->mu);
-    char err[NN_ERRLEN] = "";
+    char err[NN_ERRLEN];
+    err[0] = '\0';
     /* after a failure the remaining steps are drained, not run */
     nn_status st = failed ? NN_OK : nn_step_run(d->p, s, e, err);
     pthread_mutex_lock(&e->mu);
@@ -204,13 +205,9 @@ void nn_parallel_for(struct nn_exec *e, int64_t n, int64_t grain, nn_range_fn fn
 nn_status nn_exec_run_plan(struct nn_exec *e, nn_graph *g, nn_plan *p) {
     dag_run d = {0};
     d.p = p;
-    d.pending = malloc((size_t)(p->n_steps ? p->n_steps : 1) * sizeof *d.pending);
-    d.queue = malloc((size_t)(p->n_steps ? p->n_steps : 1) * sizeof *d.queue);
-    if (!d.pending || !d.queue) {
-        free(d.pending);
-        free(d.queue);
-        return nn_fail_run(g, NN_ERR_NOMEM, "run: out of memory");
-    }
+    /* the plan's own scratch: nothing is allocated per run */
+    d.pending = p->pending;
+    d.queue = p->ready;
     for (int s = 0; s < p->n_steps; s++) {
         d.pending[s] = p->steps[s].n_deps;
         if (d.pending[s] == 0) d.queue[d.tail++] = s;
@@ -232,8 +229,6 @@ nn_status nn_exec_run_plan(struct nn_exec *e, nn_graph *g, nn_plan *p) {
     }
     e->dag = NULL;
     pthread_mutex_unlock(&e->mu);
-    free(d.pending);
-    free(d.queue);
     if (d.st != NN_OK) return nn_fail_run(g, d.st, "%s", d.err);
     return NN_OK;
 }
