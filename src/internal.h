@@ -114,6 +114,11 @@ struct nn_graph {
     int plan_flags;        /* NN_PLAN_* (plan.h): optimisations switched off */
     struct nn_plan *plans; /* cached plans, a list */
     struct nn_exec *exec;  /* thread pool, made on first run */
+    /* nn_fit's gradients, found again by a later fit of the same loss
+     * instead of differentiating twice: the loss's id + 1 (0: none) and
+     * the range of node ids that nn_grad made for it */
+    int fit_loss;
+    int fit_grad_begin, fit_grad_end;
 };
 
 /* Records a build error (keeps the first); returns NULL for convenience. */

@@ -23,7 +23,9 @@ typedef struct nn_dataset {
 } nn_dataset;
 
 /* A dataset owning x and y (taken over, freed by nn_dataset_free); NULL
- * and nn_last_error() if the first dimensions disagree. */
+ * and nn_last_error() if the first dimensions disagree. x and y are taken
+ * over even on failure (freed then), so nn_dataset_new(load(a), load(b))
+ * never leaks; a NULL x fails and keeps the loader's error. y may be NULL. */
 nn_dataset *nn_dataset_new(nn_tensor *x, nn_tensor *y);
 /* Frees the dataset and both tensors; NULL is fine. */
 void nn_dataset_free(nn_dataset *d);
@@ -38,7 +40,10 @@ nn_status nn_gather_rows(const nn_tensor *src, const int64_t *idx, int64_t n, nn
 
 /* Reads one IDX file, gzip-compressed or raw (detected by content). uint8
  * images become f32 [n, rows*cols] scaled to 0..1; a rank-1 uint8 file
- * (labels) becomes i32 [n]. NULL and nn_last_error() on failure. */
+ * (labels) becomes i32 [n]. Only unsigned-byte data (type 0x08) of rank 1
+ * to 4 is read (ranks 2 and 4 flatten like images). NULL and
+ * nn_last_error() on failure: bad magic, other data types, a truncated
+ * header or body, bytes past the declared data, overflowing dimensions. */
 nn_tensor *nn_load_idx(const char *path);
 /* Images and labels as one dataset; the counts must agree. */
 nn_dataset *nn_load_idx_pair(const char *images_path, const char *labels_path);
@@ -75,14 +80,17 @@ typedef struct nn_scaler {
     float *scale; /* standard deviation; 1 where it is 0 */
 } nn_scaler;
 
-/* Learns mean and deviation of each column of x [n, features]. */
+/* Learns mean and (population) deviation of each column of x [n,
+ * features]. `s` must start zeroed (nn_scaler s = {0}); refitting frees the
+ * previous arrays. */
 nn_status nn_scaler_fit(nn_scaler *s, const nn_tensor *x);
 /* x = (x - mean) / scale in place. */
 nn_status nn_scaler_transform(const nn_scaler *s, nn_tensor *x);
 void nn_scaler_free(nn_scaler *s);
 
 /* Splits d into a shuffled (seeded) first part with (1 - fraction) of the
- * samples and a second with `fraction`; d is not changed. */
+ * samples and a second with `fraction` (rounded up, like scikit-learn's
+ * test split); d is not changed. Both parts must be non-empty. */
 nn_status nn_dataset_split(const nn_dataset *d, double fraction, uint64_t seed,
                            nn_dataset **first, nn_dataset **second);
 

@@ -45,7 +45,12 @@ typedef struct nn_optimizer nn_optimizer;
 /* Plain SGD (momentum 0) or SGD with momentum: v = momentum*v - lr*g; w += v. */
 nn_optimizer *nn_sgd(float lr, float momentum);
 /* Adam with Keras's defaults: beta1 0.9, beta2 0.999, epsilon 1e-7, bias
- * correction. */
+ * correction. Keras's update rule at step t = 1, 2, ...:
+ *   alpha_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+ *   m += (g - m)(1 - beta1);  v += (g^2 - v)(1 - beta2)
+ *   w -= alpha_t * m / (sqrt(v) + epsilon)
+ * Hyperparameters are taken as the decimals they were written as (0.999f
+ * means 0.999), as in Keras. NULL and nn_last_error() on a bad value. */
 nn_optimizer *nn_adam(float lr);
 nn_optimizer *nn_adam_ex(float lr, float beta1, float beta2, float epsilon);
 void nn_optimizer_free(nn_optimizer *opt);
@@ -55,7 +60,10 @@ float nn_optimizer_lr(const nn_optimizer *opt);
 void nn_optimizer_set_lr(nn_optimizer *opt, float lr);
 
 /* Creates the per-parameter state (zeros) for params[0..n). Called by
- * nn_fit; call it yourself before nn_optimizer_step otherwise. */
+ * nn_fit; call it yourself before nn_optimizer_step otherwise. Attaching
+ * the same parameters in the same order again keeps the state and the step
+ * count (a second fit continues; restored slots survive); other parameters
+ * start afresh. */
 nn_status nn_optimizer_attach(nn_optimizer *opt, nn_node *const *params, int n);
 /* One update of every attached parameter from the current values of its
  * gradient node grads[i] (same order as attached). */
@@ -124,6 +132,12 @@ typedef struct nn_fit_opts {
     nn_step_fn on_step;
     nn_epoch_fn on_epoch;
     void *user;
+    /* Resume: the shuffle generator's state saved from nn_epoch_info.rng
+     * at the end of epoch initial_epoch (copied, not kept). NULL: the
+     * generator is seeded from shuffle_seed (or the graph) and advanced
+     * past initial_epoch epochs, which gives the same order when the seed
+     * is the same. */
+    const nn_rng *shuffle_state;
 } nn_fit_opts;
 
 /* What a fit did. */
@@ -137,8 +151,15 @@ typedef struct nn_fit_result {
 } nn_fit_result;
 
 /* Trains the parameters that `loss` depends on over `train`, minibatch by
- * minibatch. A NaN or Inf loss stops training with NN_ERR_NUMERIC and a
- * message naming the epoch and step. `result` may be NULL. */
+ * minibatch: epochs initial_epoch+1 .. epochs, each a fresh shuffle of the
+ * training rows (the last partial batch included), one run of the loss and
+ * all gradients and one optimizer step per batch. The gradient nodes are
+ * made on the first fit of a loss and reused by later fits of it. Errors
+ * (bad shapes, missing inputs, unknown monitor) are recorded on the graph
+ * (nn_error_message) before any step. A NaN or Inf loss stops training
+ * with NN_ERR_NUMERIC and a message naming the epoch and step (the weights
+ * stay as before that step). Returns with x and y unbound. `result` may be
+ * NULL. */
 nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_fit_opts *opts,
                  nn_fit_result *result);
 
@@ -148,6 +169,13 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
  * [n, out features...] (caller frees) or NULL. */
 nn_tensor *nn_predict(nn_graph *g, nn_node *x_input, nn_node *out, const nn_tensor *x,
                       int batch_size);
+/* Evaluates `loss` over all rows of `data` in batches (forward only, no
+ * update): the mean loss (rows weighted, so it is the whole set's mean for
+ * a mean loss) and, for softmax_cross_entropy or bce_with_logits, the
+ * accuracy (NaN otherwise). x and y: the inputs to feed (NULL: the nodes
+ * named "x" and "y"). batch_size <= 0 means 32. Either output may be NULL. */
+nn_status nn_evaluate(nn_graph *g, nn_node *loss, const nn_dataset *data, nn_node *x, nn_node *y, int batch_size,
+                      double *loss_out, double *accuracy_out);
 /* Row-wise softmax of logits [n, k] into a new tensor. */
 nn_tensor *nn_probabilities(const nn_tensor *logits);
 /* Row-wise argmax of [n, k] into a new i32 [n]. */

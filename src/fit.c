@@ -1,0 +1,396 @@
+/* The fit loop: epochs of shuffled minibatches, one graph run (loss and
+ * every gradient together) and one optimizer update per batch, metrics,
+ * validation, callbacks and early stopping.
+ *
+ * Speed matters here more than anywhere: the labs' networks are small, so
+ * a step is tens of microseconds and any per-step overhead shows. Every
+ * buffer (batch tensors, the index permutation, the output list) is made
+ * once before the first epoch; a step only copies its rows, binds two
+ * tensors, runs the cached plan and updates the weights in place. */
+#include "train_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- setup helpers ---- */
+
+/* Marks every node the loss needs (in the forward graph). */
+static char *needed_by(const nn_graph *g, const nn_node *loss) {
+    char *need = calloc((size_t)g->n_nodes, 1);
+    if (!need) return NULL;
+    need[loss->id] = 1;
+    for (int i = loss->id; i >= 0; i--)
+        if (need[i])
+            for (int k = 0; k < g->nodes[i]->n_in; k++) need[g->nodes[i]->in[k]->id] = 1;
+    return need;
+}
+
+/* The input `name` (or the given node), checked against the data it will
+ * be fed: same dtype, an open batch dimension, the same trailing dims. */
+static nn_status resolve_input(nn_graph *g, nn_node **node, const char *name, const nn_tensor *data,
+                               const char *what) {
+    char a[64], b[64];
+    nn_node *n = *node ? *node : nn_graph_find(g, name);
+    if (!n)
+        return nn_fail_run(g, NN_ERR_ARG, "fit: no input node '%s' for the %s (name it \"%s\" or set opts.%s)", name,
+                           what, name, name);
+    if (n->kind != NN_NODE_INPUT) return nn_fail_run(g, NN_ERR_ARG, "fit: '%s' is a %s, not an input", n->name, nn_node_op(n));
+    if (!data) return nn_fail_run(g, NN_ERR_ARG, "fit: the loss needs input '%s' but the dataset has no %s", n->name, what);
+    int fits = n->dtype == data->dtype && n->shape.rank == data->shape.rank && n->shape.rank >= 1 &&
+               n->shape.dim[0] == NN_BATCH;
+    for (int i = 1; fits && i < n->shape.rank; i++) fits = n->shape.dim[i] == data->shape.dim[i];
+    if (!fits)
+        return nn_fail_run(g, NN_ERR_SHAPE, "fit: input '%s' is %s%s but the dataset's %s are %s%s (the first dimension "
+                           "must be NN_BATCH)", n->name, nn_dtype_name(n->dtype), nn_shape_str(n->shape, a, sizeof a),
+                           what, nn_dtype_name(data->dtype), nn_shape_str(data->shape, b, sizeof b));
+    *node = n;
+    return NN_OK;
+}
+
+/* The gradients of loss with respect to params: those a previous fit of
+ * the same loss made, or new ones. */
+static nn_status gradients(nn_graph *g, nn_node *loss, nn_node **params, int n, nn_node **grads) {
+    if (g->fit_loss == loss->id + 1) {
+        int found = 0;
+        for (int i = 0; i < n; i++) {
+            grads[i] = NULL;
+            for (int j = g->fit_grad_begin; j < g->fit_grad_end && j < g->n_nodes; j++)
+                if (g->nodes[j]->grad_of == params[i]) grads[i] = g->nodes[j];
+            found += grads[i] != NULL;
+        }
+        if (found == n) return NN_OK;
+    }
+    int begin = g->n_nodes;
+    nn_status st = nn_grad(g, loss, params, n, grads);
+    if (st != NN_OK) return st;
+    g->fit_loss = loss->id + 1;
+    g->fit_grad_begin = begin;
+    g->fit_grad_end = g->n_nodes;
+    return NN_OK;
+}
+
+/* A tensor header over rows [first, first+rows) of t: no copy. */
+static void row_view(nn_tensor *view, const nn_tensor *t, int64_t first, int64_t rows) {
+    nn_shape s = t->shape;
+    int64_t row_elems = s.dim[0] ? t->size / s.dim[0] : 0;
+    s.dim[0] = rows;
+    nn_tensor_wrap(view, t->dtype, s, (char *)t->data + (size_t)(first * row_elems) * nn_dtype_size(t->dtype));
+}
+
+static nn_tensor *batch_buffer(const nn_tensor *like, int64_t rows) {
+    nn_shape s = like->shape;
+    s.dim[0] = rows;
+    return nn_tensor_new(like->dtype, s);
+}
+
+/* ---- early stopping ---- */
+
+typedef struct stopper {
+    int on, maximise, patience, wait;
+    double best, min_delta;
+    const char *monitor;
+} stopper;
+
+static nn_status stopper_init(nn_graph *g, stopper *s, const nn_fit_opts *o, int have_val, int have_acc) {
+    memset(s, 0, sizeof *s);
+    if (!o->monitor) return NN_OK;
+    const char *m = o->monitor;
+    int known = !strcmp(m, "loss") || !strcmp(m, "val_loss") || !strcmp(m, "accuracy") || !strcmp(m, "val_accuracy");
+    if (!known)
+        return nn_fail_run(g, NN_ERR_ARG, "fit: early stopping monitors loss, val_loss, accuracy or val_accuracy, not '%s'", m);
+    if (!strncmp(m, "val_", 4) && !have_val)
+        return nn_fail_run(g, NN_ERR_ARG, "fit: early stopping on '%s' needs a validation set or val_split", m);
+    if (strstr(m, "accuracy") && !have_acc)
+        return nn_fail_run(g, NN_ERR_ARG, "fit: early stopping on '%s' but the loss is not a classifier's", m);
+    s->on = 1;
+    s->monitor = m;
+    s->maximise = strstr(m, "accuracy") != NULL;
+    s->patience = o->patience > 0 ? o->patience : 0;
+    s->min_delta = fabs(o->min_delta);
+    s->best = s->maximise ? -INFINITY : INFINITY;
+    return NN_OK;
+}
+
+/* Keras's rule: an epoch improves when it beats the best by min_delta;
+ * training stops once `patience` epochs in a row did not (0 acts as 1). */
+static int stopper_says_stop(stopper *s, const nn_epoch_info *e) {
+    if (!s->on) return 0;
+    double v = !strcmp(s->monitor, "loss") ? e->loss
+             : !strcmp(s->monitor, "val_loss") ? e->val_loss
+             : !strcmp(s->monitor, "accuracy") ? e->accuracy : e->val_accuracy;
+    int better = s->maximise ? v - s->min_delta > s->best : v + s->min_delta < s->best;
+    if (better && !isnan(v)) {
+        s->best = v;
+        s->wait = 0;
+        return 0;
+    }
+    return ++s->wait >= s->patience;
+}
+
+/* ---- the loop ---- */
+
+typedef struct fit_state {
+    nn_graph *g;
+    nn_node *loss, *x, *y;
+    nn_acc_kind acc;
+    int n_params;
+    nn_node **params, **outputs; /* outputs: loss, [logits,] the gradients */
+    int n_outputs, grad_off;     /* grad_off: where the gradients start */
+    nn_optimizer *opt, *owned_opt;
+    nn_tensor *xb, *yb; /* batch buffers, full size */
+    int64_t *idx;
+    int64_t n_train, batch, batches;
+    nn_dataset val_view; /* the held-out tail for val_split */
+    nn_tensor val_x, val_y;
+    const nn_dataset *val;
+} fit_state;
+
+static void fit_state_free(fit_state *s) {
+    /* the batch buffers die here: leave no input bound to them */
+    if (s->x) s->x->value = NULL;
+    if (s->y) s->y->value = NULL;
+    free(s->params);
+    free(s->outputs);
+    nn_optimizer_free(s->owned_opt);
+    nn_tensor_free(s->xb);
+    nn_tensor_free(s->yb);
+    free(s->idx);
+}
+
+static nn_status fit_setup(fit_state *s, nn_graph *g, nn_node *loss, const nn_dataset *train, nn_fit_opts *o) {
+    char *need = needed_by(g, loss);
+    if (!need) return nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
+    nn_status st = resolve_input(g, &s->x, "x", train->x, "features");
+    int wants_y = 0;
+    if (st == NN_OK && !need[s->x->id]) st = nn_fail_run(g, NN_ERR_ARG, "fit: the loss does not depend on input '%s'", s->x->name);
+    if (st == NN_OK) {
+        nn_node *y = s->y ? s->y : nn_graph_find(g, "y");
+        wants_y = y && y->id < g->n_nodes && need[y->id];
+        if (s->y && !wants_y) st = nn_fail_run(g, NN_ERR_ARG, "fit: the loss does not depend on input '%s'", s->y->name);
+        if (st == NN_OK && wants_y) st = resolve_input(g, &s->y, "y", train->y, "targets");
+    }
+    if (!wants_y) s->y = NULL;
+    for (int i = 0; st == NN_OK && i < g->n_nodes; i++)
+        if (need[i] && g->nodes[i]->kind == NN_NODE_INPUT && g->nodes[i] != s->x && g->nodes[i] != s->y)
+            st = nn_fail_run(g, NN_ERR_ARG, "fit: the loss needs input '%s', which fit does not feed (only x and y)",
+                             g->nodes[i]->name);
+    int n_params = 0;
+    for (int i = 0; i < g->n_nodes; i++) n_params += need[i] && g->nodes[i]->kind == NN_NODE_PARAM;
+    if (st == NN_OK && n_params == 0) st = nn_fail_run(g, NN_ERR_ARG, "fit: the loss '%s' depends on no parameter", loss->name);
+    s->params = malloc((size_t)(n_params ? n_params : 1) * sizeof *s->params);
+    s->outputs = malloc((size_t)(n_params + 2) * sizeof *s->outputs);
+    if (st == NN_OK && (!s->params || !s->outputs)) st = nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
+    for (int i = 0, k = 0; st == NN_OK && i < g->n_nodes; i++)
+        if (need[i] && g->nodes[i]->kind == NN_NODE_PARAM) s->params[k++] = g->nodes[i];
+    free(need);
+    if (st != NN_OK) return st;
+    s->n_params = n_params;
+
+    /* one run computes the loss, the logits (an output, so that a planner
+     * recycling buffers keeps them for the accuracy) and every gradient,
+     * which go straight into the output list */
+    s->acc = s->y ? nn_accuracy_kind(loss) : NN_ACC_NONE;
+    s->outputs[0] = loss;
+    s->grad_off = 1;
+    if (s->acc != NN_ACC_NONE) s->outputs[s->grad_off++] = loss->in[0];
+    st = gradients(g, loss, s->params, n_params, s->outputs + s->grad_off);
+    if (st != NN_OK) return st;
+    s->n_outputs = n_params + s->grad_off;
+
+    s->opt = o->optimizer;
+    if (!s->opt) {
+        s->opt = s->owned_opt = nn_adam(0.001f);
+        if (!s->opt) return nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
+    }
+    if (nn_optimizer_attach(s->opt, s->params, n_params) != NN_OK)
+        return nn_fail_run(g, NN_ERR_NOMEM, "fit: %s", nn_last_error());
+
+    /* training rows, and Keras's validation split: the last rows */
+    int64_t n = nn_dataset_size(train);
+    s->n_train = n;
+    s->val = o->val;
+    if (!s->val && o->val_split > 0.0) {
+        if (o->val_split >= 1.0)
+            return nn_fail_run(g, NN_ERR_ARG, "fit: val_split must be in [0,1), got %g", o->val_split);
+        s->n_train = (int64_t)((double)n * (1.0 - o->val_split));
+        if (s->n_train < 1 || s->n_train >= n)
+            return nn_fail_run(g, NN_ERR_ARG, "fit: val_split %g of %lld samples leaves an empty part", o->val_split,
+                               (long long)n);
+        row_view(&s->val_x, train->x, s->n_train, n - s->n_train);
+        s->val_view.x = &s->val_x;
+        if (train->y) {
+            row_view(&s->val_y, train->y, s->n_train, n - s->n_train);
+            s->val_view.y = &s->val_y;
+        }
+        s->val = &s->val_view;
+    }
+    if (s->val && (!s->val->x || (s->y && !s->val->y) || nn_dataset_size(s->val) < 1))
+        return nn_fail_run(g, NN_ERR_ARG, "fit: the validation set is empty or lacks targets");
+    s->batch = o->batch_size < s->n_train ? o->batch_size : s->n_train;
+    s->batches = (s->n_train + s->batch - 1) / s->batch;
+    s->xb = batch_buffer(train->x, s->batch);
+    s->yb = s->y ? batch_buffer(train->y, s->batch) : NULL;
+    s->idx = malloc((size_t)s->n_train * sizeof *s->idx);
+    if (!s->xb || (s->y && !s->yb) || !s->idx) return nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory for the batches");
+    return NN_OK;
+}
+
+/* The order of the epoch's rows: 0..n-1, shuffled. Starting again from the
+ * identity each epoch makes an epoch's order depend on the generator's
+ * state alone, so a resumed run can reproduce it. */
+static void epoch_order(fit_state *s, nn_rng *rng, int shuffle) {
+    for (int64_t i = 0; i < s->n_train; i++) s->idx[i] = i;
+    if (shuffle) nn_rng_shuffle(rng, s->idx, s->n_train);
+}
+
+nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_fit_opts *opts, nn_fit_result *result) {
+    char sh[64];
+    if (!g) return nn_set_error(NN_ERR_ARG, "fit: graph is NULL");
+    if (g->status != NN_OK) return g->status;
+    if (!loss || loss->id >= g->n_nodes || g->nodes[loss->id] != loss)
+        return nn_fail_run(g, NN_ERR_ARG, "fit: the loss is NULL or not a node of this graph");
+    if (loss->dtype != NN_F32 || loss->shape.rank != 0)
+        return nn_fail_run(g, NN_ERR_SHAPE, "fit: the loss '%s' must be an f32 scalar, it is %s%s", loss->name,
+                           nn_dtype_name(loss->dtype), nn_shape_str(loss->shape, sh, sizeof sh));
+    if (!train || !train->x || nn_dataset_size(train) < 1)
+        return nn_fail_run(g, NN_ERR_ARG, "fit: the training set is NULL or empty");
+    nn_fit_opts o = opts ? *opts : (nn_fit_opts){0};
+    if (o.epochs <= 0) o.epochs = 1;
+    if (o.batch_size <= 0) o.batch_size = 32;
+    if (o.initial_epoch < 0) o.initial_epoch = 0;
+    if (result) {
+        memset(result, 0, sizeof *result);
+        result->loss = result->accuracy = result->val_loss = result->val_accuracy = NAN;
+    }
+
+    fit_state s = {0};
+    s.g = g;
+    s.loss = loss;
+    s.x = o.x;
+    s.y = o.y;
+    stopper stop;
+    nn_status st = fit_setup(&s, g, loss, train, &o);
+    if (st == NN_OK) st = stopper_init(g, &stop, &o, s.val != NULL, s.acc != NN_ACC_NONE);
+    if (st != NN_OK) {
+        fit_state_free(&s);
+        return st;
+    }
+
+    nn_rng rng;
+    if (o.shuffle_state) {
+        rng = *o.shuffle_state;
+    } else {
+        nn_rng_seed(&rng, o.shuffle_seed ? o.shuffle_seed : nn_rng_u64(&g->rng));
+        for (int e = 0; e < o.initial_epoch && !o.no_shuffle; e++) epoch_order(&s, &rng, 1);
+    }
+    nn_progress prog;
+    nn_progress_init(&prog, o.progress, o.verbose, o.epochs, s.batches);
+    /* the last partial batch: its own headers over the same buffers */
+    nn_tensor xb_last, yb_last;
+    int64_t last_rows = s.n_train - (s.batches - 1) * s.batch;
+    row_view(&xb_last, s.xb, 0, last_rows);
+    if (s.yb) row_view(&yb_last, s.yb, 0, last_rows);
+
+    double fit_start = nn_now();
+    nn_epoch_info ei = {0};
+    ei.val_loss = ei.val_accuracy = NAN;
+    int stopped = 0, epochs_run = 0;
+    int64_t steps_run = 0;
+    for (int epoch = o.initial_epoch + 1; epoch <= o.epochs && st == NN_OK && !stopped; epoch++) {
+        epoch_order(&s, &rng, !o.no_shuffle);
+        nn_progress_epoch_begin(&prog, epoch);
+        double epoch_start = nn_now(), loss_sum = 0.0;
+        int64_t seen = 0, correct = 0, judged = 0;
+        for (int64_t b = 0; b < s.batches && st == NN_OK; b++) {
+            int64_t first = b * s.batch, rows = b + 1 < s.batches ? s.batch : last_rows;
+            nn_tensor *xt = rows == s.batch ? s.xb : &xb_last;
+            nn_tensor *yt = rows == s.batch ? s.yb : &yb_last;
+            st = nn_gather_rows(train->x, s.idx + first, rows, xt);
+            if (st == NN_OK && s.y) st = nn_gather_rows(train->y, s.idx + first, rows, yt);
+            if (st != NN_OK) {
+                nn_fail_run(g, st, "fit: %s", nn_last_error());
+                break;
+            }
+            st = nn_set_input(g, s.x, xt);
+            if (st == NN_OK && s.y) st = nn_set_input(g, s.y, yt);
+            if (st == NN_OK) st = nn_run(g, s.outputs, s.n_outputs);
+            if (st != NN_OK) break;
+            double batch_loss = nn_value_scalar(loss);
+            if (!isfinite(batch_loss)) {
+                nn_progress_break(&prog);
+                st = nn_fail_run(g, NN_ERR_NUMERIC,
+                                 "fit: the loss is %s at epoch %d, step %lld (batch %lld/%lld); the weights are left as "
+                                 "they were before this step (try a lower learning rate or check the data)",
+                                 isnan(batch_loss) ? "NaN" : "Inf", epoch, (long long)(nn_optimizer_steps(s.opt) + 1),
+                                 (long long)(b + 1), (long long)s.batches);
+                nn_set_error(st, "%s", nn_error_message(g));
+                break;
+            }
+            if (s.acc != NN_ACC_NONE) {
+                int64_t c = 0, t = 0;
+                nn_accuracy_count(loss, s.acc, &c, &t);
+                correct += c;
+                judged += t;
+            }
+            loss_sum += batch_loss * (double)rows;
+            seen += rows;
+            st = nn_optimizer_step(s.opt, s.outputs + s.grad_off, s.n_params);
+            if (st != NN_OK) {
+                nn_fail_run(g, st, "fit: %s", nn_last_error());
+                break;
+            }
+            steps_run++;
+            double acc_now = judged ? (double)correct / (double)judged : NAN;
+            nn_progress_step(&prog, b + 1, loss_sum / (double)seen, acc_now);
+            if (o.on_step) {
+                nn_step_info si = {epoch, nn_optimizer_steps(s.opt), b + 1, s.batches, batch_loss};
+                if (o.on_step(&si, o.user)) {
+                    stopped = 1;
+                    break;
+                }
+            }
+        }
+        if (st != NN_OK) break;
+        ei.epoch = epoch;
+        ei.epochs = o.epochs;
+        ei.step = nn_optimizer_steps(s.opt);
+        ei.loss = seen ? loss_sum / (double)seen : NAN;
+        ei.accuracy = judged ? (double)correct / (double)judged : NAN;
+        if (s.val && !stopped) {
+            st = nn_evaluate(g, loss, s.val, s.x, s.y, o.batch_size, &ei.val_loss, &ei.val_accuracy);
+            if (st != NN_OK) break;
+        }
+        ei.seconds = nn_now() - epoch_start;
+        ei.graph = g;
+        ei.optimizer = s.opt;
+        ei.rng = &rng;
+        epochs_run++;
+        if (stopped) {
+            nn_progress_break(&prog);
+            break;
+        }
+        nn_progress_epoch_end(&prog, ei.loss, ei.accuracy, ei.val_loss, ei.val_accuracy);
+        if (o.on_epoch && o.on_epoch(&ei, o.user)) stopped = 1;
+        if (!stopped && stopper_says_stop(&stop, &ei)) {
+            stopped = 1;
+            if (o.verbose > 0)
+                fprintf(prog.out ? prog.out : stderr, "Early stopping: %s did not improve for %d epoch%s (best %.4f)\n",
+                        stop.monitor, stop.wait, stop.wait == 1 ? "" : "s", stop.best);
+        }
+    }
+    if (st != NN_OK) nn_progress_break(&prog); /* the error message starts on a line of its own */
+    if (result) {
+        result->epochs_run = epochs_run;
+        result->steps = steps_run;
+        result->loss = ei.loss;
+        result->accuracy = ei.accuracy;
+        result->val_loss = ei.val_loss;
+        result->val_accuracy = ei.val_accuracy;
+        result->seconds = nn_now() - fit_start;
+        result->stopped_early = stopped;
+    }
+    if (epochs_run == 0 && result) result->loss = result->accuracy = NAN;
+    fit_state_free(&s);
+    return st;
+}
