@@ -40,16 +40,4 @@ void nn_dense_forward(struct nn_exec *e, const float *A, const float *B, const f
 /* Flops in the smallest chunk of a product given to another thread. */
 #define NN_GEMM_GRAIN 1000000
 
-/* Elementwise chunks: threads split loops of at least this many elements. */
-#define NN_ELEMWISE_GRAIN 65536
-
-/* One Adam step (src/optim_kernels.c) over n elements, fused in one pass:
- *   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
- *   w -= lr sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)
- * for step number t >= 1 (Keras's form of the bias correction). Chunks of
- * NN_ELEMWISE_GRAIN go to e's threads (e may be NULL: the calling thread);
- * every element is computed the same way whatever the split. */
-void nn_adam_kernel(struct nn_exec *e, float *w, float *m, float *v, const float *g, int64_t n, float lr, float b1,
-                    float b2, float eps, int64_t t);
-
 #endif

@@ -6,8 +6,6 @@
  * different ones. */
 #include "nngraph.h"
 #include "plan.h"
-#include "pool.h"
-#include "../ops/kernels.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -418,59 +416,4 @@ Test(scheduler, wide_graph_with_shared_input) {
         nn_tensor_free(tx);
         nn_graph_free(g);
     }
-}
-
-/* The fused Adam kernel against Adam written out in double for two steps,
- * and split across two threads against one: every element is computed the
- * same way in any split, so bit-equal. */
-Test(kernels, adam_two_steps_and_split) {
-    enum { N = 3 * NN_ELEMWISE_GRAIN + 5 };
-    float *w[2], *m[2], *v[2], *g1 = malloc(N * sizeof(float)), *g2 = malloc(N * sizeof(float));
-    double *rw = malloc(N * sizeof(double)), *rm = calloc(N, sizeof(double)), *rv = calloc(N, sizeof(double));
-    nn_rng r;
-    nn_rng_seed(&r, 21);
-    for (int i = 0; i < N; i++) {
-        g1[i] = (float)nn_rng_normal(&r);
-        g2[i] = (float)(nn_rng_normal(&r) * 0.01);
-        rw[i] = nn_rng_uniform(&r) - 0.5;
-    }
-    struct nn_exec *pool = nn_exec_new(2);
-    cr_assert_not_null(pool);
-    const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-7;
-    for (int k = 0; k < 2; k++) {
-        w[k] = malloc(N * sizeof(float));
-        m[k] = calloc(N, sizeof(float));
-        v[k] = calloc(N, sizeof(float));
-        for (int i = 0; i < N; i++) w[k][i] = (float)rw[i];
-        for (int t = 1; t <= 2; t++)
-            nn_adam_kernel(k ? pool : NULL, w[k], m[k], v[k], t == 1 ? g1 : g2, N, (float)lr, (float)b1, (float)b2,
-                           (float)eps, t);
-    }
-    cr_assert(memcmp(w[0], w[1], N * sizeof(float)) == 0, "2 threads differ from 1");
-    cr_assert(memcmp(v[0], v[1], N * sizeof(float)) == 0);
-    for (int t = 1; t <= 2; t++)
-        for (int i = 0; i < N; i++) {
-            double g = t == 1 ? g1[i] : g2[i];
-            rm[i] = b1 * rm[i] + (1 - b1) * g;
-            rv[i] = b2 * rv[i] + (1 - b2) * g * g;
-            /* Keras's form: eps added to the uncorrected root (the
-             * paper adds it to the corrected one; at step 1 that differs
-             * by a factor sqrt(1 - b2) ~ 0.03 in eps's weight) */
-            rw[i] -= lr * sqrt(1 - pow(b2, t)) / (1 - pow(b1, t)) * rm[i] / (sqrt(rv[i]) + eps);
-        }
-    for (int i = 0; i < N; i++) {
-        double d = fabs(w[0][i] - rw[i]);
-        cr_assert(d <= 1e-6 + 1e-5 * fabs(rw[i]), "element %d: %.9g vs %.9g", i, w[0][i], rw[i]);
-    }
-    nn_exec_free(pool);
-    for (int k = 0; k < 2; k++) {
-        free(w[k]);
-        free(m[k]);
-        free(v[k]);
-    }
-    free(g1);
-    free(g2);
-    free(rw);
-    free(rm);
-    free(rv);
 }

@@ -57,12 +57,13 @@ for net in digits mlp; do
   for ((r = 0; r < repeat; r++)); do
     for t in 1 2; do
       best "$tmpd/ng-$net-$t" "$bin/bench_train" --net "$net" --threads "$t" "${args[@]}"
+      [ "$net" = digits ] && best "$tmpd/fit-$net-$t" "$bin/bench_train" --net "$net" --loop fit --threads "$t" "${args[@]}"
       [ "$have_torch" = 1 ] && best "$tmpd/pt-$net-$t" "$py" tools/bench/torch_train.py --net "$net" --threads "$t" "${args[@]}"
     done
   done
 done
 echo "fastest of each:"
-cat "$tmpd"/ng-digits-* "$tmpd"/pt-digits-* "$tmpd"/ng-mlp-* "$tmpd"/pt-mlp-* 2>/dev/null | tee -a "$log"
+cat "$tmpd"/ng-digits-* "$tmpd"/fit-digits-* "$tmpd"/pt-digits-* "$tmpd"/ng-mlp-* "$tmpd"/pt-mlp-* 2>/dev/null | tee -a "$log"
 run "$bin/bench_matmul" --threads 1 --ms "$ms"
 run "$bin/bench_sched" --threads 1 --runs "$runs"
 run "$bin/bench_sched" --threads 2 --runs "$runs"
@@ -79,17 +80,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) pri
 echo
 echo "== ratios (this run) =="
 for t in 1 2; do
-  ng=$(value seconds "impl=nngraph" "net=digits" "threads=$t ")
-  us=$(value us_per_step "impl=nngraph" "net=digits" "threads=$t ")
-  ngr=$(value peak_rss_kib "impl=nngraph" "net=digits" "threads=$t ")
+  ng=$(value seconds "impl=nngraph" "net=digits" "loop=core" "threads=$t ")
+  us=$(value us_per_step "impl=nngraph" "net=digits" "loop=core" "threads=$t ")
+  ngr=$(value peak_rss_kib "impl=nngraph" "net=digits" "loop=core" "threads=$t ")
+  fit=$(value seconds "impl=nngraph" "net=digits" "loop=fit" "threads=$t ")
   pt=$(value seconds "impl=pytorch" "net=digits" "threads=$t ")
   ptr=$(value peak_rss_kib "impl=pytorch" "net=digits" "threads=$t ")
   echo "(a) digits, $t thread(s): nngraph ${ng}s (${us} us/step), PyTorch ${pt:-n/a}s:" \
        "speed-up $(ratio "$pt" "$ng")x (target >= 10); peak RSS ${ngr} KiB vs ${ptr:-n/a} KiB:" \
        "PyTorch/nngraph $(ratio "$ptr" "$ngr")x (target >= 10)"
+  echo "    through nn_fit: ${fit}s, speed-up $(ratio "$pt" "$fit")x"
 done
-echo "(a) digits, nngraph 2 threads vs 1: time ratio t2/t1 = $(ratio "$(value seconds impl=nngraph net=digits 'threads=2 ')" \
-     "$(value seconds impl=nngraph net=digits 'threads=1 ')") (target <= 1)"
+echo "(a) digits, nngraph 2 threads vs 1: time ratio t2/t1 = $(ratio "$(value seconds impl=nngraph net=digits loop=core 'threads=2 ')" \
+     "$(value seconds impl=nngraph net=digits loop=core 'threads=1 ')") (target <= 1)"
 for t in 1 2; do
   ng=$(value samples_per_s "impl=nngraph" "net=mlp" "threads=$t ")
   pt=$(value samples_per_s "impl=pytorch" "net=mlp" "threads=$t ")

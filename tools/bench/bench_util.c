@@ -1,6 +1,5 @@
 /* Helpers of the benchmark programs (see bench_util.h). */
 #include "bench_util.h"
-#include "ops/kernels.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,21 +20,25 @@ long bench_peak_rss_kib(void) {
     return ru.ru_maxrss; /* KiB on Linux */
 }
 
-long bench_arg_long(int argc, char **argv, const char *name, long dflt) {
-    for (int i = 1; i + 1 < argc; i++) {
-        if (strcmp(argv[i], name) != 0) continue;
-        char *end;
-        long v = strtol(argv[i + 1], &end, 10);
-        if (*argv[i + 1] == '\0' || *end != '\0' || v < 0) {
-            fprintf(stderr, "%s: %s wants a non-negative integer, got '%s'\n", argv[0], name, argv[i + 1]);
-            exit(2);
-        }
-        return v;
-    }
+const char *bench_arg_str(int argc, char **argv, const char *name, const char *dflt) {
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0) return argv[i + 1];
     return dflt;
 }
 
-int bench_mlp_build(bench_mlp *m, const int *dims, int n_layers, uint64_t seed, int threads) {
+long bench_arg_long(int argc, char **argv, const char *name, long dflt) {
+    const char *s = bench_arg_str(argc, argv, name, NULL);
+    if (!s) return dflt;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 0) {
+        fprintf(stderr, "%s: %s wants a non-negative integer, got '%s'\n", argv[0], name, s);
+        exit(2);
+    }
+    return v;
+}
+
+int bench_mlp_build(bench_mlp *m, const int *dims, int n_layers, uint64_t seed, int threads, int grads) {
     memset(m, 0, sizeof *m);
     nn_graph *g = m->g = nn_graph_new(seed);
     if (!g) return -1;
@@ -56,7 +59,8 @@ int bench_mlp_build(bench_mlp *m, const int *dims, int n_layers, uint64_t seed, 
         m->params[m->n_params++] = b;
     }
     m->loss = nn_softmax_cross_entropy(g, h, m->y);
-    if (nn_grad(g, m->loss, m->params, m->n_params, m->grads) != NN_OK || nn_graph_status(g) != NN_OK) {
+    if (grads) nn_grad(g, m->loss, m->params, m->n_params, m->grads);
+    if (nn_graph_status(g) != NN_OK) {
         fprintf(stderr, "building the network: %s\n", nn_error_message(g));
         return -1;
     }
@@ -65,38 +69,7 @@ int bench_mlp_build(bench_mlp *m, const int *dims, int n_layers, uint64_t seed, 
     return 0;
 }
 
-int bench_adam_init(bench_adam *a, const bench_mlp *m, float lr) {
-    memset(a, 0, sizeof *a);
-    a->lr = lr;
-    a->beta1 = 0.9f;
-    a->beta2 = 0.999f;
-    a->eps = 1e-7f;
-    for (int i = 0; i < m->n_params; i++) {
-        int64_t n = nn_tensor_size(nn_param_value(m->params[i]));
-        a->m[i] = calloc((size_t)n, sizeof(float));
-        a->v[i] = calloc((size_t)n, sizeof(float));
-        if (!a->m[i] || !a->v[i]) return -1;
-    }
-    return 0;
-}
-
-void bench_adam_step(bench_adam *a, const bench_mlp *m) {
-    a->t++;
-    for (int i = 0; i < m->n_params; i++) {
-        nn_tensor *p = nn_param_value(m->params[i]);
-        nn_adam_kernel(m->g->exec, nn_tensor_f32(p), a->m[i], a->v[i], nn_tensor_f32(nn_value(m->grads[i])),
-                       nn_tensor_size(p), a->lr, a->beta1, a->beta2, a->eps, a->t);
-    }
-}
-
-void bench_adam_free(bench_adam *a, const bench_mlp *m) {
-    for (int i = 0; i < m->n_params; i++) {
-        free(a->m[i]);
-        free(a->v[i]);
-    }
-}
-
-double bench_train_epoch(bench_mlp *m, bench_adam *a, const nn_tensor *x, const nn_tensor *y, int batch,
+double bench_train_epoch(bench_mlp *m, nn_optimizer *opt, const nn_tensor *x, const nn_tensor *y, int batch,
                          nn_rng *rng, int64_t *steps) {
     int64_t n = nn_tensor_shape(x).dim[0], feat = nn_tensor_shape(x).dim[1];
     int64_t *idx = malloc((size_t)n * sizeof *idx);
@@ -111,19 +84,13 @@ double bench_train_epoch(bench_mlp *m, bench_adam *a, const nn_tensor *x, const 
         nn_tensor *cx = bx, *cy = by;
         if (rows < batch) {
             /* the last partial batch: its own tensors (and its own plan) */
-            nn_tensor_free(tx);
-            nn_tensor_free(ty);
             cx = tx = nn_tensor_new(NN_F32, NN_SHAPE(rows, feat));
             cy = ty = nn_tensor_new(NN_I32, NN_SHAPE(rows));
             if (!tx || !ty) goto fail;
         }
-        float *dx = nn_tensor_f32(cx);
-        int32_t *dy = nn_tensor_i32(cy);
-        const float *sx = nn_tensor_f32(x);
-        const int32_t *sy = nn_tensor_i32(y);
-        for (int64_t r = 0; r < rows; r++) {
-            memcpy(dx + r * feat, sx + idx[at + r] * feat, (size_t)feat * sizeof(float));
-            dy[r] = sy[idx[at + r]];
+        if (nn_gather_rows(x, idx + at, rows, cx) != NN_OK || nn_gather_rows(y, idx + at, rows, cy) != NN_OK) {
+            fprintf(stderr, "gathering a batch: %s\n", nn_last_error());
+            goto fail;
         }
         nn_set_input(m->g, m->x, cx);
         nn_set_input(m->g, m->y, cy);
@@ -132,7 +99,10 @@ double bench_train_epoch(bench_mlp *m, bench_adam *a, const nn_tensor *x, const 
             goto fail;
         }
         total += nn_value_scalar(m->loss) * (double)rows;
-        bench_adam_step(a, m);
+        if (nn_optimizer_step(opt, m->grads, m->n_params) != NN_OK) {
+            fprintf(stderr, "optimizer step: %s\n", nn_last_error());
+            goto fail;
+        }
         ++*steps;
     }
     free(idx);
