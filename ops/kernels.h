@@ -1,6 +1,6 @@
 /* Kernels the planner calls directly (fused steps) and ops share: the
  * matrix product with its BLAS and tiny-shape paths, split across the
- * pool's threads by rows. */
+ * pool's threads by blocks of rows or columns. */
 #ifndef NN_KERNELS_H
 #define NN_KERNELS_H
 
@@ -24,8 +24,9 @@
 #endif
 
 /* C[M,N] = op(A) op(B): A is [M,K] ([K,M] when ta), B is [K,N] ([N,K] when
- * tb). Rows of C are split across e's threads when the product is large;
- * each row is computed the same way whatever the split. */
+ * tb). When the product has several NN_GEMM_GRAIN flops, C is split across
+ * e's threads along its longer side, one single-threaded CBLAS call a
+ * block. */
 void nn_gemm(struct nn_exec *e, const float *A, const float *B, float *C, int64_t M, int64_t N, int64_t K, int ta,
              int tb);
 

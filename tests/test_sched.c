@@ -6,6 +6,8 @@
  * different ones. */
 #include "nngraph.h"
 #include "plan.h"
+#include "pool.h"
+#include "../ops/kernels.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -416,4 +418,46 @@ Test(scheduler, wide_graph_with_shared_input) {
         nn_tensor_free(tx);
         nn_graph_free(g);
     }
+}
+
+/* nn_gemm against a double reference for every transpose combination, on
+ * shapes that take the own loops (tiny), one BLAS call, and BLAS split
+ * across two threads by rows (M > N) and by columns (N > M); the fused
+ * dense kernel adds the bias and the relu on each block. */
+Test(kernels, gemm_paths_and_splits) {
+    static const int shapes[][3] = {{3, 4, 5}, {32, 25, 400}, {600, 8, 500}, {8, 600, 500}};
+    struct nn_exec *pool = nn_exec_new(2);
+    cr_assert_not_null(pool);
+    nn_rng r;
+    nn_rng_seed(&r, 5);
+    for (int si = 0; si < 4; si++)
+        for (int t = 0; t < 4; t++) {
+            int M = shapes[si][0], N = shapes[si][1], K = shapes[si][2], ta = t & 1, tb = t >> 1;
+            float *A = malloc((size_t)M * K * sizeof *A), *B = malloc((size_t)K * N * sizeof *B);
+            float *C = malloc((size_t)M * N * sizeof *C), *D = malloc((size_t)M * N * sizeof *D);
+            float *bias = malloc((size_t)N * sizeof *bias);
+            for (int i = 0; i < M * K; i++) A[i] = (float)nn_rng_uniform(&r) - 0.5f;
+            for (int i = 0; i < K * N; i++) B[i] = (float)nn_rng_uniform(&r) - 0.5f;
+            for (int i = 0; i < N; i++) bias[i] = (float)nn_rng_uniform(&r) - 0.5f;
+            nn_gemm(pool, A, B, C, M, N, K, ta, tb);
+            nn_dense_forward(pool, A, B, bias, D, M, N, K, ta, tb, 1);
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++) {
+                    double ref = 0;
+                    for (int k = 0; k < K; k++)
+                        ref += (double)(ta ? A[k * M + i] : A[i * K + k]) * (tb ? B[j * K + k] : B[k * N + j]);
+                    double tol = 1e-5 * (1 + sqrt((double)K));
+                    cr_assert(fabs(C[i * N + j] - ref) <= tol, "M%d N%d K%d ta%d tb%d at (%d,%d): %g vs %g", M, N,
+                              K, ta, tb, i, j, C[i * N + j], ref);
+                    double dense = ref + bias[j] > 0 ? ref + bias[j] : 0;
+                    cr_assert(fabs(D[i * N + j] - dense) <= tol, "dense M%d N%d K%d ta%d tb%d at (%d,%d)", M, N, K,
+                              ta, tb, i, j);
+                }
+            free(A);
+            free(B);
+            free(C);
+            free(D);
+            free(bias);
+        }
+    nn_exec_free(pool);
 }
