@@ -18,6 +18,7 @@
  * nn_gather_rows, nn_run of the loss and all gradients, nn_optimizer_step;
  * --loop fit trains through nn_fit instead (quiet). */
 #include "bench_util.h"
+#include "plan.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -130,11 +131,16 @@ int main(int argc, char **argv) {
         }
     }
     double secs = bench_now() - t0;
+    /* the training step's plan at the full batch size (core loop only:
+     * nn_fit makes its own gradient nodes) */
+    nn_plan_info plan = {0};
+    if (!use_fit) nn_plan_stats(m.g, m.outs, m.n_params + 1, batch, &plan);
     printf("impl=nngraph net=%s loop=%s data=%s threads=%d epochs=%d samples=%lld batch=%d seconds=%.4f "
-           "steps=%lld us_per_step=%.2f samples_per_s=%.0f first_loss=%.4f last_loss=%.4f peak_rss_kib=%ld\n",
+           "steps=%lld us_per_step=%.2f samples_per_s=%.0f first_loss=%.4f last_loss=%.4f peak_rss_kib=%ld "
+           "plan_steps=%d plan_fused=%d plan_inplace=%d arena_bytes=%zu naive_bytes=%zu\n",
            net, loop, strcmp(data, "random") ? "digits20" : "random", threads, epochs, (long long)samples, batch,
            secs, (long long)steps, 1e6 * secs / (double)steps, (double)samples * epochs / secs, first, last,
-           bench_peak_rss_kib());
+           bench_peak_rss_kib(), plan.steps, plan.fused, plan.inplace, plan.arena_bytes, plan.naive_bytes);
     nn_optimizer_free(opt);
     nn_graph_free(m.g);
     nn_dataset_free(set);
