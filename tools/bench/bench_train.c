@@ -136,11 +136,14 @@ int main(int argc, char **argv) {
     nn_plan_info plan = {0};
     if (!use_fit) nn_plan_stats(m.g, m.outs, m.n_params + 1, batch, &plan);
     printf("impl=nngraph net=%s loop=%s data=%s threads=%d epochs=%d samples=%lld batch=%d seconds=%.4f "
-           "steps=%lld us_per_step=%.2f samples_per_s=%.0f first_loss=%.4f last_loss=%.4f peak_rss_kib=%ld "
-           "plan_steps=%d plan_fused=%d plan_inplace=%d arena_bytes=%zu naive_bytes=%zu\n",
+           "steps=%lld us_per_step=%.2f samples_per_s=%.0f first_loss=%.4f last_loss=%.4f peak_rss_kib=%ld",
            net, loop, strcmp(data, "random") ? "digits20" : "random", threads, epochs, (long long)samples, batch,
            secs, (long long)steps, 1e6 * secs / (double)steps, (double)samples * epochs / secs, first, last,
-           bench_peak_rss_kib(), plan.steps, plan.fused, plan.inplace, plan.arena_bytes, plan.naive_bytes);
+           bench_peak_rss_kib());
+    if (!use_fit)
+        printf(" plan_steps=%d plan_fused=%d plan_inplace=%d arena_bytes=%zu naive_bytes=%zu", plan.steps, plan.fused,
+               plan.inplace, plan.arena_bytes, plan.naive_bytes);
+    printf("\n");
     nn_optimizer_free(opt);
     nn_graph_free(m.g);
     nn_dataset_free(set);
