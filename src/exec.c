@@ -3,8 +3,7 @@
  *
  * Where results may differ across thread counts: only in large matrix
  * products. Each step computes the same arithmetic whichever thread runs
- * it, elementwise chunks (the Adam kernel) are independent element by
- * element, reductions are never split, and products below NN_GEMM_GRAIN
+ * it, reductions are never split, and products below NN_GEMM_GRAIN
  * flops (all of the digits network's) are one BLAS call on one thread. A
  * larger product is split into blocks of rows or columns, each one
  * single-threaded CBLAS call, and OpenBLAS may pick a different inner
@@ -66,9 +65,9 @@ static struct nn_exec *graph_pool(nn_graph *g) {
     int threads = g->threads > 0 ? g->threads : nn_default_threads();
     if (g->exec && nn_exec_threads(g->exec) == threads) return g->exec;
     nn_exec_free(g->exec);
-    /* our pool splits the large products by rows, each chunk one
+    /* our pool splits the large products into blocks, each one
      * single-threaded BLAS call: OpenBLAS's own threads would only compete
-     * with ours (measured in docs/performance.md) */
+     * with ours (docs/performance.md) */
     openblas_set_num_threads(1);
     if (blas_thread_shutdown_) blas_thread_shutdown_();
     g->exec = nn_exec_new(threads);
