@@ -3,7 +3,7 @@
  *
  * Where results may differ across thread counts: only in large matrix
  * products. Each step computes the same arithmetic whichever thread runs
- * it, reductions are never split, and products below NN_GEMM_GRAIN
+ * it, reductions are never split, and products below twice NN_GEMM_GRAIN
  * flops (all of the digits network's) are one BLAS call on one thread. A
  * larger product is split into blocks of rows or columns, each one
  * single-threaded CBLAS call, and OpenBLAS may pick a different inner
