@@ -18,6 +18,7 @@
 typedef struct options {
     const char *train_images, *train_labels;
     const char *test_images, *test_labels;
+    const char *graph_file, *weights_file; /* --graph, --weights: for the nngraph command */
     double holdout;
     int epochs, threads, image;
     uint64_t seed;
@@ -37,6 +38,9 @@ static void usage(FILE *out, const char *prog) {
             "  --threads N            worker threads (default: the machine's cores)\n"
             "  --seed N               seed of the weights and shuffles (default 1234)\n"
             "  --image K              which training image to show (default 0)\n"
+            "  --graph FILE           write the network as a graph file (.nng) for the\n"
+            "                         nngraph command: nngraph dot FILE -o digits.svg\n"
+            "  --weights FILE         write the trained weights (for nngraph predict)\n"
             "  --help                 this text\n",
             prog);
 }
@@ -73,6 +77,13 @@ static int parse_args(int argc, char **argv, options *o) {
             if (!strcmp(a, "--train")) o->train_images = argv[i + 1], o->train_labels = argv[i + 2];
             else o->test_images = argv[i + 1], o->test_labels = argv[i + 2];
             i += 2;
+        } else if (!strcmp(a, "--graph") || !strcmp(a, "--weights")) {
+            if (left < 1) {
+                fprintf(stderr, "%s: %s needs a path\n", prog, a);
+                return 3;
+            }
+            if (!strcmp(a, "--graph")) o->graph_file = argv[++i];
+            else o->weights_file = argv[++i];
         } else if (!strcmp(a, "--holdout")) {
             char *end = NULL;
             if (left >= 1) o->holdout = strtod(argv[i + 1], &end);
@@ -193,6 +204,11 @@ int main(int argc, char **argv) {
     nn_node *logits = nn_dense(g, "L3", h, 10, NN_LINEAR);
     nn_node *loss = nn_softmax_cross_entropy(g, logits, y);
     lab_check_graph(g);
+    /* the forward graph only: nn_fit adds the gradient nodes later */
+    if (o.graph_file && nn_graph_save(g, o.graph_file) != NN_OK) {
+        fprintf(stderr, "error: %s\n", nn_last_error());
+        return 1;
+    }
     nn_summary(g, stdout);
     fflush(stdout); /* the summary before the progress on stderr */
 
@@ -204,6 +220,8 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (nn_fit(g, loss, train, &opts, &fit) != NN_OK) lab_check_graph(g);
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (o.weights_file && nn_weights_save(g, o.weights_file) != NN_OK)
+        fprintf(stderr, "error: %s\n", nn_last_error());
     double seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 
     printf("\ntrained %d epochs (%" PRId64 " steps) in %.2f s\n", fit.epochs_run, fit.steps, seconds);

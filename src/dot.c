@@ -1,0 +1,444 @@
+/* DOT text of a graph, for Graphviz. Two pictures:
+ *   - op level (default): one node per graph node, scopes (L1, L2, ...) as
+ *     clusters titled like Keras layers, tensor shapes on the edges,
+ *     inputs / params / consts / the loss each in their own style;
+ *   - layer level (opts->layers): each scope collapsed into one box with
+ *     its kind, activation, output shape and parameter count, like Keras's
+ *     plot_model(show_shapes=True).
+ * Gradient nodes appear only with opts->backward, dashed and red.
+ * Node ids are the node names (DOT quoted strings), never pointers or
+ * counters, so the same graph always gives the same bytes and pictures of
+ * two graphs diff well. */
+#include "graphio_common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Colours and shapes in one place, so the legend of the picture is
+ * readable from the code. */
+#define STYLE_INPUT "shape=parallelogram, style=filled, fillcolor=\"#cfe2f3\", color=\"#3d85c6\""
+#define STYLE_PARAM "shape=cylinder, style=filled, fillcolor=\"#fff2cc\", color=\"#bf9000\""
+#define STYLE_CONST "shape=note, style=filled, fillcolor=\"#eeeeee\", color=\"#999999\", fontsize=10"
+#define STYLE_OP "shape=box, style=\"rounded,filled\", fillcolor=white"
+#define STYLE_LOSS "shape=doubleoctagon, style=filled, fillcolor=\"#f4cccc\", color=\"#cc0000\""
+#define STYLE_GRAD "shape=box, style=\"rounded,dashed,filled\", fillcolor=\"#fce5cd\", color=\"#cc4125\", fontcolor=\"#990000\""
+#define STYLE_LAYER "shape=box, style=\"rounded,filled\", fillcolor=\"#d9ead3\", color=\"#38761d\""
+#define STYLE_FAILED "shape=box, style=\"filled,bold\", fillcolor=\"#ff9999\", color=\"#cc0000\", penwidth=2"
+#define STYLE_CLUSTER "style=\"rounded,filled\", fillcolor=\"#f3f6fa\", color=\"#6d9eeb\""
+#define EDGE_GRAD "style=dashed, color=\"#cc4125\", fontcolor=\"#990000\""
+#define EDGE_PARAM "color=\"#bf9000\""
+
+/* Appends s as the inside of a DOT quoted string. */
+static void put_escaped(nn_strbuf *sb, const char *s) {
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') nn_sb_append(sb, "\\", 1);
+        nn_sb_append(sb, s, 1);
+    }
+}
+
+static void put_id(nn_strbuf *sb, const char *name) {
+    nn_sb_puts(sb, "\"");
+    put_escaped(sb, name);
+    nn_sb_puts(sb, "\"");
+}
+
+/* ---- the scope of a node ---- */
+
+static size_t top_scope_len(const char *name) {
+    const char *slash = strchr(name, '/');
+    return slash && slash != name ? (size_t)(slash - name) : 0;
+}
+
+/* Index of the layer (scope) holding a forward node, or -1. */
+static int layer_of(const char *name, int is_grad, const nn_layer_info *layers, int n_layers) {
+    size_t len = top_scope_len(name);
+    if (is_grad || !len) return -1;
+    for (int i = 0; i < n_layers; i++)
+        if (strlen(layers[i].name) == len && strncmp(layers[i].name, name, len) == 0) return i;
+    return -1;
+}
+
+/* ---- the loss ---- */
+
+static const nn_node *guess_loss(const nn_graph *g) {
+    /* the last scalar op of the forward graph that no forward node reads */
+    char *read = calloc((size_t)g->n_nodes + 1, 1);
+    if (!read) return NULL;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!g->nodes[i]->is_grad)
+            for (int k = 0; k < g->nodes[i]->n_in; k++) read[g->nodes[i]->in[k]->id] = 1;
+    const nn_node *loss = NULL;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const nn_node *n = g->nodes[i];
+        if (n->kind == NN_NODE_OP && !n->is_grad && !read[i] && n->shape.rank == 0) loss = n;
+    }
+    free(read);
+    return loss;
+}
+
+/* ---- the failing node of a graph in error ---- */
+
+/* Reads "OP 'NAME': reason (inputs 'A' [..] and 'B' [..])", the message of
+ * a refused builder (graph.c), possibly behind "file:line:col: ". */
+static int fault_from_message(const char *msg, nn_load_fault *f) {
+    memset(f, 0, sizeof *f);
+    for (const char *q = strstr(msg, " '"); q; q = strstr(q + 1, " '")) {
+        const char *op = q;
+        while (op > msg && op[-1] != ' ') op--;
+        char opname[64];
+        size_t ol = (size_t)(q - op);
+        if (ol == 0 || ol >= sizeof opname) continue;
+        memcpy(opname, op, ol);
+        opname[ol] = 0;
+        if (!nn_op_find(opname) && !nn_graphio_family_for(opname)) continue;
+        const char *name = q + 2, *end = strchr(name, '\'');
+        if (!end || end[1] != ':' || (size_t)(end - name) >= sizeof f->node) continue;
+        snprintf(f->op, sizeof f->op, "%s", opname);
+        snprintf(f->node, sizeof f->node, "%.*s", (int)(end - name), name);
+        const char *ins = strstr(end, "(input");
+        if (ins) ins = strchr(ins, '\'');
+        while (ins && f->n_inputs < NN_MAX_INPUTS) {
+            const char *e = strchr(ins + 1, '\'');
+            if (!e || (size_t)(e - ins - 1) >= sizeof f->inputs[0]) break;
+            snprintf(f->inputs[f->n_inputs++], sizeof f->inputs[0], "%.*s", (int)(e - ins - 1), ins + 1);
+            ins = strstr(e + 1, " and '");
+            if (ins) ins = strchr(ins, '\'');
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- labels ---- */
+
+static void put_count(nn_strbuf *sb, int64_t n, const char *one, const char *many) {
+    char c[32];
+    nn_sb_printf(sb, "%s %s", nn_format_count(n, c, sizeof c), n == 1 ? one : many);
+}
+
+/* The node's name inside its cluster: "matmul" for "L1/matmul". */
+static const char *short_name(const char *name, int in_cluster) {
+    return in_cluster ? name + top_scope_len(name) + 1 : name;
+}
+
+static void put_node_label(nn_strbuf *sb, const nn_node *n, int in_cluster, int is_loss) {
+    char sh[96];
+    const char *nm = short_name(n->name, in_cluster);
+    nn_shape_str(n->shape, sh, sizeof sh);
+    nn_sb_puts(sb, "label=\"");
+    put_escaped(sb, nm);
+    switch (n->kind) {
+    case NN_NODE_INPUT:
+        nn_sb_printf(sb, "\\ninput %s %s", nn_dtype_name(n->dtype), sh);
+        break;
+    case NN_NODE_PARAM:
+        nn_sb_printf(sb, "\\n%s\\n", sh);
+        put_count(sb, n->tensor->size, "param", "params");
+        break;
+    case NN_NODE_CONST:
+        if (n->tensor->size == 1 && n->dtype == NN_F32) {
+            char v[32];
+            nn_format_float(((const float *)n->tensor->data)[0], v, sizeof v);
+            nn_sb_printf(sb, "\\nconst %s = %s", sh, v);
+        } else {
+            nn_sb_printf(sb, "\\nconst %s %s", nn_dtype_name(n->dtype), sh);
+        }
+        break;
+    case NN_NODE_OP:
+        if (strcmp(nm, n->op->name) != 0) {
+            nn_sb_puts(sb, "\\n");
+            put_escaped(sb, n->op->name);
+        }
+        if (is_loss && strcmp(nm, "loss") != 0) nn_sb_puts(sb, "\\nloss");
+        break;
+    }
+    nn_sb_puts(sb, "\"");
+}
+
+static void put_edge(nn_strbuf *sb, const char *from, const char *to, const nn_node *src, const char *style) {
+    char sh[96];
+    nn_sb_puts(sb, "  ");
+    put_id(sb, from);
+    nn_sb_puts(sb, " -> ");
+    put_id(sb, to);
+    nn_shape_str(src->shape, sh, sizeof sh);
+    nn_sb_printf(sb, " [label=\"%s%s\"", sh, src->dtype == NN_I32 ? " i32" : "");
+    if (style && *style) nn_sb_printf(sb, ", %s", style);
+    nn_sb_puts(sb, "];\n");
+}
+
+/* ---- the picture ---- */
+
+typedef struct dot_ctx {
+    const nn_graph *g;
+    const nn_dot_opts *o;
+    nn_strbuf *sb;
+    nn_layer_info *layers;
+    int n_layers;
+    const nn_node *loss;
+    nn_load_fault fault;
+    int has_fault;
+    int *layer; /* layer of each node, -1 if none */
+} dot_ctx;
+
+static int drawn(const dot_ctx *c, const nn_node *n) { return !n->is_grad || c->o->backward; }
+
+static void put_op_node(dot_ctx *c, const nn_node *n, const char *indent) {
+    int in_cluster = c->layer[n->id] >= 0;
+    const char *style = n->is_grad ? STYLE_GRAD
+                      : n == c->loss ? STYLE_LOSS
+                      : n->kind == NN_NODE_INPUT ? STYLE_INPUT
+                      : n->kind == NN_NODE_PARAM ? STYLE_PARAM
+                      : n->kind == NN_NODE_CONST ? STYLE_CONST : STYLE_OP;
+    nn_sb_puts(c->sb, indent);
+    put_id(c->sb, n->name);
+    nn_sb_printf(c->sb, " [%s, ", style);
+    put_node_label(c->sb, n, in_cluster, n == c->loss);
+    nn_sb_puts(c->sb, "];\n");
+}
+
+static void put_fault_node(dot_ctx *c, const char *indent) {
+    const nn_load_fault *f = &c->fault;
+    nn_sb_puts(c->sb, indent);
+    put_id(c->sb, f->node);
+    nn_sb_printf(c->sb, " [%s, label=\"", STYLE_FAILED);
+    put_escaped(c->sb, f->node);
+    if (f->op[0]) {
+        nn_sb_puts(c->sb, "\\n");
+        put_escaped(c->sb, f->op);
+    }
+    nn_sb_puts(c->sb, "\\nFAILED");
+    if (f->line) nn_sb_printf(c->sb, " (line %d)", f->line);
+    nn_sb_puts(c->sb, "\", tooltip=\"");
+    put_escaped(c->sb, c->g->err);
+    nn_sb_puts(c->sb, "\"];\n");
+}
+
+/* The id a node is drawn under: its own name, or its layer's box. */
+static const char *drawn_id(const dot_ctx *c, const nn_node *n, char *buf, size_t len) {
+    if (!c->o->layers) return n->name;
+    int l = c->layer[n->id];
+    if (l >= 0) {
+        /* "L2/": the scope itself, which no node of the graph is named */
+        snprintf(buf, len, "%s/", c->layers[l].name);
+        return buf;
+    }
+    if (n->is_grad && strncmp(n->name, "grad/", 5) == 0) {
+        /* gradients are boxed by the layer they differentiate: "grad/L2" */
+        const char *rest = n->name + 5;
+        size_t sl = top_scope_len(rest);
+        if (sl && strchr(rest + sl + 1, '/')) {
+            snprintf(buf, len, "grad/%.*s/", (int)sl, rest);
+            return buf;
+        }
+        return "grad/";
+    }
+    return n->name;
+}
+
+static void put_layer_box(dot_ctx *c, const nn_layer_info *l) {
+    char sh[96];
+    nn_shape_str(l->out_shape, sh, sizeof sh);
+    char id[160];
+    snprintf(id, sizeof id, "%s/", l->name);
+    nn_sb_puts(c->sb, "  ");
+    put_id(c->sb, id);
+    int has_loss = c->loss && c->layer[c->loss->id] == (int)(l - c->layers);
+    nn_sb_printf(c->sb, " [%s, label=\"", has_loss ? STYLE_LOSS : STYLE_LAYER);
+    put_escaped(c->sb, l->name);
+    if (strcmp(l->kind, "dense") == 0)
+        nn_sb_printf(c->sb, "\\ndense %lld→%lld · %s", (long long)l->in_features, (long long)l->out_features,
+                     l->activation);
+    else {
+        nn_sb_puts(c->sb, "\\n");
+        put_escaped(c->sb, l->ops);
+    }
+    nn_sb_printf(c->sb, "\\noutput %s %s\\n", nn_dtype_name(l->out_dtype), sh);
+    put_count(c->sb, l->params, "param", "params");
+    if (has_loss) nn_sb_puts(c->sb, "\\nloss");
+    nn_sb_puts(c->sb, "\"];\n");
+}
+
+/* Layer mode: one box per scope, one per gradient group, the rest as in
+ * the op picture; edges between different boxes, each pair once. */
+static void put_layers(dot_ctx *c) {
+    const nn_graph *g = c->g;
+    char ida[300], idb[300];
+    for (int l = 0; l < c->n_layers; l++) put_layer_box(c, &c->layers[l]);
+    nn_strbuf seen = {0}; /* "\nfrom\x01to\n..." of edges already drawn */
+    nn_sb_puts(&seen, "\n");
+    for (int i = 0; i < g->n_nodes; i++) {
+        const nn_node *n = g->nodes[i];
+        if (!drawn(c, n) || c->layer[i] >= 0) continue;
+        const char *id = drawn_id(c, n, ida, sizeof ida);
+        if (id == n->name) {
+            put_op_node(c, n, "  ");
+            continue;
+        }
+        /* a gradient group: drawn once, at its first node */
+        int first = 1;
+        for (int j = 0; j < i && first; j++)
+            first = !(g->nodes[j]->is_grad && strcmp(drawn_id(c, g->nodes[j], idb, sizeof idb), id) == 0);
+        if (!first) continue;
+        int ops = 0;
+        for (int j = i; j < g->n_nodes; j++)
+            ops += g->nodes[j]->is_grad && strcmp(drawn_id(c, g->nodes[j], idb, sizeof idb), id) == 0;
+        nn_sb_puts(c->sb, "  ");
+        put_id(c->sb, id);
+        nn_sb_printf(c->sb, " [%s, label=\"", STYLE_GRAD);
+        if (strcmp(id, "grad/") == 0)
+            nn_sb_puts(c->sb, "∇ (outside layers)");
+        else {
+            char scope[300];
+            snprintf(scope, sizeof scope, "%.*s", (int)strlen(id) - 6, id + 5);
+            nn_sb_puts(c->sb, "∇ ");
+            put_escaped(c->sb, scope);
+        }
+        nn_sb_puts(c->sb, "\\n");
+        put_count(c->sb, ops, "node", "nodes");
+        nn_sb_puts(c->sb, "\"];\n");
+    }
+    if (c->has_fault) put_fault_node(c, "  ");
+    for (int i = 0; i < g->n_nodes; i++) {
+        const nn_node *n = g->nodes[i];
+        if (!drawn(c, n)) continue;
+        const char *to = drawn_id(c, n, idb, sizeof idb);
+        for (int k = 0; k < n->n_in; k++) {
+            const char *from = drawn_id(c, n->in[k], ida, sizeof ida);
+            if (strcmp(from, to) == 0) continue;
+            nn_strbuf key = {0};
+            nn_sb_printf(&key, "\n%s\x01%s\n", from, to);
+            int dup = key.data && seen.data && strstr(seen.data, key.data);
+            if (!dup) {
+                nn_sb_puts(&seen, key.data ? key.data + 1 : "");
+                if (seen.failed || key.failed) c->sb->failed = 1;
+                put_edge(c->sb, from, to, n->in[k], n->is_grad ? EDGE_GRAD : NULL);
+            }
+            nn_sb_free(&key);
+        }
+    }
+    nn_sb_free(&seen);
+}
+
+/* Op mode: clusters per scope, every node, every edge. */
+static void put_ops(dot_ctx *c) {
+    const nn_graph *g = c->g;
+    int fault_layer = c->has_fault ? layer_of(c->fault.node, 0, c->layers, c->n_layers) : -1;
+    for (int l = 0; l < c->n_layers; l++) {
+        char title[512];
+        nn_layer_title(&c->layers[l], title, sizeof title);
+        nn_sb_puts(c->sb, "  subgraph ");
+        char cid[160];
+        snprintf(cid, sizeof cid, "cluster_%s", c->layers[l].name);
+        put_id(c->sb, cid);
+        nn_sb_printf(c->sb, " {\n    graph [%s, label=\"", STYLE_CLUSTER);
+        put_escaped(c->sb, title);
+        nn_sb_puts(c->sb, "\"];\n");
+        for (int i = 0; i < g->n_nodes; i++)
+            if (c->layer[i] == l) put_op_node(c, g->nodes[i], "    ");
+        if (fault_layer == l) put_fault_node(c, "    ");
+        nn_sb_puts(c->sb, "  }\n");
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        if (c->layer[i] < 0 && drawn(c, g->nodes[i])) put_op_node(c, g->nodes[i], "  ");
+    if (c->has_fault && fault_layer < 0) put_fault_node(c, "  ");
+    for (int i = 0; i < g->n_nodes; i++) {
+        const nn_node *n = g->nodes[i];
+        if (!drawn(c, n)) continue;
+        for (int k = 0; k < n->n_in; k++)
+            put_edge(c->sb, n->in[k]->name, n->name, n->in[k],
+                     n->is_grad ? EDGE_GRAD : n->in[k]->kind == NN_NODE_PARAM ? EDGE_PARAM : NULL);
+        if (n->grad_of && c->o->backward) {
+            /* the gradient points back at its parameter, without pulling
+             * the layout around */
+            nn_sb_puts(c->sb, "  ");
+            put_id(c->sb, n->name);
+            nn_sb_puts(c->sb, " -> ");
+            put_id(c->sb, n->grad_of->name);
+            nn_sb_printf(c->sb, " [style=dotted, color=\"#cc4125\", label=\"∇\", constraint=false];\n");
+        }
+    }
+}
+
+static void put_fault_edges(dot_ctx *c) {
+    char buf[300];
+    for (int k = 0; k < c->fault.n_inputs; k++) {
+        const nn_node *in = nn_graph_find(c->g, c->fault.inputs[k]);
+        if (in && drawn(c, in)) put_edge(c->sb, drawn_id(c, in, buf, sizeof buf), c->fault.node, in, "color=\"#cc0000\"");
+    }
+}
+
+char *nn_graph_dot_string(const nn_graph *g, const nn_dot_opts *opts) {
+    if (!g) {
+        nn_set_error(NN_ERR_ARG, "dot: graph is NULL");
+        return NULL;
+    }
+    nn_dot_opts defaults = {0};
+    dot_ctx c = {g, opts ? opts : &defaults, NULL, NULL, 0, NULL, {0}, 0, NULL};
+    nn_strbuf sb = {0};
+    c.sb = &sb;
+    int n_layers = nn_graph_layers(g, NULL, 0);
+    c.layers = calloc((size_t)n_layers + 1, sizeof *c.layers);
+    c.layer = calloc((size_t)g->n_nodes + 1, sizeof *c.layer);
+    if (!c.layers || !c.layer) {
+        free(c.layers);
+        free(c.layer);
+        nn_set_error(NN_ERR_NOMEM, "dot: out of memory");
+        return NULL;
+    }
+    c.n_layers = nn_graph_layers(g, c.layers, n_layers);
+    for (int i = 0; i < g->n_nodes; i++)
+        c.layer[i] = layer_of(g->nodes[i]->name, g->nodes[i]->is_grad, c.layers, c.n_layers);
+    c.loss = c.o->loss ? nn_graph_find(g, c.o->loss) : guess_loss(g);
+    if (c.o->fault && c.o->fault->node[0]) {
+        c.fault = *c.o->fault;
+        c.has_fault = 1;
+    } else if (g->status != NN_OK) {
+        c.has_fault = fault_from_message(g->err, &c.fault);
+    }
+    /* a fault named like an existing node would merge with it */
+    if (c.has_fault && nn_graph_find(g, c.fault.node)) {
+        char renamed[sizeof c.fault.node];
+        snprintf(renamed, sizeof renamed, "%.200s (failed)", c.fault.node);
+        memcpy(c.fault.node, renamed, sizeof renamed);
+    }
+
+    char count[32];
+    nn_sb_puts(&sb, "digraph nngraph {\n  graph [");
+    nn_sb_printf(&sb, "rankdir=%s, labelloc=t, fontname=\"Helvetica\", fontsize=16, nodesep=0.3, ranksep=0.4, label=\"",
+                 c.o->rankdir_lr ? "LR" : "TB");
+    put_escaped(&sb, c.o->title ? c.o->title : "nngraph");
+    nn_sb_printf(&sb, "\\n%s %s", nn_format_count(nn_graph_param_count(g), count, sizeof count),
+                 nn_graph_param_count(g) == 1 ? "param" : "params");
+    if (c.n_layers) nn_sb_printf(&sb, " · %d layer%s", c.n_layers, c.n_layers == 1 ? "" : "s");
+    if (g->status != NN_OK) {
+        nn_sb_puts(&sb, "\\nERROR: ");
+        put_escaped(&sb, g->err);
+    }
+    nn_sb_puts(&sb, "\"];\n  node [fontname=\"Helvetica\", fontsize=11];\n"
+                    "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\"];\n");
+    if (c.o->layers)
+        put_layers(&c);
+    else
+        put_ops(&c);
+    if (c.has_fault) put_fault_edges(&c);
+    nn_sb_puts(&sb, "}\n");
+    free(c.layers);
+    free(c.layer);
+    if (sb.failed) {
+        nn_sb_free(&sb);
+        nn_set_error(NN_ERR_NOMEM, "dot: out of memory");
+        return NULL;
+    }
+    return sb.data;
+}
+
+nn_status nn_graph_dot(const nn_graph *g, FILE *out, const nn_dot_opts *opts) {
+    if (!out) return nn_set_error(NN_ERR_ARG, "dot: output stream is NULL");
+    char *text = nn_graph_dot_string(g, opts);
+    if (!text) return NN_ERR_ARG;
+    size_t len = strlen(text);
+    int ok = fwrite(text, 1, len, out) == len && fflush(out) == 0;
+    free(text);
+    return ok ? NN_OK : nn_set_error(NN_ERR_IO, "dot: write failed");
+}

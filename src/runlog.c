@@ -1,0 +1,508 @@
+/* Run log: opening, runs, hyperparameters, buffered metrics, finishing,
+ * truncating and resuming. */
+#include "runlog_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+nn_runlog *nn_runlog_open_opts(const char *path, const nn_runlog_opts *opts) {
+    if (!path || !path[0]) {
+        nn_set_error(NN_ERR_ARG, "run log: no database path given");
+        return NULL;
+    }
+    nn_runlog *log = calloc(1, sizeof *log);
+    if (!log || !(log->path = strdup(path))) {
+        free(log);
+        nn_set_error(NN_ERR_NOMEM, "%s: out of memory opening the run log", path);
+        return NULL;
+    }
+    nn_runlog_opts o = opts ? *opts : (nn_runlog_opts){0};
+    log->flags = o.flags;
+    log->busy_timeout_ms = o.busy_timeout_ms > 0 ? o.busy_timeout_ms : 5000;
+    log->flush_steps = o.flush_steps > 0 ? o.flush_steps : 1000;
+    log->flush_secs = o.flush_secs > 0 ? o.flush_secs : 10.0;
+    if (rl_open_db(log) != NN_OK) {
+        /* keep the message: closing must not overwrite it */
+        sqlite3_close_v2(log->db);
+        free(log->path);
+        free(log);
+        return NULL;
+    }
+    return log;
+}
+
+nn_runlog *nn_runlog_open(const char *path, int flags) {
+    nn_runlog_opts o = {.flags = flags};
+    return nn_runlog_open_opts(path, &o);
+}
+
+nn_status nn_runlog_close(nn_runlog *log) {
+    if (!log) return NN_OK;
+    nn_status s = NN_OK;
+    if (log->run && log->n_rows) s = nn_runlog_flush(log);
+    sqlite3_finalize(log->st_metric[0]);
+    sqlite3_finalize(log->st_metric[1]);
+    sqlite3_finalize(log->st_heartbeat);
+    sqlite3_close_v2(log->db);
+    for (int i = 0; i < log->n_keys; i++) free(log->keys[i].name);
+    free(log->keys);
+    free(log->rows);
+    free(log->path);
+    free(log);
+    return s;
+}
+
+const char *nn_runlog_path(const nn_runlog *log) { return log ? log->path : NULL; }
+
+int64_t nn_runlog_current(const nn_runlog *log) { return log ? log->run : 0; }
+
+static nn_status need_run(const nn_runlog *log, const char *what) {
+    if (!log) return nn_set_error(NN_ERR_ARG, "run log: %s: the log is NULL", what);
+    if (!log->run) return nn_set_error(NN_ERR_STATE, "%s: %s: no run started", log->path, what);
+    return NN_OK;
+}
+
+/* A version-4 UUID from SQLite's generator (seeded from the OS). */
+static void make_uuid(char out[40]) {
+    unsigned char b[16];
+    sqlite3_randomness(sizeof b, b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* This process's command line with spaces between arguments (Linux). */
+static char *own_command_line(void) {
+    FILE *f = fopen("/proc/self/cmdline", "rb");
+    if (!f) return NULL;
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    while (n > 0 && buf[n - 1] == 0) n--;
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == 0) buf[i] = ' ';
+    buf[n] = 0;
+    return strdup(buf);
+}
+
+nn_status nn_runlog_start(nn_runlog *log, const nn_run_info *info, int64_t *run_id) {
+    if (!log) return nn_set_error(NN_ERR_ARG, "run log: start: the log is NULL");
+    if (log->run)
+        return nn_set_error(NN_ERR_STATE, "%s: start: run %lld is still current; finish it first", log->path,
+                            (long long)log->run);
+    nn_run_info in = info ? *info : (nn_run_info){0};
+    char uuid[40], now[32], host[128] = "";
+    make_uuid(uuid);
+    double wall = rl_now();
+    rl_iso_time(wall, now, sizeof now);
+    gethostname(host, sizeof host - 1);
+    char *cmd = in.command_line ? NULL : own_command_line();
+    sqlite3_stmt *st = rl_prepare(log,
+                                  "INSERT INTO run (uuid, name, status, start_time, heartbeat, seed, threads, "
+                                  "version, host, pid, command_line, graph, parent_run_id, parent_step) "
+                                  "VALUES (?,?,'running',?,?,?,?,?,?,?,?,?,?,?)",
+                                  "starting a run");
+    if (!st) {
+        free(cmd);
+        return NN_ERR_DB;
+    }
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, in.name ? in.name : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 5, (int64_t)in.seed); /* seeds past 2^63 read back as negative: cast back */
+    sqlite3_bind_int(st, 6, in.threads);
+    sqlite3_bind_text(st, 7, NN_VERSION_STRING, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, host, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 9, (int64_t)getpid());
+    sqlite3_bind_text(st, 10, in.command_line ? in.command_line : cmd ? cmd : "", -1, SQLITE_TRANSIENT);
+    if (in.graph_text) sqlite3_bind_text(st, 11, in.graph_text, -1, SQLITE_TRANSIENT);
+    if (in.parent_run_id > 0) {
+        sqlite3_bind_int64(st, 12, in.parent_run_id);
+        sqlite3_bind_int64(st, 13, in.parent_step);
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    free(cmd);
+    if (rc != SQLITE_DONE) {
+        if ((rc & 0xff) == SQLITE_CONSTRAINT && in.parent_run_id > 0)
+            return nn_set_error(NN_ERR_ARG, "%s: start: parent run %lld does not exist", log->path,
+                                (long long)in.parent_run_id);
+        return rl_fail(log, rc, "starting a run");
+    }
+    log->run = sqlite3_last_insert_rowid(log->db);
+    log->last_heartbeat = wall;
+    if (run_id) *run_id = log->run;
+    return NN_OK;
+}
+
+static nn_status write_param(nn_runlog *log, const char *key, const char *value, const double *num) {
+    nn_status s = need_run(log, "logging a parameter");
+    if (s != NN_OK) return s;
+    if (!key || !key[0] || !value)
+        return nn_set_error(NN_ERR_ARG, "%s: a parameter needs a key and a value", log->path);
+    sqlite3_stmt *st = rl_prepare(log, "INSERT OR REPLACE INTO param (run, key, value, num) VALUES (?,?,?,?)",
+                                  "logging a parameter");
+    if (!st) return NN_ERR_DB;
+    sqlite3_bind_int64(st, 1, log->run);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_TRANSIENT);
+    if (num && !isnan(*num)) sqlite3_bind_double(st, 4, *num);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? NN_OK : rl_fail(log, rc, "logging a parameter");
+}
+
+nn_status nn_runlog_param(nn_runlog *log, const char *key, const char *value) {
+    return write_param(log, key, value, NULL);
+}
+
+nn_status nn_runlog_param_num(nn_runlog *log, const char *key, double value) {
+    char text[40];
+    snprintf(text, sizeof text, "%.17g", value);
+    /* the shortest text that reads back to the same double, for humans */
+    for (int prec = 1; prec < 17; prec++) {
+        char shorter[40];
+        snprintf(shorter, sizeof shorter, "%.*g", prec, value);
+        if (strtod(shorter, NULL) == value) {
+            memcpy(text, shorter, sizeof text);
+            break;
+        }
+    }
+    return write_param(log, key, text, &value);
+}
+
+static int find_key(nn_runlog *log, const char *name) {
+    for (int i = 0; i < log->n_keys; i++)
+        if (strcmp(log->keys[i].name, name) == 0) return i;
+    if (log->n_keys == log->cap_keys) {
+        int cap = log->cap_keys ? 2 * log->cap_keys : 8;
+        rl_key *k = realloc(log->keys, (size_t)cap * sizeof *k);
+        if (!k) return -1;
+        log->keys = k;
+        log->cap_keys = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy) return -1;
+    log->keys[log->n_keys] = (rl_key){copy, 0};
+    return log->n_keys++;
+}
+
+static nn_status buffer_metric(nn_runlog *log, const char *key, const char *split, int64_t at, double value,
+                               int per_epoch) {
+    nn_status s = need_run(log, "logging a metric");
+    if (s != NN_OK) return s;
+    if (!key || !key[0]) return nn_set_error(NN_ERR_ARG, "%s: a metric needs a name", log->path);
+    int sp = 0;
+    if (split) {
+        for (sp = 0; sp < 3 && strcmp(split, rl_splits[sp]) != 0; sp++) {}
+        if (sp == 3)
+            return nn_set_error(NN_ERR_ARG, "%s: metric '%s': unknown split '%s' (want train, val or test)",
+                                log->path, key, split);
+    }
+    int k = find_key(log, key);
+    if (k < 0) return nn_set_error(NN_ERR_NOMEM, "%s: out of memory buffering a metric", log->path);
+    if (log->n_rows == log->cap_rows) {
+        int cap = log->cap_rows ? 2 * log->cap_rows : 256;
+        rl_row *r = realloc(log->rows, (size_t)cap * sizeof *r);
+        if (!r) return nn_set_error(NN_ERR_NOMEM, "%s: out of memory buffering a metric", log->path);
+        log->rows = r;
+        log->cap_rows = cap;
+    }
+    double wall = rl_now();
+    if (log->n_rows == 0) {
+        log->oldest_wall = wall;
+        log->flush_at_rows = log->flush_steps;
+    }
+    log->rows[log->n_rows++] = (rl_row){k, per_epoch, sp, at, value, wall};
+    if (!per_epoch && (log->n_rows >= log->flush_at_rows || wall - log->oldest_wall >= log->flush_secs)) {
+        s = nn_runlog_flush(log);
+        if (s != NN_OK) {
+            /* a full disk or a lock: keep the rows, but do not retry at every
+             * step (each retry rewrites the whole buffer) */
+            log->flush_at_rows = log->n_rows + log->flush_steps;
+            log->oldest_wall = wall;
+        }
+        return s;
+    }
+    return NN_OK;
+}
+
+nn_status nn_runlog_step_metric(nn_runlog *log, const char *key, const char *split, int64_t step,
+                                double value) {
+    return buffer_metric(log, key, split, step, value, 0);
+}
+
+nn_status nn_runlog_epoch_metric(nn_runlog *log, const char *key, const char *split, int64_t epoch,
+                                 double value) {
+    return buffer_metric(log, key, split, epoch, value, 1);
+}
+
+/* Gives each buffered key its metric_key id, inserting new names. */
+static nn_status intern_keys(nn_runlog *log) {
+    sqlite3_stmt *ins = NULL, *sel = NULL;
+    nn_status s = NN_OK;
+    for (int i = 0; i < log->n_keys && s == NN_OK; i++) {
+        if (log->keys[i].id) continue;
+        if (!ins && !(ins = rl_prepare(log, "INSERT OR IGNORE INTO metric_key (name) VALUES (?)", "naming a metric")))
+            s = NN_ERR_DB;
+        if (!sel && s == NN_OK &&
+            !(sel = rl_prepare(log, "SELECT id FROM metric_key WHERE name = ?", "naming a metric")))
+            s = NN_ERR_DB;
+        if (s != NN_OK) break;
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, log->keys[i].name, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(ins);
+        if (rc != SQLITE_DONE) {
+            s = rl_fail(log, rc, "naming a metric");
+            break;
+        }
+        sqlite3_reset(sel);
+        sqlite3_bind_text(sel, 1, log->keys[i].name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(sel);
+        if (rc != SQLITE_ROW) {
+            s = rl_fail(log, rc, "naming a metric");
+            break;
+        }
+        log->keys[i].id = sqlite3_column_int64(sel, 0);
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(sel);
+    return s;
+}
+
+nn_status rl_write_rows(nn_runlog *log) {
+    if (log->n_rows == 0) return NN_OK;
+    nn_status s = intern_keys(log);
+    if (s != NN_OK) return s;
+    static const char *const sql[2] = {
+        "INSERT OR REPLACE INTO step_metric (run, key, split, step, value, is_nan, wall) VALUES (?,?,?,?,?,?,?)",
+        "INSERT OR REPLACE INTO epoch_metric (run, key, split, epoch, value, is_nan, wall) VALUES (?,?,?,?,?,?,?)"};
+    sqlite3_stmt **st = log->st_metric;
+    for (int i = 0; i < log->n_rows && s == NN_OK; i++) {
+        const rl_row *r = &log->rows[i];
+        sqlite3_stmt **p = &st[r->per_epoch];
+        if (!*p && !(*p = rl_prepare(log, sql[r->per_epoch], "writing metrics"))) {
+            s = NN_ERR_DB;
+            break;
+        }
+        sqlite3_reset(*p);
+        sqlite3_bind_int64(*p, 1, log->run);
+        sqlite3_bind_int64(*p, 2, log->keys[r->key].id);
+        sqlite3_bind_text(*p, 3, rl_splits[r->split], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(*p, 4, r->at);
+        /* SQLite would turn a NaN into NULL anyway; say so with the flag */
+        if (isnan(r->value)) sqlite3_bind_null(*p, 5);
+        else sqlite3_bind_double(*p, 5, r->value);
+        sqlite3_bind_int(*p, 6, isnan(r->value) ? 1 : 0);
+        sqlite3_bind_double(*p, 7, r->wall);
+        int rc = sqlite3_step(*p);
+        if (rc != SQLITE_DONE) s = rl_fail(log, rc, "writing metrics");
+    }
+    if (st[0]) sqlite3_reset(st[0]);
+    if (st[1]) sqlite3_reset(st[1]);
+    return s;
+}
+
+nn_status rl_write_heartbeat(nn_runlog *log) {
+    double wall = rl_now();
+    char now[32];
+    rl_iso_time(wall, now, sizeof now);
+    if (!log->st_heartbeat &&
+        !(log->st_heartbeat = rl_prepare(log, "UPDATE run SET heartbeat = ? WHERE id = ?", "writing the heartbeat")))
+        return NN_ERR_DB;
+    sqlite3_stmt *st = log->st_heartbeat;
+    sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, log->run);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return rl_fail(log, rc, "writing the heartbeat");
+    log->last_heartbeat = wall;
+    return NN_OK;
+}
+
+void rl_forget_key_ids(nn_runlog *log) {
+    for (int i = 0; i < log->n_keys; i++) log->keys[i].id = 0;
+}
+
+nn_status nn_runlog_flush(nn_runlog *log) {
+    nn_status s = need_run(log, "flushing metrics");
+    if (s != NN_OK) return s;
+    s = rl_begin(log, "flushing metrics");
+    if (s == NN_OK) s = rl_write_rows(log);
+    if (s == NN_OK) s = rl_write_heartbeat(log);
+    if (s == NN_OK) s = rl_commit(log, "flushing metrics");
+    if (s != NN_OK) {
+        rl_rollback(log);
+        rl_forget_key_ids(log);
+        return s;
+    }
+    log->n_rows = 0;
+    return NN_OK;
+}
+
+nn_status nn_runlog_heartbeat(nn_runlog *log) {
+    nn_status s = need_run(log, "heartbeat");
+    if (s != NN_OK) return s;
+    if (rl_now() - log->last_heartbeat < 1.0) return NN_OK;
+    return rl_write_heartbeat(log);
+}
+
+nn_status nn_runlog_finish(nn_runlog *log, const char *status, const char *error) {
+    nn_status s = need_run(log, "finishing the run");
+    if (s != NN_OK) return s;
+    if (!status || (strcmp(status, "finished") && strcmp(status, "failed") && strcmp(status, "interrupted")))
+        return nn_set_error(NN_ERR_ARG, "%s: finish: status '%s' is not finished, failed or interrupted",
+                            log->path, status ? status : "(null)");
+    char now[32];
+    rl_iso_time(rl_now(), now, sizeof now);
+    s = rl_begin(log, "finishing the run");
+    if (s == NN_OK) s = rl_write_rows(log);
+    if (s == NN_OK) {
+        sqlite3_stmt *st = rl_prepare(
+            log, "UPDATE run SET status = ?, end_time = ?, heartbeat = ?, error = ? WHERE id = ?", "finishing the run");
+        if (!st) s = NN_ERR_DB;
+        else {
+            sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+            if (error) sqlite3_bind_text(st, 4, error, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 5, log->run);
+            int rc = sqlite3_step(st);
+            sqlite3_finalize(st);
+            if (rc != SQLITE_DONE) s = rl_fail(log, rc, "finishing the run");
+        }
+    }
+    if (s == NN_OK) s = rl_commit(log, "finishing the run");
+    if (s != NN_OK) {
+        rl_rollback(log);
+        rl_forget_key_ids(log);
+        return s;
+    }
+    log->n_rows = 0;
+    log->run = 0;
+    return NN_OK;
+}
+
+/* The deletes of nn_runlog_truncate, inside an open transaction. */
+static nn_status truncate_in_txn(nn_runlog *log, int64_t run, int64_t step, int64_t epoch) {
+    static const char *const sql[3] = {"DELETE FROM step_metric WHERE run = ?1 AND step > ?2",
+                                       "DELETE FROM epoch_metric WHERE run = ?1 AND epoch > ?3",
+                                       "DELETE FROM checkpoint WHERE run = ?1 AND (epoch > ?3 OR step > ?2)"};
+    for (int i = 0; i < 3; i++) {
+        sqlite3_stmt *st = rl_prepare(log, sql[i], "deleting metrics past the checkpoint");
+        if (!st) return NN_ERR_DB;
+        sqlite3_bind_int64(st, 1, run);
+        sqlite3_bind_int64(st, 2, step);
+        sqlite3_bind_int64(st, 3, epoch);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) return rl_fail(log, rc, "deleting metrics past the checkpoint");
+    }
+    return NN_OK;
+}
+
+nn_status nn_runlog_truncate(nn_runlog *log, int64_t run_id, int64_t step, int64_t epoch) {
+    if (!log) return nn_set_error(NN_ERR_ARG, "run log: truncate: the log is NULL");
+    nn_status s = rl_begin(log, "deleting metrics past the checkpoint");
+    if (s == NN_OK) s = truncate_in_txn(log, run_id, step, epoch);
+    if (s == NN_OK) s = rl_commit(log, "deleting metrics past the checkpoint");
+    if (s != NN_OK) rl_rollback(log);
+    return s;
+}
+
+/* 1 if the run's process may still be writing it: its heartbeat is fresh
+ * and, on this host, its process exists. */
+static int run_is_alive(nn_runlog *log, int64_t run) {
+    sqlite3_stmt *st = rl_prepare(log,
+                                  "SELECT (julianday('now') - julianday(heartbeat)) * 86400.0, host, pid, "
+                                  "COALESCE((SELECT value FROM setting WHERE key = 'stale_after_s'), 60) "
+                                  "FROM run WHERE id = ? AND status = 'running'",
+                                  "checking the run");
+    if (!st) return 0;
+    sqlite3_bind_int64(st, 1, run);
+    int alive = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        double age = sqlite3_column_double(st, 0), stale = sqlite3_column_double(st, 3);
+        char host[128] = "";
+        gethostname(host, sizeof host - 1);
+        const char *run_host = (const char *)sqlite3_column_text(st, 1);
+        pid_t pid = (pid_t)sqlite3_column_int64(st, 2);
+        alive = age <= stale;
+        if (alive && run_host && strcmp(run_host, host) == 0 && pid > 0 && kill(pid, 0) != 0 && errno == ESRCH)
+            alive = 0;
+    }
+    sqlite3_finalize(st);
+    return alive;
+}
+
+nn_status nn_runlog_resume(nn_runlog *log, int64_t run_id, int64_t epoch, nn_checkpoint **ckpt) {
+    if (!log || !ckpt) return nn_set_error(NN_ERR_ARG, "run log: resume: NULL argument");
+    *ckpt = NULL;
+    if (log->run)
+        return nn_set_error(NN_ERR_STATE, "%s: resume: run %lld is still current; finish it first", log->path,
+                            (long long)log->run);
+    nn_run_row row;
+    nn_status s = nn_runlog_get_run(log, run_id, &row);
+    if (s != NN_OK) return s;
+    if (strcmp(row.status, "finished") == 0)
+        return nn_set_error(NN_ERR_STATE, "%s: resume: run %lld has finished; start a new run from it instead",
+                            log->path, (long long)run_id);
+    if (run_is_alive(log, run_id))
+        return nn_set_error(NN_ERR_STATE, "%s: resume: run %lld is still running in another process (pid alive, "
+                                          "heartbeat fresh)",
+                            log->path, (long long)run_id);
+    nn_checkpoint *c = rl_load_checkpoint(log, run_id, epoch, 1, &s);
+    if (!c) return s;
+    char now[32];
+    rl_iso_time(rl_now(), now, sizeof now);
+    s = rl_begin(log, "resuming the run");
+    if (s == NN_OK) s = truncate_in_txn(log, run_id, nn_checkpoint_step(c), nn_checkpoint_epoch(c));
+    if (s == NN_OK) {
+        sqlite3_stmt *st = rl_prepare(log,
+                                      "INSERT INTO resume (run, checkpoint, step, epoch, time) VALUES (?,?,?,?,?);",
+                                      "resuming the run");
+        if (!st) s = NN_ERR_DB;
+        else {
+            sqlite3_bind_int64(st, 1, run_id);
+            sqlite3_bind_int64(st, 2, nn_checkpoint_id(c));
+            sqlite3_bind_int64(st, 3, nn_checkpoint_step(c));
+            sqlite3_bind_int64(st, 4, nn_checkpoint_epoch(c));
+            sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+            int rc = sqlite3_step(st);
+            sqlite3_finalize(st);
+            if (rc != SQLITE_DONE) s = rl_fail(log, rc, "resuming the run");
+        }
+    }
+    if (s == NN_OK) {
+        sqlite3_stmt *st = rl_prepare(log,
+                                      "UPDATE run SET status = 'running', end_time = NULL, error = NULL, "
+                                      "heartbeat = ?, pid = ? WHERE id = ?",
+                                      "resuming the run");
+        if (!st) s = NN_ERR_DB;
+        else {
+            sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, (int64_t)getpid());
+            sqlite3_bind_int64(st, 3, run_id);
+            int rc = sqlite3_step(st);
+            sqlite3_finalize(st);
+            if (rc != SQLITE_DONE) s = rl_fail(log, rc, "resuming the run");
+        }
+    }
+    if (s == NN_OK) s = rl_commit(log, "resuming the run");
+    if (s != NN_OK) {
+        rl_rollback(log);
+        nn_checkpoint_free(c);
+        return s;
+    }
+    log->run = run_id;
+    log->last_heartbeat = rl_now();
+    *ckpt = c;
+    return NN_OK;
+}

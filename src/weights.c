@@ -1,0 +1,240 @@
+/* Weights files: the values of a graph's parameters, apart from the graph
+ * file (which holds only initialisers). The format is documented in
+ * docs/graph-format.md and graphio.h: a little-endian binary header, then
+ * per tensor its name, dtype, shape, byte count, CRC-32 and data.
+ * Loading is all or nothing: the whole file is read and checked against
+ * the graph (names, shapes, checksums, nothing missing or extra) before a
+ * single parameter changes. */
+#include "graphio_common.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define MAGIC "NNGW"
+#define VERSION 1u
+
+static void put_u32(nn_strbuf *sb, uint32_t v) {
+    unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
+    nn_sb_append(sb, (const char *)b, 4);
+}
+
+static void put_u64(nn_strbuf *sb, uint64_t v) {
+    put_u32(sb, (uint32_t)v);
+    put_u32(sb, (uint32_t)(v >> 32));
+}
+
+/* CRC-32 (zlib's) of n bytes, fed in pieces because crc32() takes uInt. */
+static uint32_t crc_of(const void *data, uint64_t n) {
+    uLong crc = crc32(0L, Z_NULL, 0);
+    const unsigned char *p = data;
+    while (n) {
+        uInt piece = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        crc = crc32(crc, p, piece);
+        p += piece;
+        n -= piece;
+    }
+    return (uint32_t)crc;
+}
+
+/* Element data as little-endian bytes (a no-op copy on little-endian
+ * hosts; float and int32 are both 4 bytes). */
+static void put_le_data(nn_strbuf *sb, const nn_tensor *t) {
+    const uint16_t probe = 1;
+    if (*(const unsigned char *)&probe == 1) {
+        nn_sb_append(sb, t->data, (size_t)t->size * 4);
+        return;
+    }
+    for (int64_t i = 0; i < t->size; i++) {
+        uint32_t w;
+        memcpy(&w, (const char *)t->data + 4 * i, 4);
+        put_u32(sb, w);
+    }
+}
+
+nn_status nn_weights_save(const nn_graph *g, const char *path) {
+    if (!g || !path) return nn_set_error(NN_ERR_ARG, "weights save: graph and path are required");
+    if (g->status != NN_OK) return nn_set_error(NN_ERR_STATE, "weights save: the graph has an error: %s", g->err);
+    nn_strbuf sb = {0};
+    int count = nn_graph_params(g, NULL, 0);
+    nn_sb_append(&sb, MAGIC, 4);
+    put_u32(&sb, VERSION);
+    put_u32(&sb, (uint32_t)count);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const nn_node *n = g->nodes[i];
+        if (n->kind != NN_NODE_PARAM) continue;
+        const nn_tensor *t = n->tensor;
+        size_t nl = strlen(n->name);
+        put_u32(&sb, (uint32_t)nl);
+        nn_sb_append(&sb, n->name, nl);
+        put_u32(&sb, (uint32_t)t->dtype);
+        put_u32(&sb, (uint32_t)t->shape.rank);
+        for (int d = 0; d < t->shape.rank; d++) put_u64(&sb, (uint64_t)t->shape.dim[d]);
+        uint64_t bytes = (uint64_t)t->size * 4;
+        put_u64(&sb, bytes);
+        size_t at = sb.len;
+        put_le_data(&sb, t);
+        /* the checksum covers the bytes as stored */
+        put_u32(&sb, sb.failed ? 0 : crc_of(sb.data + at, bytes));
+    }
+    if (sb.failed) {
+        nn_sb_free(&sb);
+        return nn_set_error(NN_ERR_NOMEM, "weights save %s: out of memory", path);
+    }
+    nn_status st = nn_write_file_atomic(path, sb.data ? sb.data : "", sb.len);
+    nn_sb_free(&sb);
+    return st;
+}
+
+/* ---- reading ---- */
+
+typedef struct reader {
+    const unsigned char *p, *end;
+    const char *path;
+} reader;
+
+static int get(reader *r, void *out, size_t n) {
+    if ((size_t)(r->end - r->p) < n) return -1;
+    memcpy(out, r->p, n);
+    r->p += n;
+    return 0;
+}
+
+static int get_u32(reader *r, uint32_t *v) {
+    unsigned char b[4];
+    if (get(r, b, 4)) return -1;
+    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    return 0;
+}
+
+static int get_u64(reader *r, uint64_t *v) {
+    uint32_t lo, hi;
+    if (get_u32(r, &lo) || get_u32(r, &hi)) return -1;
+    *v = (uint64_t)hi << 32 | lo;
+    return 0;
+}
+
+typedef struct entry {
+    nn_node *param;
+    const unsigned char *data;
+} entry;
+
+static nn_status truncated(const reader *r, const char *what) {
+    return nn_set_error(NN_ERR_FORMAT, "%s: truncated weights file (while reading %s)", r->path, what);
+}
+
+/* Parses and checks everything; fills e[] (one per param of g, by id of
+ * the param's rank among params). */
+static nn_status check_file(nn_graph *g, reader *r, entry *e, int n_params, nn_node **params) {
+    char magic[4];
+    uint32_t version, count;
+    if (get(r, magic, 4) || memcmp(magic, MAGIC, 4) != 0)
+        return nn_set_error(NN_ERR_FORMAT, "%s: not an nngraph weights file (bad magic)", r->path);
+    if (get_u32(r, &version) || get_u32(r, &count)) return truncated(r, "the header");
+    if (version != VERSION)
+        return nn_set_error(NN_ERR_FORMAT, "%s: weights format version %u is not supported (this build reads %u)",
+                            r->path, version, VERSION);
+    for (uint32_t t = 0; t < count; t++) {
+        uint32_t nl, dtype, rank;
+        char name[512];
+        if (get_u32(r, &nl)) return truncated(r, "a tensor name");
+        if (nl == 0 || nl >= sizeof name)
+            return nn_set_error(NN_ERR_FORMAT, "%s: tensor %u: bad name length %u", r->path, t, nl);
+        if (get(r, name, nl)) return truncated(r, "a tensor name");
+        name[nl] = 0;
+        if (get_u32(r, &dtype) || get_u32(r, &rank)) return truncated(r, name);
+        if (dtype != NN_F32 || rank > NN_MAX_RANK)
+            return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s': bad dtype %u or rank %u", r->path, name, dtype, rank);
+        nn_shape s = {(int)rank, {0}};
+        for (uint32_t d = 0; d < rank; d++) {
+            uint64_t v;
+            if (get_u64(r, &v)) return truncated(r, name);
+            if (v == 0 || v > INT32_MAX)
+                return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s': bad dimension %llu", r->path, name,
+                                    (unsigned long long)v);
+            s.dim[d] = (int64_t)v;
+        }
+        uint64_t bytes;
+        uint32_t crc;
+        if (get_u64(r, &bytes)) return truncated(r, name);
+        nn_node *p = nn_graph_find(g, name);
+        if (!p || p->kind != NN_NODE_PARAM)
+            return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s' is not a parameter of the graph", r->path, name);
+        char a[64], b[64];
+        if (!nn_shape_equal(s, p->shape))
+            return nn_set_error(NN_ERR_SHAPE, "%s: parameter '%s' is %s in the file but %s in the graph", r->path, name,
+                                nn_shape_str(s, a, sizeof a), nn_shape_str(p->shape, b, sizeof b));
+        if (bytes != (uint64_t)p->tensor->size * 4)
+            return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s': %llu data bytes for %lld elements", r->path, name,
+                                (unsigned long long)bytes, (long long)p->tensor->size);
+        if ((uint64_t)(r->end - r->p) < bytes) return truncated(r, name);
+        const unsigned char *data = r->p;
+        r->p += bytes;
+        if (get_u32(r, &crc)) return truncated(r, name);
+        if (crc != crc_of(data, bytes))
+            return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s': checksum mismatch (file damaged)", r->path, name);
+        int k = 0;
+        while (k < n_params && params[k] != p) k++;
+        if (e[k].data)
+            return nn_set_error(NN_ERR_FORMAT, "%s: parameter '%s' appears twice", r->path, name);
+        e[k] = (entry){p, data};
+    }
+    if (r->p != r->end)
+        return nn_set_error(NN_ERR_FORMAT, "%s: %lld unexpected bytes after the last tensor", r->path,
+                            (long long)(r->end - r->p));
+    for (int k = 0; k < n_params; k++)
+        if (!e[k].data)
+            return nn_set_error(NN_ERR_FORMAT, "%s: parameter '%s' of the graph is missing from the file", r->path,
+                                params[k]->name);
+    return NN_OK;
+}
+
+nn_status nn_weights_load_data(nn_graph *g, const void *data, size_t len, const char *source) {
+    if (!g || !data) return nn_set_error(NN_ERR_ARG, "weights load: graph and data are required");
+    if (g->status != NN_OK) return nn_set_error(NN_ERR_STATE, "weights load: the graph has an error: %s", g->err);
+    int n = nn_graph_params(g, NULL, 0);
+    nn_node **params = calloc((size_t)n + 1, sizeof *params);
+    entry *e = calloc((size_t)n + 1, sizeof *e);
+    if (!params || !e) {
+        free(params);
+        free(e);
+        return nn_set_error(NN_ERR_NOMEM, "weights load: out of memory");
+    }
+    nn_graph_params(g, params, n);
+    reader r = {data, (const unsigned char *)data + len, source ? source : "(weights)"};
+    nn_status st = check_file(g, &r, e, n, params);
+    if (st == NN_OK)
+        for (int k = 0; k < n; k++) {
+            char *w = e[k].param->tensor->data;
+            reader d = {e[k].data, e[k].data + e[k].param->tensor->size * 4, r.path};
+            for (int64_t i = 0; i < e[k].param->tensor->size; i++) {
+                uint32_t v = 0;
+                get_u32(&d, &v);
+                memcpy(w + 4 * i, &v, 4); /* bytes, not a uint32 lvalue: the storage holds floats */
+            }
+        }
+    free(params);
+    free(e);
+    return st;
+}
+
+nn_status nn_weights_load(nn_graph *g, const char *path) {
+    if (!path) return nn_set_error(NN_ERR_ARG, "weights load: path is NULL");
+    FILE *f = fopen(path, "rb");
+    if (!f) return nn_set_error(NN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    nn_strbuf sb = {0};
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) nn_sb_append(&sb, chunk, got);
+    int err = ferror(f);
+    fclose(f);
+    if (err || sb.failed) {
+        nn_sb_free(&sb);
+        return nn_set_error(err ? NN_ERR_IO : NN_ERR_NOMEM, "%s: %s", path, err ? "read failed" : "out of memory");
+    }
+    nn_status st = nn_weights_load_data(g, sb.data ? sb.data : "", sb.len, path);
+    nn_sb_free(&sb);
+    return st;
+}

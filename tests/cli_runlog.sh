@@ -1,0 +1,70 @@
+#!/bin/sh
+# The run-log subcommands end to end: a logged run, Ctrl-C (exit 130), a
+# resume that reaches the uninterrupted run's weights, runs/show/export in
+# text and JSON, usage errors (2) and runtime errors (1).
+#   cli_runlog.sh NNGRAPH_RUNLOG RUNLOG_BLOBS
+set -u
+CLI=$1
+TRAIN=$2
+DIR=$(mktemp -d /tmp/nnrl-cli.XXXXXX)
+trap 'rm -rf "$DIR"' EXIT
+DB=$DIR/runs.db
+FAILS=0
+
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+# expect CODE PATTERN CMD...: exit status CODE and PATTERN in stdout+stderr
+expect() {
+    code=$1; pattern=$2; shift 2
+    out=$("$@" 2>&1); got=$?
+    [ "$got" -eq "$code" ] || fail "$* exited $got, want $code: $out"
+    printf '%s' "$out" | grep -q -- "$pattern" || fail "$*: no '$pattern' in: $out"
+}
+
+expect 0 "usage: nngraph runs" "$CLI" runs --help
+expect 0 "usage: nngraph show" "$CLI" show --help
+expect 0 "usage: nngraph export" "$CLI" export --help
+expect 2 "unknown option '--bogus'" "$CLI" runs --bogus
+expect 2 "which run" "$CLI" show
+expect 2 "no output file" "$CLI" export 1 "$DB"
+expect 1 "no such run log" "$CLI" runs "$DIR/missing.db"
+printf 'this is not a database, not at all, really not %0500d' 0 > "$DIR/junk.db"
+expect 1 "junk.db: file is not a database" "$CLI" runs "$DIR/junk.db"
+
+# run 1: straight; run 2: Ctrl-C at step 50 (epoch 3), then resumed
+expect 0 "final loss" "$TRAIN" --db "$DB" --epochs 5 --name straight
+expect 130 "run 2 interrupted in epoch 3, at step 50" "$TRAIN" --db "$DB" --epochs 5 --name cut --interrupt-at 50
+expect 0 "interrupted" "$CLI" runs "$DB"
+expect 0 "final loss" "$TRAIN" --db "$DB" --epochs 5 --resume 2
+expect 0 "finished" "$CLI" runs "$DB"
+[ "$("$CLI" runs "$DB" --json | grep -c '"status":"finished"')" -eq 2 ] || fail "runs --json: two finished runs"
+
+# the resumed run ends with the uninterrupted run's weights, byte for byte
+expect 0 '"epoch":5' "$CLI" export 1 "$DB" -o "$DIR/a.nnw" --json
+expect 0 '"format":"weights",.*"tensors":4' "$CLI" export cut --db "$DB" -o "$DIR/b.nnw" --json
+cmp -s "$DIR/a.nnw" "$DIR/b.nnw" || fail "resumed weights differ from the uninterrupted run's"
+expect 0 '"format":"checkpoint",.*"epoch":3,.*"tensors":14' "$CLI" export 1 "$DB" --epoch 3 -o "$DIR/e3.nngc" --full --json
+# the run's recorded graph and the exported weights work with nngraph predict's loader
+sqlite3 "$DB" "SELECT graph FROM run WHERE id = 1" > "$DIR/g.nng" 2>/dev/null || true
+if [ -s "$DIR/g.nng" ]; then
+    expect 0 "L1" "$CLI" summary "$DIR/g.nng"
+fi
+expect 1 "run 1 has no checkpoint at epoch 99" "$CLI" export 1 "$DB" --epoch 99 -o "$DIR/x.nnw"
+expect 2 "not an epoch number" "$CLI" export 1 "$DB" --epoch x -o "$DIR/x.nnw"
+[ -e "$DIR/x.nnw" ] && fail "a failed export left a file"
+
+expect 0 "hyperparameters" "$CLI" show 2 "$DB"
+expect 0 "loss per epoch (train)" "$CLI" show straight "$DB"
+expect 0 "shape:L1/W *\[2,16\]" "$CLI" show 1 "$DB"
+expect 0 '"params":{' "$CLI" show 1 "$DB" --json
+expect 1 "no run '99'" "$CLI" show 99 "$DB"
+
+if command -v python3 >/dev/null 2>&1; then
+    for args in "runs $DB --json" "show 2 $DB --json"; do
+        # shellcheck disable=SC2086
+        "$CLI" $args | python3 -c 'import json,sys
+for line in sys.stdin: json.loads(line)' || fail "$args: not JSON Lines"
+    done
+fi
+
+[ "$FAILS" -eq 0 ] && echo "cli_runlog: all checks passed"
+exit $((FAILS > 0))

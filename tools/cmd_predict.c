@@ -1,0 +1,123 @@
+/* nngraph predict: runs a trained graph (graph file + weights file) over
+ * IDX images and prints one prediction a line on stdout; with labels, the
+ * accuracy goes to stderr. */
+#include "cli.h"
+
+#include <string.h>
+
+static const char usage[] =
+    "Usage: nngraph predict FILE.nng --weights WEIGHTS (--data IMAGES [LABELS] | --csv FILE) [options]\n\n"
+    "Prints the predicted class of each image (argmax of the output), one a line.\n"
+    "With LABELS, also prints the accuracy on stderr.\n\n"
+    "  --weights FILE   trained weights (from 'nngraph train -o')\n"
+    "  --data IMAGES [LABELS]  IDX files (gzip or raw)\n"
+    "  --csv FILE       numeric CSV rows of features (a header row is skipped)\n"
+    "  --label-col N    the CSV's class-label column (0-based, -1 the last); none by default\n"
+    "  --output NODE    the node to read (default: the loss's logits)\n"
+    "  --scores         print the output row (comma-separated) instead of the class\n"
+    "  --batch N        rows per run (default 256)\n"
+    "  --x NAME         the input fed with the images (default x)\n";
+
+static int run(int argc, char **argv) {
+    const char *file = NULL, *weights = NULL, *images = NULL, *csv = NULL, *labels = NULL, *output = NULL, *xname = "x", *v;
+    long long batch = 256, label_col = NN_CSV_NO_LABEL;
+    int scores = 0;
+    for (int i = 1; i < argc; i++) {
+        int r = 0;
+        if (strcmp(argv[i], "--data") == 0) {
+            if (i + 1 >= argc) return cli_usage_error("predict", "--data needs IMAGES [LABELS]");
+            images = argv[++i];
+            if (i + 1 < argc && argv[i + 1][0] != '-') labels = argv[++i];
+        } else if ((r = cli_opt("predict", argc, argv, &i, "--label-col", &v)) != 0) {
+            if (r < 0 || cli_int("predict", "--label-col", v, -1000000, 1000000, &label_col)) return CLI_USAGE;
+        } else if ((r = cli_opt("predict", argc, argv, &i, "--weights", &weights)) != 0 ||
+                   (r = cli_opt("predict", argc, argv, &i, "--csv", &csv)) != 0 ||
+                   (r = cli_opt("predict", argc, argv, &i, "--output", &output)) != 0 ||
+                   (r = cli_opt("predict", argc, argv, &i, "--x", &xname)) != 0) {
+            if (r < 0) return CLI_USAGE;
+        } else if ((r = cli_opt("predict", argc, argv, &i, "--batch", &v)) != 0) {
+            if (r < 0 || cli_int("predict", "--batch", v, 1, 1 << 20, &batch)) return CLI_USAGE;
+        } else if (strcmp(argv[i], "--scores") == 0) {
+            scores = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("predict", "unknown option '%s'", argv[i]);
+        } else if (file) {
+            return cli_usage_error("predict", "one graph file at a time ('%s' and '%s')", file, argv[i]);
+        } else {
+            file = argv[i];
+        }
+    }
+    if (!file) return cli_usage_error("predict", "no graph file given");
+    if (!weights) return cli_usage_error("predict", "no --weights given (train with 'nngraph train -o WEIGHTS')");
+    if (!images && !csv) return cli_usage_error("predict", "no data: give --data IMAGES [LABELS] or --csv FILE");
+    if (images && csv) return cli_usage_error("predict", "give --data or --csv, not both");
+
+    int status = CLI_RUNTIME;
+    nn_tensor *x_data = NULL, *y_data = NULL, *out = NULL, *cls = NULL;
+    nn_dataset *pair = NULL;
+    nn_graph *g = cli_load_graph("predict", file, 1);
+    if (!g) return CLI_RUNTIME;
+    nn_node *x = cli_find_input("predict", g, xname, "features");
+    nn_node *o = x ? cli_find_output("predict", g, output) : NULL;
+    if (!o) goto done;
+    if (nn_weights_load(g, weights) != NN_OK) {
+        cli_fail("predict", "%s", nn_last_error());
+        goto done;
+    }
+    if (csv) {
+        pair = nn_load_csv(csv, (int)label_col, 1);
+        if (pair) x_data = pair->x, y_data = pair->y;
+    } else if (labels) {
+        pair = nn_load_idx_pair(images, labels);
+        if (pair) x_data = pair->x, y_data = pair->y;
+    } else {
+        x_data = nn_load_idx(images);
+    }
+    if (!x_data) {
+        cli_fail("predict", "%s", nn_last_error());
+        goto done;
+    }
+    out = nn_predict(g, x, o, x_data, (int)batch);
+    if (!out) {
+        cli_fail("predict", "%s", nn_graph_status(g) ? nn_error_message(g) : nn_last_error());
+        goto done;
+    }
+    nn_shape s = nn_tensor_shape(out);
+    int64_t rows = s.rank ? s.dim[0] : 1, cols = rows ? nn_tensor_size(out) / rows : 0;
+    const float *val = nn_tensor_f32(out);
+    if (!scores) cls = nn_argmax(out);
+    if (!scores && !cls) {
+        cli_fail("predict", "%s", nn_last_error());
+        goto done;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        if (scores) {
+            for (int64_t c = 0; c < cols; c++) printf("%s%.6g", c ? "," : "", (double)val[r * cols + c]);
+            printf("\n");
+        } else {
+            printf("%d\n", (int)nn_tensor_i32(cls)[r]);
+        }
+    }
+    if (y_data) {
+        int64_t errors = nn_count_errors(out, y_data);
+        if (errors < 0) {
+            cli_fail("predict", "%s", nn_last_error());
+            goto done;
+        }
+        fprintf(stderr, "accuracy %.4f (%lld of %lld right)\n", rows ? (double)(rows - errors) / (double)rows : 0.0,
+                (long long)(rows - errors), (long long)rows);
+    }
+    status = fflush(stdout) == 0 ? CLI_OK : cli_fail("predict", "writing to stdout failed");
+done:
+    nn_tensor_free(cls);
+    nn_tensor_free(out);
+    if (pair)
+        nn_dataset_free(pair);
+    else
+        nn_tensor_free(x_data);
+    nn_graph_free(g);
+    return status;
+}
+
+const cli_command cli_predict = {"predict", "predict with a trained graph (graph file + weights) on IDX images", usage,
+                                 run};

@@ -1,0 +1,38 @@
+/* Helpers for the run-log subcommands: JSON output and durations. */
+#include "cmd_runlog.h"
+
+#include <math.h>
+#include <string.h>
+
+void nnc_json_str(FILE *out, const char *s) {
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\t': fputs("\\t", out); break;
+        default:
+            if (*p < 0x20) fprintf(out, "\\u%04x", *p);
+            else fputc(*p, out);
+        }
+    }
+    fputc('"', out);
+}
+
+void nnc_json_num(FILE *out, double v) {
+    if (isnan(v)) fputs("null", out);
+    else if (isinf(v)) fputs(v > 0 ? "1e999" : "-1e999", out);
+    else fprintf(out, "%.17g", v);
+}
+
+void nnc_duration(double s, char *buf, size_t len) {
+    if (isnan(s) || s < 0) snprintf(buf, len, "-");
+    else if (s < 10) snprintf(buf, len, "%.3fs", s);
+    else if (s < 60) snprintf(buf, len, "%.1fs", s);
+    else if (s < 3600) snprintf(buf, len, "%dm %04.1fs", (int)(s / 60), fmod(s, 60));
+    else snprintf(buf, len, "%dh %02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+}
+
+int nnc_is_help(const char *arg) { return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0; }

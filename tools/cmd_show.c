@@ -1,0 +1,181 @@
+/* nngraph show RUN [DB] [--json]: one run's record, hyperparameters, final
+ * metrics and a small text loss curve. */
+#include "cmd_runlog.h"
+#include "nngraph.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char nn_cmd_show_summary[] = "show one logged run: params, metrics, loss curve";
+const char nn_cmd_show_usage[] =
+    "usage: nngraph show RUN [DB] [--json]\n"
+    "Show one run of a run log (default " NN_RUNLOG_DEFAULT_PATH "): its record, hyperparameters,\n"
+    "latest metrics and the training loss curve. RUN is an id, a uuid (or a unique\n"
+    "prefix) or a name (its latest run).\n"
+    "  --json   the run as one JSON object (curve included)\n"
+    "  --help   this text\n";
+
+enum { CURVE_ROWS = 20, BAR_WIDTH = 40 };
+
+/* The loss per epoch, or per step when the run logged no epoch yet. */
+static nn_status loss_curve(nn_runlog *log, int64_t id, nn_metric_point **pts, int *n, int *per_epoch) {
+    *per_epoch = 1;
+    nn_status s = nn_runlog_curve(log, id, "loss", "train", 1, pts, n);
+    if (s == NN_OK && *n == 0) {
+        free(*pts);
+        *per_epoch = 0;
+        s = nn_runlog_curve(log, id, "loss", "train", 0, pts, n);
+    }
+    return s;
+}
+
+/* At most CURVE_ROWS rows, evenly sampled, the last one always shown; a
+ * bar scaled between the curve's smallest and largest finite values. */
+static void print_curve(const nn_metric_point *p, int n, int per_epoch) {
+    if (n == 0) {
+        printf("\nloss curve: nothing logged yet\n");
+        return;
+    }
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < n; i++)
+        if (isfinite(p[i].value)) {
+            if (p[i].value < lo) lo = p[i].value;
+            if (p[i].value > hi) hi = p[i].value;
+        }
+    printf("\nloss per %s (train):\n", per_epoch ? "epoch" : "step");
+    int rows = n < CURVE_ROWS ? n : CURVE_ROWS;
+    for (int r = 0; r < rows; r++) {
+        int i = rows == 1 ? n - 1 : (int)((int64_t)r * (n - 1) / (rows - 1));
+        char bar[BAR_WIDTH + 1];
+        int w = 0;
+        if (isfinite(p[i].value) && hi > lo) w = 1 + (int)((BAR_WIDTH - 1) * (p[i].value - lo) / (hi - lo));
+        else if (isfinite(p[i].value)) w = 1;
+        memset(bar, '#', (size_t)w);
+        bar[w] = 0;
+        printf("%8lld  %12.6g  %s\n", (long long)p[i].at, p[i].value, isfinite(p[i].value) ? bar : "(not finite)");
+    }
+}
+
+static void print_text(const nn_run_row *r, const nn_param_kv *kv, int nkv, const nn_metric_last *m, int nm,
+                       const nn_metric_point *p, int np, int per_epoch) {
+    char dur[24];
+    nnc_duration(r->duration_s, dur, sizeof dur);
+    printf("run %lld  %s\n", (long long)r->id, r->name[0] ? r->name : "(no name)");
+    printf("  uuid      %s\n  status    %s%s%s\n", r->uuid, r->status, r->error[0] ? ": " : "", r->error);
+    printf("  started   %s\n  ended     %s\n  duration  %s\n", r->start_time, r->end_time[0] ? r->end_time : "-",
+           dur);
+    printf("  epochs    %lld (%lld steps)\n  seed      %llu\n  threads   %d\n  version   %s\n  host      %s\n",
+           (long long)r->epochs, (long long)r->steps, (unsigned long long)r->seed, r->threads, r->version, r->host);
+    if (r->parent_run_id > 0)
+        printf("  parent    run %lld at step %lld\n", (long long)r->parent_run_id, (long long)r->parent_step);
+    printf("\nhyperparameters:\n");
+    if (nkv == 0) printf("  (none)\n");
+    for (int i = 0; i < nkv; i++) printf("  %-20s %s\n", kv[i].key, kv[i].value);
+    printf("\nlatest metrics:\n");
+    if (nm == 0) printf("  (none)\n");
+    for (int i = 0; i < nm; i++) {
+        char name[80];
+        snprintf(name, sizeof name, "%s%s%s", strcmp(m[i].split, "train") ? m[i].split : "",
+                 strcmp(m[i].split, "train") ? "_" : "", m[i].key);
+        printf("  %-20s %-12.6g (%s %lld)\n", name, m[i].value, m[i].per_epoch ? "epoch" : "step", (long long)m[i].at);
+    }
+    print_curve(p, np, per_epoch);
+}
+
+static void print_json(const nn_run_row *r, const nn_param_kv *kv, int nkv, const nn_metric_last *m, int nm,
+                       const nn_metric_point *p, int np, int per_epoch) {
+    printf("{\"id\":%lld,\"uuid\":", (long long)r->id);
+    nnc_json_str(stdout, r->uuid);
+    printf(",\"name\":");
+    nnc_json_str(stdout, r->name);
+    printf(",\"status\":");
+    nnc_json_str(stdout, r->status);
+    printf(",\"start_time\":");
+    nnc_json_str(stdout, r->start_time);
+    printf(",\"end_time\":");
+    if (r->end_time[0]) nnc_json_str(stdout, r->end_time);
+    else printf("null");
+    printf(",\"duration_s\":");
+    nnc_json_num(stdout, r->duration_s);
+    printf(",\"epochs\":%lld,\"steps\":%lld,\"seed\":%llu,\"threads\":%d,\"error\":", (long long)r->epochs,
+           (long long)r->steps, (unsigned long long)r->seed, r->threads);
+    if (r->error[0]) nnc_json_str(stdout, r->error);
+    else printf("null");
+    printf(",\"params\":{");
+    for (int i = 0; i < nkv; i++) {
+        if (i) putchar(',');
+        nnc_json_str(stdout, kv[i].key);
+        putchar(':');
+        if (kv[i].is_num) nnc_json_num(stdout, kv[i].num);
+        else nnc_json_str(stdout, kv[i].value);
+    }
+    printf("},\"metrics\":[");
+    for (int i = 0; i < nm; i++) {
+        printf("%s{\"metric\":", i ? "," : "");
+        nnc_json_str(stdout, m[i].key);
+        printf(",\"split\":\"%s\",\"per\":\"%s\",\"at\":%lld,\"value\":", m[i].split, m[i].per_epoch ? "epoch" : "step",
+               (long long)m[i].at);
+        nnc_json_num(stdout, m[i].value);
+        putchar('}');
+    }
+    printf("],\"loss_curve\":{\"per\":\"%s\",\"points\":[", per_epoch ? "epoch" : "step");
+    for (int i = 0; i < np; i++) {
+        printf("%s[%lld,", i ? "," : "", (long long)p[i].at);
+        nnc_json_num(stdout, p[i].value);
+        putchar(']');
+    }
+    printf("]}}\n");
+}
+
+int nn_cmd_show(int argc, char **argv) {
+    const char *spec = NULL, *db = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (nnc_is_help(argv[i])) {
+            fputs(nn_cmd_show_usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "nngraph show: unknown option '%s'\n%s", argv[i], nn_cmd_show_usage);
+            return 2;
+        } else if (!spec) {
+            spec = argv[i];
+        } else if (!db) {
+            db = argv[i];
+        } else {
+            fprintf(stderr, "nngraph show: unexpected argument '%s'\n%s", argv[i], nn_cmd_show_usage);
+            return 2;
+        }
+    }
+    if (!spec) {
+        fprintf(stderr, "nngraph show: which run? (an id, uuid or name)\n%s", nn_cmd_show_usage);
+        return 2;
+    }
+    if (!db) db = NN_RUNLOG_DEFAULT_PATH;
+    nn_runlog *log = nn_runlog_open(db, NN_RUNLOG_READONLY);
+    if (!log) {
+        fprintf(stderr, "nngraph show: %s\n", nn_last_error());
+        return 1;
+    }
+    int64_t id = 0;
+    nn_run_row row;
+    nn_param_kv *kv = NULL;
+    nn_metric_last *m = NULL;
+    nn_metric_point *p = NULL;
+    int nkv = 0, nm = 0, np = 0, per_epoch = 1;
+    nn_status s = nn_runlog_find_run(log, spec, &id);
+    if (s == NN_OK) s = nn_runlog_get_run(log, id, &row);
+    if (s == NN_OK) s = nn_runlog_params(log, id, &kv, &nkv);
+    if (s == NN_OK) s = nn_runlog_last_metrics(log, id, &m, &nm);
+    if (s == NN_OK) s = loss_curve(log, id, &p, &np, &per_epoch);
+    if (s != NN_OK) fprintf(stderr, "nngraph show: %s\n", nn_last_error());
+    else if (json) print_json(&row, kv, nkv, m, nm, p, np, per_epoch);
+    else print_text(&row, kv, nkv, m, nm, p, np, per_epoch);
+    free(kv);
+    free(m);
+    free(p);
+    nn_runlog_close(log);
+    return s == NN_OK ? 0 : 1;
+}

@@ -1,0 +1,180 @@
+/* nngraph train: trains a graph file's parameters on IDX data with nn_fit,
+ * without writing C. Progress goes to stderr, the final metrics to stdout,
+ * the trained weights to -o (a weights file, docs/graph-format.md). */
+#include "cli.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char usage[] =
+    "Usage: nngraph train FILE.nng (--data IMAGES LABELS | --csv FILE) [-o WEIGHTS] [options]\n\n"
+    "Trains the parameters of the graph on IDX or CSV data with minibatch\n"
+    "gradient descent, then prints the final loss and accuracy on stdout.\n\n"
+    "  --data IMAGES LABELS  IDX files, gzip or raw (images become rows scaled to 0..1)\n"
+    "  --csv FILE            numeric CSV (a header row is skipped); the label column\n"
+    "                        gives class labels if the graph's y is i32, targets if f32\n"
+    "  --label-col N         the CSV's label column, 0-based, -1 the last (default)\n"
+    "  -o, --output WEIGHTS  write the trained weights here (atomically)\n"
+    "  --weights FILE        start from these weights instead of the initialisers\n"
+    "  --epochs N            passes over the data (default 10)\n"
+    "  --batch N             minibatch size (default 32)\n"
+    "  --lr X                learning rate (default 0.001 for adam, 0.01 for sgd)\n"
+    "  --optimizer adam|sgd  (default adam, Keras's defaults)\n"
+    "  --momentum X          sgd momentum (default 0)\n"
+    "  --seed N              seed of the initial weights and shuffles (default 1)\n"
+    "  --threads N           worker threads (default: the machine's cores)\n"
+    "  --loss NODE           the loss (default: the last scalar output)\n"
+    "  --x NAME, --y NAME    input nodes fed with images and labels (default x, y)\n"
+    "  --log DB              record the run in this run log (SQLite): hyperparameters,\n"
+    "                        every step's loss, epoch metrics, a checkpoint an epoch\n"
+    "  --run-name NAME       the run's name in the log (default: the graph file's name)\n"
+    "  --quiet               no progress on stderr\n";
+
+typedef struct train_args {
+    const char *file, *images, *labels, *csv, *out, *log, *run_name, *weights, *loss, *x, *y, *optimizer;
+    long long epochs, batch, seed, threads, label_col;
+    double lr, momentum;
+    int quiet;
+} train_args;
+
+static int parse(int argc, char **argv, train_args *a) {
+    const char *v;
+    for (int i = 1; i < argc; i++) {
+        int r = 0;
+        if (strcmp(argv[i], "--data") == 0) {
+            if (i + 2 >= argc) return cli_usage_error("train", "--data needs two paths: IMAGES LABELS");
+            a->images = argv[++i];
+            a->labels = argv[++i];
+        } else if ((r = cli_opt("train", argc, argv, &i, "--label-col", &v)) != 0) {
+            if (r < 0 || cli_int("train", "--label-col", v, -1000000, 1000000, &a->label_col)) return CLI_USAGE;
+        } else if ((r = cli_opt("train", argc, argv, &i, "-o", &a->out)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--csv", &a->csv)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--log", &a->log)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--run-name", &a->run_name)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--output", &a->out)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--weights", &a->weights)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--loss", &a->loss)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--x", &a->x)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--y", &a->y)) != 0) {
+            if (r < 0) return CLI_USAGE;
+        } else if ((r = cli_opt("train", argc, argv, &i, "--optimizer", &a->optimizer)) != 0) {
+            if (r < 0) return CLI_USAGE;
+            if (strcmp(a->optimizer, "adam") && strcmp(a->optimizer, "sgd"))
+                return cli_usage_error("train", "--optimizer takes adam or sgd, not '%s'", a->optimizer);
+        } else if ((r = cli_opt("train", argc, argv, &i, "--epochs", &v)) != 0) {
+            if (r < 0 || cli_int("train", "--epochs", v, 1, 1000000, &a->epochs)) return CLI_USAGE;
+        } else if ((r = cli_opt("train", argc, argv, &i, "--batch", &v)) != 0) {
+            if (r < 0 || cli_int("train", "--batch", v, 1, 1 << 20, &a->batch)) return CLI_USAGE;
+        } else if ((r = cli_opt("train", argc, argv, &i, "--seed", &v)) != 0) {
+            if (r < 0 || cli_int("train", "--seed", v, 0, (long long)INT64_MAX, &a->seed)) return CLI_USAGE;
+        } else if ((r = cli_opt("train", argc, argv, &i, "--threads", &v)) != 0) {
+            if (r < 0 || cli_int("train", "--threads", v, 1, 1024, &a->threads)) return CLI_USAGE;
+        } else if ((r = cli_opt("train", argc, argv, &i, "--lr", &v)) != 0) {
+            if (r < 0 || cli_double("train", "--lr", v, 0, 1e6, &a->lr)) return CLI_USAGE;
+            if (a->lr == 0) return cli_usage_error("train", "--lr must be above 0");
+        } else if ((r = cli_opt("train", argc, argv, &i, "--momentum", &v)) != 0) {
+            if (r < 0 || cli_double("train", "--momentum", v, 0, 0.999999, &a->momentum)) return CLI_USAGE;
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            a->quiet = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("train", "unknown option '%s'", argv[i]);
+        } else if (a->file) {
+            return cli_usage_error("train", "one graph file at a time ('%s' and '%s')", a->file, argv[i]);
+        } else {
+            a->file = argv[i];
+        }
+    }
+    if (!a->file) return cli_usage_error("train", "no graph file given");
+    if (!a->images && !a->csv) return cli_usage_error("train", "no training data: give --data IMAGES LABELS or --csv FILE");
+    if (a->images && a->csv) return cli_usage_error("train", "give --data or --csv, not both");
+    return CLI_OK;
+}
+
+static int train(const train_args *a) {
+    nn_graph *g = cli_load_graph("train", a->file, (uint64_t)a->seed);
+    if (!g) return CLI_RUNTIME;
+    int status = CLI_RUNTIME;
+    nn_dataset *data = NULL;
+    nn_optimizer *opt = NULL;
+    nn_node *loss = cli_find_loss("train", g, a->loss);
+    nn_node *x = loss ? cli_find_input("train", g, a->x, "features") : NULL;
+    nn_node *y = x ? cli_find_input("train", g, a->y, "labels") : NULL;
+    if (!y) goto done;
+    if (a->weights && nn_weights_load(g, a->weights) != NN_OK) {
+        cli_fail("train", "%s", nn_last_error());
+        goto done;
+    }
+    data = a->csv ? nn_load_csv(a->csv, (int)a->label_col, nn_node_dtype(y) == NN_I32)
+                  : nn_load_idx_pair(a->images, a->labels);
+    if (!data) {
+        cli_fail("train", "%s", nn_last_error());
+        goto done;
+    }
+    nn_shape xs = nn_node_shape(x), ds = nn_tensor_shape(data->x);
+    if (xs.rank != ds.rank || (xs.rank == 2 && xs.dim[1] != ds.dim[1])) {
+        char a1[64], a2[64];
+        cli_fail("train", "the data's features are %s but the graph's input '%s' is %s", nn_shape_str(ds, a1, sizeof a1),
+                 nn_node_name(x), nn_shape_str(xs, a2, sizeof a2));
+        goto done;
+    }
+    if (a->threads) nn_graph_set_threads(g, (int)a->threads);
+    int sgd = a->optimizer && strcmp(a->optimizer, "sgd") == 0;
+    float lr = (float)(a->lr > 0 ? a->lr : sgd ? 0.01 : 0.001);
+    opt = sgd ? nn_sgd(lr, (float)a->momentum) : nn_adam(lr);
+    if (!opt) {
+        cli_fail("train", "out of memory");
+        goto done;
+    }
+    nn_fit_opts fo = {0};
+    fo.epochs = (int)a->epochs;
+    fo.batch_size = (int)a->batch;
+    fo.optimizer = opt;
+    fo.x = x;
+    fo.y = y;
+    fo.verbose = a->quiet ? 0 : 1;
+    fo.shuffle_seed = (uint64_t)a->seed;
+    nn_fit_result res;
+    nn_status fs;
+    if (a->log) {
+        const char *slash = strrchr(a->file, '/');
+        nn_runlog_fit_opts ro = {0};
+        ro.path = a->log;
+        ro.run_name = a->run_name ? a->run_name : slash ? slash + 1 : a->file;
+        ro.seed = (uint64_t)a->seed;
+        fs = nn_fit_logged(g, loss, data, &fo, &ro, &res);
+    } else {
+        fs = nn_fit(g, loss, data, &fo, &res);
+    }
+    if (fs != NN_OK) {
+        /* the run log reports through nn_last_error, a failed fit on g */
+        cli_fail("train", "%s", fs == NN_ERR_DB || !nn_error_message(g)[0] ? nn_last_error() : nn_error_message(g));
+        goto done;
+    }
+    printf("epochs %d  steps %lld  loss %.6g", res.epochs_run, (long long)res.steps, res.loss);
+    if (!isnan(res.accuracy)) printf("  accuracy %.4f", res.accuracy);
+    printf("  seconds %.3f\n", res.seconds);
+    if (a->out && nn_weights_save(g, a->out) != NN_OK) {
+        cli_fail("train", "%s", nn_last_error());
+        goto done;
+    }
+    status = fflush(stdout) == 0 ? CLI_OK : cli_fail("train", "writing to stdout failed");
+done:
+    nn_optimizer_free(opt);
+    nn_dataset_free(data);
+    nn_graph_free(g);
+    return status;
+}
+
+static int run(int argc, char **argv) {
+    train_args a = {0};
+    a.epochs = 10;
+    a.batch = 32;
+    a.seed = 1;
+    a.label_col = -1;
+    a.x = "x";
+    a.y = "y";
+    int r = parse(argc, argv, &a);
+    return r != CLI_OK ? r : train(&a);
+}
+
+const cli_command cli_train = {"train", "train a graph file's parameters on IDX data (nn_fit)", usage, run};

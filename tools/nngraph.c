@@ -1,0 +1,70 @@
+/* nngraph: the command line. `nngraph SUBCOMMAND [OPTIONS]`, one file per
+ * subcommand (cmd_*.c). Exit codes: 0 ok, 1 runtime failure, 2 usage. */
+#include "cli.h"
+#include "cmd_runlog.h"
+
+#include <string.h>
+
+/* Graphviz 2.43's dot layout and fontconfig keep allocations they never
+ * free; LeakSanitizer (sanitizer builds only) reads this hook, so a leak
+ * report names our leaks, not theirs. Ignored by ordinary builds. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) {
+    return "leak:libgvplugin_dot_layout.so\nleak:libfontconfig.so\nleak:libpango\nleak:libcairo\n"
+           "leak:libgvplugin_pango.so\n"
+           /* without frame pointers in libgvc the unwinder stops at
+            * Graphviz's own allocator, which nngraph never calls itself */
+           "leak:gmalloc\nleak:grealloc\n";
+}
+
+/* the run log's subcommands (tools/cmd_runlog.h) */
+static const cli_command cli_runs = {"runs", nn_cmd_runs_summary, nn_cmd_runs_usage, nn_cmd_runs};
+static const cli_command cli_show = {"show", nn_cmd_show_summary, nn_cmd_show_usage, nn_cmd_show};
+static const cli_command cli_export = {"export", nn_cmd_export_summary, nn_cmd_export_usage, nn_cmd_export};
+
+static const cli_command *const commands[] = {&cli_dot,     &cli_summary, &cli_check, &cli_train,
+                                              &cli_predict, &cli_runs,    &cli_show,  &cli_export};
+#define N_COMMANDS ((int)(sizeof commands / sizeof *commands))
+
+static void usage(FILE *out) {
+    fprintf(out, "Usage: nngraph SUBCOMMAND [OPTIONS]\n\n"
+                 "Graph files (.nng) from the command line: draw, summarise, check, train, predict.\n\n"
+                 "Subcommands:\n");
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out, "\nOptions:\n  -h, --help     this help ('nngraph SUBCOMMAND --help' for one subcommand)\n"
+                 "  --version      print the version\n\n"
+                 "Exit status: 0 ok, 1 runtime failure, 2 usage error. Data goes to stdout,\n"
+                 "messages to stderr. The graph file format: docs/graph-format.md.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
+        if (argc > 2 && strcmp(sub, "help") == 0)
+            for (int i = 0; i < N_COMMANDS; i++)
+                if (strcmp(argv[2], commands[i]->name) == 0) {
+                    fputs(commands[i]->usage, stdout);
+                    return CLI_OK;
+                }
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(sub, "--version") == 0 || strcmp(sub, "-V") == 0) {
+        printf("nngraph %s\n", NN_VERSION_STRING);
+        return CLI_OK;
+    }
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (strcmp(sub, commands[i]->name) == 0) {
+            if (cli_wants_help(argc - 1, argv + 1)) {
+                fputs(commands[i]->usage, stdout);
+                return CLI_OK;
+            }
+            return commands[i]->run(argc - 1, argv + 1);
+        }
+    if (sub[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", sub);
+    return cli_usage_error(NULL, "unknown subcommand '%s' (dot, summary, check, train, predict, runs, show, export)", sub);
+}
