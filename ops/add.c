@@ -10,7 +10,7 @@ static nn_status add_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *wa
     return g->status;
 }
 
-const nn_op_def nn_op_add = {"add", 2, nn_rule_broadcast, add_forward, add_grad, 1};
+const nn_op_def nn_op_add = {"add", 2, nn_rule_broadcast, add_forward, add_grad, 3};
 
 nn_node *nn_add(nn_graph *g, nn_node *a, nn_node *b) {
     nn_node *in[2] = {a, b};

@@ -10,7 +10,7 @@ static nn_status mul_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *wa
     return g->status;
 }
 
-const nn_op_def nn_op_mul = {"mul", 2, nn_rule_broadcast, mul_forward, mul_grad, 1};
+const nn_op_def nn_op_mul = {"mul", 2, nn_rule_broadcast, mul_forward, mul_grad, 3};
 
 nn_node *nn_mul(nn_graph *g, nn_node *a, nn_node *b) {
     nn_node *in[2] = {a, b};

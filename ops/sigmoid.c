@@ -31,6 +31,6 @@ static nn_status sigmoid_grad_forward(nn_kernel_call *c) {
 }
 
 const nn_op_def nn_op_sigmoid = {"sigmoid", 1, nn_rule_like_input, sigmoid_forward, sigmoid_grad, 1};
-const nn_op_def nn_op_sigmoid_grad = {"sigmoid_grad", 2, nn_rule_pair, sigmoid_grad_forward, NULL, 0};
+const nn_op_def nn_op_sigmoid_grad = {"sigmoid_grad", 2, nn_rule_pair, sigmoid_grad_forward, NULL, 3};
 
 nn_node *nn_sigmoid(nn_graph *g, nn_node *x) { return nn_op_node(g, &nn_op_sigmoid, NULL, 1, &x, NULL, NULL); }

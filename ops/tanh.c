@@ -26,6 +26,6 @@ static nn_status tanh_grad_forward(nn_kernel_call *c) {
 }
 
 const nn_op_def nn_op_tanh = {"tanh", 1, nn_rule_like_input, tanh_forward, tanh_grad, 1};
-const nn_op_def nn_op_tanh_grad = {"tanh_grad", 2, nn_rule_pair, tanh_grad_forward, NULL, 0};
+const nn_op_def nn_op_tanh_grad = {"tanh_grad", 2, nn_rule_pair, tanh_grad_forward, NULL, 3};
 
 nn_node *nn_tanh(nn_graph *g, nn_node *x) { return nn_op_node(g, &nn_op_tanh, NULL, 1, &x, NULL, NULL); }

@@ -68,7 +68,8 @@ struct nn_op_def {
      * sets dx[i] for each input i with want[i] set (NULL: no gradient
      * flows). NULL rule: the op is not differentiable. */
     nn_status (*grad)(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx);
-    /* 1 if out may share the buffer of in[0] (elementwise, same size). */
+    /* Bit k set: out may share the buffer of in[k] when that input dies
+     * here (every output element reads only the same element of in[k]). */
     int inplace_ok;
 };
 
@@ -110,6 +111,7 @@ struct nn_graph {
     char err[NN_ERRLEN];
     int building_grad; /* nodes made now are gradient nodes */
     int threads;
+    int plan_flags;        /* NN_PLAN_* (plan.h): optimisations switched off */
     struct nn_plan *plans; /* cached plans, a list */
     struct nn_exec *exec;  /* thread pool, made on first run */
     /* nn_fit's gradients, found again by a later fit of the same loss

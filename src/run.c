@@ -1,5 +1,6 @@
 /* Binding inputs and running: the user-facing side of execution. */
 #include "internal.h"
+#include "plan.h"
 
 #include <stdlib.h>
 
@@ -32,18 +33,34 @@ nn_status nn_run(nn_graph *g, nn_node *const *outputs, int n) {
         if (outputs[i]->id >= g->n_nodes || g->nodes[outputs[i]->id] != outputs[i])
             return nn_fail_run(g, NN_ERR_ARG, "run: output %d belongs to another graph", i);
     }
+    /* the inputs these outputs need: from a plan already compiled for
+     * them (any batch size), else by walking the graph back once */
+    struct nn_plan *known = nn_plan_for_outputs(g, outputs, n);
+    nn_node **inputs = known ? known->inputs : NULL;
+    int n_inputs = known ? known->n_inputs : 0;
+    if (!known) {
+        char *needed = calloc((size_t)g->n_nodes, 1);
+        inputs = malloc((size_t)g->n_nodes * sizeof *inputs);
+        if (!needed || !inputs) {
+            free(needed);
+            free(inputs);
+            return nn_fail_run(g, NN_ERR_NOMEM, "run: out of memory");
+        }
+        for (int i = 0; i < n; i++) needed[outputs[i]->id] = 1;
+        for (int i = g->n_nodes - 1; i >= 0; i--) {
+            if (!needed[i]) continue;
+            nn_node *node = g->nodes[i];
+            for (int k = 0; k < node->n_in; k++) needed[node->in[k]->id] = 1;
+            if (node->kind == NN_NODE_INPUT) inputs[n_inputs++] = node;
+        }
+        free(needed);
+    }
     /* the batch: every needed input with an open first dim must agree */
-    char *needed = calloc((size_t)g->n_nodes, 1);
-    if (!needed) return nn_fail_run(g, NN_ERR_NOMEM, "run: out of memory");
-    for (int i = 0; i < n; i++) needed[outputs[i]->id] = 1;
     int64_t batch = -1;
     const nn_node *batch_from = NULL;
     nn_status st = NN_OK;
-    for (int i = g->n_nodes - 1; i >= 0 && st == NN_OK; i--) {
-        if (!needed[i]) continue;
-        nn_node *node = g->nodes[i];
-        for (int k = 0; k < node->n_in; k++) needed[node->in[k]->id] = 1;
-        if (node->kind != NN_NODE_INPUT) continue;
+    for (int i = 0; i < n_inputs && st == NN_OK; i++) {
+        nn_node *node = inputs[i];
         if (!node->value) {
             st = nn_fail_run(g, NN_ERR_STATE, "run: input '%s' is not bound (nn_set_input)", node->name);
             break;
@@ -56,7 +73,7 @@ nn_status nn_run(nn_graph *g, nn_node *const *outputs, int n) {
         batch = b;
         batch_from = node;
     }
-    free(needed);
+    if (!known) free(inputs);
     if (st != NN_OK) return st;
     struct nn_plan *p = nn_plan_get(g, outputs, n, batch < 0 ? 1 : batch);
     if (!p) return g->run_status ? g->run_status : NN_ERR_NOMEM;
