@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph dot FILE.nng|DB:RUN [-T svg|png|pdf|json|dot] [-o OUT] [--layers] [--backward]\n"
+    "Usage: nngraph dot FILE.nng|DB:RUN|--db DB --run RUN [-T svg|png|pdf|json|dot] [-o OUT] [--layers] [--backward]\n"
     "                  [--rankdir TB|LR] [--title TEXT] [--loss NODE]\n\n"
     "Draws the graph. Without -T or -o, DOT text goes to stdout; -T renders in\n"
     "process with Graphviz (to stdout, or to OUT); -o alone takes the format from\n"
@@ -20,7 +20,8 @@ static const char usage[] =
     "  --rankdir TB|LR   top to bottom (default) or left to right\n"
     "  --title TEXT      first line of the graph's label (default: the file name)\n"
     "  --loss NODE       the node drawn as the loss (default: the last scalar sink)\n\n"
-    "DB:RUN draws the graph a run log recorded for RUN (an id, uuid prefix or name).\n"
+    "DB:RUN (or --db DB --run RUN) draws the graph a run log recorded for RUN (an\n"
+    "id, uuid prefix or name).\n"
     "A file with a shape error is drawn with the failing node in red (exit 1).\n"
     "Example: nngraph dot digits.nng -o digits.svg\n";
 
@@ -67,7 +68,8 @@ static int write_all(const char *data, size_t len, FILE *out) {
 }
 
 static int run(int argc, char **argv) {
-    const char *file = NULL, *format = NULL, *out = NULL, *v;
+    const char *file = NULL, *format = NULL, *out = NULL, *v, *db = NULL, *run_id = NULL;
+    char spec[4096];
     nn_dot_opts opts = {0};
     for (int i = 1; i < argc; i++) {
         int r;
@@ -75,7 +77,9 @@ static int run(int argc, char **argv) {
             (r = cli_opt("dot", argc, argv, &i, "-o", &out)) != 0 ||
             (r = cli_opt("dot", argc, argv, &i, "--output", &out)) != 0 ||
             (r = cli_opt("dot", argc, argv, &i, "--title", &opts.title)) != 0 ||
-            (r = cli_opt("dot", argc, argv, &i, "--loss", &opts.loss)) != 0) {
+            (r = cli_opt("dot", argc, argv, &i, "--loss", &opts.loss)) != 0 ||
+            (r = cli_opt("dot", argc, argv, &i, "--db", &db)) != 0 ||
+            (r = cli_opt("dot", argc, argv, &i, "--run", &run_id)) != 0) {
             if (r < 0) return CLI_USAGE;
         } else if ((r = cli_opt("dot", argc, argv, &i, "--rankdir", &v)) != 0) {
             if (r < 0) return CLI_USAGE;
@@ -98,6 +102,14 @@ static int run(int argc, char **argv) {
         } else {
             return cli_usage_error("dot", "one graph file at a time ('%s' and '%s')", file, argv[i]);
         }
+    }
+    if (db || run_id) {
+        /* --db DB --run RUN is the spelled-out form of DB:RUN */
+        if (!db || !run_id) return cli_usage_error("dot", "--db and --run go together");
+        if (file) return cli_usage_error("dot", "give a graph file or --db/--run, not both");
+        if ((size_t)snprintf(spec, sizeof spec, "%s:%s", db, run_id) >= sizeof spec)
+            return cli_usage_error("dot", "--db path too long");
+        file = spec;
     }
     if (!file) return cli_usage_error("dot", "no graph file given");
     if (!format && out) {
