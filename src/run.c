@@ -1,6 +1,7 @@
 /* Binding inputs and running: the user-facing side of execution. */
 #include "internal.h"
 #include "plan.h"
+#include "pool.h"
 
 #include <stdlib.h>
 
@@ -94,4 +95,7 @@ nn_status nn_graph_set_threads(nn_graph *g, int threads) {
     return NN_OK;
 }
 
-int nn_graph_threads(const nn_graph *g) { return g ? g->threads : 0; }
+int nn_graph_threads(const nn_graph *g) {
+    if (!g) return 0;
+    return g->threads > 0 ? g->threads : nn_default_threads();
+}

@@ -18,6 +18,8 @@
 
 #include <stdio.h>
 
+#include "nngraph/runlog.h"
+
 int nn_cmd_runs(int argc, char **argv);
 int nn_cmd_show(int argc, char **argv);
 int nn_cmd_export(int argc, char **argv);
@@ -32,6 +34,10 @@ void nnc_json_str(FILE *out, const char *s);
 /* Writes a number, or null for NaN; infinities as +-1e999 (JSON has no
  * Inf; 1e999 reads back as Inf in most parsers). */
 void nnc_json_num(FILE *out, double v);
+/* The fields every JSON record of a run starts with ("id", "uuid", "name",
+ * "status", "start_time", "end_time", "duration_s", "epochs", "steps",
+ * "seed", "threads", "error"), without the enclosing braces. */
+void nnc_json_run_fields(FILE *out, const nn_run_row *r);
 /* "1m 23.4s", "2h 03m" for a duration in seconds; "-" if NaN. */
 void nnc_duration(double s, char *buf, size_t len);
 /* 1 if arg is --help or -h. */

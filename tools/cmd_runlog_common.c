@@ -27,6 +27,29 @@ void nnc_json_num(FILE *out, double v) {
     else fprintf(out, "%.17g", v);
 }
 
+static void json_str_or_null(FILE *out, const char *s) {
+    if (s[0]) nnc_json_str(out, s);
+    else fputs("null", out);
+}
+
+void nnc_json_run_fields(FILE *out, const nn_run_row *r) {
+    fprintf(out, "\"id\":%lld,\"uuid\":", (long long)r->id);
+    nnc_json_str(out, r->uuid);
+    fputs(",\"name\":", out);
+    nnc_json_str(out, r->name);
+    fputs(",\"status\":", out);
+    nnc_json_str(out, r->status);
+    fputs(",\"start_time\":", out);
+    nnc_json_str(out, r->start_time);
+    fputs(",\"end_time\":", out);
+    json_str_or_null(out, r->end_time);
+    fputs(",\"duration_s\":", out);
+    nnc_json_num(out, r->duration_s);
+    fprintf(out, ",\"epochs\":%lld,\"steps\":%lld,\"seed\":%llu,\"threads\":%d,\"error\":", (long long)r->epochs,
+            (long long)r->steps, (unsigned long long)r->seed, r->threads);
+    json_str_or_null(out, r->error);
+}
+
 void nnc_duration(double s, char *buf, size_t len) {
     if (isnan(s) || s < 0) snprintf(buf, len, "-");
     else if (s < 10) snprintf(buf, len, "%.3fs", s);

@@ -15,20 +15,9 @@ const char nn_cmd_runs_usage[] =
     "  --help   this text\n";
 
 static void print_json(const nn_run_row *r) {
-    printf("{\"id\":%lld,\"uuid\":", (long long)r->id);
-    nnc_json_str(stdout, r->uuid);
-    printf(",\"name\":");
-    nnc_json_str(stdout, r->name);
-    printf(",\"status\":");
-    nnc_json_str(stdout, r->status);
-    printf(",\"start_time\":");
-    nnc_json_str(stdout, r->start_time);
-    printf(",\"end_time\":");
-    if (r->end_time[0]) nnc_json_str(stdout, r->end_time);
-    else printf("null");
-    printf(",\"duration_s\":");
-    nnc_json_num(stdout, r->duration_s);
-    printf(",\"epochs\":%lld,\"steps\":%lld,\"final_loss\":", (long long)r->epochs, (long long)r->steps);
+    putchar('{');
+    nnc_json_run_fields(stdout, r);
+    printf(",\"final_loss\":");
     nnc_json_num(stdout, r->final_loss);
     printf(",\"best_loss\":");
     nnc_json_num(stdout, r->best_loss);
@@ -38,14 +27,11 @@ static void print_json(const nn_run_row *r) {
     nnc_json_num(stdout, r->final_val_loss);
     printf(",\"final_val_accuracy\":");
     nnc_json_num(stdout, r->final_val_accuracy);
-    printf(",\"seed\":%llu,\"threads\":%d,\"parent_run_id\":", (unsigned long long)r->seed, r->threads);
+    printf(",\"parent_run_id\":");
     if (r->parent_run_id > 0) printf("%lld", (long long)r->parent_run_id);
     else printf("null");
     printf(",\"version\":");
     nnc_json_str(stdout, r->version);
-    printf(",\"error\":");
-    if (r->error[0]) nnc_json_str(stdout, r->error);
-    else printf("null");
     printf("}\n");
 }
 

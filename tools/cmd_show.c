@@ -85,23 +85,8 @@ static void print_text(const nn_run_row *r, const nn_param_kv *kv, int nkv, cons
 
 static void print_json(const nn_run_row *r, const nn_param_kv *kv, int nkv, const nn_metric_last *m, int nm,
                        const nn_metric_point *p, int np, int per_epoch) {
-    printf("{\"id\":%lld,\"uuid\":", (long long)r->id);
-    nnc_json_str(stdout, r->uuid);
-    printf(",\"name\":");
-    nnc_json_str(stdout, r->name);
-    printf(",\"status\":");
-    nnc_json_str(stdout, r->status);
-    printf(",\"start_time\":");
-    nnc_json_str(stdout, r->start_time);
-    printf(",\"end_time\":");
-    if (r->end_time[0]) nnc_json_str(stdout, r->end_time);
-    else printf("null");
-    printf(",\"duration_s\":");
-    nnc_json_num(stdout, r->duration_s);
-    printf(",\"epochs\":%lld,\"steps\":%lld,\"seed\":%llu,\"threads\":%d,\"error\":", (long long)r->epochs,
-           (long long)r->steps, (unsigned long long)r->seed, r->threads);
-    if (r->error[0]) nnc_json_str(stdout, r->error);
-    else printf("null");
+    putchar('{');
+    nnc_json_run_fields(stdout, r);
     printf(",\"params\":{");
     for (int i = 0; i < nkv; i++) {
         if (i) putchar(',');

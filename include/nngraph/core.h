@@ -337,9 +337,10 @@ const nn_tensor *nn_value(const nn_node *n);
 /* Convenience: the first element of a scalar or any f32 value. */
 float nn_value_scalar(const nn_node *n);
 
-/* Worker threads used by runs (default: the machine's cores; 1 gives a
- * deterministic order). */
+/* Worker threads used by runs (default, or 0: the machine's cores, or the
+ * environment variable NNGRAPH_THREADS; 1 gives a deterministic order). */
 nn_status nn_graph_set_threads(nn_graph *g, int threads);
+/* The thread count runs use: the one set, else the default it resolves to. */
 int nn_graph_threads(const nn_graph *g);
 
 #ifdef __cplusplus
