@@ -314,6 +314,10 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
         return NULL;
     }
     nn_status s;
+    /* the run's row and its hyperparameters go in one transaction: one
+     * commit instead of one per parameter, and a run whose start failed
+     * leaves nothing behind */
+    int in_txn = 0;
     if (f->ro.resume_run > 0) {
         nn_checkpoint *c = NULL;
         s = nn_runlog_resume(f->log, f->ro.resume_run, -1, &c);
@@ -345,10 +349,21 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
                             .threads = nn_graph_threads(g),
                             .command_line = f->ro.command_line,
                             .graph_text = f->ro.graph_text ? f->ro.graph_text : text};
-        s = nn_runlog_start(f->log, &info, NULL);
+        s = rl_begin(f->log, "starting a run");
+        in_txn = s == NN_OK;
+        if (s == NN_OK) s = nn_runlog_start(f->log, &info, NULL);
         free(text);
     }
+    if (s == NN_OK && !in_txn) {
+        s = rl_begin(f->log, "logging the hyperparameters");
+        in_txn = s == NN_OK;
+    }
     if (s == NN_OK) s = log_hparams(f, opts);
+    if (s == NN_OK && in_txn) s = rl_commit(f->log, "starting a run");
+    if (s != NN_OK && in_txn) {
+        rl_rollback(f->log);
+        if (f->ro.resume_run <= 0) f->log->run = 0; /* its row went with the rollback */
+    }
     if (s != NN_OK) {
         if (nn_runlog_current(f->log)) {
             char msg[512];
