@@ -140,15 +140,16 @@ static nn_status write_param(nn_runlog *log, const char *key, const char *value,
     if (s != NN_OK) return s;
     if (!key || !key[0] || !value)
         return nn_set_error(NN_ERR_ARG, "%s: a parameter needs a key and a value", log->path);
-    sqlite3_stmt *st = rl_prepare(log, "INSERT OR REPLACE INTO param (run, key, value, num) VALUES (?,?,?,?)",
-                                  "logging a parameter");
+    /* a fit logs a parameter per layer: prepared once */
+    sqlite3_stmt *st = rl_stmt(log, RL_ST_PARAM, "INSERT OR REPLACE INTO param (run, key, value, num) VALUES (?,?,?,?)",
+                               "logging a parameter");
     if (!st) return NN_ERR_DB;
     sqlite3_bind_int64(st, 1, log->run);
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, value, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
     if (num && !isnan(*num)) sqlite3_bind_double(st, 4, *num);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    else sqlite3_bind_null(st, 4);
+    int rc = rl_step_reset(st);
     return rc == SQLITE_DONE ? NN_OK : rl_fail(log, rc, "logging a parameter");
 }
 

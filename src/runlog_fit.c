@@ -26,6 +26,9 @@ struct nn_runlog_fit {
     int64_t last_step;    /* the last step logged */
     int last_epoch;       /* the last epoch completed */
     int last_ckpt_epoch;  /* the last epoch checkpointed */
+    int epochs_seen;      /* epochs ended in this fit */
+    double last_commit;   /* wall time of the fit's last commit of metrics */
+    int rows_before;      /* rows buffered when the last epoch ended */
     int interrupted;      /* the stop flag was seen: 1 mid-epoch, 2 at an epoch's end */
     int dead;             /* the log failed: no more logging */
     nn_status db_status;
@@ -193,6 +196,18 @@ static int on_step(const nn_step_info *si, void *user) {
     return stop;
 }
 
+/* Whether an epoch that writes no checkpoint commits its metrics now
+ * (nn_runlog_fit_opts.commit_secs). */
+static int commit_due(const nn_runlog_fit *f) {
+    double every = f->ro.commit_secs == 0 ? 0.1 : f->ro.commit_secs;
+    if (every < 0 || f->epochs_seen == 1) return 1;
+    /* commit before another epoch like this one would overflow the buffer
+     * (which would write part of an epoch) */
+    int rows_per_epoch = f->log->n_rows - f->rows_before;
+    if (f->log->n_rows + rows_per_epoch > f->log->flush_steps) return 1;
+    return rl_now() - f->last_commit >= every;
+}
+
 static nn_status log_epoch(nn_runlog_fit *f, const nn_epoch_info *ei) {
     struct {
         const char *key, *split;
@@ -209,9 +224,18 @@ static nn_status log_epoch(nn_runlog_fit *f, const nn_epoch_info *ei) {
     if (s != NN_OK) return s;
     int every = f->ro.checkpoint_every == 0 ? 1 : f->ro.checkpoint_every;
     int last = ei->epoch == ei->epochs;
-    if ((every > 0 && ei->epoch % every == 0) || last)
-        return write_checkpoint(f, last ? "final" : "epoch", ei->rng);
-    return nn_runlog_flush(f->log); /* the epoch's metrics in one transaction */
+    f->epochs_seen++;
+    if ((every > 0 && ei->epoch % every == 0) || last) s = write_checkpoint(f, last ? "final" : "epoch", ei->rng);
+    else if (commit_due(f)) s = nn_runlog_flush(f->log); /* the epochs' metrics in one transaction */
+    else {
+        f->rows_before = f->log->n_rows; /* kept for a later epoch's commit */
+        return NN_OK;
+    }
+    if (s == NN_OK) {
+        f->last_commit = rl_now();
+        f->rows_before = 0;
+    }
+    return s;
 }
 
 static int on_epoch(const nn_epoch_info *ei, void *user) {

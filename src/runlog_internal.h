@@ -35,6 +35,7 @@ enum {
     RL_ST_KEY_SELECT,
     RL_ST_CHECKPOINT,
     RL_ST_TENSOR,
+    RL_ST_PARAM,
     RL_ST_ROWS,
     RL_STMT_COUNT = RL_ST_ROWS + 2 * RL_CHUNKS
 };
