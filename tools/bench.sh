@@ -111,7 +111,8 @@ for t in 1 2; do
 done
 for m in final every10 every1; do
   r=$(value ratio "runlog mode=$m ")
+  share=$(value per_epoch_share "runlog mode=$m ")
   echo "(e) run log, digits through nn_fit, every step's loss + epoch metrics, checkpoint $m:" \
-       "$(awk -v r="$r" 'BEGIN { if (r == "") print "n/a"; else printf "%+.1f%%", 100 * (r - 1) }') of the" \
-       "unlogged run's time (target < 5%)"
+       "$(awk -v r="$r" -v p="$share" 'BEGIN { if (r == "") print "n/a"; else printf "%+.1f%% of the unlogged run'"'"'s time, %.1f%% per step and epoch", 100 * (r - 1), 100 * p }')" \
+       "(target < 5%), + $(value fixed_ms "runlog mode=$m ") ms once a run"
 done
