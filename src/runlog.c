@@ -1,5 +1,5 @@
-/* Run log: opening, runs, hyperparameters, buffered metrics, finishing,
- * truncating and resuming. */
+/* Run log: opening, runs, hyperparameters, finishing, truncating and
+ * resuming (metrics: runlog_metric.c). */
 #include "runlog_internal.h"
 
 #include <errno.h>
@@ -28,6 +28,7 @@ nn_runlog *nn_runlog_open_opts(const char *path, const nn_runlog_opts *opts) {
     log->flush_secs = o.flush_secs > 0 ? o.flush_secs : 10.0;
     if (rl_open_db(log) != NN_OK) {
         /* keep the message: closing must not overwrite it */
+        rl_finalize_stmts(log);
         sqlite3_close_v2(log->db);
         free(log->path);
         free(log);
@@ -45,9 +46,7 @@ nn_status nn_runlog_close(nn_runlog *log) {
     if (!log) return NN_OK;
     nn_status s = NN_OK;
     if (log->run && log->n_rows) s = nn_runlog_flush(log);
-    sqlite3_finalize(log->st_metric[0]);
-    sqlite3_finalize(log->st_metric[1]);
-    sqlite3_finalize(log->st_heartbeat);
+    rl_finalize_stmts(log);
     sqlite3_close_v2(log->db);
     for (int i = 0; i < log->n_keys; i++) free(log->keys[i].name);
     free(log->keys);
@@ -60,12 +59,6 @@ nn_status nn_runlog_close(nn_runlog *log) {
 const char *nn_runlog_path(const nn_runlog *log) { return log ? log->path : NULL; }
 
 int64_t nn_runlog_current(const nn_runlog *log) { return log ? log->run : 0; }
-
-static nn_status need_run(const nn_runlog *log, const char *what) {
-    if (!log) return nn_set_error(NN_ERR_ARG, "run log: %s: the log is NULL", what);
-    if (!log->run) return nn_set_error(NN_ERR_STATE, "%s: %s: no run started", log->path, what);
-    return NN_OK;
-}
 
 /* A version-4 UUID from SQLite's generator (seeded from the OS). */
 static void make_uuid(char out[40]) {
@@ -143,19 +136,20 @@ nn_status nn_runlog_start(nn_runlog *log, const nn_run_info *info, int64_t *run_
 }
 
 static nn_status write_param(nn_runlog *log, const char *key, const char *value, const double *num) {
-    nn_status s = need_run(log, "logging a parameter");
+    nn_status s = rl_need_run(log, "logging a parameter");
     if (s != NN_OK) return s;
     if (!key || !key[0] || !value)
         return nn_set_error(NN_ERR_ARG, "%s: a parameter needs a key and a value", log->path);
-    sqlite3_stmt *st = rl_prepare(log, "INSERT OR REPLACE INTO param (run, key, value, num) VALUES (?,?,?,?)",
-                                  "logging a parameter");
+    /* a fit logs a parameter per layer: prepared once */
+    sqlite3_stmt *st = rl_stmt(log, RL_ST_PARAM, "INSERT OR REPLACE INTO param (run, key, value, num) VALUES (?,?,?,?)",
+                               "logging a parameter");
     if (!st) return NN_ERR_DB;
     sqlite3_bind_int64(st, 1, log->run);
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, value, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
     if (num && !isnan(*num)) sqlite3_bind_double(st, 4, *num);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    else sqlite3_bind_null(st, 4);
+    int rc = rl_step_reset(st);
     return rc == SQLITE_DONE ? NN_OK : rl_fail(log, rc, "logging a parameter");
 }
 
@@ -178,184 +172,8 @@ nn_status nn_runlog_param_num(nn_runlog *log, const char *key, double value) {
     return write_param(log, key, text, &value);
 }
 
-static int find_key(nn_runlog *log, const char *name) {
-    for (int i = 0; i < log->n_keys; i++)
-        if (strcmp(log->keys[i].name, name) == 0) return i;
-    if (log->n_keys == log->cap_keys) {
-        int cap = log->cap_keys ? 2 * log->cap_keys : 8;
-        rl_key *k = realloc(log->keys, (size_t)cap * sizeof *k);
-        if (!k) return -1;
-        log->keys = k;
-        log->cap_keys = cap;
-    }
-    char *copy = strdup(name);
-    if (!copy) return -1;
-    log->keys[log->n_keys] = (rl_key){copy, 0};
-    return log->n_keys++;
-}
-
-static nn_status buffer_metric(nn_runlog *log, const char *key, const char *split, int64_t at, double value,
-                               int per_epoch) {
-    nn_status s = need_run(log, "logging a metric");
-    if (s != NN_OK) return s;
-    if (!key || !key[0]) return nn_set_error(NN_ERR_ARG, "%s: a metric needs a name", log->path);
-    int sp = 0;
-    if (split) {
-        for (sp = 0; sp < 3 && strcmp(split, rl_splits[sp]) != 0; sp++) {}
-        if (sp == 3)
-            return nn_set_error(NN_ERR_ARG, "%s: metric '%s': unknown split '%s' (want train, val or test)",
-                                log->path, key, split);
-    }
-    int k = find_key(log, key);
-    if (k < 0) return nn_set_error(NN_ERR_NOMEM, "%s: out of memory buffering a metric", log->path);
-    if (log->n_rows == log->cap_rows) {
-        int cap = log->cap_rows ? 2 * log->cap_rows : 256;
-        rl_row *r = realloc(log->rows, (size_t)cap * sizeof *r);
-        if (!r) return nn_set_error(NN_ERR_NOMEM, "%s: out of memory buffering a metric", log->path);
-        log->rows = r;
-        log->cap_rows = cap;
-    }
-    double wall = rl_now();
-    if (log->n_rows == 0) {
-        log->oldest_wall = wall;
-        log->flush_at_rows = log->flush_steps;
-    }
-    log->rows[log->n_rows++] = (rl_row){k, per_epoch, sp, at, value, wall};
-    if (!per_epoch && (log->n_rows >= log->flush_at_rows || wall - log->oldest_wall >= log->flush_secs)) {
-        s = nn_runlog_flush(log);
-        if (s != NN_OK) {
-            /* a full disk or a lock: keep the rows, but do not retry at every
-             * step (each retry rewrites the whole buffer) */
-            log->flush_at_rows = log->n_rows + log->flush_steps;
-            log->oldest_wall = wall;
-        }
-        return s;
-    }
-    return NN_OK;
-}
-
-nn_status nn_runlog_step_metric(nn_runlog *log, const char *key, const char *split, int64_t step,
-                                double value) {
-    return buffer_metric(log, key, split, step, value, 0);
-}
-
-nn_status nn_runlog_epoch_metric(nn_runlog *log, const char *key, const char *split, int64_t epoch,
-                                 double value) {
-    return buffer_metric(log, key, split, epoch, value, 1);
-}
-
-/* Gives each buffered key its metric_key id, inserting new names. */
-static nn_status intern_keys(nn_runlog *log) {
-    sqlite3_stmt *ins = NULL, *sel = NULL;
-    nn_status s = NN_OK;
-    for (int i = 0; i < log->n_keys && s == NN_OK; i++) {
-        if (log->keys[i].id) continue;
-        if (!ins && !(ins = rl_prepare(log, "INSERT OR IGNORE INTO metric_key (name) VALUES (?)", "naming a metric")))
-            s = NN_ERR_DB;
-        if (!sel && s == NN_OK &&
-            !(sel = rl_prepare(log, "SELECT id FROM metric_key WHERE name = ?", "naming a metric")))
-            s = NN_ERR_DB;
-        if (s != NN_OK) break;
-        sqlite3_reset(ins);
-        sqlite3_bind_text(ins, 1, log->keys[i].name, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(ins);
-        if (rc != SQLITE_DONE) {
-            s = rl_fail(log, rc, "naming a metric");
-            break;
-        }
-        sqlite3_reset(sel);
-        sqlite3_bind_text(sel, 1, log->keys[i].name, -1, SQLITE_STATIC);
-        rc = sqlite3_step(sel);
-        if (rc != SQLITE_ROW) {
-            s = rl_fail(log, rc, "naming a metric");
-            break;
-        }
-        log->keys[i].id = sqlite3_column_int64(sel, 0);
-    }
-    sqlite3_finalize(ins);
-    sqlite3_finalize(sel);
-    return s;
-}
-
-nn_status rl_write_rows(nn_runlog *log) {
-    if (log->n_rows == 0) return NN_OK;
-    nn_status s = intern_keys(log);
-    if (s != NN_OK) return s;
-    static const char *const sql[2] = {
-        "INSERT OR REPLACE INTO step_metric (run, key, split, step, value, is_nan, wall) VALUES (?,?,?,?,?,?,?)",
-        "INSERT OR REPLACE INTO epoch_metric (run, key, split, epoch, value, is_nan, wall) VALUES (?,?,?,?,?,?,?)"};
-    sqlite3_stmt **st = log->st_metric;
-    for (int i = 0; i < log->n_rows && s == NN_OK; i++) {
-        const rl_row *r = &log->rows[i];
-        sqlite3_stmt **p = &st[r->per_epoch];
-        if (!*p && !(*p = rl_prepare(log, sql[r->per_epoch], "writing metrics"))) {
-            s = NN_ERR_DB;
-            break;
-        }
-        sqlite3_reset(*p);
-        sqlite3_bind_int64(*p, 1, log->run);
-        sqlite3_bind_int64(*p, 2, log->keys[r->key].id);
-        sqlite3_bind_text(*p, 3, rl_splits[r->split], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(*p, 4, r->at);
-        /* SQLite would turn a NaN into NULL anyway; say so with the flag */
-        if (isnan(r->value)) sqlite3_bind_null(*p, 5);
-        else sqlite3_bind_double(*p, 5, r->value);
-        sqlite3_bind_int(*p, 6, isnan(r->value) ? 1 : 0);
-        sqlite3_bind_double(*p, 7, r->wall);
-        int rc = sqlite3_step(*p);
-        if (rc != SQLITE_DONE) s = rl_fail(log, rc, "writing metrics");
-    }
-    if (st[0]) sqlite3_reset(st[0]);
-    if (st[1]) sqlite3_reset(st[1]);
-    return s;
-}
-
-nn_status rl_write_heartbeat(nn_runlog *log) {
-    double wall = rl_now();
-    char now[32];
-    rl_iso_time(wall, now, sizeof now);
-    if (!log->st_heartbeat &&
-        !(log->st_heartbeat = rl_prepare(log, "UPDATE run SET heartbeat = ? WHERE id = ?", "writing the heartbeat")))
-        return NN_ERR_DB;
-    sqlite3_stmt *st = log->st_heartbeat;
-    sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, log->run);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return rl_fail(log, rc, "writing the heartbeat");
-    log->last_heartbeat = wall;
-    return NN_OK;
-}
-
-void rl_forget_key_ids(nn_runlog *log) {
-    for (int i = 0; i < log->n_keys; i++) log->keys[i].id = 0;
-}
-
-nn_status nn_runlog_flush(nn_runlog *log) {
-    nn_status s = need_run(log, "flushing metrics");
-    if (s != NN_OK) return s;
-    s = rl_begin(log, "flushing metrics");
-    if (s == NN_OK) s = rl_write_rows(log);
-    if (s == NN_OK) s = rl_write_heartbeat(log);
-    if (s == NN_OK) s = rl_commit(log, "flushing metrics");
-    if (s != NN_OK) {
-        rl_rollback(log);
-        rl_forget_key_ids(log);
-        return s;
-    }
-    log->n_rows = 0;
-    return NN_OK;
-}
-
-nn_status nn_runlog_heartbeat(nn_runlog *log) {
-    nn_status s = need_run(log, "heartbeat");
-    if (s != NN_OK) return s;
-    if (rl_now() - log->last_heartbeat < 1.0) return NN_OK;
-    return rl_write_heartbeat(log);
-}
-
 nn_status nn_runlog_finish(nn_runlog *log, const char *status, const char *error) {
-    nn_status s = need_run(log, "finishing the run");
+    nn_status s = rl_need_run(log, "finishing the run");
     if (s != NN_OK) return s;
     if (!status || (strcmp(status, "finished") && strcmp(status, "failed") && strcmp(status, "interrupted")))
         return nn_set_error(NN_ERR_ARG, "%s: finish: status '%s' is not finished, failed or interrupted",

@@ -61,8 +61,8 @@ nn_status nn_runlog_checkpoint(nn_runlog *log, int64_t step, int64_t epoch, cons
     if (s == NN_OK) s = rl_write_rows(log);
     int64_t id = 0;
     if (s == NN_OK) {
-        sqlite3_stmt *st =
-            rl_prepare(log, "INSERT INTO checkpoint (run, step, epoch, reason, time) VALUES (?,?,?,?,?)", doing);
+        sqlite3_stmt *st = rl_stmt(log, RL_ST_CHECKPOINT,
+                                   "INSERT INTO checkpoint (run, step, epoch, reason, time) VALUES (?,?,?,?,?)", doing);
         if (!st) s = NN_ERR_DB;
         else {
             sqlite3_bind_int64(st, 1, log->run);
@@ -70,24 +70,21 @@ nn_status nn_runlog_checkpoint(nn_runlog *log, int64_t step, int64_t epoch, cons
             sqlite3_bind_int64(st, 3, epoch);
             sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-            int rc = sqlite3_step(st);
-            sqlite3_finalize(st);
+            int rc = rl_step_reset(st);
             if (rc != SQLITE_DONE) s = rl_fail(log, rc, doing);
             id = sqlite3_last_insert_rowid(log->db);
         }
     }
     sqlite3_stmt *ins = NULL;
-    if (s == NN_OK &&
-        !(ins = rl_prepare(log,
-                           "INSERT INTO tensor (checkpoint, name, role, dtype, shape, crc32, data) "
-                           "VALUES (?,?,?,?,?,?,?)",
-                           doing)))
+    if (s == NN_OK && !(ins = rl_stmt(log, RL_ST_TENSOR,
+                                      "INSERT INTO tensor (checkpoint, name, role, dtype, shape, crc32, data) "
+                                      "VALUES (?,?,?,?,?,?,?)",
+                                      doing)))
         s = NN_ERR_DB;
     for (int i = 0; i < n && s == NN_OK; i++) {
         rl_blob b = {0};
         s = item_bytes(log, &items[i], &b);
         if (s != NN_OK) break;
-        sqlite3_reset(ins);
         sqlite3_bind_int64(ins, 1, id);
         sqlite3_bind_text(ins, 2, items[i].name, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 3, nn_ckpt_role_name(items[i].role), -1, SQLITE_STATIC);
@@ -97,7 +94,7 @@ nn_status nn_runlog_checkpoint(nn_runlog *log, int64_t step, int64_t epoch, cons
         sqlite3_bind_text(ins, 5, shape, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(ins, 6, (int64_t)b.crc);
         sqlite3_bind_blob64(ins, 7, b.bytes, b.nbytes, SQLITE_STATIC);
-        int rc = sqlite3_step(ins);
+        int rc = rl_step_reset(ins);
         if (rc != SQLITE_DONE) {
             if ((rc & 0xff) == SQLITE_CONSTRAINT)
                 s = nn_set_error(NN_ERR_ARG, "%s: checkpoint: tensor '%s' (%s) appears twice", log->path,
@@ -107,7 +104,6 @@ nn_status nn_runlog_checkpoint(nn_runlog *log, int64_t step, int64_t epoch, cons
         }
         rl_blob_free(&b);
     }
-    sqlite3_finalize(ins);
     if (s == NN_OK) s = rl_write_heartbeat(log);
     if (s == NN_OK) s = rl_commit(log, doing);
     if (s != NN_OK) {

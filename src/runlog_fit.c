@@ -26,6 +26,9 @@ struct nn_runlog_fit {
     int64_t last_step;    /* the last step logged */
     int last_epoch;       /* the last epoch completed */
     int last_ckpt_epoch;  /* the last epoch checkpointed */
+    int epochs_seen;      /* epochs ended in this fit */
+    double last_commit;   /* wall time of the fit's last commit of metrics */
+    int rows_before;      /* rows buffered when the last epoch ended */
     int interrupted;      /* the stop flag was seen: 1 mid-epoch, 2 at an epoch's end */
     int dead;             /* the log failed: no more logging */
     nn_status db_status;
@@ -193,6 +196,18 @@ static int on_step(const nn_step_info *si, void *user) {
     return stop;
 }
 
+/* Whether an epoch that writes no checkpoint commits its metrics now
+ * (nn_runlog_fit_opts.commit_secs). */
+static int commit_due(const nn_runlog_fit *f) {
+    double every = f->ro.commit_secs == 0 ? 0.1 : f->ro.commit_secs;
+    if (every < 0 || f->epochs_seen == 1) return 1;
+    /* commit before another epoch like this one would overflow the buffer
+     * (which would write part of an epoch) */
+    int rows_per_epoch = f->log->n_rows - f->rows_before;
+    if (f->log->n_rows + rows_per_epoch > f->log->flush_steps) return 1;
+    return rl_now() - f->last_commit >= every;
+}
+
 static nn_status log_epoch(nn_runlog_fit *f, const nn_epoch_info *ei) {
     struct {
         const char *key, *split;
@@ -209,9 +224,18 @@ static nn_status log_epoch(nn_runlog_fit *f, const nn_epoch_info *ei) {
     if (s != NN_OK) return s;
     int every = f->ro.checkpoint_every == 0 ? 1 : f->ro.checkpoint_every;
     int last = ei->epoch == ei->epochs;
-    if ((every > 0 && ei->epoch % every == 0) || last)
-        return write_checkpoint(f, last ? "final" : "epoch", ei->rng);
-    return nn_runlog_flush(f->log); /* the epoch's metrics in one transaction */
+    f->epochs_seen++;
+    if ((every > 0 && ei->epoch % every == 0) || last) s = write_checkpoint(f, last ? "final" : "epoch", ei->rng);
+    else if (commit_due(f)) s = nn_runlog_flush(f->log); /* the epochs' metrics in one transaction */
+    else {
+        f->rows_before = f->log->n_rows; /* kept for a later epoch's commit */
+        return NN_OK;
+    }
+    if (s == NN_OK) {
+        f->last_commit = rl_now();
+        f->rows_before = 0;
+    }
+    return s;
 }
 
 static int on_epoch(const nn_epoch_info *ei, void *user) {
@@ -314,6 +338,10 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
         return NULL;
     }
     nn_status s;
+    /* the run's row and its hyperparameters go in one transaction: one
+     * commit instead of one per parameter, and a run whose start failed
+     * leaves nothing behind */
+    int in_txn = 0;
     if (f->ro.resume_run > 0) {
         nn_checkpoint *c = NULL;
         s = nn_runlog_resume(f->log, f->ro.resume_run, -1, &c);
@@ -345,10 +373,21 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
                             .threads = nn_graph_threads(g),
                             .command_line = f->ro.command_line,
                             .graph_text = f->ro.graph_text ? f->ro.graph_text : text};
-        s = nn_runlog_start(f->log, &info, NULL);
+        s = rl_begin(f->log, "starting a run");
+        in_txn = s == NN_OK;
+        if (s == NN_OK) s = nn_runlog_start(f->log, &info, NULL);
         free(text);
     }
+    if (s == NN_OK && !in_txn) {
+        s = rl_begin(f->log, "logging the hyperparameters");
+        in_txn = s == NN_OK;
+    }
     if (s == NN_OK) s = log_hparams(f, opts);
+    if (s == NN_OK && in_txn) s = rl_commit(f->log, "starting a run");
+    if (s != NN_OK && in_txn) {
+        rl_rollback(f->log);
+        if (f->ro.resume_run <= 0) f->log->run = 0; /* its row went with the rollback */
+    }
     if (s != NN_OK) {
         if (nn_runlog_current(f->log)) {
             char msg[512];

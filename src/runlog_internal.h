@@ -22,6 +22,24 @@ typedef struct rl_key {
     int64_t id;
 } rl_key;
 
+/* Statements prepared once per connection and kept until it closes
+ * (rl_stmt): preparing one costs more than running it. RL_ST_ROWS is the
+ * first of the multi-row metric INSERTs: RL_ST_ROWS + table * RL_CHUNKS +
+ * chunk (runlog_metric.c). */
+enum { RL_CHUNKS = 3 };
+enum {
+    RL_ST_BEGIN,
+    RL_ST_COMMIT,
+    RL_ST_HEARTBEAT,
+    RL_ST_KEY_INSERT,
+    RL_ST_KEY_SELECT,
+    RL_ST_CHECKPOINT,
+    RL_ST_TENSOR,
+    RL_ST_PARAM,
+    RL_ST_ROWS,
+    RL_STMT_COUNT = RL_ST_ROWS + 2 * RL_CHUNKS
+};
+
 struct nn_runlog {
     sqlite3 *db;
     char *path;
@@ -36,11 +54,9 @@ struct nn_runlog {
     int flush_at_rows;        /* flush when n_rows reaches this (pushed back after a failure) */
     rl_key *keys;
     int n_keys, cap_keys;
+    int last_key;             /* the key found last (a fit logs one key a step) */
     double last_heartbeat;
-    /* prepared once, reused by every flush (preparing costs more than a
-     * flush's rows) */
-    sqlite3_stmt *st_metric[2]; /* step_metric, epoch_metric inserts */
-    sqlite3_stmt *st_heartbeat;
+    sqlite3_stmt *stmts[RL_STMT_COUNT];
 };
 
 extern const char *const rl_splits[3]; /* "train", "val", "test" */
@@ -62,13 +78,23 @@ nn_status rl_commit(nn_runlog *log, const char *doing);
 void rl_rollback(nn_runlog *log);
 /* Prepares a statement; on failure sets the error and returns NULL. */
 sqlite3_stmt *rl_prepare(nn_runlog *log, const char *sql, const char *doing);
+/* The connection's statement `id` (RL_ST_*), prepared from `sql` the first
+ * time, reset; NULL with the error set if it cannot be prepared. */
+sqlite3_stmt *rl_stmt(nn_runlog *log, int id, const char *sql, const char *doing);
+/* sqlite3_step, then sqlite3_reset so the statement holds nothing open;
+ * returns the step's result. */
+int rl_step_reset(sqlite3_stmt *st);
+/* Finalizes the cached statements (before closing the connection). */
+void rl_finalize_stmts(nn_runlog *log);
+/* NN_OK if the log has a current run, else the error for `what`. */
+nn_status rl_need_run(const nn_runlog *log, const char *what);
 
 /* The schema's migrations: rl_migrations[v] brings version v to v+1. */
 extern const char *const rl_migrations[NN_RUNLOG_SCHEMA_VERSION];
 /* Opens the file, checks it is ours, migrates it (runlog_schema.c). */
 nn_status rl_open_db(nn_runlog *log);
 
-/* Writes the buffered rows inside an open transaction (runlog.c). */
+/* Writes the buffered rows inside an open transaction (runlog_metric.c). */
 nn_status rl_write_rows(nn_runlog *log);
 /* Heartbeat inside an open transaction. */
 nn_status rl_write_heartbeat(nn_runlog *log);

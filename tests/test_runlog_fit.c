@@ -335,3 +335,46 @@ Test(runlog_fit, every_nth_step_and_only_a_final_checkpoint) {
     free_model(&m);
     rlt_rmdir(dir);
 }
+
+/* What another connection sees of the run at each epoch's end. */
+typedef struct seen {
+    const char *db;
+    long long epochs[8];
+} seen;
+
+static int count_committed_epochs(const nn_epoch_info *ei, void *user) {
+    seen *s = user;
+    s->epochs[ei->epoch] = rlt_int(s->db, "SELECT count(*) FROM epoch_metric e JOIN metric_key k ON k.id = e.key "
+                                          "WHERE k.name = 'loss'");
+    return 0;
+}
+
+Test(runlog_fit, short_epochs_commit_together_whole) {
+    char dir[64], db[96];
+    rlt_tmpdir(dir, db, "commit.db");
+    for (int strict = 0; strict < 2; strict++) {
+        model m = make_model();
+        nn_optimizer *opt = nn_sgd(0.05f, 0.f);
+        seen s = {.db = db};
+        nn_fit_opts o = {.epochs = 5, .optimizer = opt, .on_epoch = count_committed_epochs, .user = &s};
+        /* epochs far shorter than commit_secs: only the first commits at
+         * once, the rest wait for the final checkpoint (a minute, so that a
+         * slow machine cannot make an epoch look long); commit_secs < 0
+         * commits every epoch */
+        nn_runlog_fit_opts r = {.path = db, .checkpoint_every = -1, .commit_secs = strict ? -1.0 : 60.0};
+        cr_assert_eq(nn_fit_logged(m.g, m.loss, m.data, &o, &r, NULL), NN_OK, "%s", nn_last_error());
+        long long base = strict ? 5 : 0; /* the first run's epochs */
+        for (int e = 1; e <= 5; e++) {
+            long long want = base + (strict || e == 1 || e == 5 ? e : 1);
+            cr_assert_eq(s.epochs[e], want, "commit_secs %s: epoch %d: %lld epochs committed, want %lld",
+                         strict ? "-1" : "60", e, s.epochs[e], want);
+        }
+        /* whole epochs only: never a step row without its epoch */
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM step_metric WHERE run = %d", strict + 1);
+        cr_assert_eq(rlt_int(db, sql), 25);
+        nn_optimizer_free(opt);
+        free_model(&m);
+    }
+    rlt_rmdir(dir);
+}

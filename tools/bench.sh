@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# nngraph's benchmarks against PyTorch and OpenBLAS, measured in one run;
-# prints every measurement and then the ratios (docs/performance.md).
+# nngraph's benchmarks against PyTorch and OpenBLAS, and the run log's cost,
+# measured in one run; prints every measurement and then the ratios
+# (docs/performance.md, docs/runlog.md).
 #
 #   bash tools/bench.sh            the full set (a few minutes)
 #   bash tools/bench.sh --quick    fewer epochs/samples, no repeats: a smoke test
@@ -24,14 +25,14 @@ case "${1:-}" in
 esac
 
 [ -d build ] || meson setup build >/dev/null
-ninja -C build -j2 tools/bench_train tools/bench_matmul tools/bench_sched >/dev/null
+ninja -C build -j2 tools/bench_train tools/bench_matmul tools/bench_sched tools/bench_runlog >/dev/null
 bin=build/tools
 py=/usr/bin/python3
 have_torch=1
 "$py" -c 'import torch' 2>/dev/null || { have_torch=0; echo "bench.sh: no PyTorch (python3-torch): nngraph only" >&2; }
 
-digits_args=() mlp_args=() ms=60 runs=2000 repeat=${REPEAT:-3}
-if [ "$quick" = 1 ]; then digits_args=(--epochs 4) mlp_args=(--samples 6000) ms=10 runs=200 repeat=1; fi
+digits_args=() mlp_args=() ms=60 runs=2000 repeat=${REPEAT:-3} runlog_args=()
+if [ "$quick" = 1 ]; then digits_args=(--epochs 4) mlp_args=(--samples 6000) ms=10 runs=200 repeat=1 runlog_args=(--epochs 4 --repeat 1); fi
 
 log=$(mktemp)
 run() { "$@" | tee -a "$log"; }
@@ -67,6 +68,8 @@ cat "$tmpd"/ng-digits-* "$tmpd"/fit-digits-* "$tmpd"/pt-digits-* "$tmpd"/ng-mlp-
 run "$bin/bench_matmul" --threads 1 --ms "$ms"
 run "$bin/bench_sched" --threads 1 --runs "$runs"
 run "$bin/bench_sched" --threads 2 --runs "$runs"
+# the run log's cost (docs/runlog.md): digits through nn_fit, plain and logged, interleaved
+run "$bin/bench_runlog" "${runlog_args[@]}"
 
 # value KEY PATTERN...: KEY's value on the first log line matching all patterns
 value() {
@@ -105,4 +108,11 @@ echo "(c) matmul vs direct cblas_sgemm: mean $(value mean_ratio 'matmul threads=
      "worst $(value worst_ratio 'matmul threads=1 summary') (target >= 0.85)"
 for t in 1 2; do
   echo "(d) scheduler, $t thread(s): $(value overhead_ns_per_node "sched threads=$t ") ns per node (target < 1000)"
+done
+for m in final every10 every1; do
+  r=$(value ratio "runlog mode=$m ")
+  share=$(value per_epoch_share "runlog mode=$m ")
+  echo "(e) run log, digits through nn_fit, every step's loss + epoch metrics, checkpoint $m:" \
+       "$(awk -v r="$r" -v p="$share" 'BEGIN { if (r == "") print "n/a"; else printf "%+.1f%% of the unlogged run'"'"'s time, %.1f%% per step and epoch", 100 * (r - 1), 100 * p }')" \
+       "(target < 5%), + $(value fixed_ms "runlog mode=$m ") ms once a run"
 done
