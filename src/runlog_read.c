@@ -27,6 +27,38 @@ static double column_or_nan(sqlite3_stmt *st, int col) {
     return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
 }
 
+/* Steps st to its end, reading each row into a growing array of `size`-byte
+ * items with `read`, and finalizes st. On failure the array is freed and
+ * the count is 0. `what` names the query in messages. */
+static nn_status collect_rows(nn_runlog *log, sqlite3_stmt *st, size_t size, void (*read)(sqlite3_stmt *, void *),
+                              const char *what, void **items, int *n) {
+    unsigned char *a = NULL;
+    int cap = 0, count = 0, rc;
+    nn_status s = NN_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap = cap ? 2 * cap : 16;
+            unsigned char *grown = realloc(a, (size_t)cap * size);
+            if (!grown) {
+                s = nn_set_error(NN_ERR_NOMEM, "%s: out of memory %s", log->path, what);
+                break;
+            }
+            a = grown;
+        }
+        read(st, a + (size_t)count++ * size);
+    }
+    if (s == NN_OK && rc != SQLITE_DONE) s = rl_fail(log, rc, what);
+    sqlite3_finalize(st);
+    if (s != NN_OK) {
+        free(a);
+        a = NULL;
+        count = 0;
+    }
+    *items = a;
+    *n = count;
+    return s;
+}
+
 /* v_run can only see a stale heartbeat; a run whose process is gone on
  * this very host is interrupted at once (a SIGKILLed trainer cannot say
  * so itself). */
@@ -64,6 +96,8 @@ static void read_row(sqlite3_stmt *st, nn_run_row *r) {
     refine_status(r, (pid_t)sqlite3_column_int64(st, 21));
 }
 
+static void read_run(sqlite3_stmt *st, void *item) { read_row(st, item); }
+
 nn_status nn_runlog_list(nn_runlog *log, nn_run_row **rows, int *n) {
     if (!log || !rows || !n) return nn_set_error(NN_ERR_ARG, "run log: list: NULL argument");
     *rows = NULL;
@@ -72,27 +106,9 @@ nn_status nn_runlog_list(nn_runlog *log, nn_run_row **rows, int *n) {
     snprintf(sql, sizeof sql, "%s ORDER BY id", run_columns);
     sqlite3_stmt *st = rl_prepare(log, sql, "listing runs");
     if (!st) return NN_ERR_DB;
-    int cap = 0, rc;
-    nn_status s = NN_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            nn_run_row *r = realloc(*rows, (size_t)cap * sizeof *r);
-            if (!r) {
-                s = nn_set_error(NN_ERR_NOMEM, "%s: out of memory listing runs", log->path);
-                break;
-            }
-            *rows = r;
-        }
-        read_row(st, &(*rows)[(*n)++]);
-    }
-    if (s == NN_OK && rc != SQLITE_DONE) s = rl_fail(log, rc, "listing runs");
-    sqlite3_finalize(st);
-    if (s != NN_OK) {
-        free(*rows);
-        *rows = NULL;
-        *n = 0;
-    }
+    void *items;
+    nn_status s = collect_rows(log, st, sizeof(nn_run_row), read_run, "listing runs", &items, n);
+    *rows = items;
     return s;
 }
 
@@ -182,6 +198,14 @@ char *nn_runlog_graph_text(nn_runlog *log, int64_t run_id) {
     return text;
 }
 
+static void read_param(sqlite3_stmt *st, void *item) {
+    nn_param_kv *kv = item;
+    copy_text(kv->key, sizeof kv->key, st, 0);
+    copy_text(kv->value, sizeof kv->value, st, 1);
+    kv->is_num = sqlite3_column_type(st, 2) != SQLITE_NULL;
+    kv->num = kv->is_num ? sqlite3_column_double(st, 2) : NAN;
+}
+
 nn_status nn_runlog_params(nn_runlog *log, int64_t run_id, nn_param_kv **out, int *n) {
     if (!log || !out || !n) return nn_set_error(NN_ERR_ARG, "run log: params: NULL argument");
     *out = NULL;
@@ -190,32 +214,20 @@ nn_status nn_runlog_params(nn_runlog *log, int64_t run_id, nn_param_kv **out, in
         rl_prepare(log, "SELECT key, value, num FROM param WHERE run = ? ORDER BY key", "reading parameters");
     if (!st) return NN_ERR_DB;
     sqlite3_bind_int64(st, 1, run_id);
-    int cap = 0, rc;
-    nn_status s = NN_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            nn_param_kv *p = realloc(*out, (size_t)cap * sizeof *p);
-            if (!p) {
-                s = nn_set_error(NN_ERR_NOMEM, "%s: out of memory reading parameters", log->path);
-                break;
-            }
-            *out = p;
-        }
-        nn_param_kv *kv = &(*out)[(*n)++];
-        copy_text(kv->key, sizeof kv->key, st, 0);
-        copy_text(kv->value, sizeof kv->value, st, 1);
-        kv->is_num = sqlite3_column_type(st, 2) != SQLITE_NULL;
-        kv->num = kv->is_num ? sqlite3_column_double(st, 2) : NAN;
-    }
-    if (s == NN_OK && rc != SQLITE_DONE) s = rl_fail(log, rc, "reading parameters");
-    sqlite3_finalize(st);
-    if (s != NN_OK) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
+    void *items;
+    nn_status s = collect_rows(log, st, sizeof(nn_param_kv), read_param, "reading parameters", &items, n);
+    *out = items;
     return s;
+}
+
+static void read_point(sqlite3_stmt *st, void *item) {
+    nn_metric_point *p = item;
+    p->at = sqlite3_column_int64(st, 0);
+    /* NULL with is_nan = 0 cannot be written; read it as NaN anyway */
+    p->value = sqlite3_column_int(st, 2) || sqlite3_column_type(st, 1) == SQLITE_NULL
+                   ? NAN
+                   : sqlite3_column_double(st, 1);
+    p->wall = sqlite3_column_double(st, 3);
 }
 
 nn_status nn_runlog_curve(nn_runlog *log, int64_t run_id, const char *key, const char *split, int per_epoch,
@@ -234,34 +246,19 @@ nn_status nn_runlog_curve(nn_runlog *log, int64_t run_id, const char *key, const
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, split ? split : "train", -1, SQLITE_TRANSIENT);
-    int cap = 0, rc;
-    nn_status s = NN_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            nn_metric_point *p = realloc(*out, (size_t)cap * sizeof *p);
-            if (!p) {
-                s = nn_set_error(NN_ERR_NOMEM, "%s: out of memory reading a curve", log->path);
-                break;
-            }
-            *out = p;
-        }
-        nn_metric_point *p = &(*out)[(*n)++];
-        p->at = sqlite3_column_int64(st, 0);
-        /* NULL with is_nan = 0 cannot be written; read it as NaN anyway */
-        p->value = sqlite3_column_int(st, 2) || sqlite3_column_type(st, 1) == SQLITE_NULL
-                       ? NAN
-                       : sqlite3_column_double(st, 1);
-        p->wall = sqlite3_column_double(st, 3);
-    }
-    if (s == NN_OK && rc != SQLITE_DONE) s = rl_fail(log, rc, "reading a curve");
-    sqlite3_finalize(st);
-    if (s != NN_OK) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
+    void *items;
+    nn_status s = collect_rows(log, st, sizeof(nn_metric_point), read_point, "reading a curve", &items, n);
+    *out = items;
     return s;
+}
+
+static void read_last(sqlite3_stmt *st, void *item) {
+    nn_metric_last *m = item;
+    copy_text(m->key, sizeof m->key, st, 0);
+    copy_text(m->split, sizeof m->split, st, 1);
+    m->per_epoch = sqlite3_column_int(st, 2);
+    m->at = sqlite3_column_int64(st, 3);
+    m->value = sqlite3_column_int(st, 5) ? NAN : column_or_nan(st, 4);
 }
 
 nn_status nn_runlog_last_metrics(nn_runlog *log, int64_t run_id, nn_metric_last **out, int *n) {
@@ -274,31 +271,8 @@ nn_status nn_runlog_last_metrics(nn_runlog *log, int64_t run_id, nn_metric_last 
                                   "reading the latest metrics");
     if (!st) return NN_ERR_DB;
     sqlite3_bind_int64(st, 1, run_id);
-    int cap = 0, rc;
-    nn_status s = NN_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            nn_metric_last *p = realloc(*out, (size_t)cap * sizeof *p);
-            if (!p) {
-                s = nn_set_error(NN_ERR_NOMEM, "%s: out of memory reading metrics", log->path);
-                break;
-            }
-            *out = p;
-        }
-        nn_metric_last *m = &(*out)[(*n)++];
-        copy_text(m->key, sizeof m->key, st, 0);
-        copy_text(m->split, sizeof m->split, st, 1);
-        m->per_epoch = sqlite3_column_int(st, 2);
-        m->at = sqlite3_column_int64(st, 3);
-        m->value = sqlite3_column_int(st, 5) ? NAN : column_or_nan(st, 4);
-    }
-    if (s == NN_OK && rc != SQLITE_DONE) s = rl_fail(log, rc, "reading the latest metrics");
-    sqlite3_finalize(st);
-    if (s != NN_OK) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
+    void *items;
+    nn_status s = collect_rows(log, st, sizeof(nn_metric_last), read_last, "reading the latest metrics", &items, n);
+    *out = items;
     return s;
 }
