@@ -218,3 +218,13 @@ void nn_reduce_forward(nn_kernel_call *c, int mean) {
             y[o * inner + i] = (float)(mean ? s / (double)len : s);
         }
 }
+
+nn_node *nn_reduce_node(nn_graph *g, const nn_op_def *op, nn_node *x, int axis) {
+    if (!g || !x) return nn_op_node(g, op, NULL, 1, &x, NULL, NULL);
+    int a = nn_norm_axis(axis, x->shape.rank);
+    if (a < 0)
+        return nn_fail(g, NN_ERR_SHAPE, "%s: axis %d is outside the %d axes of '%s'", op->name, axis, x->shape.rank,
+                       x->name);
+    int64_t iattr[NN_MAX_ATTRS] = {a};
+    return nn_op_node(g, op, NULL, 1, &x, NULL, iattr);
+}

@@ -52,6 +52,10 @@ void nn_broadcast_strides(nn_shape s, nn_shape out, int64_t dim4[4], int64_t str
  * removes the axis; the kernel sums (or averages) it. */
 nn_status nn_rule_reduce(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt);
 void nn_reduce_forward(nn_kernel_call *c, int mean);
+/* The node of reduction `op` (sum, mean) of x over `axis` (negative counts
+ * from the end; NN_ALL_AXES for all); an axis outside x fails the graph
+ * with "OP: axis A is outside the R axes of 'X'". */
+nn_node *nn_reduce_node(nn_graph *g, const nn_op_def *op, nn_node *x, int axis);
 /* A shape seen as [outer, len, inner] around `axis`. */
 void nn_axis_split(nn_shape s, int axis, int64_t *outer, int64_t *len, int64_t *inner);
 
