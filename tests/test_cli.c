@@ -45,12 +45,7 @@ static int nngraph(const char *arg, ...) {
     return rc;
 }
 
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    cr_assert(f);
-    fputs(text, f);
-    fclose(f);
-}
+static void write_text(const char *path, const char *text) { tu_write_file(path, text, strlen(text)); }
 
 static int exists(const char *path) {
     struct stat st;

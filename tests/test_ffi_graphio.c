@@ -164,10 +164,7 @@ static void cli_setup(void) {
     tu_mkdtemp(tmpdir, sizeof tmpdir, "/tmp/nng_ffi_XXXXXX");
     char supp[128];
     snprintf(supp, sizeof supp, "%s/lsan.supp", tmpdir);
-    FILE *f = fopen(supp, "wb");
-    cr_assert(f);
-    fputs(GRAPHVIZ_LEAKS, f);
-    fclose(f);
+    tu_write_file(supp, GRAPHVIZ_LEAKS, strlen(GRAPHVIZ_LEAKS));
     int n = 0;
     for (char **e = environ; *e && n < 254; e++)
         if (strncmp(*e, "LSAN_OPTIONS=", 13) != 0) child_env[n++] = *e;

@@ -40,6 +40,13 @@ int tu_vrun(const char *exe, char *const *env, const char *dir, char *out, size_
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+void tu_write_file(const char *path, const void *bytes, size_t n) {
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot write %s", path);
+    cr_assert_eq(fwrite(bytes, 1, n, f), n, "cannot write %s", path);
+    cr_assert_eq(fclose(f), 0, "cannot write %s", path);
+}
+
 void tu_mkdtemp(char *dir, size_t cap, const char *template_) {
     snprintf(dir, cap, "%s", template_);
     cr_assert(mkdtemp(dir), "cannot make a directory from %s", template_);
