@@ -9,12 +9,7 @@
 extern const nn_op_def nn_op_bce_with_logits_grad;
 
 static nn_status bce_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
-    if (c->in_dtype[0] != NN_F32 || c->in_dtype[1] != NN_F32)
-        return nn_errf(c->err, NN_ERR_ARG, "logits and targets must be f32");
-    if (!nn_shape_equal(c->in[0], c->in[1])) return nn_errf(c->err, NN_ERR_SHAPE, "logits and targets differ in shape");
-    *out = NN_SCALAR;
-    *dt = NN_F32;
-    return NN_OK;
+    return nn_rule_pair_loss(c, out, dt, "logits and targets");
 }
 
 static nn_status bce_forward(nn_kernel_call *c) {
@@ -48,8 +43,7 @@ static nn_status bce_grad_forward(nn_kernel_call *c) {
 }
 
 static nn_status bce_grad_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
-    if (!nn_shape_equal(c->in[0], c->in[1])) return nn_errf(c->err, NN_ERR_SHAPE, "logits and targets differ in shape");
-    return nn_rule_loss_grad(c, out, dt);
+    return nn_rule_pair_loss_grad(c, out, dt, "logits and targets");
 }
 
 const nn_op_def nn_op_bce_with_logits = {"bce_with_logits", 2, bce_shape, bce_forward, bce_grad, 0};

@@ -1,6 +1,7 @@
 /* Shape rules and kernels shared by several ops. */
 #include "ops.h"
 
+#include <math.h>
 #include <string.h>
 
 nn_status nn_rule_like_input(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
@@ -26,6 +27,20 @@ nn_status nn_rule_loss_grad(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     *out = c->in[0];
     *dt = NN_F32;
     return NN_OK;
+}
+
+nn_status nn_rule_pair_loss(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt, const char *what) {
+    if (c->in_dtype[0] != NN_F32 || c->in_dtype[1] != NN_F32)
+        return nn_errf(c->err, NN_ERR_ARG, "%s must be f32", what);
+    if (!nn_shape_equal(c->in[0], c->in[1])) return nn_errf(c->err, NN_ERR_SHAPE, "%s differ in shape", what);
+    *out = NN_SCALAR;
+    *dt = NN_F32;
+    return NN_OK;
+}
+
+nn_status nn_rule_pair_loss_grad(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt, const char *what) {
+    if (!nn_shape_equal(c->in[0], c->in[1])) return nn_errf(c->err, NN_ERR_SHAPE, "%s differ in shape", what);
+    return nn_rule_loss_grad(c, out, dt);
 }
 
 nn_status nn_broadcast_shape(nn_shape a, nn_shape b, nn_shape *out, char *err) {
@@ -136,6 +151,20 @@ void nn_rows_of(const nn_tensor *t, int64_t *rows, int64_t *cols) {
     *rows = *cols ? t->size / *cols : 0;
 }
 
+float nn_row_max(const float *x, int64_t n) {
+    float m = x[0];
+    for (int64_t j = 1; j < n; j++) m = x[j] > m ? x[j] : m;
+    return m;
+}
+
+void nn_softmax_row(const float *x, float *y, int64_t n, float scale) {
+    float m = nn_row_max(x, n);
+    float s = 0.f;
+    for (int64_t j = 0; j < n; j++) s += y[j] = expf(x[j] - m);
+    float k = scale / s;
+    for (int64_t j = 0; j < n; j++) y[j] *= k;
+}
+
 nn_node *nn_grad_op(nn_graph *g, const nn_op_def *op, nn_node *a, nn_node *b) {
     nn_node *in[2] = {a, b};
     return nn_op_node(g, op, NULL, 2, in, NULL, NULL);
@@ -188,4 +217,14 @@ void nn_reduce_forward(nn_kernel_call *c, int mean) {
             for (int64_t l = 0; l < len; l++) s += x[(o * len + l) * inner + i];
             y[o * inner + i] = (float)(mean ? s / (double)len : s);
         }
+}
+
+nn_node *nn_reduce_node(nn_graph *g, const nn_op_def *op, nn_node *x, int axis) {
+    if (!g || !x) return nn_op_node(g, op, NULL, 1, &x, NULL, NULL);
+    int a = nn_norm_axis(axis, x->shape.rank);
+    if (a < 0)
+        return nn_fail(g, NN_ERR_SHAPE, "%s: axis %d is outside the %d axes of '%s'", op->name, axis, x->shape.rank,
+                       x->name);
+    int64_t iattr[NN_MAX_ATTRS] = {a};
+    return nn_op_node(g, op, NULL, 1, &x, NULL, iattr);
 }

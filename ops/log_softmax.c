@@ -13,8 +13,7 @@ static nn_status log_softmax_forward(nn_kernel_call *c) {
     for (int64_t r = 0; r < rows; r++) {
         const float *x = NN_CF(c->in[0]) + r * cols;
         float *y = NN_F(c->out) + r * cols;
-        float m = x[0];
-        for (int64_t j = 1; j < cols; j++) m = x[j] > m ? x[j] : m;
+        float m = nn_row_max(x, cols);
         float s = 0.f;
         for (int64_t j = 0; j < cols; j++) s += expf(x[j] - m);
         float lse = m + logf(s);

@@ -15,11 +15,4 @@ static nn_status mean_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *w
 
 const nn_op_def nn_op_mean = {"mean", 1, nn_rule_reduce, mean_forward, mean_grad, 0};
 
-nn_node *nn_mean(nn_graph *g, nn_node *x, int axis) {
-    if (!g || !x) return nn_op_node(g, &nn_op_mean, NULL, 1, &x, NULL, NULL);
-    int a = nn_norm_axis(axis, x->shape.rank);
-    if (a < 0)
-        return nn_fail(g, NN_ERR_SHAPE, "mean: axis %d is outside the %d axes of '%s'", axis, x->shape.rank, x->name);
-    int64_t iattr[NN_MAX_ATTRS] = {a};
-    return nn_op_node(g, &nn_op_mean, NULL, 1, &x, NULL, iattr);
-}
+nn_node *nn_mean(nn_graph *g, nn_node *x, int axis) { return nn_reduce_node(g, &nn_op_mean, x, axis); }

@@ -5,13 +5,7 @@
 extern const nn_op_def nn_op_mse_grad;
 
 static nn_status mse_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
-    if (c->in_dtype[0] != NN_F32 || c->in_dtype[1] != NN_F32)
-        return nn_errf(c->err, NN_ERR_ARG, "prediction and target must be f32");
-    if (!nn_shape_equal(c->in[0], c->in[1]))
-        return nn_errf(c->err, NN_ERR_SHAPE, "prediction and target differ in shape");
-    *out = NN_SCALAR;
-    *dt = NN_F32;
-    return NN_OK;
+    return nn_rule_pair_loss(c, out, dt, "prediction and target");
 }
 
 static nn_status mse_forward(nn_kernel_call *c) {
@@ -43,9 +37,7 @@ static nn_status mse_grad_forward(nn_kernel_call *c) {
 }
 
 static nn_status mse_grad_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
-    if (!nn_shape_equal(c->in[0], c->in[1]))
-        return nn_errf(c->err, NN_ERR_SHAPE, "prediction and target differ in shape");
-    return nn_rule_loss_grad(c, out, dt);
+    return nn_rule_pair_loss_grad(c, out, dt, "prediction and target");
 }
 
 const nn_op_def nn_op_mse = {"mse", 2, mse_shape, mse_forward, mse_grad, 0};

@@ -13,6 +13,11 @@ nn_status nn_rule_pair(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt);
 /* Shape rule of the three-input loss gradients (logits, targets, dloss):
  * output like input 0, input 2 a scalar. */
 nn_status nn_rule_loss_grad(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt);
+/* Shape rules of the elementwise losses of two f32 inputs of one shape (mse,
+ * bce_with_logits), which errors call `what` ("logits and targets"): the
+ * loss is a scalar, its gradient (inputs a, b, dloss) has a's shape. */
+nn_status nn_rule_pair_loss(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt, const char *what);
+nn_status nn_rule_pair_loss_grad(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt, const char *what);
 
 /* numpy broadcasting of two shapes (right-aligned; 1 or missing dims
  * stretch). Writes the reason to err on a misfit. */
@@ -47,6 +52,10 @@ void nn_broadcast_strides(nn_shape s, nn_shape out, int64_t dim4[4], int64_t str
  * removes the axis; the kernel sums (or averages) it. */
 nn_status nn_rule_reduce(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt);
 void nn_reduce_forward(nn_kernel_call *c, int mean);
+/* The node of reduction `op` (sum, mean) of x over `axis` (negative counts
+ * from the end; NN_ALL_AXES for all); an axis outside x fails the graph
+ * with "OP: axis A is outside the R axes of 'X'". */
+nn_node *nn_reduce_node(nn_graph *g, const nn_op_def *op, nn_node *x, int axis);
 /* A shape seen as [outer, len, inner] around `axis`. */
 void nn_axis_split(nn_shape s, int axis, int64_t *outer, int64_t *len, int64_t *inner);
 
@@ -55,6 +64,12 @@ int nn_norm_axis(int axis, int rank);
 
 /* Row-wise helpers of the softmax family: rows = size / last dim. */
 void nn_rows_of(const nn_tensor *t, int64_t *rows, int64_t *cols);
+/* The largest of the n >= 1 values of a row: the shift that keeps exp() of
+ * the row finite (softmax, log_softmax, cross-entropy). */
+float nn_row_max(const float *x, int64_t n);
+/* y = scale * softmax(x) over one row of n values, max-subtracted, the sum
+ * in float; y may be x. */
+void nn_softmax_row(const float *x, float *y, int64_t n, float scale);
 
 #define NN_F(t) ((float *)(t)->data)
 #define NN_CF(t) ((const float *)(t)->data)

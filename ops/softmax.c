@@ -10,16 +10,7 @@ extern const nn_op_def nn_op_softmax_grad;
 static nn_status softmax_forward(nn_kernel_call *c) {
     int64_t rows, cols;
     nn_rows_of(c->in[0], &rows, &cols);
-    for (int64_t r = 0; r < rows; r++) {
-        const float *x = NN_CF(c->in[0]) + r * cols;
-        float *y = NN_F(c->out) + r * cols;
-        float m = x[0];
-        for (int64_t j = 1; j < cols; j++) m = x[j] > m ? x[j] : m;
-        float s = 0.f;
-        for (int64_t j = 0; j < cols; j++) s += y[j] = expf(x[j] - m);
-        float inv = 1.f / s;
-        for (int64_t j = 0; j < cols; j++) y[j] *= inv;
-    }
+    for (int64_t r = 0; r < rows; r++) nn_softmax_row(NN_CF(c->in[0]) + r * cols, NN_F(c->out) + r * cols, cols, 1.f);
     return NN_OK;
 }
 

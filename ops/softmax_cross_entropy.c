@@ -23,8 +23,7 @@ static nn_status sce_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
 
 /* logsumexp of one row, max-subtracted */
 static double row_lse(const float *z, int64_t cols) {
-    float m = z[0];
-    for (int64_t j = 1; j < cols; j++) m = z[j] > m ? z[j] : m;
+    float m = nn_row_max(z, cols);
     double s = 0.0;
     for (int64_t j = 0; j < cols; j++) s += exp((double)(z[j] - m));
     return (double)m + log(s);
@@ -66,12 +65,7 @@ static nn_status sce_grad_forward(nn_kernel_call *c) {
         const float *z = NN_CF(c->in[0]) + r * cols;
         float *dz = NN_F(c->out) + r * cols;
         if (check_label(c, r, labels[r], cols) != NN_OK) return NN_ERR_RUNTIME;
-        float m = z[0];
-        for (int64_t j = 1; j < cols; j++) m = z[j] > m ? z[j] : m;
-        float s = 0.f;
-        for (int64_t j = 0; j < cols; j++) s += dz[j] = expf(z[j] - m);
-        float inv = scale / s;
-        for (int64_t j = 0; j < cols; j++) dz[j] *= inv;
+        nn_softmax_row(z, dz, cols, scale);
         dz[labels[r]] -= scale;
     }
     return NN_OK;

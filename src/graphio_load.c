@@ -3,6 +3,7 @@
  * nn_op_node), so every shape rule runs again. Every error names the file,
  * line and column; nothing half-built escapes unless the caller asked for
  * the partial graph (to draw a broken file). */
+#include "fileutil.h"
 #include "graphio_parse.h"
 
 #include <errno.h>
@@ -394,28 +395,6 @@ static nn_graph *load_text(const char *text, size_t len, const char *source, uin
     return g;
 }
 
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        nn_set_error(NN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    nn_strbuf sb = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) nn_sb_append(&sb, chunk, n);
-    int err = ferror(f);
-    fclose(f);
-    if (err || sb.failed) {
-        nn_sb_free(&sb);
-        nn_set_error(err ? NN_ERR_IO : NN_ERR_NOMEM, "%s: %s", path, err ? "read failed" : "out of memory");
-        return NULL;
-    }
-    *len = sb.len;
-    if (!sb.data) return calloc(1, 1);
-    return sb.data;
-}
-
 static nn_graph *load_path(const char *path, uint64_t seed, int partial, nn_load_fault *fault) {
     if (fault) memset(fault, 0, sizeof *fault);
     if (!path) {
@@ -423,8 +402,8 @@ static nn_graph *load_path(const char *path, uint64_t seed, int partial, nn_load
         return NULL;
     }
     size_t len = 0;
-    char *text = read_file(path, &len);
-    if (!text) return NULL;
+    char *text = NULL;
+    if (nn_read_file(path, &text, &len) != NN_OK) return NULL;
     nn_graph *g = load_text(text, len, path, seed, partial, fault);
     free(text);
     return g;

@@ -112,32 +112,12 @@ static nn_status encode_checkpoint(const nn_checkpoint *c, buf *out) {
     return NN_OK;
 }
 
-static nn_status write_atomic(const char *path, const buf *b) {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 32);
-    if (!tmp) return nn_set_error(NN_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, plen + 32, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        nn_status s = nn_set_error(NN_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        free(tmp);
-        return s;
-    }
-    int ok = fwrite(b->p, 1, b->len, f) == b->len, err = errno;
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) ok = 0, err = errno;
-    if (fclose(f) != 0) ok = 0, err = errno;
-    if (ok && rename(tmp, path) != 0) ok = 0, err = errno;
-    if (!ok) unlink(tmp);
-    free(tmp);
-    return ok ? NN_OK : nn_set_error(NN_ERR_IO, "%s: cannot write the file: %s", path, strerror(err));
-}
-
 nn_status nn_checkpoint_save(const nn_checkpoint *c, const char *path, int params_only) {
     if (!c || !path) return nn_set_error(NN_ERR_ARG, "checkpoint save: NULL argument");
     buf b = {0};
     nn_status s = params_only ? encode_weights(c, &b, path) : encode_checkpoint(c, &b);
     if (s == NN_OK && b.failed) s = nn_set_error(NN_ERR_NOMEM, "%s: out of memory", path);
-    if (s == NN_OK) s = write_atomic(path, &b);
+    if (s == NN_OK) s = nn_write_file_atomic(path, b.p, b.len);
     free(b.p);
     return s;
 }

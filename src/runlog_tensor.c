@@ -1,13 +1,13 @@
 /* Run log: tensors as stored bytes (little-endian, CRC-32) and the
  * checkpoint object. */
 #include "runlog_tensor.h"
+#include "fileutil.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 const char *const rl_dtype_names[3] = {"f32", "i32", "u64"};
 
@@ -31,18 +31,6 @@ static void swap_copy(unsigned char *dst, const unsigned char *src, size_t n, si
         for (size_t j = 0; j < width; j++) dst[i * width + j] = src[i * width + width - 1 - j];
 }
 
-uint32_t rl_crc32(const unsigned char *p, size_t n) {
-    uLong crc = crc32(0L, Z_NULL, 0);
-    /* zlib takes uInt lengths: feed large buffers in pieces */
-    while (n > 0) {
-        uInt piece = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        crc = crc32(crc, p, piece);
-        p += piece;
-        n -= piece;
-    }
-    return (uint32_t)crc;
-}
-
 /* Points b at native data, converting to little-endian if the host is not. */
 static nn_status blob_set(rl_blob *b, const void *data, size_t n_elems) {
     size_t width = dtype_bytes(b->dtype);
@@ -56,7 +44,7 @@ static nn_status blob_set(rl_blob *b, const void *data, size_t n_elems) {
         swap_copy(b->bytes, data, n_elems, width);
         b->owned = 1;
     }
-    b->crc = rl_crc32(b->bytes, b->nbytes);
+    b->crc = nn_crc32(b->bytes, b->nbytes);
     return NN_OK;
 }
 
@@ -124,7 +112,7 @@ nn_status rl_ckpt_add(nn_checkpoint *c, const char *name, nn_ckpt_role role, con
     if (b->nbytes != (size_t)n * width)
         return nn_set_error(NN_ERR_FORMAT, "%s: %zu bytes of data, but %s %s needs %lld", where, b->nbytes,
                             rl_dtype_names[b->dtype], "by its shape", (long long)n * (long long)width);
-    uint32_t crc = rl_crc32(b->bytes, b->nbytes);
+    uint32_t crc = nn_crc32(b->bytes, b->nbytes);
     if (crc != b->crc)
         return nn_set_error(NN_ERR_FORMAT, "%s: CRC-32 mismatch (stored 0x%08x, data 0x%08x): the data are corrupt",
                             where, b->crc, crc);

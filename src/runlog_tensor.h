@@ -45,9 +45,6 @@ struct nn_checkpoint {
     rl_item *items;
 };
 
-/* zlib's CRC-32 of n bytes. */
-uint32_t rl_crc32(const unsigned char *p, size_t n);
-
 nn_checkpoint *rl_ckpt_new(void);
 /* Checks b (CRC, byte count against dtype and shape, role/dtype fit) and
  * appends it decoded; errors start with `where`. */

@@ -17,20 +17,6 @@ typedef struct layer_row {
     int dense;             /* has a matmul: a Dense layer */
 } layer_row;
 
-/* "10,575" */
-static const char *with_commas(int64_t v, char *buf, size_t len) {
-    char digits[32];
-    snprintf(digits, sizeof digits, "%lld", (long long)(v < 0 ? -v : v));
-    size_t n = strlen(digits), k = 0;
-    if (v < 0 && k + 1 < len) buf[k++] = '-';
-    for (size_t i = 0; i < n && k + 2 < len; i++) {
-        buf[k++] = digits[i];
-        if ((n - i - 1) % 3 == 0 && i + 1 < n) buf[k++] = ',';
-    }
-    buf[k] = 0;
-    return buf;
-}
-
 /* "(None, 25)": Keras writes the open batch dimension as None */
 static const char *keras_shape(nn_shape s, char *buf, size_t len) {
     size_t k = 0;
@@ -99,15 +85,15 @@ void nn_summary(const nn_graph *g, FILE *out) {
                          : row->output ? row->output->op->name : "?";
         snprintf(label, sizeof label, "%s (%s)", row->name, type);
         fprintf(out, " %-28s %-25s %s\n", label, row->output ? keras_shape(row->output->shape, sh, sizeof sh) : "?",
-                with_commas(row->params, num, sizeof num));
+                nn_format_count(row->params, num, sizeof num));
         if (r + 1 < n_rows) fprintf(out, "\n");
     }
     /* every param is in a row (its scope's or its own), so this equals
      * the sum of the rows */
     int64_t total = nn_graph_param_count(g);
     fprintf(out, "%s\n", dbl);
-    fprintf(out, "Total params: %s (%.2f KB)\n", with_commas(total, num, sizeof num), (double)total * 4.0 / 1024.0);
-    fprintf(out, "Trainable params: %s\n", with_commas(total, num, sizeof num));
+    fprintf(out, "Total params: %s (%.2f KB)\n", nn_format_count(total, num, sizeof num), (double)total * 4.0 / 1024.0);
+    fprintf(out, "Trainable params: %s\n", nn_format_count(total, num, sizeof num));
     fprintf(out, "Non-trainable params: 0\n%s\n", rule);
     free(rows);
 }

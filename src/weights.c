@@ -5,12 +5,12 @@
  * Loading is all or nothing: the whole file is read and checked against
  * the graph (names, shapes, checksums, nothing missing or extra) before a
  * single parameter changes. */
+#include "fileutil.h"
 #include "graphio_common.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #define MAGIC "NNGW"
 #define VERSION 1u
@@ -24,19 +24,6 @@ static void put_u32(nn_strbuf *sb, uint32_t v) {
 static void put_u64(nn_strbuf *sb, uint64_t v) {
     put_u32(sb, (uint32_t)v);
     put_u32(sb, (uint32_t)(v >> 32));
-}
-
-/* CRC-32 (zlib's) of n bytes, fed in pieces because crc32() takes uInt. */
-static uint32_t crc_of(const void *data, uint64_t n) {
-    uLong crc = crc32(0L, Z_NULL, 0);
-    const unsigned char *p = data;
-    while (n) {
-        uInt piece = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        crc = crc32(crc, p, piece);
-        p += piece;
-        n -= piece;
-    }
-    return (uint32_t)crc;
 }
 
 /* Element data as little-endian bytes (a no-op copy on little-endian
@@ -77,7 +64,7 @@ nn_status nn_weights_save(const nn_graph *g, const char *path) {
         size_t at = sb.len;
         put_le_data(&sb, t);
         /* the checksum covers the bytes as stored */
-        put_u32(&sb, sb.failed ? 0 : crc_of(sb.data + at, bytes));
+        put_u32(&sb, sb.failed ? 0 : nn_crc32(sb.data + at, bytes));
     }
     if (sb.failed) {
         nn_sb_free(&sb);
@@ -173,7 +160,7 @@ static nn_status check_file(nn_graph *g, reader *r, entry *e, int n_params, nn_n
         const unsigned char *data = r->p;
         r->p += bytes;
         if (get_u32(r, &crc)) return truncated(r, name);
-        if (crc != crc_of(data, bytes))
+        if (crc != nn_crc32(data, bytes))
             return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s': checksum mismatch (file damaged)", r->path, name);
         int k = 0;
         while (k < n_params && params[k] != p) k++;
@@ -222,19 +209,11 @@ nn_status nn_weights_load_data(nn_graph *g, const void *data, size_t len, const 
 
 nn_status nn_weights_load(nn_graph *g, const char *path) {
     if (!path) return nn_set_error(NN_ERR_ARG, "weights load: path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f) return nn_set_error(NN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    nn_strbuf sb = {0};
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) nn_sb_append(&sb, chunk, got);
-    int err = ferror(f);
-    fclose(f);
-    if (err || sb.failed) {
-        nn_sb_free(&sb);
-        return nn_set_error(err ? NN_ERR_IO : NN_ERR_NOMEM, "%s: %s", path, err ? "read failed" : "out of memory");
-    }
-    nn_status st = nn_weights_load_data(g, sb.data ? sb.data : "", sb.len, path);
-    nn_sb_free(&sb);
+    size_t len = 0;
+    char *data = NULL;
+    nn_status st = nn_read_file(path, &data, &len);
+    if (st != NN_OK) return st;
+    st = nn_weights_load_data(g, data, len, path);
+    free(data);
     return st;
 }

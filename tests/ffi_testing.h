@@ -13,14 +13,6 @@
 
 #define LIB NN_MYOPS_PATH
 
-#define CHECK_GRAD(g, loss)                                                                                            \
-    do {                                                                                                               \
-        cr_assert_eq(nn_graph_status(g), NN_OK, "%s", nn_error_message(g));                                            \
-        gc_result r_ = gc_check(g, loss, 0);                                                                           \
-        cr_assert(r_.checked > 0);                                                                                     \
-        cr_assert_eq(r_.failures, 0, "%d of %d wrong, worst %s", r_.failures, r_.checked, r_.detail);                  \
-    } while (0)
-
 /* Warnings are counted instead of printed (each Criterion test runs in
  * its own process, so the counters start at zero). */
 static int n_warnings;

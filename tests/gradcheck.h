@@ -24,6 +24,17 @@ typedef struct gc_result {
  * each parameter are sampled (0 = all). */
 gc_result gc_check(nn_graph *g, nn_node *loss, int max_per_param);
 
+/* Fails the current Criterion test unless g is error-free and every
+ * parameter gradient of `loss` matches finite differences (all elements);
+ * the caller includes <criterion/criterion.h>. */
+#define CHECK_GRAD(g, loss)                                                                                            \
+    do {                                                                                                               \
+        cr_assert_eq(nn_graph_status(g), NN_OK, "%s", nn_error_message(g));                                            \
+        gc_result r_ = gc_check(g, loss, 0);                                                                           \
+        cr_assert(r_.checked > 0);                                                                                     \
+        cr_assert_eq(r_.failures, 0, "%d of %d wrong, worst %s", r_.failures, r_.checked, r_.detail);                  \
+    } while (0)
+
 /* Builds loss = sum(y * R) for a fixed random R of y's shape, so every
  * element of y's gradient is exercised with a distinct weight. */
 nn_node *gc_project(nn_graph *g, nn_node *y, unsigned seed);

@@ -5,15 +5,13 @@
  * including an op whose gradient rule is wrong. */
 #include "nngraph.h"
 #include "internal.h"
+#include "testutil.h"
 
 #include <criterion/criterion.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef NNGRAPH_EXE
@@ -25,16 +23,9 @@ extern char **environ;
 static char dir[64];
 static char out[1 << 16], err[1 << 14];
 
-static void setup(void) {
-    snprintf(dir, sizeof dir, "/tmp/nng_cli_XXXXXX");
-    cr_assert(mkdtemp(dir));
-}
+static void setup(void) { tu_mkdtemp(dir, sizeof dir, "/tmp/nng_cli_XXXXXX"); }
 
-static void teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
-}
+static void teardown(void) { tu_rmtree(dir); }
 
 static const char *at(const char *name) {
     static char paths[32][160]; /* a few live at once in one call */
@@ -44,47 +35,17 @@ static const char *at(const char *name) {
     return paths[k];
 }
 
-static void slurp(const char *path, char *buf, size_t cap) {
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    if (f) fclose(f);
-    buf[n] = 0;
-}
-
 /* Runs nngraph with the NULL-terminated arguments; stdout and stderr land
  * in out/err. Returns the exit status, or -1 if it died of a signal. */
 static int nngraph(const char *arg, ...) {
-    const char *argv[32] = {NNGRAPH_EXE};
-    int argc = 1;
     va_list ap;
     va_start(ap, arg);
-    for (const char *a = arg; a && argc < 31; a = va_arg(ap, const char *)) argv[argc++] = a;
+    int rc = tu_vrun(NNGRAPH_EXE, environ, dir, out, sizeof out, err, sizeof err, arg, ap);
     va_end(ap);
-    argv[argc] = NULL;
-    char o[160], e[160];
-    snprintf(o, sizeof o, "%s/stdout", dir);
-    snprintf(e, sizeof e, "%s/stderr", dir);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, o, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, e, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawn(&pid, NNGRAPH_EXE, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    cr_assert_eq(rc, 0, "cannot run %s", NNGRAPH_EXE);
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    slurp(o, out, sizeof out);
-    slurp(e, err, sizeof err);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return rc;
 }
 
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    cr_assert(f);
-    fputs(text, f);
-    fclose(f);
-}
+static void write_text(const char *path, const char *text) { tu_write_file(path, text, strlen(text)); }
 
 static int exists(const char *path) {
     struct stat st;
@@ -140,12 +101,12 @@ Test(cli, dot_text_and_renders) {
     cr_assert(strstr(out, "\"grad/L1/matmul/matmul\"") && strstr(out, "-> \"L1/W\" [style=dotted"), "%s", out);
     cr_assert_eq(nngraph("dot", g, "-o", at("net.svg"), NULL), 0, "%s", err);
     cr_assert_str_eq(out, "");
-    slurp(at("net.svg"), out, sizeof out);
+    tu_slurp(at("net.svg"), out, sizeof out);
     cr_assert(strstr(out, "<svg") && strstr(out, "</svg>"));
     cr_assert_eq(nngraph("dot", g, "-T", "json", NULL), 0);
     cr_assert(out[0] == '{' && strstr(out, "\"objects\""));
     cr_assert_eq(nngraph("dot", g, "-T", "png", "-o", at("net.picture"), NULL), 0);
-    slurp(at("net.picture"), out, sizeof out);
+    tu_slurp(at("net.picture"), out, sizeof out);
     cr_assert(memcmp(out, "\x89PNG", 4) == 0);
     /* usage errors write nothing */
     cr_assert_eq(nngraph("dot", g, "-T", "gif", "-o", at("x.gif"), NULL), 2);
@@ -179,7 +140,7 @@ Test(cli, shape_error_is_drawn_and_fails) {
     cr_assert_eq(nngraph("dot", bad, "-o", svg, NULL), 1);
     cr_assert(strstr(err, "shape.nng:4:3: matmul 'h': inner dimensions differ (4 vs 5)"), "%s", err);
     cr_assert(strstr(err, "failing node 'h' marked"));
-    slurp(svg, out, sizeof out);
+    tu_slurp(svg, out, sizeof out);
     cr_assert(strstr(out, "FAILED (line 4)") && strstr(out, "</svg>"), "%s", out);
     cr_assert_eq(nngraph("summary", bad, NULL), 1);
 }

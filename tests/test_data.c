@@ -2,6 +2,7 @@
  * shipped digits, generators, the standardiser, splits and row gathering.
  * Fixture files are written by the tests into the build directory. */
 #include "nngraph.h"
+#include "testutil.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -55,13 +56,6 @@ static const char *fx(const char *name) {
     return b;
 }
 
-static void write_raw(const char *path, const void *bytes, size_t n) {
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "cannot write fixture %s", path);
-    cr_assert_eq(fwrite(bytes, 1, n, f), n);
-    fclose(f);
-}
-
 static void write_gz(const char *path, const void *bytes, size_t n) {
     gzFile f = gzopen(path, "wb");
     cr_assert_not_null(f, "cannot write fixture %s", path);
@@ -69,7 +63,7 @@ static void write_gz(const char *path, const void *bytes, size_t n) {
     cr_assert_eq(gzclose(f), Z_OK);
 }
 
-static void write_text(const char *path, const char *text) { write_raw(path, text, strlen(text)); }
+static void write_text(const char *path, const char *text) { tu_write_file(path, text, strlen(text)); }
 
 /* An IDX header: magic 0x0000 08 rank, then big-endian dims. Returns its length. */
 static size_t idx_header(unsigned char *out, int dtype, int rank, const uint32_t *dims) {
@@ -128,7 +122,7 @@ static void check_three_images(const char *path) {
 Test(data, idx_round_trip_raw_and_gzip) {
     unsigned char buf[64];
     size_t n = three_images(buf);
-    write_raw(fx("data_rt_images.idx"), buf, n);
+    tu_write_file(fx("data_rt_images.idx"), buf, n);
     write_gz(fx("data_rt_images.idx.gz"), buf, n);
     check_three_images(fx("data_rt_images.idx"));
     check_three_images(fx("data_rt_images.idx.gz"));
@@ -180,10 +174,10 @@ Test(data, idx_bad_magic_and_type) {
     unsigned char buf[64];
     size_t n = three_images(buf);
     buf[0] = 0x1f; /* not a zero byte */
-    write_raw(fx("data_bad_magic.idx"), buf, n);
+    tu_write_file(fx("data_bad_magic.idx"), buf, n);
     expect_error(nn_load_idx(fx("data_bad_magic.idx")), fx("data_bad_magic.idx"), "bad magic 0x1F000803");
     memset(buf, 0, 4);
-    write_raw(fx("data_zero_magic.idx"), buf, n);
+    tu_write_file(fx("data_zero_magic.idx"), buf, n);
     expect_error(nn_load_idx(fx("data_zero_magic.idx")), fx("data_zero_magic.idx"), "bad magic 0x00000000",
                  "0x00000803");
     n = three_images(buf);
@@ -192,7 +186,7 @@ Test(data, idx_bad_magic_and_type) {
     expect_error(nn_load_idx(fx("data_float.idx.gz")), fx("data_float.idx.gz"), "data type 0x0D");
     write_text(fx("data_text.idx"), "hello, this is not IDX\n");
     expect_error(nn_load_idx(fx("data_text.idx")), fx("data_text.idx"), "bad magic");
-    write_raw(fx("data_tiny.idx"), "\0\0", 2);
+    tu_write_file(fx("data_tiny.idx"), "\0\0", 2);
     expect_error(nn_load_idx(fx("data_tiny.idx")), fx("data_tiny.idx"), "truncated");
     expect_error(nn_load_idx("no/such/file.idx"), "no/such/file.idx", "cannot open", "No such file");
     expect_error(nn_load_idx(fixture_dir), fixture_dir, "Is a directory");
@@ -202,9 +196,9 @@ Test(data, idx_bad_magic_and_type) {
 Test(data, idx_truncated) {
     unsigned char buf[64];
     size_t n = three_images(buf);
-    write_raw(fx("data_short_header.idx"), buf, 10); /* 4 magic + 6 of 12 dimension bytes */
+    tu_write_file(fx("data_short_header.idx"), buf, 10); /* 4 magic + 6 of 12 dimension bytes */
     expect_error(nn_load_idx(fx("data_short_header.idx")), fx("data_short_header.idx"), "truncated header");
-    write_raw(fx("data_short.idx"), buf, n - 5);
+    tu_write_file(fx("data_short.idx"), buf, n - 5);
     expect_error(nn_load_idx(fx("data_short.idx")), fx("data_short.idx"), "truncated", "3x2x3", "18 bytes",
                  "after 13");
     write_gz(fx("data_short.idx.gz"), buf, n - 1);
@@ -216,7 +210,7 @@ Test(data, idx_truncated) {
     unsigned char gz[256];
     size_t gzn = fread(gz, 1, sizeof gz, f);
     fclose(f);
-    write_raw(fx("data_cut.idx.gz"), gz, gzn - 12);
+    tu_write_file(fx("data_cut.idx.gz"), gz, gzn - 12);
     nn_tensor *t = nn_load_idx(fx("data_cut.idx.gz"));
     cr_assert_null(t);
     cr_assert(strstr(nn_last_error(), fx("data_cut.idx.gz")), "%s", nn_last_error());
@@ -225,7 +219,7 @@ Test(data, idx_truncated) {
     unsigned char longer[64];
     memcpy(longer, buf, n);
     longer[n] = 0;
-    write_raw(fx("data_long.idx"), longer, n + 1);
+    tu_write_file(fx("data_long.idx"), longer, n + 1);
     expect_error(nn_load_idx(fx("data_long.idx")), fx("data_long.idx"), "continues past");
 }
 
@@ -233,7 +227,7 @@ Test(data, idx_huge_dimensions) {
     unsigned char buf[64];
     /* 2^32-1 cubed overflows any size: refused before reading */
     size_t h = idx_header(buf, 0x08, 3, (uint32_t[]){0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu});
-    write_raw(fx("data_huge.idx"), buf, h + 4);
+    tu_write_file(fx("data_huge.idx"), buf, h + 4);
     expect_error(nn_load_idx(fx("data_huge.idx")), fx("data_huge.idx"), "too large", "4294967295x4294967295x4294967295");
     /* 1.7e12 bytes declared, 4 present: truncated, without allocating terabytes */
     h = idx_header(buf, 0x08, 3, (uint32_t[]){0xFFFFFFFFu, 20, 20});
@@ -242,14 +236,14 @@ Test(data, idx_huge_dimensions) {
     /* more dimensions than a tensor holds */
     h = idx_header(buf, 0x08, 3, (uint32_t[]){1, 1, 1});
     buf[3] = 9;
-    write_raw(fx("data_rank9.idx"), buf, 40);
+    tu_write_file(fx("data_rank9.idx"), buf, 40);
     expect_error(nn_load_idx(fx("data_rank9.idx")), fx("data_rank9.idx"), "bad magic 0x00000809");
 }
 
 Test(data, idx_pair_errors) {
     unsigned char buf[64];
-    write_raw(fx("data_pair_images.idx"), buf, three_images(buf));
-    write_raw(fx("data_pair_labels.idx"), buf, four_labels(buf));
+    tu_write_file(fx("data_pair_images.idx"), buf, three_images(buf));
+    tu_write_file(fx("data_pair_labels.idx"), buf, four_labels(buf));
     expect_error(nn_load_idx_pair(fx("data_pair_images.idx"), fx("data_pair_labels.idx")), "count mismatch",
                  "data_pair_images.idx has 3 images", "data_pair_labels.idx has 4 labels");
     expect_error(nn_load_idx_pair(fx("data_pair_labels.idx"), fx("data_pair_images.idx")), fx("data_pair_labels.idx"),
@@ -261,7 +255,7 @@ Test(data, idx_pair_errors) {
 
     size_t h = idx_header(buf, 0x08, 1, (uint32_t[]){3});
     memcpy(buf + h, "\1\2\3", 3);
-    write_raw(fx("data_pair_labels3.idx"), buf, h + 3);
+    tu_write_file(fx("data_pair_labels3.idx"), buf, h + 3);
     nn_dataset *d = nn_load_idx_pair(fx("data_pair_images.idx"), fx("data_pair_labels3.idx"));
     cr_assert_not_null(d, "%s", nn_last_error());
     cr_assert_eq(nn_dataset_size(d), 3);

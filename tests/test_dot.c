@@ -5,6 +5,7 @@
 #include "nngraph.h"
 
 #include "graphviz_lsan.h"
+#include "testutil.h"
 
 #include <cgraph.h>
 #include <criterion/criterion.h>
@@ -13,19 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The digits network: x -> L1 (400->25 relu) -> L2 (25->15 relu) -> L3
- * (15->10) -> softmax cross-entropy with y. 17 nodes, 16 edges. */
-static nn_graph *digits(void) {
-    nn_graph *g = nn_graph_new(1234);
-    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 400));
-    nn_node *y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
-    nn_node *h = nn_dense(g, "L1", x, 25, NN_RELU);
-    h = nn_dense(g, "L2", h, 15, NN_RELU);
-    nn_node *z = nn_dense(g, "L3", h, 10, NN_LINEAR);
-    nn_softmax_cross_entropy(g, z, y);
-    cr_assert_eq(nn_graph_status(g), NN_OK, "%s", nn_error_message(g));
-    return g;
-}
+/* The digits network (testutil.h): 17 nodes, 16 edges. */
+static nn_graph *digits(void) { return tu_digits_net(1234, NULL, NULL, NULL); }
 
 static int count_clusters(Agraph_t *g) {
     int n = 0;

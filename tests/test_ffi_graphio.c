@@ -3,13 +3,11 @@
  * alone (the gradient audit), load errors with file, line and cause, and
  * the nngraph command (check, dot, summary, train) on such files. */
 #include "ffi_testing.h"
+#include "testutil.h"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* Graphviz (the render test) keeps font caches for the life of the process
@@ -163,14 +161,10 @@ static char lsan_opt[200];
 static char *child_env[256];
 
 static void cli_setup(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/nng_ffi_XXXXXX");
-    cr_assert(mkdtemp(tmpdir));
+    tu_mkdtemp(tmpdir, sizeof tmpdir, "/tmp/nng_ffi_XXXXXX");
     char supp[128];
     snprintf(supp, sizeof supp, "%s/lsan.supp", tmpdir);
-    FILE *f = fopen(supp, "wb");
-    cr_assert(f);
-    fputs(GRAPHVIZ_LEAKS, f);
-    fclose(f);
+    tu_write_file(supp, GRAPHVIZ_LEAKS, strlen(GRAPHVIZ_LEAKS));
     int n = 0;
     for (char **e = environ; *e && n < 254; e++)
         if (strncmp(*e, "LSAN_OPTIONS=", 13) != 0) child_env[n++] = *e;
@@ -179,11 +173,7 @@ static void cli_setup(void) {
     child_env[n] = NULL;
 }
 
-static void cli_teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
+static void cli_teardown(void) { tu_rmtree(tmpdir); }
 
 static const char *in_tmp(const char *name) {
     static char paths[8][160];
@@ -193,39 +183,14 @@ static const char *in_tmp(const char *name) {
     return paths[k];
 }
 
-static void slurp(const char *path, char *buf, size_t cap) {
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    if (f) fclose(f);
-    buf[n] = 0;
-}
-
 /* Runs nngraph with the NULL-terminated arguments, stdout and stderr into
  * out/err; the exit status, or -1 if it died of a signal. */
 static int nngraph(const char *arg, ...) {
-    const char *argv[24] = {NN_FFI_NNGRAPH_EXE};
-    int argc = 1;
     va_list ap;
     va_start(ap, arg);
-    for (const char *a = arg; a && argc < 23; a = va_arg(ap, const char *)) argv[argc++] = a;
+    int rc = tu_vrun(NN_FFI_NNGRAPH_EXE, child_env, tmpdir, out, sizeof out, err, sizeof err, arg, ap);
     va_end(ap);
-    argv[argc] = NULL;
-    char o[160], e[160];
-    snprintf(o, sizeof o, "%s/stdout", tmpdir);
-    snprintf(e, sizeof e, "%s/stderr", tmpdir);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, o, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, e, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawn(&pid, NN_FFI_NNGRAPH_EXE, &fa, NULL, (char *const *)argv, child_env);
-    posix_spawn_file_actions_destroy(&fa);
-    cr_assert_eq(rc, 0, "cannot run %s", NN_FFI_NNGRAPH_EXE);
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    slurp(o, out, sizeof out);
-    slurp(e, err, sizeof err);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return rc;
 }
 
 /* Writes a network IN -> 8 (swish) -> 8 (leaky relu, then softplus without
@@ -264,7 +229,7 @@ Test(ffi_cli, check_dot_and_summary) {
     cr_assert_eq(nngraph("dot", net, NULL), 0, "%s", err);
     cr_assert(strstr(out, "ffi:" LIB ":leaky_relu") && strstr(out, "\"L2/soft\" -> \"L3/matmul\""), "%s", out);
     cr_assert_eq(nngraph("dot", "-T", "svg", "-o", in_tmp("net.svg"), net, NULL), 0, "%s", err);
-    slurp(in_tmp("net.svg"), out, sizeof out);
+    tu_slurp(in_tmp("net.svg"), out, sizeof out);
     cr_assert(strstr(out, "<svg") && strstr(out, "swish"));
     cr_assert_eq(nngraph("summary", net, NULL), 0, "%s", err);
     cr_assert(strstr(out, "L1") && strstr(out, "Total params: 202"), "%s", out);

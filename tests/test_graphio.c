@@ -4,6 +4,7 @@
  * and nothing written. */
 #include "nngraph.h"
 #include "internal.h"
+#include "testutil.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -143,10 +144,7 @@ Test(roundtrip, loaded_graph_runs_the_same) {
 
 static char tmpdir[64];
 
-static void make_tmpdir(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/nng_test_XXXXXX");
-    cr_assert(mkdtemp(tmpdir));
-}
+static void make_tmpdir(void) { tu_mkdtemp(tmpdir, sizeof tmpdir, "/tmp/nng_test_XXXXXX"); }
 
 static int dir_entries(const char *path) {
     DIR *d = opendir(path);

@@ -7,14 +7,6 @@
 #include <math.h>
 #include <string.h>
 
-#define CHECK_GRAD(g, loss)                                                                                            \
-    do {                                                                                                               \
-        cr_assert_eq(nn_graph_status(g), NN_OK, "%s", nn_error_message(g));                                            \
-        gc_result r_ = gc_check(g, loss, 0);                                                                           \
-        cr_assert(r_.checked > 0);                                                                                     \
-        cr_assert_eq(r_.failures, 0, "%d of %d wrong, worst %s", r_.failures, r_.checked, r_.detail);                  \
-    } while (0)
-
 typedef nn_node *(*unary_fn)(nn_graph *, nn_node *);
 
 static void check_unary(unary_fn f, float lo, float hi) {

@@ -2,6 +2,7 @@
  * half-written run shown as finished. */
 #include "nngraph.h"
 #include "runlog_util.h"
+#include "testutil.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -9,13 +10,6 @@
 
 /* The handle's connection (src/runlog_internal.h), to set max_page_count. */
 sqlite3 *rl_sqlite(nn_runlog *log);
-
-static void write_file(const char *path, const void *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f);
-    cr_assert_eq(fwrite(data, 1, n, f), n);
-    fclose(f);
-}
 
 /* A run log with one finished run holding a 64 KB checkpoint. */
 static void make_log(const char *db) {
@@ -95,14 +89,14 @@ Test(runlog_db, corrupt_files) {
     /* not SQLite at all */
     char junk[8192];
     for (size_t i = 0; i < sizeof junk; i++) junk[i] = (char)("this is not a database "[i % 23]);
-    write_file(db, junk, sizeof junk);
+    tu_write_file(db, junk, sizeof junk);
     cr_assert_null(nn_runlog_open(db, 0));
     cr_assert(strstr(nn_last_error(), "c.db: file is not a database"), "%s", nn_last_error());
     cr_assert_null(nn_runlog_open(db, NN_RUNLOG_READONLY));
     cr_assert(strstr(nn_last_error(), "not a database"), "%s", nn_last_error());
     /* an empty file is a new database: fine */
     unlink(db);
-    write_file(db, "", 0);
+    tu_write_file(db, "", 0);
     nn_runlog *log = nn_runlog_open(db, 0);
     cr_assert_not_null(log, "%s", nn_last_error());
     nn_runlog_close(log);
@@ -273,14 +267,14 @@ Test(runlog_db, misuse_is_reported) {
     /* weight files: bad magic, truncation */
     char wf[128];
     snprintf(wf, sizeof wf, "%s/x.nnw", dir);
-    write_file(wf, "NOPE", 4);
+    tu_write_file(wf, "NOPE", 4);
     cr_assert_null(nn_checkpoint_read(wf));
     cr_assert(strstr(nn_last_error(), "x.nnw: truncated weight file"), "%s", nn_last_error());
-    write_file(wf, "XXXXxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 32);
+    tu_write_file(wf, "XXXXxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 32);
     cr_assert_null(nn_checkpoint_read(wf));
     cr_assert(strstr(nn_last_error(), "not an nngraph weight file"), "%s", nn_last_error());
     unsigned char head[12] = "NNGW\1\0\0\0\1\0\0\0";
-    write_file(wf, head, sizeof head);
+    tu_write_file(wf, head, sizeof head);
     cr_assert_null(nn_checkpoint_read(wf));
     cr_assert(strstr(nn_last_error(), "truncated weight file (reading a tensor name)"), "%s", nn_last_error());
     /* a good weights file, then damaged ways */

@@ -2,6 +2,7 @@
  * loop (batches, determinism, metrics, NaN stop, early stopping, progress),
  * prediction and the summary table. */
 #include "nngraph.h"
+#include "testutil.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -218,13 +219,7 @@ Test(layers, activation_names) {
 /* ---- summary ---- */
 
 Test(summary, digits_network_has_10575_params) {
-    nn_graph *g = nn_graph_new(1);
-    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 400));
-    nn_node *y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
-    nn_node *h = nn_dense(g, "L1", x, 25, NN_RELU);
-    h = nn_dense(g, "L2", h, 15, NN_RELU);
-    nn_node *z = nn_dense(g, "L3", h, 10, NN_LINEAR);
-    nn_softmax_cross_entropy(g, z, y);
+    nn_graph *g = tu_digits_net(1, NULL, NULL, NULL);
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -473,14 +468,9 @@ Test(fit, digits_40_epochs_at_most_20_training_errors, .timeout = 120) {
     nn_dataset *d = nn_load_idx_pair(NN_EXAMPLES_DATA "/digits20-train-images.idx3-ubyte.gz",
                                      NN_EXAMPLES_DATA "/digits20-train-labels.idx1-ubyte.gz");
     cr_assert_not_null(d, "%s", nn_last_error());
-    nn_graph *g = nn_graph_new(1234);
+    nn_node *x, *z, *loss;
+    nn_graph *g = tu_digits_net(1234, &x, &z, &loss);
     nn_graph_set_threads(g, 1);
-    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 400));
-    nn_node *y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
-    nn_node *h = nn_dense(g, "L1", x, 25, NN_RELU);
-    h = nn_dense(g, "L2", h, 15, NN_RELU);
-    nn_node *z = nn_dense(g, "L3", h, 10, NN_LINEAR);
-    nn_node *loss = nn_softmax_cross_entropy(g, z, y);
     cr_assert_eq(nn_graph_param_count(g), 10575);
     nn_fit_result r;
     cr_assert_eq(nn_fit(g, loss, d, &(nn_fit_opts){.epochs = 40, .batch_size = 32}, &r), NN_OK, "%s",

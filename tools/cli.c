@@ -24,6 +24,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     return CLI_USAGE;
 }
 
+int cli_graph_file_arg(const char *cmd, const char *arg, const char **file) {
+    if (arg[0] == '-' && arg[1]) return cli_usage_error(cmd, "unknown option '%s'", arg);
+    if (*file) return cli_usage_error(cmd, "one graph file at a time ('%s' and '%s')", *file, arg);
+    *file = arg;
+    return 0;
+}
+
 int cli_fail(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -34,6 +34,11 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 #endif
     ;
 
+/* An argument that matched none of the command's options: the graph file.
+ * Sets *file and returns 0; prints a usage error and returns CLI_USAGE for
+ * an unknown option (a lone "-" is a file) or a second graph file. */
+int cli_graph_file_arg(const char *cmd, const char *arg, const char **file);
+
 /* 1 if argv[i] is "-h" or "--help" anywhere: the caller prints usage. */
 int cli_wants_help(int argc, char **argv);
 

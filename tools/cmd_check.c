@@ -49,12 +49,8 @@ static int run(int argc, char **argv) {
             if (r < 0 || cli_int("check", "--batch", v, 1, 4096, &batch)) return CLI_USAGE;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("check", "unknown option '%s'", argv[i]);
-        } else if (file) {
-            return cli_usage_error("check", "one graph file at a time ('%s' and '%s')", file, argv[i]);
-        } else {
-            file = argv[i];
+        } else if (cli_graph_file_arg("check", argv[i], &file) != 0) {
+            return CLI_USAGE;
         }
     }
     if (!file) return cli_usage_error("check", "no graph file given");

@@ -95,12 +95,8 @@ static int run(int argc, char **argv) {
             opts.layers = 1;
         } else if (strcmp(argv[i], "--backward") == 0) {
             opts.backward = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("dot", "unknown option '%s'", argv[i]);
-        } else if (!file) {
-            file = argv[i];
-        } else {
-            return cli_usage_error("dot", "one graph file at a time ('%s' and '%s')", file, argv[i]);
+        } else if (cli_graph_file_arg("dot", argv[i], &file) != 0) {
+            return CLI_USAGE;
         }
     }
     if (db || run_id) {

@@ -39,12 +39,8 @@ static int run(int argc, char **argv) {
             if (r < 0 || cli_int("predict", "--batch", v, 1, 1 << 20, &batch)) return CLI_USAGE;
         } else if (strcmp(argv[i], "--scores") == 0) {
             scores = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("predict", "unknown option '%s'", argv[i]);
-        } else if (file) {
-            return cli_usage_error("predict", "one graph file at a time ('%s' and '%s')", file, argv[i]);
-        } else {
-            file = argv[i];
+        } else if (cli_graph_file_arg("predict", argv[i], &file) != 0) {
+            return CLI_USAGE;
         }
     }
     if (!file) return cli_usage_error("predict", "no graph file given");

@@ -11,11 +11,8 @@ static const char usage[] =
 
 static int run(int argc, char **argv) {
     const char *file = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("summary", "unknown option '%s'", argv[i]);
-        if (file) return cli_usage_error("summary", "one graph file at a time ('%s' and '%s')", file, argv[i]);
-        file = argv[i];
-    }
+    for (int i = 1; i < argc; i++)
+        if (cli_graph_file_arg("summary", argv[i], &file) != 0) return CLI_USAGE;
     if (!file) return cli_usage_error("summary", "no graph file given");
     nn_graph *g = cli_load_graph("summary", file, 1);
     if (!g) return CLI_RUNTIME;

@@ -95,12 +95,8 @@ static int parse(int argc, char **argv, train_args *a) {
             if (r < 0 || cli_double("train", "--momentum", v, 0, 0.999999, &a->momentum)) return CLI_USAGE;
         } else if (strcmp(argv[i], "--quiet") == 0) {
             a->quiet = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("train", "unknown option '%s'", argv[i]);
-        } else if (a->file) {
-            return cli_usage_error("train", "one graph file at a time ('%s' and '%s')", a->file, argv[i]);
-        } else {
-            a->file = argv[i];
+        } else if (cli_graph_file_arg("train", argv[i], &a->file) != 0) {
+            return CLI_USAGE;
         }
     }
     if (!a->file) return cli_usage_error("train", "no graph file given");

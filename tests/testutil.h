@@ -1,0 +1,42 @@
+/* Helpers shared by several test suites: running a program as a child
+ * process with its output captured, reading a small file whole, temporary
+ * directories, and the digits network that several suites build. */
+#ifndef NN_TESTUTIL_H
+#define NN_TESTUTIL_H
+
+#include "nngraph.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reads at most cap-1 bytes of the file into buf and terminates it; a file
+ * that cannot be opened reads as "". */
+void tu_slurp(const char *path, char *buf, size_t cap);
+
+/* Runs exe (posix_spawn, argv[0] = exe) with the NULL-terminated arguments
+ * from `first` and `rest`, in the environment env. Its stdout and stderr go
+ * to the files "stdout" and "stderr" in dir and are then read into out and
+ * err (cap bytes each, terminated). Returns the exit status, or -1 if the
+ * child died of a signal. A spawn failure fails the current test. */
+int tu_vrun(const char *exe, char *const *env, const char *dir, char *out, size_t out_cap, char *err, size_t err_cap,
+            const char *first, va_list rest);
+
+/* Writes n bytes to path (created or truncated), failing the current test
+ * if it cannot. */
+void tu_write_file(const char *path, const void *bytes, size_t n);
+
+/* Makes a fresh directory from the mkdtemp template in dir (cap bytes),
+ * failing the current test if it cannot. */
+void tu_mkdtemp(char *dir, size_t cap, const char *template_);
+
+/* Removes dir and everything in it, failing the current test if it cannot. */
+void tu_rmtree(const char *dir);
+
+/* The digits network with the graph seed `seed`: x [B,400] -> L1 (25 relu)
+ * -> L2 (15 relu) -> L3 (10 linear) -> softmax cross-entropy with y [B]
+ * i32; 17 nodes, 10,575 parameters. x, the logits and the loss are stored
+ * through the pointers that are not NULL. */
+nn_graph *tu_digits_net(uint64_t seed, nn_node **x, nn_node **logits, nn_node **loss);
+
+#endif
