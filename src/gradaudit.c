@@ -14,12 +14,6 @@
  * cost 400k pairs of runs. */
 #define AUDIT_MAX_ELEMS 48
 
-static nn_shape concrete(nn_shape s, int64_t batch) {
-    for (int i = 0; i < s.rank; i++)
-        if (s.dim[i] == NN_BATCH) s.dim[i] = batch;
-    return s;
-}
-
 /* Values away from 0, so relu/step kinks are never straddled by a
  * difference step: |v| in [0.2, 1], random sign. */
 static void fill_away_from_zero(nn_tensor *t, nn_rng *rng) {
@@ -61,7 +55,7 @@ nn_status nn_gradcheck_node(const nn_node *node, int64_t batch, uint64_t seed, n
     int n_wrt = 0, idx_of[NN_MAX_INPUTS];
     nn_status st = NN_OK;
     for (int k = 0; k < node->n_in; k++) {
-        nn_shape s = concrete(node->in[k]->shape, batch);
+        nn_shape s = nn_shape_bind_batch(node->in[k]->shape, batch);
         char name[16];
         snprintf(name, sizeof name, "in%d", k);
         if (node->in[k]->dtype == NN_I32) {

@@ -158,4 +158,12 @@ struct nn_plan *nn_plan_get(nn_graph *g, nn_node *const *outputs, int n, int64_t
 nn_status nn_plan_execute(nn_graph *g, struct nn_plan *p);
 void nn_plans_free(nn_graph *g);
 
+/* s with every open batch dimension set to `batch`: the concrete shape a
+ * node has in a run (plans) or in a gradient audit. */
+static inline nn_shape nn_shape_bind_batch(nn_shape s, int64_t batch) {
+    for (int i = 0; i < s.rank; i++)
+        if (s.dim[i] == NN_BATCH) s.dim[i] = batch;
+    return s;
+}
+
 #endif

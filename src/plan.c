@@ -88,12 +88,6 @@ nn_plan *nn_plan_for_outputs(nn_graph *g, nn_node *const *outputs, int n) {
     return NULL;
 }
 
-static nn_shape concrete(nn_shape s, int64_t batch) {
-    for (int i = 0; i < s.rank; i++)
-        if (s.dim[i] == NN_BATCH) s.dim[i] = batch;
-    return s;
-}
-
 static size_t aligned_bytes(nn_shape s, nn_dtype dt) {
     size_t bytes = (size_t)nn_shape_size(s) * nn_dtype_size(dt);
     return (bytes + NN_ALIGN - 1) / NN_ALIGN * NN_ALIGN;
@@ -448,7 +442,7 @@ static nn_plan *plan_compile(nn_graph *g, nn_node *const *outputs, int n, int64_
         if (!c.needed[i]) continue;
         nn_node *node = g->nodes[i];
         if (node->kind != NN_NODE_OP) {
-            c.shapes[i] = concrete(node->shape, batch);
+            c.shapes[i] = nn_shape_bind_batch(node->shape, batch);
             continue;
         }
         nn_shape_ctx ctx = {0};
