@@ -365,6 +365,13 @@ Test(cli, logged_run_drawn_from_the_log) {
     snprintf(spec, sizeof spec, "%s:tiny", db);
     cr_assert_eq(nngraph("dot", spec, NULL), 0, "%s", err);
     cr_assert(strstr(out, "L1 · dense 4→2 · linear · 10 params"), "%s", out);
+    /* the spelled-out form draws the same picture */
+    char *colon_form = strdup(out);
+    cr_assert_eq(nngraph("dot", "--db", db, "--run", "tiny", NULL), 0, "%s", err);
+    cr_assert_str_eq(out, colon_form);
+    free(colon_form);
+    cr_assert_eq(nngraph("dot", "--db", db, NULL), 2);
+    cr_assert(strstr(err, "--db and --run go together"), "%s", err);
     cr_assert_eq(nngraph("summary", spec, NULL), 0, "%s", err);
     cr_assert(strstr(out, "Total params: 10"));
     snprintf(spec, sizeof spec, "%s:99", db);
