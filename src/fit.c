@@ -26,6 +26,47 @@ static char *needed_by(const nn_graph *g, const nn_node *loss) {
     return need;
 }
 
+/* 1 if t (f32) holds a NaN or an infinity. */
+static int has_nonfinite(const nn_tensor *t) {
+    if (!t || t->dtype != NN_F32) return 0;
+    const float *v = t->data;
+    for (int64_t i = 0; i < t->size; i++)
+        if (!isfinite(v[i])) return 1;
+    return 0;
+}
+
+/* Where a non-finite loss came from, for the error message: the first
+ * parameter the loss needs that holds a NaN or Inf, else the first op (in
+ * build order) whose output does. Plans keep only their outputs, so the
+ * forward graph runs once more with every op it needs as an output; this
+ * costs one forward pass, and only when training has already failed.
+ * Writes "" if nothing is found. */
+static void explain_nonfinite(nn_graph *g, nn_node *loss, char *buf, size_t len) {
+    buf[0] = 0;
+    char *need = needed_by(g, loss);
+    nn_node **ops = need ? malloc((size_t)(loss->id + 1) * sizeof *ops) : NULL;
+    int n_ops = 0;
+    for (int i = 0; ops && i <= loss->id; i++) {
+        nn_node *n = g->nodes[i];
+        if (!need[i]) continue;
+        if (n->kind == NN_NODE_PARAM && has_nonfinite(n->tensor)) {
+            snprintf(buf, len, "; parameter '%s' holds a NaN or Inf", n->name);
+            break;
+        }
+        if (n->kind == NN_NODE_OP) ops[n_ops++] = n;
+    }
+    if (ops && !buf[0] && nn_run(g, ops, n_ops) == NN_OK) {
+        for (int i = 0; i < n_ops; i++)
+            if (has_nonfinite(nn_value(ops[i]))) {
+                snprintf(buf, len, "; the first op with a NaN or Inf output is %s '%s'", ops[i]->op->name,
+                         ops[i]->name);
+                break;
+            }
+    }
+    free(ops);
+    free(need);
+}
+
 /* The input `name` (or the given node), checked against the data it will
  * be fed: same dtype, an open batch dimension, the same trailing dims. */
 static nn_status resolve_input(nn_graph *g, nn_node **node, const char *name, const nn_tensor *data,
@@ -319,11 +360,13 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
             double batch_loss = nn_value_scalar(loss);
             if (!isfinite(batch_loss)) {
                 nn_progress_break(&prog);
+                char where[256];
+                explain_nonfinite(g, loss, where, sizeof where);
                 st = nn_fail_run(g, NN_ERR_NUMERIC,
-                                 "fit: the loss is %s at epoch %d, step %lld (batch %lld/%lld); the weights are left as "
-                                 "they were before this step (try a lower learning rate or check the data)",
+                                 "fit: the loss is %s at epoch %d, step %lld (batch %lld/%lld)%s; the weights are left "
+                                 "as they were before this step (try a lower learning rate or check the data)",
                                  isnan(batch_loss) ? "NaN" : "Inf", epoch, (long long)(nn_optimizer_steps(s.opt) + 1),
-                                 (long long)(b + 1), (long long)s.batches);
+                                 (long long)(b + 1), (long long)s.batches, where);
                 nn_set_error(st, "%s", nn_error_message(g));
                 break;
             }

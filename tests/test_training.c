@@ -359,9 +359,17 @@ Test(fit, nan_loss_stops_naming_epoch_and_step) {
     cr_assert_eq(st, NN_ERR_NUMERIC);
     const char *msg = nn_error_message(g);
     cr_assert(strstr(msg, "loss is NaN at epoch 1, step 3 (batch 3/4)"), "%s", msg);
+    /* the NaN is in the data, so the first op it reaches is named */
+    cr_assert(strstr(msg, "the first op with a NaN or Inf output is matmul 'L1/matmul'"), "%s", msg);
     cr_assert_str_eq(nn_last_error(), msg);
     cr_assert_eq(r.steps, 2);
     for (int i = 0; i < 4; i++) cr_assert(isfinite(nn_tensor_f32(nn_param_value(w))[i]));
+    /* a weight that is already NaN is named instead */
+    nn_graph_clear_run_error(g);
+    nn_tensor_f32(nn_param_value(w))[1] = NAN;
+    cr_assert_eq(nn_fit(g, loss, d, &(nn_fit_opts){.epochs = 1, .no_shuffle = 1}, &r), NN_ERR_NUMERIC);
+    msg = nn_error_message(g);
+    cr_assert(strstr(msg, "at epoch 1, step 1 (batch 1/4); parameter 'L1/W' holds a NaN or Inf"), "%s", msg);
     nn_dataset_free(d);
     nn_graph_free(g);
 }

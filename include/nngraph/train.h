@@ -157,8 +157,9 @@ typedef struct nn_fit_result {
  * made on the first fit of a loss and reused by later fits of it. Errors
  * (bad shapes, missing inputs, unknown monitor) are recorded on the graph
  * (nn_error_message) before any step. A NaN or Inf loss stops training
- * with NN_ERR_NUMERIC and a message naming the epoch and step (the weights
- * stay as before that step). Returns with x and y unbound. `result` may be
+ * with NN_ERR_NUMERIC and a message naming the epoch, the step and the
+ * first parameter or op holding a NaN or Inf (the weights stay as before
+ * that step). Returns with x and y unbound. `result` may be
  * NULL. */
 nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_fit_opts *opts,
                  nn_fit_result *result);
