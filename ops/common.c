@@ -1,5 +1,6 @@
 /* Shape rules and kernels shared by several ops. */
 #include "ops.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -157,6 +158,19 @@ float nn_row_max(const float *x, int64_t n) {
     return m;
 }
 
+NN_VECTOR_CLONES void nn_exp_shifted(const float *x, float shift, float *y, int64_t n) {
+    for (int64_t j = 0; j < n; j++) y[j] = nn_exp_nonpos(x[j] - shift);
+}
+
+NN_VECTOR_CLONES void nn_exp_nonpos_inplace(float *x, int64_t n) {
+    for (int64_t j = 0; j < n; j++) x[j] = nn_exp_nonpos(x[j]);
+}
+
+/* glibc's expf, not nn_exp_shifted: the gradient of every softmax loss
+ * goes through here, and a different last bit in it changes a whole
+ * training run's weights (the digits test ends with 58 training errors
+ * instead of 14 from that alone); the loss value may differ, it feeds
+ * nothing. */
 void nn_softmax_row(const float *x, float *y, int64_t n, float scale) {
     float m = nn_row_max(x, n);
     float s = 0.f;

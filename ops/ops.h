@@ -70,6 +70,42 @@ float nn_row_max(const float *x, int64_t n);
 /* y = scale * softmax(x) over one row of n values, max-subtracted, the sum
  * in float; y may be x. */
 void nn_softmax_row(const float *x, float *y, int64_t n, float scale);
+/* y[i] = e^(x[i] - shift) for the n values, where every x[i] - shift is
+ * <= 0 (shift is the row's maximum): nn_exp_nonpos below, vectorised. */
+void nn_exp_shifted(const float *x, float shift, float *y, int64_t n);
+/* x[i] = e^x[i] for the n values, all <= 0, in place, vectorised. */
+void nn_exp_nonpos_inplace(float *x, int64_t n);
+
+/* e^x for x <= 0, within 2 ulp of the exact value (tests/test_sched.c
+ * measures it), with no library call so that loops of it vectorise: glibc's
+ * scalar expf made the softmax cross-entropy and its gradient the most
+ * expensive steps of a small network after its products. x = n ln2 + r,
+ * |r| <= ln2/2 (ln2 in two parts, so n ln2 is exact for these n), e^r by
+ * its Taylor series to r^7/7!, whose remainder there is under 1e-8
+ * relative; 2^n is built in the exponent bits. Results below e^-87 (the
+ * smallest normal float is e^-87.34) are 0, x > 0 is treated as 0, a NaN
+ * stays NaN. Every comparison is a select, so there are no branches. */
+static inline float nn_exp_nonpos(float x) {
+    float xc = x < -87.f ? -87.f : x; /* a NaN compares false: stays */
+    xc = xc > 0.f ? 0.f : xc;
+    xc = xc == xc ? xc : 0.f; /* keep NaN out of the integer conversion */
+    const float round_magic = 12582912.f; /* 1.5 * 2^23: adding it rounds to an integer */
+    float n = (xc * 1.44269504088896341f + round_magic) - round_magic;
+    float r = xc - n * 0.693145751953125f; /* ln2's upper 16 bits: exact product */
+    r = r - n * 1.42860682030941723212e-6f;
+    float p = 1.f / 5040.f;
+    p = p * r + 1.f / 720.f;
+    p = p * r + 1.f / 120.f;
+    p = p * r + 1.f / 24.f;
+    p = p * r + 1.f / 6.f;
+    p = p * r + 0.5f;
+    p = p * r + 1.f;
+    p = p * r + 1.f;
+    union { int32_t i; float f; } two_n = {.i = ((int32_t)n + 127) * (1 << 23)}; /* n in [-126, 0] */
+    float y = p * two_n.f;
+    y = x < -87.f ? 0.f : y;
+    return x == x ? y : x;
+}
 
 #define NN_F(t) ((float *)(t)->data)
 #define NN_CF(t) ((const float *)(t)->data)

@@ -1,6 +1,7 @@
 /* relu: max(x, 0). Its gradient passes dy where the output is positive;
  * relu_grad reads the output y rather than x so relu can run in place. */
 #include "ops.h"
+#include "kernels.h"
 
 extern const nn_op_def nn_op_relu_grad;
 
@@ -17,8 +18,9 @@ static nn_status relu_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *w
     return g->status;
 }
 
-/* relu_grad(y, dy) = dy where y > 0, else 0 */
-static nn_status relu_grad_forward(nn_kernel_call *c) {
+/* relu_grad(y, dy) = dy where y > 0, else 0. Cloned for AVX2/AVX-512:
+ * a select a lane, the same result in every clone. */
+NN_VECTOR_CLONES static nn_status relu_grad_forward(nn_kernel_call *c) {
     const float *restrict y = NN_CF(c->in[0]), *restrict dy = NN_CF(c->in[1]);
     float *restrict dx = NN_F(c->out);
     for (int64_t i = 0; i < c->out->size; i++) {

@@ -21,14 +21,6 @@ static nn_status sce_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     return NN_OK;
 }
 
-/* logsumexp of one row, max-subtracted */
-static double row_lse(const float *z, int64_t cols) {
-    float m = nn_row_max(z, cols);
-    double s = 0.0;
-    for (int64_t j = 0; j < cols; j++) s += exp((double)(z[j] - m));
-    return (double)m + log(s);
-}
-
 static nn_status check_label(nn_kernel_call *c, int64_t r, int32_t label, int64_t cols) {
     if (label < 0 || label >= cols)
         return nn_errf(c->err, NN_ERR_RUNTIME, "label %d in row %lld is outside the classes [0,%lld)", (int)label,
@@ -36,15 +28,62 @@ static nn_status check_label(nn_kernel_call *c, int64_t r, int32_t label, int64_
     return NN_OK;
 }
 
+/* Logits shifted by their row's maximum are exponentiated in blocks of
+ * this many values: whole rows at a time when they fit, so that one
+ * vectorised nn_exp_shifted call covers many short rows (a classifier's
+ * rows are often 10 wide: a call a row spent more in its tail than in its
+ * vectors). */
+#define SCE_BLOCK 1024
+
+/* The sum over rows [r0, r0+n) of logsumexp(z) - z[label], max-shifted,
+ * the exponentials summed in double. Rows of at most SCE_BLOCK values. */
+static double block_loss(const float *z, const int32_t *labels, int64_t r0, int64_t n, int64_t cols) {
+    float e[SCE_BLOCK], m[SCE_BLOCK];
+    for (int64_t i = 0; i < n; i++) {
+        const float *zr = z + (r0 + i) * cols;
+        m[i] = nn_row_max(zr, cols);
+        for (int64_t j = 0; j < cols; j++) e[i * cols + j] = zr[j] - m[i];
+    }
+    nn_exp_nonpos_inplace(e, n * cols);
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double s = 0.0;
+        for (int64_t j = 0; j < cols; j++) s += (double)e[i * cols + j];
+        total += (double)m[i] + log(s) - (double)z[(r0 + i) * cols + labels[r0 + i]];
+    }
+    return total;
+}
+
+/* The same for one row longer than SCE_BLOCK, in blocks of it. */
+static double long_row_loss(const float *z, int32_t label, int64_t cols) {
+    float m = nn_row_max(z, cols), e[SCE_BLOCK];
+    double s = 0.0;
+    for (int64_t j0 = 0; j0 < cols; j0 += SCE_BLOCK) {
+        int64_t n = cols - j0 < SCE_BLOCK ? cols - j0 : SCE_BLOCK;
+        nn_exp_shifted(z + j0, m, e, n);
+        for (int64_t j = 0; j < n; j++) s += (double)e[j];
+    }
+    return (double)m + log(s) - (double)z[label];
+}
+
+/* The exponentials are nn_exp_nonpos (ops.h), not glibc's double exp,
+ * which cost several times as much and made the loss the most expensive
+ * step of the digits network after its two large products
+ * (docs/performance.md); the loss's value may differ from the old one in
+ * the last bits, the gradient (nn_softmax_row) is unchanged. */
 static nn_status sce_forward(nn_kernel_call *c) {
     int64_t rows, cols;
     nn_rows_of(c->in[0], &rows, &cols);
     const int32_t *labels = NN_CI(c->in[1]);
-    double total = 0.0;
-    for (int64_t r = 0; r < rows; r++) {
-        const float *z = NN_CF(c->in[0]) + r * cols;
+    const float *z = NN_CF(c->in[0]);
+    for (int64_t r = 0; r < rows; r++)
         if (check_label(c, r, labels[r], cols) != NN_OK) return NN_ERR_RUNTIME;
-        total += row_lse(z, cols) - (double)z[labels[r]];
+    double total = 0.0;
+    if (cols <= SCE_BLOCK) {
+        int64_t per = SCE_BLOCK / cols;
+        for (int64_t r0 = 0; r0 < rows; r0 += per) total += block_loss(z, labels, r0, rows - r0 < per ? rows - r0 : per, cols);
+    } else {
+        for (int64_t r = 0; r < rows; r++) total += long_row_loss(z + r * cols, labels[r], cols);
     }
     NN_F(c->out)[0] = (float)(total / (double)rows);
     return NN_OK;
