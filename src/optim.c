@@ -19,6 +19,7 @@
  * Each parameter is updated by one fused loop over restrict pointers (no
  * temporaries, one pass over memory) that the compiler vectorises. */
 #include "internal.h"
+#include "../ops/kernels.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -199,19 +200,13 @@ int nn_optimizer_hparams(const nn_optimizer *opt, const char **keys, double *val
 
 /* ---- the fused update loops ---- */
 
-/* The update loops are compiled for baseline x86-64 and, chosen at load
- * time by the CPU, for x86-64-v3 (AVX2, FMA): 8 floats a step instead of
- * 4. Not in sanitizer or unoptimised builds, which gain nothing from it. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
-    !defined(__SANITIZE_ADDRESS__) && defined(__OPTIMIZE__)
-#define NN_OPTIM_CLONES __attribute__((target_clones("default", "arch=x86-64-v3")))
-#else
-#define NN_OPTIM_CLONES
-#endif
+/* The update loops are compiled once per vector width and picked at load
+ * time by the CPU (NN_VECTOR_CLONES, ops/kernels.h): they are elementwise,
+ * so every version gives the same bits. */
 
 /* The sqrtf in this loop vectorises only under -fno-math-errno (then it is
  * one instruction; v >= 0 here, so errno could never be set anyway). */
-NN_OPTIM_CLONES static void adam_update(float *restrict w, float *restrict m, float *restrict v, const float *restrict g, int64_t n,
+NN_VECTOR_CLONES static void adam_update(float *restrict w, float *restrict m, float *restrict v, const float *restrict g, int64_t n,
                         float alpha, float one_minus_b1, float one_minus_b2, float eps) {
     for (int64_t i = 0; i < n; i++) {
         float gi = g[i];
@@ -223,11 +218,11 @@ NN_OPTIM_CLONES static void adam_update(float *restrict w, float *restrict m, fl
     }
 }
 
-NN_OPTIM_CLONES static void sgd_update(float *restrict w, const float *restrict g, int64_t n, float lr) {
+NN_VECTOR_CLONES static void sgd_update(float *restrict w, const float *restrict g, int64_t n, float lr) {
     for (int64_t i = 0; i < n; i++) w[i] -= lr * g[i];
 }
 
-NN_OPTIM_CLONES static void momentum_update(float *restrict w, float *restrict vel, const float *restrict g, int64_t n, float lr,
+NN_VECTOR_CLONES static void momentum_update(float *restrict w, float *restrict vel, const float *restrict g, int64_t n, float lr,
                             float momentum) {
     for (int64_t i = 0; i < n; i++) {
         float vi = momentum * vel[i] - lr * g[i];
