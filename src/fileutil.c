@@ -1,5 +1,7 @@
-/* Files as bytes: CRC-32 and whole-file reads (fileutil.h). */
+/* Files as bytes: CRC-32, whole-file reads, little-endian integers
+ * (fileutil.h). */
 #include "fileutil.h"
+#include "graphio_common.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -55,3 +57,48 @@ nn_status nn_read_file(const char *path, char **data_out, size_t *len) {
     *len = n;
     return NN_OK;
 }
+
+/* Byte by byte by shifts, so the files are little-endian on any host. */
+static void put_le(nn_strbuf *sb, uint64_t v, int bytes) {
+    char le[8];
+    for (int i = 0; i < bytes; i++) le[i] = (char)(unsigned char)(v >> (8 * i));
+    nn_sb_append(sb, le, (size_t)bytes);
+}
+
+void nn_put_u16(nn_strbuf *sb, uint16_t v) { put_le(sb, v, 2); }
+void nn_put_u32(nn_strbuf *sb, uint32_t v) { put_le(sb, v, 4); }
+void nn_put_u64(nn_strbuf *sb, uint64_t v) { put_le(sb, v, 8); }
+
+const unsigned char *nn_le_take(nn_le_reader *r, size_t n) {
+    if ((size_t)(r->end - r->p) < n) return NULL;
+    const unsigned char *at = r->p;
+    r->p += n;
+    return at;
+}
+
+static int get_le(nn_le_reader *r, uint64_t *v, int bytes) {
+    const unsigned char *q = nn_le_take(r, (size_t)bytes);
+    if (!q) return -1;
+    uint64_t x = 0;
+    for (int i = 0; i < bytes; i++) x |= (uint64_t)q[i] << (8 * i);
+    *v = x;
+    return 0;
+}
+
+int nn_le_u16(nn_le_reader *r, uint16_t *v) {
+    uint64_t x;
+    if (get_le(r, &x, 2)) return -1;
+    *v = (uint16_t)x;
+    return 0;
+}
+
+int nn_le_u32(nn_le_reader *r, uint32_t *v) {
+    uint64_t x;
+    if (get_le(r, &x, 4)) return -1;
+    *v = (uint32_t)x;
+    return 0;
+}
+
+int nn_le_u64(nn_le_reader *r, uint64_t *v) { return get_le(r, v, 8); }
+
+size_t nn_le_left(const nn_le_reader *r) { return (size_t)(r->end - r->p); }

@@ -7,6 +7,7 @@
  * single parameter changes. */
 #include "fileutil.h"
 #include "graphio_common.h"
+#include "weights_format.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,56 +16,48 @@
 #define MAGIC "NNGW"
 #define VERSION 1u
 
-static void put_u32(nn_strbuf *sb, uint32_t v) {
-    unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-                          (unsigned char)(v >> 24)};
-    nn_sb_append(sb, (const char *)b, 4);
+void nn_weights_put_header(nn_strbuf *sb, uint32_t count) {
+    nn_sb_append(sb, MAGIC, 4);
+    nn_put_u32(sb, VERSION);
+    nn_put_u32(sb, count);
 }
 
-static void put_u64(nn_strbuf *sb, uint64_t v) {
-    put_u32(sb, (uint32_t)v);
-    put_u32(sb, (uint32_t)(v >> 32));
-}
-
-/* Element data as little-endian bytes (a no-op copy on little-endian
- * hosts; float and int32 are both 4 bytes). */
-static void put_le_data(nn_strbuf *sb, const nn_tensor *t) {
+void nn_weights_put_tensor(nn_strbuf *sb, const char *name, nn_shape shape, const float *values) {
+    int64_t count = nn_shape_size(shape);
+    size_t nl = strlen(name);
+    nn_put_u32(sb, (uint32_t)nl);
+    nn_sb_append(sb, name, nl);
+    nn_put_u32(sb, (uint32_t)NN_F32);
+    nn_put_u32(sb, (uint32_t)shape.rank);
+    for (int d = 0; d < shape.rank; d++) nn_put_u64(sb, (uint64_t)shape.dim[d]);
+    uint64_t bytes = (uint64_t)count * 4;
+    nn_put_u64(sb, bytes);
+    size_t at = sb->len;
+    /* element data as little-endian bytes: a plain copy on little-endian
+     * hosts, word by word elsewhere */
     const uint16_t probe = 1;
     if (*(const unsigned char *)&probe == 1) {
-        nn_sb_append(sb, t->data, (size_t)t->size * 4);
-        return;
+        nn_sb_append(sb, (const char *)values, (size_t)bytes);
+    } else {
+        for (int64_t i = 0; i < count; i++) {
+            uint32_t w;
+            memcpy(&w, values + i, 4);
+            nn_put_u32(sb, w);
+        }
     }
-    for (int64_t i = 0; i < t->size; i++) {
-        uint32_t w;
-        memcpy(&w, (const char *)t->data + 4 * i, 4);
-        put_u32(sb, w);
-    }
+    /* the checksum covers the bytes as stored */
+    nn_put_u32(sb, sb->failed ? 0 : nn_crc32(sb->data + at, bytes));
 }
 
 nn_status nn_weights_save(const nn_graph *g, const char *path) {
     if (!g || !path) return nn_set_error(NN_ERR_ARG, "weights save: graph and path are required");
     if (g->status != NN_OK) return nn_set_error(NN_ERR_STATE, "weights save: the graph has an error: %s", g->err);
     nn_strbuf sb = {0};
-    int count = nn_graph_params(g, NULL, 0);
-    nn_sb_append(&sb, MAGIC, 4);
-    put_u32(&sb, VERSION);
-    put_u32(&sb, (uint32_t)count);
+    nn_weights_put_header(&sb, (uint32_t)nn_graph_params(g, NULL, 0));
     for (int i = 0; i < g->n_nodes; i++) {
         const nn_node *n = g->nodes[i];
         if (n->kind != NN_NODE_PARAM) continue;
-        const nn_tensor *t = n->tensor;
-        size_t nl = strlen(n->name);
-        put_u32(&sb, (uint32_t)nl);
-        nn_sb_append(&sb, n->name, nl);
-        put_u32(&sb, (uint32_t)t->dtype);
-        put_u32(&sb, (uint32_t)t->shape.rank);
-        for (int d = 0; d < t->shape.rank; d++) put_u64(&sb, (uint64_t)t->shape.dim[d]);
-        uint64_t bytes = (uint64_t)t->size * 4;
-        put_u64(&sb, bytes);
-        size_t at = sb.len;
-        put_le_data(&sb, t);
-        /* the checksum covers the bytes as stored */
-        put_u32(&sb, sb.failed ? 0 : nn_crc32(sb.data + at, bytes));
+        nn_weights_put_tensor(&sb, n->name, n->tensor->shape, n->tensor->data);
     }
     if (sb.failed) {
         nn_sb_free(&sb);
@@ -77,31 +70,21 @@ nn_status nn_weights_save(const nn_graph *g, const char *path) {
 
 /* ---- reading ---- */
 
+/* The shared cursor (fileutil.h) and the file's name for messages. */
 typedef struct reader {
-    const unsigned char *p, *end;
+    nn_le_reader in;
     const char *path;
 } reader;
 
 static int get(reader *r, void *out, size_t n) {
-    if ((size_t)(r->end - r->p) < n) return -1;
-    memcpy(out, r->p, n);
-    r->p += n;
+    const unsigned char *q = nn_le_take(&r->in, n);
+    if (!q) return -1;
+    memcpy(out, q, n);
     return 0;
 }
 
-static int get_u32(reader *r, uint32_t *v) {
-    unsigned char b[4];
-    if (get(r, b, 4)) return -1;
-    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    return 0;
-}
-
-static int get_u64(reader *r, uint64_t *v) {
-    uint32_t lo, hi;
-    if (get_u32(r, &lo) || get_u32(r, &hi)) return -1;
-    *v = (uint64_t)hi << 32 | lo;
-    return 0;
-}
+static int get_u32(reader *r, uint32_t *v) { return nn_le_u32(&r->in, v); }
+static int get_u64(reader *r, uint64_t *v) { return nn_le_u64(&r->in, v); }
 
 typedef struct entry {
     nn_node *param;
@@ -156,9 +139,8 @@ static nn_status check_file(nn_graph *g, reader *r, entry *e, int n_params, nn_n
         if (bytes != (uint64_t)p->tensor->size * 4)
             return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s': %llu data bytes for %lld elements", r->path, name,
                                 (unsigned long long)bytes, (long long)p->tensor->size);
-        if ((uint64_t)(r->end - r->p) < bytes) return truncated(r, name);
-        const unsigned char *data = r->p;
-        r->p += bytes;
+        if ((uint64_t)nn_le_left(&r->in) < bytes) return truncated(r, name);
+        const unsigned char *data = nn_le_take(&r->in, (size_t)bytes);
         if (get_u32(r, &crc)) return truncated(r, name);
         if (crc != nn_crc32(data, bytes))
             return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s': checksum mismatch (file damaged)", r->path, name);
@@ -168,9 +150,9 @@ static nn_status check_file(nn_graph *g, reader *r, entry *e, int n_params, nn_n
             return nn_set_error(NN_ERR_FORMAT, "%s: parameter '%s' appears twice", r->path, name);
         e[k] = (entry){p, data};
     }
-    if (r->p != r->end)
+    if (nn_le_left(&r->in) != 0)
         return nn_set_error(NN_ERR_FORMAT, "%s: %lld unexpected bytes after the last tensor", r->path,
-                            (long long)(r->end - r->p));
+                            (long long)nn_le_left(&r->in));
     for (int k = 0; k < n_params; k++)
         if (!e[k].data)
             return nn_set_error(NN_ERR_FORMAT, "%s: parameter '%s' of the graph is missing from the file", r->path,
@@ -190,15 +172,15 @@ nn_status nn_weights_load_data(nn_graph *g, const void *data, size_t len, const 
         return nn_set_error(NN_ERR_NOMEM, "weights load: out of memory");
     }
     nn_graph_params(g, params, n);
-    reader r = {data, (const unsigned char *)data + len, source ? source : "(weights)"};
+    reader r = {{data, (const unsigned char *)data + len}, source ? source : "(weights)"};
     nn_status st = check_file(g, &r, e, n, params);
     if (st == NN_OK)
         for (int k = 0; k < n; k++) {
             char *w = e[k].param->tensor->data;
-            reader d = {e[k].data, e[k].data + e[k].param->tensor->size * 4, r.path};
+            nn_le_reader d = {e[k].data, e[k].data + e[k].param->tensor->size * 4};
             for (int64_t i = 0; i < e[k].param->tensor->size; i++) {
                 uint32_t v = 0;
-                get_u32(&d, &v);
+                nn_le_u32(&d, &v);
                 memcpy(w + 4 * i, &v, 4); /* bytes, not a uint32 lvalue: the storage holds floats */
             }
         }
