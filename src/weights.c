@@ -70,21 +70,43 @@ nn_status nn_weights_save(const nn_graph *g, const char *path) {
 
 /* ---- reading ---- */
 
-/* The shared cursor (fileutil.h) and the file's name for messages. */
+nn_weights_fault nn_weights_read_tensor(nn_le_reader *r, nn_weights_entry *e, const char **part) {
+    *e = (nn_weights_entry){0};
+    uint32_t nl;
+    const unsigned char *q;
+    *part = "a tensor name";
+    if (nn_le_u32(r, &nl)) return NN_WF_TRUNCATED;
+    e->bad = nl;
+    if (nl == 0 || nl >= sizeof e->name) return NN_WF_NAME_LENGTH;
+    if (!(q = nn_le_take(r, nl))) return NN_WF_TRUNCATED;
+    memcpy(e->name, q, nl);
+    e->name[nl] = 0;
+    *part = "a tensor header";
+    if (nn_le_u32(r, &e->dtype) || nn_le_u32(r, &e->rank)) return NN_WF_TRUNCATED;
+    if (e->dtype != NN_F32 || e->rank > NN_MAX_RANK) return NN_WF_DTYPE_RANK;
+    *part = "a tensor shape";
+    for (uint32_t d = 0; d < e->rank; d++) {
+        uint64_t v;
+        if (nn_le_u64(r, &v)) return NN_WF_TRUNCATED;
+        e->bad = v;
+        if (v == 0 || v > INT32_MAX) return NN_WF_DIMENSION;
+        e->dim[d] = (int64_t)v;
+    }
+    if (nn_le_u64(r, &e->nbytes)) return NN_WF_TRUNCATED;
+    /* the announced size must fit in what is left before anything is used */
+    if (e->nbytes > (uint64_t)nn_le_left(r)) return NN_WF_DATA_SIZE;
+    e->data = nn_le_take(r, (size_t)e->nbytes);
+    *part = "a checksum";
+    if (nn_le_u32(r, &e->crc)) return NN_WF_TRUNCATED;
+    return NN_WF_OK;
+}
+
+/* ---- loading into a graph ---- */
+
 typedef struct reader {
     nn_le_reader in;
     const char *path;
 } reader;
-
-static int get(reader *r, void *out, size_t n) {
-    const unsigned char *q = nn_le_take(&r->in, n);
-    if (!q) return -1;
-    memcpy(out, q, n);
-    return 0;
-}
-
-static int get_u32(reader *r, uint32_t *v) { return nn_le_u32(&r->in, v); }
-static int get_u64(reader *r, uint64_t *v) { return nn_le_u64(&r->in, v); }
 
 typedef struct entry {
     nn_node *param;
@@ -95,40 +117,43 @@ static nn_status truncated(const reader *r, const char *what) {
     return nn_set_error(NN_ERR_FORMAT, "%s: truncated weights file (while reading %s)", r->path, what);
 }
 
+/* The message for a record the decoder refused, in this reader's words. */
+static nn_status refused(const reader *r, uint32_t index, const nn_weights_entry *w, nn_weights_fault f,
+                         const char *part) {
+    switch (f) {
+    case NN_WF_NAME_LENGTH:
+        return nn_set_error(NN_ERR_FORMAT, "%s: tensor %u: bad name length %llu", r->path, index,
+                            (unsigned long long)w->bad);
+    case NN_WF_DTYPE_RANK:
+        return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s': bad dtype %u or rank %u", r->path, w->name, w->dtype,
+                            w->rank);
+    case NN_WF_DIMENSION:
+        return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s': bad dimension %llu", r->path, w->name,
+                            (unsigned long long)w->bad);
+    default: /* truncated: name the tensor once its name is known */
+        return truncated(r, w->name[0] ? w->name : part);
+    }
+}
+
 /* Parses and checks everything; fills e[] (one per param of g, by id of
  * the param's rank among params). */
 static nn_status check_file(nn_graph *g, reader *r, entry *e, int n_params, nn_node **params) {
-    char magic[4];
+    const unsigned char *magic = nn_le_take(&r->in, 4);
     uint32_t version, count;
-    if (get(r, magic, 4) || memcmp(magic, MAGIC, 4) != 0)
+    if (!magic || memcmp(magic, MAGIC, 4) != 0)
         return nn_set_error(NN_ERR_FORMAT, "%s: not an nngraph weights file (bad magic)", r->path);
-    if (get_u32(r, &version) || get_u32(r, &count)) return truncated(r, "the header");
+    if (nn_le_u32(&r->in, &version) || nn_le_u32(&r->in, &count)) return truncated(r, "the header");
     if (version != VERSION)
         return nn_set_error(NN_ERR_FORMAT, "%s: weights format version %u is not supported (this build reads %u)",
                             r->path, version, VERSION);
     for (uint32_t t = 0; t < count; t++) {
-        uint32_t nl, dtype, rank;
-        char name[512];
-        if (get_u32(r, &nl)) return truncated(r, "a tensor name");
-        if (nl == 0 || nl >= sizeof name)
-            return nn_set_error(NN_ERR_FORMAT, "%s: tensor %u: bad name length %u", r->path, t, nl);
-        if (get(r, name, nl)) return truncated(r, "a tensor name");
-        name[nl] = 0;
-        if (get_u32(r, &dtype) || get_u32(r, &rank)) return truncated(r, name);
-        if (dtype != NN_F32 || rank > NN_MAX_RANK)
-            return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s': bad dtype %u or rank %u", r->path, name, dtype, rank);
-        nn_shape s = {(int)rank, {0}};
-        for (uint32_t d = 0; d < rank; d++) {
-            uint64_t v;
-            if (get_u64(r, &v)) return truncated(r, name);
-            if (v == 0 || v > INT32_MAX)
-                return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s': bad dimension %llu", r->path, name,
-                                    (unsigned long long)v);
-            s.dim[d] = (int64_t)v;
-        }
-        uint64_t bytes;
-        uint32_t crc;
-        if (get_u64(r, &bytes)) return truncated(r, name);
+        nn_weights_entry w;
+        const char *part;
+        nn_weights_fault f = nn_weights_read_tensor(&r->in, &w, &part);
+        if (f != NN_WF_OK) return refused(r, t, &w, f, part);
+        const char *name = w.name;
+        nn_shape s = {(int)w.rank, {0}};
+        for (uint32_t d = 0; d < w.rank; d++) s.dim[d] = w.dim[d];
         nn_node *p = nn_graph_find(g, name);
         if (!p || p->kind != NN_NODE_PARAM)
             return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s' is not a parameter of the graph", r->path, name);
@@ -136,19 +161,16 @@ static nn_status check_file(nn_graph *g, reader *r, entry *e, int n_params, nn_n
         if (!nn_shape_equal(s, p->shape))
             return nn_set_error(NN_ERR_SHAPE, "%s: parameter '%s' is %s in the file but %s in the graph", r->path, name,
                                 nn_shape_str(s, a, sizeof a), nn_shape_str(p->shape, b, sizeof b));
-        if (bytes != (uint64_t)p->tensor->size * 4)
+        if (w.nbytes != (uint64_t)p->tensor->size * 4)
             return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s': %llu data bytes for %lld elements", r->path, name,
-                                (unsigned long long)bytes, (long long)p->tensor->size);
-        if ((uint64_t)nn_le_left(&r->in) < bytes) return truncated(r, name);
-        const unsigned char *data = nn_le_take(&r->in, (size_t)bytes);
-        if (get_u32(r, &crc)) return truncated(r, name);
-        if (crc != nn_crc32(data, bytes))
+                                (unsigned long long)w.nbytes, (long long)p->tensor->size);
+        if (w.crc != nn_crc32(w.data, w.nbytes))
             return nn_set_error(NN_ERR_FORMAT, "%s: tensor '%s': checksum mismatch (file damaged)", r->path, name);
         int k = 0;
         while (k < n_params && params[k] != p) k++;
         if (e[k].data)
             return nn_set_error(NN_ERR_FORMAT, "%s: parameter '%s' appears twice", r->path, name);
-        e[k] = (entry){p, data};
+        e[k] = (entry){p, w.data};
     }
     if (nn_le_left(&r->in) != 0)
         return nn_set_error(NN_ERR_FORMAT, "%s: %lld unexpected bytes after the last tensor", r->path,
