@@ -85,36 +85,56 @@ static nn_status truncated(const reader *r, const char *what) {
     return nn_set_error(NN_ERR_FORMAT, "%s: truncated weight file (reading %s)", r->path, what);
 }
 
-/* One tensor of either format; `nngc` picks the layout. */
-static nn_status read_tensor(reader *r, nn_checkpoint *c, uint32_t index, int nngc) {
+/* One tensor of a weights file, read by the graph-file area's decoder
+ * (weights_format.h) and worded in this reader's terms. */
+static nn_status read_nngw_tensor(reader *r, nn_checkpoint *c, uint32_t index) {
+    nn_weights_entry w;
+    const char *part;
+    char where[320];
+    nn_weights_fault f = nn_weights_read_tensor(&r->in, &w, &part);
+    snprintf(where, sizeof where, "%s: tensor '%.200s'", r->path, w.name);
+    switch (f) {
+    case NN_WF_OK:
+        break;
+    case NN_WF_NAME_LENGTH:
+        return nn_set_error(NN_ERR_FORMAT, "%s: tensor %u: bad name length %llu", r->path, index,
+                            (unsigned long long)w.bad);
+    case NN_WF_DTYPE_RANK:
+        return nn_set_error(NN_ERR_FORMAT, "%s: bad role %d, dtype %u or rank %u", where, NN_ROLE_PARAM, w.dtype,
+                            w.rank);
+    case NN_WF_DIMENSION:
+        return nn_set_error(NN_ERR_FORMAT, "%s: bad dimension %llu", where, (unsigned long long)w.bad);
+    case NN_WF_DATA_SIZE:
+        return nn_set_error(NN_ERR_FORMAT, "%s: truncated weight file (%llu bytes of data announced)", where,
+                            (unsigned long long)w.nbytes);
+    case NN_WF_TRUNCATED:
+        return truncated(r, part);
+    }
+    rl_blob b = {.dtype = NN_F32, .rank = (int)w.rank, .bytes = (unsigned char *)w.data,
+                 .nbytes = (size_t)w.nbytes, .crc = w.crc};
+    for (uint32_t d = 0; d < w.rank; d++) b.dim[d] = w.dim[d];
+    return rl_ckpt_add(c, w.name, NN_ROLE_PARAM, &b, where);
+}
+
+/* One tensor of a checkpoint file: u16 name length, name, role, dtype,
+ * rank, a pad byte, u64 dims, u64 bytes, u32 CRC-32, data. */
+static nn_status read_nngc_tensor(reader *r, nn_checkpoint *c, uint32_t index) {
     char where[320], name[512];
     const unsigned char *q;
-    size_t nl;
-    uint16_t nl16;
-    uint32_t nl32;
-    if (nngc ? nn_le_u16(&r->in, &nl16) : nn_le_u32(&r->in, &nl32)) return truncated(r, "a tensor name");
-    nl = nngc ? nl16 : nl32;
+    uint16_t nl;
+    if (nn_le_u16(&r->in, &nl)) return truncated(r, "a tensor name");
     if (nl == 0 || nl >= sizeof name)
-        return nn_set_error(NN_ERR_FORMAT, "%s: tensor %u: bad name length %zu", r->path, index, nl);
+        return nn_set_error(NN_ERR_FORMAT, "%s: tensor %u: bad name length %u", r->path, index, (unsigned)nl);
     if (!(q = nn_le_take(&r->in, nl))) return truncated(r, "a tensor name");
     memcpy(name, q, nl);
     name[nl] = 0;
     snprintf(where, sizeof where, "%s: tensor '%.200s'", r->path, name);
     rl_blob b = {0};
-    int role = NN_ROLE_PARAM;
-    if (nngc) {
-        if (!(q = nn_le_take(&r->in, 4))) return truncated(r, "a tensor header");
-        role = q[0];
-        b.dtype = q[1];
-        b.rank = q[2];
-    } else {
-        uint32_t dtype, rank;
-        if (nn_le_u32(&r->in, &dtype) || nn_le_u32(&r->in, &rank)) return truncated(r, "a tensor header");
-        b.dtype = (int)dtype;
-        b.rank = (int)rank;
-        if (dtype > 2 || rank > NN_MAX_RANK) b.rank = NN_MAX_RANK + 1; /* refused below */
-    }
-    if (role > NN_ROLE_STATE || b.dtype > RL_U64 || b.rank > NN_MAX_RANK || (!nngc && b.dtype != NN_F32))
+    if (!(q = nn_le_take(&r->in, 4))) return truncated(r, "a tensor header");
+    int role = q[0];
+    b.dtype = q[1];
+    b.rank = q[2];
+    if (role > NN_ROLE_STATE || b.dtype > RL_U64 || b.rank > NN_MAX_RANK)
         return nn_set_error(NN_ERR_FORMAT, "%s: bad role %d, dtype %d or rank %d", where, role, b.dtype, b.rank);
     /* the dims and the byte count come whole or not at all */
     if (nn_le_left(&r->in) < (size_t)b.rank * 8 + 8) return truncated(r, "a tensor shape");
@@ -126,14 +146,13 @@ static nn_status read_tensor(reader *r, nn_checkpoint *c, uint32_t index, int nn
         b.dim[d] = (int64_t)v;
     }
     nn_le_u64(&r->in, &nbytes);
-    if (nngc && nn_le_u32(&r->in, &b.crc)) return truncated(r, "a checksum");
+    if (nn_le_u32(&r->in, &b.crc)) return truncated(r, "a checksum");
     /* the announced size must fit in what is left before anything is used */
     if (nbytes > (uint64_t)nn_le_left(&r->in))
         return nn_set_error(NN_ERR_FORMAT, "%s: truncated weight file (%llu bytes of data announced)", where,
                             (unsigned long long)nbytes);
     b.bytes = (unsigned char *)nn_le_take(&r->in, (size_t)nbytes);
     b.nbytes = (size_t)nbytes;
-    if (!nngc && nn_le_u32(&r->in, &b.crc)) return truncated(r, "a checksum");
     return rl_ckpt_add(c, name, (nn_ckpt_role)role, &b, where);
 }
 
@@ -155,7 +174,7 @@ static nn_status parse(reader *r, nn_checkpoint *c) {
         c->epoch = (int64_t)epoch;
     }
     for (uint32_t i = 0; i < count; i++) {
-        nn_status s = read_tensor(r, c, i, nngc);
+        nn_status s = nngc ? read_nngc_tensor(r, c, i) : read_nngw_tensor(r, c, i);
         if (s != NN_OK) return s;
     }
     if (nn_le_left(&r->in) != 0)
