@@ -29,9 +29,11 @@ void nn_put_u32(struct nn_strbuf *sb, uint32_t v);
 void nn_put_u64(struct nn_strbuf *sb, uint64_t v);
 
 /* A bounds-checked cursor over bytes in memory: every read either has all
- * the bytes it asks for or fails without moving. */
+ * the bytes it asks for or fails without moving. `path` names the file in
+ * its users' error messages. */
 typedef struct nn_le_reader {
     const unsigned char *p, *end;
+    const char *path;
 } nn_le_reader;
 
 /* The next n bytes (the cursor moves past them), or NULL if fewer are left. */

@@ -75,23 +75,17 @@ nn_status nn_checkpoint_save(const nn_checkpoint *c, const char *path, int param
 
 /* ---- reading: the whole file in memory, every length checked ---- */
 
-/* The shared cursor (fileutil.h) and the file's name for messages. */
-typedef struct reader {
-    nn_le_reader in;
-    const char *path;
-} reader;
-
-static nn_status truncated(const reader *r, const char *what) {
+static nn_status truncated(const nn_le_reader *r, const char *what) {
     return nn_set_error(NN_ERR_FORMAT, "%s: truncated weight file (reading %s)", r->path, what);
 }
 
 /* One tensor of a weights file, read by the graph-file area's decoder
  * (weights_format.h) and worded in this reader's terms. */
-static nn_status read_nngw_tensor(reader *r, nn_checkpoint *c, uint32_t index) {
+static nn_status read_nngw_tensor(nn_le_reader *r, nn_checkpoint *c, uint32_t index) {
     nn_weights_entry w;
     const char *part;
     char where[320];
-    nn_weights_fault f = nn_weights_read_tensor(&r->in, &w, &part);
+    nn_weights_fault f = nn_weights_read_tensor(r, &w, &part);
     snprintf(where, sizeof where, "%s: tensor '%.200s'", r->path, w.name);
     switch (f) {
     case NN_WF_OK:
@@ -118,48 +112,48 @@ static nn_status read_nngw_tensor(reader *r, nn_checkpoint *c, uint32_t index) {
 
 /* One tensor of a checkpoint file: u16 name length, name, role, dtype,
  * rank, a pad byte, u64 dims, u64 bytes, u32 CRC-32, data. */
-static nn_status read_nngc_tensor(reader *r, nn_checkpoint *c, uint32_t index) {
+static nn_status read_nngc_tensor(nn_le_reader *r, nn_checkpoint *c, uint32_t index) {
     char where[320], name[512];
     const unsigned char *q;
     uint16_t nl;
-    if (nn_le_u16(&r->in, &nl)) return truncated(r, "a tensor name");
+    if (nn_le_u16(r, &nl)) return truncated(r, "a tensor name");
     if (nl == 0 || nl >= sizeof name)
         return nn_set_error(NN_ERR_FORMAT, "%s: tensor %u: bad name length %u", r->path, index, (unsigned)nl);
-    if (!(q = nn_le_take(&r->in, nl))) return truncated(r, "a tensor name");
+    if (!(q = nn_le_take(r, nl))) return truncated(r, "a tensor name");
     memcpy(name, q, nl);
     name[nl] = 0;
     snprintf(where, sizeof where, "%s: tensor '%.200s'", r->path, name);
     rl_blob b = {0};
-    if (!(q = nn_le_take(&r->in, 4))) return truncated(r, "a tensor header");
+    if (!(q = nn_le_take(r, 4))) return truncated(r, "a tensor header");
     int role = q[0];
     b.dtype = q[1];
     b.rank = q[2];
     if (role > NN_ROLE_STATE || b.dtype > RL_U64 || b.rank > NN_MAX_RANK)
         return nn_set_error(NN_ERR_FORMAT, "%s: bad role %d, dtype %d or rank %d", where, role, b.dtype, b.rank);
     /* the dims and the byte count come whole or not at all */
-    if (nn_le_left(&r->in) < (size_t)b.rank * 8 + 8) return truncated(r, "a tensor shape");
+    if (nn_le_left(r) < (size_t)b.rank * 8 + 8) return truncated(r, "a tensor shape");
     uint64_t v, nbytes;
     for (int d = 0; d < b.rank; d++) {
-        nn_le_u64(&r->in, &v);
+        nn_le_u64(r, &v);
         if (v > INT32_MAX)
             return nn_set_error(NN_ERR_FORMAT, "%s: bad dimension %llu", where, (unsigned long long)v);
         b.dim[d] = (int64_t)v;
     }
-    nn_le_u64(&r->in, &nbytes);
-    if (nn_le_u32(&r->in, &b.crc)) return truncated(r, "a checksum");
+    nn_le_u64(r, &nbytes);
+    if (nn_le_u32(r, &b.crc)) return truncated(r, "a checksum");
     /* the announced size must fit in what is left before anything is used */
-    if (nbytes > (uint64_t)nn_le_left(&r->in))
+    if (nbytes > (uint64_t)nn_le_left(r))
         return nn_set_error(NN_ERR_FORMAT, "%s: truncated weight file (%llu bytes of data announced)", where,
                             (unsigned long long)nbytes);
-    b.bytes = (unsigned char *)nn_le_take(&r->in, (size_t)nbytes);
+    b.bytes = (unsigned char *)nn_le_take(r, (size_t)nbytes);
     b.nbytes = (size_t)nbytes;
     return rl_ckpt_add(c, name, (nn_ckpt_role)role, &b, where);
 }
 
-static nn_status parse(reader *r, nn_checkpoint *c) {
-    const unsigned char *magic = nn_le_take(&r->in, 4);
+static nn_status parse(nn_le_reader *r, nn_checkpoint *c) {
+    const unsigned char *magic = nn_le_take(r, 4);
     uint32_t version = 0, count = 0;
-    if (!magic || nn_le_u32(&r->in, &version) || nn_le_u32(&r->in, &count)) return truncated(r, "the header");
+    if (!magic || nn_le_u32(r, &version) || nn_le_u32(r, &count)) return truncated(r, "the header");
     int nngc = memcmp(magic, "NNGC", 4) == 0;
     if (!nngc && memcmp(magic, "NNGW", 4) != 0)
         return nn_set_error(NN_ERR_FORMAT, "%s: not an nngraph weight file (bad magic)", r->path);
@@ -169,7 +163,7 @@ static nn_status parse(reader *r, nn_checkpoint *c) {
     snprintf(c->reason, sizeof c->reason, "file");
     if (nngc) {
         uint64_t step, epoch;
-        if (nn_le_u64(&r->in, &step) || nn_le_u64(&r->in, &epoch)) return truncated(r, "the header");
+        if (nn_le_u64(r, &step) || nn_le_u64(r, &epoch)) return truncated(r, "the header");
         c->step = (int64_t)step;
         c->epoch = (int64_t)epoch;
     }
@@ -177,8 +171,8 @@ static nn_status parse(reader *r, nn_checkpoint *c) {
         nn_status s = nngc ? read_nngc_tensor(r, c, i) : read_nngw_tensor(r, c, i);
         if (s != NN_OK) return s;
     }
-    if (nn_le_left(&r->in) != 0)
-        return nn_set_error(NN_ERR_FORMAT, "%s: %zu bytes after the last tensor", r->path, nn_le_left(&r->in));
+    if (nn_le_left(r) != 0)
+        return nn_set_error(NN_ERR_FORMAT, "%s: %zu bytes after the last tensor", r->path, nn_le_left(r));
     return NN_OK;
 }
 
@@ -194,7 +188,7 @@ nn_checkpoint *nn_checkpoint_read(const char *path) {
     nn_checkpoint *c = rl_ckpt_new();
     if (!c) s = nn_set_error(NN_ERR_NOMEM, "%s: out of memory", path);
     if (s == NN_OK) {
-        reader r = {{(const unsigned char *)data, (const unsigned char *)data + len}, path};
+        nn_le_reader r = {(const unsigned char *)data, (const unsigned char *)data + len, path};
         s = parse(&r, c);
     }
     free(data);

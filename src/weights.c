@@ -103,22 +103,17 @@ nn_weights_fault nn_weights_read_tensor(nn_le_reader *r, nn_weights_entry *e, co
 
 /* ---- loading into a graph ---- */
 
-typedef struct reader {
-    nn_le_reader in;
-    const char *path;
-} reader;
-
 typedef struct entry {
     nn_node *param;
     const unsigned char *data;
 } entry;
 
-static nn_status truncated(const reader *r, const char *what) {
+static nn_status truncated(const nn_le_reader *r, const char *what) {
     return nn_set_error(NN_ERR_FORMAT, "%s: truncated weights file (while reading %s)", r->path, what);
 }
 
 /* The message for a record the decoder refused, in this reader's words. */
-static nn_status refused(const reader *r, uint32_t index, const nn_weights_entry *w, nn_weights_fault f,
+static nn_status refused(const nn_le_reader *r, uint32_t index, const nn_weights_entry *w, nn_weights_fault f,
                          const char *part) {
     switch (f) {
     case NN_WF_NAME_LENGTH:
@@ -137,19 +132,19 @@ static nn_status refused(const reader *r, uint32_t index, const nn_weights_entry
 
 /* Parses and checks everything; fills e[] (one per param of g, by id of
  * the param's rank among params). */
-static nn_status check_file(nn_graph *g, reader *r, entry *e, int n_params, nn_node **params) {
-    const unsigned char *magic = nn_le_take(&r->in, 4);
+static nn_status check_file(nn_graph *g, nn_le_reader *r, entry *e, int n_params, nn_node **params) {
+    const unsigned char *magic = nn_le_take(r, 4);
     uint32_t version, count;
     if (!magic || memcmp(magic, MAGIC, 4) != 0)
         return nn_set_error(NN_ERR_FORMAT, "%s: not an nngraph weights file (bad magic)", r->path);
-    if (nn_le_u32(&r->in, &version) || nn_le_u32(&r->in, &count)) return truncated(r, "the header");
+    if (nn_le_u32(r, &version) || nn_le_u32(r, &count)) return truncated(r, "the header");
     if (version != VERSION)
         return nn_set_error(NN_ERR_FORMAT, "%s: weights format version %u is not supported (this build reads %u)",
                             r->path, version, VERSION);
     for (uint32_t t = 0; t < count; t++) {
         nn_weights_entry w;
         const char *part;
-        nn_weights_fault f = nn_weights_read_tensor(&r->in, &w, &part);
+        nn_weights_fault f = nn_weights_read_tensor(r, &w, &part);
         if (f != NN_WF_OK) return refused(r, t, &w, f, part);
         const char *name = w.name;
         nn_shape s = {(int)w.rank, {0}};
@@ -172,9 +167,9 @@ static nn_status check_file(nn_graph *g, reader *r, entry *e, int n_params, nn_n
             return nn_set_error(NN_ERR_FORMAT, "%s: parameter '%s' appears twice", r->path, name);
         e[k] = (entry){p, w.data};
     }
-    if (nn_le_left(&r->in) != 0)
+    if (nn_le_left(r) != 0)
         return nn_set_error(NN_ERR_FORMAT, "%s: %lld unexpected bytes after the last tensor", r->path,
-                            (long long)nn_le_left(&r->in));
+                            (long long)nn_le_left(r));
     for (int k = 0; k < n_params; k++)
         if (!e[k].data)
             return nn_set_error(NN_ERR_FORMAT, "%s: parameter '%s' of the graph is missing from the file", r->path,
@@ -194,12 +189,12 @@ nn_status nn_weights_load_data(nn_graph *g, const void *data, size_t len, const 
         return nn_set_error(NN_ERR_NOMEM, "weights load: out of memory");
     }
     nn_graph_params(g, params, n);
-    reader r = {{data, (const unsigned char *)data + len}, source ? source : "(weights)"};
+    nn_le_reader r = {data, (const unsigned char *)data + len, source ? source : "(weights)"};
     nn_status st = check_file(g, &r, e, n, params);
     if (st == NN_OK)
         for (int k = 0; k < n; k++) {
             char *w = e[k].param->tensor->data;
-            nn_le_reader d = {e[k].data, e[k].data + e[k].param->tensor->size * 4};
+            nn_le_reader d = {e[k].data, e[k].data + e[k].param->tensor->size * 4, r.path};
             for (int64_t i = 0; i < e[k].param->tensor->size; i++) {
                 uint32_t v = 0;
                 nn_le_u32(&d, &v);
