@@ -120,6 +120,7 @@ nn_tensor *nn_tensor_clone(const nn_tensor *t);
 /* Frees a tensor made by nn_tensor_new/from/clone; NULL is a no-op. */
 void nn_tensor_free(nn_tensor *t);
 
+/* A tensor's dtype, shape and element count. */
 nn_dtype nn_tensor_dtype(const nn_tensor *t);
 nn_shape nn_tensor_shape(const nn_tensor *t);
 int64_t nn_tensor_size(const nn_tensor *t);
@@ -142,7 +143,9 @@ typedef struct nn_rng {
     uint64_t s[4];
 } nn_rng;
 
+/* Seeds the generator (splitmix64 spreads the seed over the state). */
 void nn_rng_seed(nn_rng *r, uint64_t seed);
+/* The next 64 random bits. */
 uint64_t nn_rng_u64(nn_rng *r);
 /* Uniform in [0,1). */
 double nn_rng_uniform(nn_rng *r);

@@ -252,6 +252,8 @@ nn_status nn_runlog_last_metrics(nn_runlog *log, int64_t run_id, nn_metric_last 
 nn_checkpoint *nn_runlog_load_checkpoint(nn_runlog *log, int64_t run_id, int64_t epoch);
 void nn_checkpoint_free(nn_checkpoint *c);
 
+/* Where a checkpoint came from: its row id, run, global step, epoch and
+ * reason ("epoch", "final", "signal", ...). */
 int64_t nn_checkpoint_id(const nn_checkpoint *c);
 int64_t nn_checkpoint_run(const nn_checkpoint *c);
 int64_t nn_checkpoint_step(const nn_checkpoint *c);

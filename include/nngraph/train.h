@@ -26,6 +26,7 @@ typedef enum nn_activation {
     NN_SOFTMAX
 } nn_activation;
 
+/* The activation's name as Keras spells it: "linear", "relu", ... */
 const char *nn_activation_name(nn_activation a);
 /* "relu" -> NN_RELU ...; -1 if unknown. */
 int nn_activation_from_name(const char *name);
@@ -55,7 +56,10 @@ nn_optimizer *nn_adam(float lr);
 nn_optimizer *nn_adam_ex(float lr, float beta1, float beta2, float epsilon);
 void nn_optimizer_free(nn_optimizer *opt);
 
-const char *nn_optimizer_name(const nn_optimizer *opt); /* "sgd", "adam" */
+/* The optimizer's kind, "sgd" or "adam" (NULL for NULL). */
+const char *nn_optimizer_name(const nn_optimizer *opt);
+/* The learning rate, and a new one for the following steps (e.g. a
+ * schedule set from an epoch callback). */
 float nn_optimizer_lr(const nn_optimizer *opt);
 void nn_optimizer_set_lr(nn_optimizer *opt, float lr);
 
