@@ -3,7 +3,7 @@
 #ifndef NN_OPS_H
 #define NN_OPS_H
 
-#include "../src/internal.h"
+#include "internal.h"
 
 /* Shape rule: the output is like input 0, which must be f32. */
 nn_status nn_rule_like_input(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt);

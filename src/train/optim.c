@@ -19,7 +19,7 @@
  * Each parameter is updated by one fused loop over restrict pointers (no
  * temporaries, one pass over memory) that the compiler vectorises. */
 #include "internal.h"
-#include "../ops/kernels.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  * last bits (tests/test_sched.c allows a relative 1e-5).
  */
 #include "internal.h"
-#include "../ops/kernels.h"
+#include "kernels.h"
 #include "plan.h"
 #include "pool.h"
 
