@@ -4,7 +4,15 @@
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc libc6-dev
       libcriterion-dev libsqlite3-dev sqlite3 libgraphviz-dev graphviz libffi-dev
-      libopenblas-dev zlib1g-dev)
+      libopenblas-dev zlib1g-dev
+      # MPI scale-out (docs/scale-out.md)
+      libopenmpi-dev openmpi-bin
+      # pictures (nngraph plot) and the run page (nngraph ui, its browser test)
+      libplplot-dev plplot-driver-cairo libmicrohttpd-dev libxml2-dev curl chromium
+      # real image data for the Fashion-MNIST examples
+      dataset-fashion-mnist
+      # fuzz targets (libFuzzer)
+      clang)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
