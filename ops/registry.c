@@ -8,7 +8,13 @@ extern const nn_op_def nn_op_matmul, nn_op_add, nn_op_sub, nn_op_mul, nn_op_scal
     nn_op_sigmoid, nn_op_sigmoid_grad, nn_op_tanh, nn_op_tanh_grad, nn_op_identity, nn_op_step, nn_op_softmax,
     nn_op_softmax_grad, nn_op_log_softmax, nn_op_log_softmax_grad, nn_op_softmax_cross_entropy,
     nn_op_softmax_cross_entropy_grad, nn_op_bce_with_logits, nn_op_bce_with_logits_grad, nn_op_mse, nn_op_mse_grad,
-    nn_op_sum, nn_op_mean, nn_op_expand, nn_op_sum_like;
+    nn_op_sum, nn_op_mean, nn_op_expand, nn_op_sum_like, nn_op_conv2d, nn_op_conv2d_grad_input,
+    nn_op_conv2d_grad_weight, nn_op_conv2d_grad_bias, nn_op_max_pool2d, nn_op_max_pool2d_grad, nn_op_avg_pool2d,
+    nn_op_avg_pool2d_grad, nn_op_global_avg_pool, nn_op_global_avg_pool_grad, nn_op_reshape, nn_op_transpose,
+    nn_op_concat, nn_op_slice, nn_op_slice_grad, nn_op_dropout, nn_op_dropout_grad, nn_op_batch_norm,
+    nn_op_batch_norm_grad, nn_op_layer_norm, nn_op_layer_norm_grad, nn_op_leaky_relu, nn_op_leaky_relu_grad,
+    nn_op_elu, nn_op_elu_grad, nn_op_gelu, nn_op_gelu_grad, nn_op_softplus, nn_op_softplus_grad, nn_op_huber,
+    nn_op_huber_grad;
 
 static const nn_op_def *const ops[] = {
     &nn_op_matmul, &nn_op_add, &nn_op_sub, &nn_op_mul, &nn_op_scale,
@@ -18,6 +24,14 @@ static const nn_op_def *const ops[] = {
     &nn_op_softmax_cross_entropy, &nn_op_softmax_cross_entropy_grad, &nn_op_bce_with_logits,
     &nn_op_bce_with_logits_grad, &nn_op_mse, &nn_op_mse_grad,
     &nn_op_sum, &nn_op_mean, &nn_op_expand, &nn_op_sum_like,
+    &nn_op_conv2d, &nn_op_conv2d_grad_input, &nn_op_conv2d_grad_weight, &nn_op_conv2d_grad_bias,
+    &nn_op_max_pool2d, &nn_op_max_pool2d_grad, &nn_op_avg_pool2d, &nn_op_avg_pool2d_grad,
+    &nn_op_global_avg_pool, &nn_op_global_avg_pool_grad,
+    &nn_op_reshape, &nn_op_transpose, &nn_op_concat, &nn_op_slice, &nn_op_slice_grad,
+    &nn_op_dropout, &nn_op_dropout_grad, &nn_op_batch_norm, &nn_op_batch_norm_grad,
+    &nn_op_layer_norm, &nn_op_layer_norm_grad,
+    &nn_op_leaky_relu, &nn_op_leaky_relu_grad, &nn_op_elu, &nn_op_elu_grad, &nn_op_gelu, &nn_op_gelu_grad,
+    &nn_op_softplus, &nn_op_softplus_grad, &nn_op_huber, &nn_op_huber_grad,
 };
 
 int nn_op_count(void) { return (int)(sizeof ops / sizeof *ops); }

@@ -43,6 +43,8 @@ nn_status nn_step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
     for (int k = 0; k < st->n_in; k++) c.in[k] = in[k];
     c.out = out;
     c.exec = e;
+    c.training = p->training;
+    c.seed = p->seed;
     char msg[NN_ERRLEN];
     msg[0] = '\0'; /* not the whole buffer: this runs for every step */
     c.err = msg;
@@ -78,6 +80,10 @@ nn_status nn_plan_execute(nn_graph *g, nn_plan *p) {
     struct nn_exec *e = graph_pool(g);
     if (!e) return nn_fail_run(g, NN_ERR_NOMEM, "run: cannot start the thread pool");
     nn_status st = NN_OK;
+    p->training = g->training;
+    /* a fresh seed a run, fixed by the graph's seed, without drawing from
+     * the generator: graphs without dropout keep their sequence of draws */
+    p->seed = nn_mix64(g->rng.s[0] ^ nn_mix64(++g->runs));
     if (nn_exec_threads(e) > 1 && p->cost >= NN_PAR_MIN_FLOPS) {
         st = nn_exec_run_plan(e, g, p);
     } else {

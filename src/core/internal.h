@@ -9,8 +9,8 @@
 
 #include <stdarg.h>
 
-#define NN_MAX_INPUTS 4
-#define NN_MAX_ATTRS 4
+#define NN_MAX_INPUTS 5
+#define NN_MAX_ATTRS 8
 #define NN_ERRLEN 512
 #define NN_ALIGN 64
 
@@ -51,6 +51,10 @@ struct nn_kernel_call {
     nn_tensor *out;
     struct nn_exec *exec; /* thread pool for splitting work; may be NULL */
     char *err;            /* on failure, write a message here (NN_ERRLEN) */
+    int training;         /* the graph's mode for this run (1: training) */
+    uint64_t seed;        /* this run's random seed (nn_graph.runs mixed
+                             with the graph's generator); a kernel mixes in
+                             its own stream */
 };
 
 /* An op: its shape rule, forward kernel and gradient rule. One per file in
@@ -91,6 +95,8 @@ struct nn_node {
     const nn_tensor *value;        /* current value: bound input, param,
                                       or the last run's buffer */
     int is_grad;                   /* made by nn_grad */
+    int frozen;                    /* a param the optimizers leave alone
+                                      (batch norm's running statistics) */
     const nn_node *grad_of;        /* for a param's gradient: the param */
 };
 
@@ -110,6 +116,12 @@ struct nn_graph {
     nn_status run_status; /* last run's error */
     char err[NN_ERRLEN];
     int building_grad; /* nodes made now are gradient nodes */
+    uint64_t runs;     /* runs started: each run's random seed mixes it
+                          with the generator's state, which it leaves as
+                          it is (a graph without dropout keeps the
+                          sequence of draws it always had) */
+    int training;      /* 1: training mode (dropout drops, batch norm uses
+                          and updates batch statistics); 0: evaluation */
     int threads;
     int plan_flags;        /* NN_PLAN_* (plan.h): optimisations switched off */
     struct nn_plan *plans; /* cached plans, a list */
@@ -120,6 +132,15 @@ struct nn_graph {
     int fit_loss;
     int fit_grad_begin, fit_grad_end;
 };
+
+/* The 64-bit mix of splitmix64: a counter-based stream of random bits
+ * (run seeds and dropout's masks, drawn in any order and on any
+ * thread). */
+static inline uint64_t nn_mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
 
 /* Records a build error (keeps the first); returns NULL for convenience. */
 nn_node *nn_fail(nn_graph *g, nn_status s, const char *fmt, ...)

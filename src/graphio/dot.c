@@ -97,7 +97,7 @@ static int fault_from_message(const char *msg, nn_load_fault *f) {
         snprintf(f->node, sizeof f->node, "%.*s", (int)(end - name), name);
         const char *ins = strstr(end, "(input");
         if (ins) ins = strchr(ins, '\'');
-        while (ins && f->n_inputs < NN_MAX_INPUTS) {
+        while (ins && f->n_inputs < (int)(sizeof f->inputs / sizeof *f->inputs)) {
             const char *e = strchr(ins + 1, '\'');
             if (!e || (size_t)(e - ins - 1) >= sizeof f->inputs[0]) break;
             snprintf(f->inputs[f->n_inputs++], sizeof f->inputs[0], "%.*s", (int)(e - ins - 1), ins + 1);

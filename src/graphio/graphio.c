@@ -3,6 +3,7 @@
  * families registered by custom-op modules, and rebuilding one op in
  * another graph. */
 #include "graphio_common.h"
+#include "ops.h"
 
 #include <errno.h>
 #include <math.h>
@@ -70,6 +71,38 @@ static const nn_attr_name attr_names[] = {
     {"matmul", "trans_a", 'i', 0}, {"matmul", "trans_b", 'i', 1}, {"scale", "alpha", 'f', 0},
     {"sum", "axis", 'a', 0},       {"mean", "axis", 'a', 0},      {"expand", "axis", 'a', 0},
     {"expand", "mean", 'i', 1},
+    {"conv2d", "stride_h", 'n', 0}, {"conv2d", "stride_w", 'n', 1}, {"conv2d", "pad_h", 'n', 2}, {"conv2d", "pad_w", 'n', 3},
+    {"conv2d", "dilation_h", 'n', 4}, {"conv2d", "dilation_w", 'n', 5}, {"conv2d", "groups", 'n', 6}, {"conv2d", "padding", 'p', 7},
+    {"conv2d_grad_input", "stride_h", 'n', 0}, {"conv2d_grad_input", "stride_w", 'n', 1}, {"conv2d_grad_input", "pad_h", 'n', 2}, {"conv2d_grad_input", "pad_w", 'n', 3},
+    {"conv2d_grad_input", "dilation_h", 'n', 4}, {"conv2d_grad_input", "dilation_w", 'n', 5}, {"conv2d_grad_input", "groups", 'n', 6}, {"conv2d_grad_input", "padding", 'p', 7},
+    {"conv2d_grad_weight", "stride_h", 'n', 0}, {"conv2d_grad_weight", "stride_w", 'n', 1}, {"conv2d_grad_weight", "pad_h", 'n', 2}, {"conv2d_grad_weight", "pad_w", 'n', 3},
+    {"conv2d_grad_weight", "dilation_h", 'n', 4}, {"conv2d_grad_weight", "dilation_w", 'n', 5}, {"conv2d_grad_weight", "groups", 'n', 6}, {"conv2d_grad_weight", "padding", 'p', 7},
+    {"conv2d_grad_bias", "stride_h", 'n', 0}, {"conv2d_grad_bias", "stride_w", 'n', 1}, {"conv2d_grad_bias", "pad_h", 'n', 2}, {"conv2d_grad_bias", "pad_w", 'n', 3},
+    {"conv2d_grad_bias", "dilation_h", 'n', 4}, {"conv2d_grad_bias", "dilation_w", 'n', 5}, {"conv2d_grad_bias", "groups", 'n', 6}, {"conv2d_grad_bias", "padding", 'p', 7},
+    {"max_pool2d", "pool_h", 'n', 4}, {"max_pool2d", "pool_w", 'n', 5}, {"max_pool2d", "stride_h", 'n', 0}, {"max_pool2d", "stride_w", 'n', 1},
+    {"max_pool2d", "pad_h", 'n', 2}, {"max_pool2d", "pad_w", 'n', 3}, {"max_pool2d", "padding", 'p', 7},
+    {"max_pool2d_grad", "pool_h", 'n', 4}, {"max_pool2d_grad", "pool_w", 'n', 5}, {"max_pool2d_grad", "stride_h", 'n', 0}, {"max_pool2d_grad", "stride_w", 'n', 1},
+    {"max_pool2d_grad", "pad_h", 'n', 2}, {"max_pool2d_grad", "pad_w", 'n', 3}, {"max_pool2d_grad", "padding", 'p', 7},
+    {"avg_pool2d", "pool_h", 'n', 4}, {"avg_pool2d", "pool_w", 'n', 5}, {"avg_pool2d", "stride_h", 'n', 0}, {"avg_pool2d", "stride_w", 'n', 1},
+    {"avg_pool2d", "pad_h", 'n', 2}, {"avg_pool2d", "pad_w", 'n', 3}, {"avg_pool2d", "padding", 'p', 7},
+    {"avg_pool2d_grad", "pool_h", 'n', 4}, {"avg_pool2d_grad", "pool_w", 'n', 5}, {"avg_pool2d_grad", "stride_h", 'n', 0}, {"avg_pool2d_grad", "stride_w", 'n', 1},
+    {"avg_pool2d_grad", "pad_h", 'n', 2}, {"avg_pool2d_grad", "pad_w", 'n', 3}, {"avg_pool2d_grad", "padding", 'p', 7},
+    {"reshape", "rank", 'n', 4}, {"reshape", "d0", 'n', 0}, {"reshape", "d1", 'n', 1}, {"reshape", "d2", 'n', 2},
+    {"reshape", "d3", 'n', 3},
+    {"transpose", "perm0", 'n', 0}, {"transpose", "perm1", 'n', 1}, {"transpose", "perm2", 'n', 2},
+    {"transpose", "perm3", 'n', 3},
+    {"concat", "axis", 'a', 0},
+    {"slice", "axis", 'a', 0}, {"slice", "start", 'n', 1}, {"slice", "len", 'n', 2},
+    {"slice_grad", "axis", 'a', 0}, {"slice_grad", "start", 'n', 1}, {"slice_grad", "len", 'n', 2},
+    {"dropout", "rate", 'f', 0}, {"dropout", "stream", 'n', 0},
+    {"dropout_grad", "rate", 'f', 0}, {"dropout_grad", "stream", 'n', 0},
+    {"batch_norm", "momentum", 'f', 0}, {"batch_norm", "epsilon", 'f', 1},
+    {"batch_norm_grad", "momentum", 'f', 0}, {"batch_norm_grad", "epsilon", 'f', 1}, {"batch_norm_grad", "wrt", 'n', 0},
+    {"layer_norm", "epsilon", 'f', 0},
+    {"layer_norm_grad", "epsilon", 'f', 0}, {"layer_norm_grad", "wrt", 'n', 0},
+    {"leaky_relu", "alpha", 'f', 0}, {"leaky_relu_grad", "alpha", 'f', 0},
+    {"elu", "alpha", 'f', 0}, {"elu_grad", "alpha", 'f', 0},
+    {"huber", "delta", 'f', 0}, {"huber_grad", "delta", 'f', 0},
 };
 
 const nn_attr_name *nn_op_attr_names(const char *op, int *n) {
@@ -216,7 +249,9 @@ static void put_op_attrs(nn_strbuf *sb, const nn_node *n) {
             int64_t v = n->iattr[a->index];
             if (a->kind == 'a' && v == NN_ALL_AXES)
                 nn_sb_printf(sb, " %s=all", a->key);
-            else if (a->kind == 'a' || v != 0)
+            else if (a->kind == 'p')
+                nn_sb_printf(sb, " %s=%s", a->key, nn_pad_mode_name((int)v));
+            else if (a->kind == 'a' || a->kind == 'n' || v != 0)
                 nn_sb_printf(sb, " %s=%lld", a->key, (long long)v);
         }
     }
@@ -239,6 +274,7 @@ static int put_node(nn_strbuf *sb, const nn_node *n) {
         put_name(sb, n->in[i]->name);
     }
     if (n->kind == NN_NODE_PARAM) put_init(sb, n->init);
+    if (n->kind == NN_NODE_PARAM && n->frozen) nn_sb_puts(sb, " trainable=0");
     if (n->kind == NN_NODE_CONST) put_const(sb, n->tensor);
     if (n->kind == NN_NODE_OP) {
         const nn_op_text_family *fam = nn_graphio_family_for(n->op->name);

@@ -26,8 +26,10 @@ void nn_sb_printf(nn_strbuf *sb, const char *fmt, ...)
 void nn_sb_free(nn_strbuf *sb);
 
 /* A named op attribute: `kind` 'i' (integer flag, written when nonzero),
- * 'f' (float, always written) or 'a' (axis: a number or "all", always
- * written); `index` into iattr/fattr. */
+ * 'n' (an integer, always written; the op's shape rule judges it), 'f'
+ * (float, always written), 'a' (axis: a number or "all", always written)
+ * or 'p' (a padding mode: explicit, same or valid); `index` into
+ * iattr/fattr. */
 typedef struct nn_attr_name {
     const char *op, *key;
     char kind;

@@ -217,13 +217,15 @@ static nn_status fit_setup(fit_state *s, nn_graph *g, nn_node *loss, const nn_da
             st = nn_fail_run(g, NN_ERR_ARG, "fit: the loss needs input '%s', which fit does not feed (only x and y)",
                              g->nodes[i]->name);
     int n_params = 0;
-    for (int i = 0; i < g->n_nodes; i++) n_params += need[i] && g->nodes[i]->kind == NN_NODE_PARAM;
+    /* frozen params (batch norm's running statistics) are their ops' to
+     * update, not the optimizer's */
+    for (int i = 0; i < g->n_nodes; i++) n_params += need[i] && g->nodes[i]->kind == NN_NODE_PARAM && !g->nodes[i]->frozen;
     if (st == NN_OK && n_params == 0) st = nn_fail_run(g, NN_ERR_ARG, "fit: the loss '%s' depends on no parameter", loss->name);
     s->params = malloc((size_t)(n_params ? n_params : 1) * sizeof *s->params);
     s->outputs = malloc((size_t)(n_params + 2) * sizeof *s->outputs);
     if (st == NN_OK && (!s->params || !s->outputs)) st = nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
     for (int i = 0, k = 0; st == NN_OK && i < g->n_nodes; i++)
-        if (need[i] && g->nodes[i]->kind == NN_NODE_PARAM) s->params[k++] = g->nodes[i];
+        if (need[i] && g->nodes[i]->kind == NN_NODE_PARAM && !g->nodes[i]->frozen) s->params[k++] = g->nodes[i];
     free(need);
     if (st != NN_OK) return st;
     s->n_params = n_params;
@@ -355,7 +357,14 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
             }
             st = nn_set_input(g, s.x, xt);
             if (st == NN_OK && s.y) st = nn_set_input(g, s.y, yt);
-            if (st == NN_OK) st = nn_run(g, s.outputs, s.n_outputs);
+            if (st == NN_OK) {
+                /* the step runs in training mode (dropout, batch
+                 * statistics); validation and callbacks see the mode the
+                 * caller left */
+                int was = nn_graph_set_training(g, 1);
+                st = nn_run(g, s.outputs, s.n_outputs);
+                nn_graph_set_training(g, was);
+            }
             if (st != NN_OK) break;
             double batch_loss = nn_value_scalar(loss);
             if (!isfinite(batch_loss)) {

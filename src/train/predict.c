@@ -90,7 +90,11 @@ nn_tensor *nn_predict(nn_graph *g, nn_node *x_input, nn_node *out, const nn_tens
         nn_tensor view;
         rows_of(&view, x, first, rows);
         nn_status st = nn_set_input(g, x_input, &view);
-        if (st == NN_OK) st = nn_run(g, &out, 1);
+        if (st == NN_OK) {
+            int was = nn_graph_set_training(g, 0);
+            st = nn_run(g, &out, 1);
+            nn_graph_set_training(g, was);
+        }
         if (st != NN_OK) {
             x_input->value = NULL;
             nn_tensor_free(result);
@@ -134,7 +138,11 @@ nn_status nn_evaluate(nn_graph *g, nn_node *loss, const nn_dataset *data, nn_nod
             rows_of(&yv, data->y, first, rows);
             st = nn_set_input(g, y, &yv);
         }
-        if (st == NN_OK) st = nn_run(g, outs, n_outs);
+        if (st == NN_OK) {
+            int was = nn_graph_set_training(g, 0);
+            st = nn_run(g, outs, n_outs);
+            nn_graph_set_training(g, was);
+        }
         if (st != NN_OK) break;
         sum += (double)nn_value_scalar(loss) * (double)rows;
         if (acc != NN_ACC_NONE) {

@@ -1,0 +1,55 @@
+/* elu(x): x where x > 0, alpha (e^x - 1) elsewhere (alpha fattr[0] > 0,
+ * 1 in Keras and PyTorch). elu_grad(y, dy) reads the output, where the
+ * slope is 1 for y > 0 and y + alpha elsewhere, so elu can run in place. */
+#include "ops.h"
+
+#include <math.h>
+
+extern const nn_op_def nn_op_elu_grad;
+
+static nn_status alpha_ok(nn_shape_ctx *c) {
+    float a = c->node->fattr[0];
+    if (!(a > 0.f) || !isfinite(a)) return nn_errf(c->err, NN_ERR_ARG, "alpha %g must be positive and finite", (double)a);
+    return NN_OK;
+}
+
+static nn_status elu_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
+    nn_status st = alpha_ok(c);
+    return st != NN_OK ? st : nn_rule_like_input(c, out, dt);
+}
+
+static nn_status elu_grad_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
+    nn_status st = alpha_ok(c);
+    return st != NN_OK ? st : nn_rule_pair(c, out, dt);
+}
+
+static nn_status elu_forward(nn_kernel_call *c) {
+    const float *x = NN_CF(c->in[0]);
+    float *y = NN_F(c->out);
+    float a = c->node->fattr[0];
+    for (int64_t i = 0; i < c->out->size; i++) y[i] = x[i] > 0.f ? x[i] : a * expm1f(x[i]);
+    return NN_OK;
+}
+
+static nn_status elu_grad_forward(nn_kernel_call *c) {
+    const float *y = NN_CF(c->in[0]), *dy = NN_CF(c->in[1]);
+    float *dx = NN_F(c->out);
+    float a = c->node->fattr[0];
+    for (int64_t i = 0; i < c->out->size; i++) dx[i] = y[i] > 0.f ? dy[i] : (y[i] + a) * dy[i];
+    return NN_OK;
+}
+
+static nn_status elu_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
+    (void)want;
+    nn_node *in[2] = {node, dy};
+    dx[0] = nn_op_node(g, &nn_op_elu_grad, NULL, 2, in, node->fattr, NULL);
+    return g->status;
+}
+
+const nn_op_def nn_op_elu = {"elu", 1, elu_shape, elu_forward, elu_grad, 1};
+const nn_op_def nn_op_elu_grad = {"elu_grad", 2, elu_grad_shape, elu_grad_forward, NULL, 3};
+
+nn_node *nn_elu(nn_graph *g, nn_node *x, float alpha) {
+    float fattr[NN_MAX_ATTRS] = {alpha};
+    return nn_op_node(g, &nn_op_elu, NULL, 1, &x, fattr, NULL);
+}

@@ -1,0 +1,50 @@
+/* leaky_relu(x): x where x > 0, alpha x elsewhere (alpha fattr[0]; Keras's
+ * LeakyReLU default is 0.3, PyTorch's 0.01). leaky_relu_grad(x, dy) reads
+ * x, so alpha may be any finite number. */
+#include "ops.h"
+#include "kernels.h"
+
+#include <math.h>
+
+extern const nn_op_def nn_op_leaky_relu_grad;
+
+static nn_status leaky_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
+    if (!isfinite(c->node->fattr[0])) return nn_errf(c->err, NN_ERR_ARG, "alpha must be finite");
+    return nn_rule_like_input(c, out, dt);
+}
+
+static nn_status leaky_grad_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
+    if (!isfinite(c->node->fattr[0])) return nn_errf(c->err, NN_ERR_ARG, "alpha must be finite");
+    return nn_rule_pair(c, out, dt);
+}
+
+NN_VECTOR_CLONES static nn_status leaky_forward(nn_kernel_call *c) {
+    const float *restrict x = NN_CF(c->in[0]);
+    float *restrict y = NN_F(c->out);
+    float a = c->node->fattr[0];
+    for (int64_t i = 0; i < c->out->size; i++) y[i] = x[i] > 0.f ? x[i] : a * x[i];
+    return NN_OK;
+}
+
+NN_VECTOR_CLONES static nn_status leaky_grad_forward(nn_kernel_call *c) {
+    const float *restrict x = NN_CF(c->in[0]), *restrict dy = NN_CF(c->in[1]);
+    float *restrict dx = NN_F(c->out);
+    float a = c->node->fattr[0];
+    for (int64_t i = 0; i < c->out->size; i++) dx[i] = x[i] > 0.f ? dy[i] : a * dy[i];
+    return NN_OK;
+}
+
+static nn_status leaky_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
+    (void)want;
+    nn_node *in[2] = {node->in[0], dy};
+    dx[0] = nn_op_node(g, &nn_op_leaky_relu_grad, NULL, 2, in, node->fattr, NULL);
+    return g->status;
+}
+
+const nn_op_def nn_op_leaky_relu = {"leaky_relu", 1, leaky_shape, leaky_forward, leaky_grad, 1};
+const nn_op_def nn_op_leaky_relu_grad = {"leaky_relu_grad", 2, leaky_grad_shape, leaky_grad_forward, NULL, 2};
+
+nn_node *nn_leaky_relu(nn_graph *g, nn_node *x, float alpha) {
+    float fattr[NN_MAX_ATTRS] = {alpha};
+    return nn_op_node(g, &nn_op_leaky_relu, NULL, 1, &x, fattr, NULL);
+}
