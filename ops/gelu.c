@@ -1,6 +1,8 @@
 /* gelu(x): x Phi(x), Phi the standard normal CDF, in its exact erf form
  * (PyTorch's default, Keras's approximate=False). gelu_grad(x, dy) =
- * dy (Phi(x) + x phi(x)), phi the normal density. */
+ * dy (Phi(x) + x phi(x)), phi the normal density. Phi(x) is computed as
+ * erfc(-x/sqrt2)/2: the textbook (1 + erf(x/sqrt2))/2 cancels to nothing
+ * in float for x below about -3. */
 #include "ops.h"
 
 #include <math.h>
@@ -10,7 +12,7 @@ extern const nn_op_def nn_op_gelu_grad;
 static nn_status gelu_forward(nn_kernel_call *c) {
     const float *x = NN_CF(c->in[0]);
     float *y = NN_F(c->out);
-    for (int64_t i = 0; i < c->out->size; i++) y[i] = 0.5f * x[i] * (1.f + erff(x[i] * (float)M_SQRT1_2));
+    for (int64_t i = 0; i < c->out->size; i++) y[i] = 0.5f * x[i] * erfcf(-x[i] * (float)M_SQRT1_2);
     return NN_OK;
 }
 
@@ -19,7 +21,7 @@ static nn_status gelu_grad_forward(nn_kernel_call *c) {
     float *dx = NN_F(c->out);
     const float inv_sqrt_2pi = 0.3989422804014327f;
     for (int64_t i = 0; i < c->out->size; i++) {
-        float cdf = 0.5f * (1.f + erff(x[i] * (float)M_SQRT1_2));
+        float cdf = 0.5f * erfcf(-x[i] * (float)M_SQRT1_2);
         float pdf = inv_sqrt_2pi * expf(-0.5f * x[i] * x[i]);
         dx[i] = dy[i] * (cdf + x[i] * pdf);
     }
