@@ -14,8 +14,28 @@ typedef struct layer_row {
     char name[128];
     const nn_node *output; /* last forward op of the scope, or the param */
     int64_t params;
-    int dense;             /* has a matmul: a Dense layer */
+    const char *type;      /* Keras's name of the layer's defining op */
 } layer_row;
+
+/* The ops that give a layer its Keras type, wherever they stand in the
+ * scope (a Dense layer ends in its activation, not its matmul). */
+static const char *const layer_types[][2] = {
+    {"matmul", "Dense"},           {"conv2d", "Conv2D"},
+    {"max_pool2d", "MaxPooling2D"}, {"avg_pool2d", "AveragePooling2D"},
+    {"global_avg_pool", "GlobalAveragePooling2D"},
+    {"dropout", "Dropout"},         {"batch_norm", "BatchNormalization"},
+    {"layer_norm", "LayerNormalization"}, {"reshape", "Reshape"},
+};
+
+static const char *layer_type(const nn_node *op) {
+    for (size_t i = 0; i < sizeof layer_types / sizeof *layer_types; i++)
+        if (!strcmp(op->op->name, layer_types[i][0])) {
+            /* Keras's Flatten is a reshape to [batch, features] */
+            if (!strcmp(op->op->name, "reshape") && op->shape.rank == 2) return "Flatten";
+            return layer_types[i][1];
+        }
+    return NULL;
+}
 
 /* "(None, 25)": Keras writes the open batch dimension as None */
 static const char *keras_shape(nn_shape s, char *buf, size_t len) {
@@ -71,7 +91,8 @@ void nn_summary(const nn_graph *g, FILE *out) {
             if (!row->output) row->output = node;
         } else if (node->kind == NN_NODE_OP) {
             row->output = node;
-            if (!strcmp(node->op->name, "matmul")) row->dense = 1;
+            const char *t = row->type ? NULL : layer_type(node);
+            if (t) row->type = t;
         }
     }
     const char *rule = "_________________________________________________________________";
@@ -80,7 +101,7 @@ void nn_summary(const nn_graph *g, FILE *out) {
     char label[192], sh[96], num[40];
     for (int r = 0; r < n_rows; r++) {
         const layer_row *row = &rows[r];
-        const char *type = row->dense ? "Dense"
+        const char *type = row->type ? row->type
                          : row->output && row->output->kind == NN_NODE_PARAM ? "Param"
                          : row->output ? row->output->op->name : "?";
         snprintf(label, sizeof label, "%s (%s)", row->name, type);
@@ -90,10 +111,12 @@ void nn_summary(const nn_graph *g, FILE *out) {
     }
     /* every param is in a row (its scope's or its own), so this equals
      * the sum of the rows */
-    int64_t total = nn_graph_param_count(g);
+    int64_t total = nn_graph_param_count(g), frozen = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i]->kind == NN_NODE_PARAM && g->nodes[i]->frozen) frozen += g->nodes[i]->tensor->size;
     fprintf(out, "%s\n", dbl);
     fprintf(out, "Total params: %s (%.2f KB)\n", nn_format_count(total, num, sizeof num), (double)total * 4.0 / 1024.0);
-    fprintf(out, "Trainable params: %s\n", nn_format_count(total, num, sizeof num));
-    fprintf(out, "Non-trainable params: 0\n%s\n", rule);
+    fprintf(out, "Trainable params: %s\n", nn_format_count(total - frozen, num, sizeof num));
+    fprintf(out, "Non-trainable params: %s\n%s\n", nn_format_count(frozen, num, sizeof num), rule);
     free(rows);
 }

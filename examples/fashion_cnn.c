@@ -1,0 +1,31 @@
+/* A small convolutional network on Fashion-MNIST: conv 3x3x32 relu,
+ * max-pool 2x2, conv 3x3x64 relu, max-pool 2x2, dense 128 relu with
+ * dropout 0.5, dense 10 (Keras's classic CNN example). Images are NCHW;
+ * the IDX loader gives rows of 784 pixels, which the graph reshapes to
+ * [B, 1, 28, 28]. */
+#include "fashion.h"
+
+int main(int argc, char **argv) {
+    fashion_opts o = {.dir = FASHION_DIR, .epochs = 4, .batch = 64, .seed = 1234};
+    int rc = fashion_args(argc, argv, &o, "a small CNN (conv 32, pool, conv 64, pool, dense 128 + dropout, 10)");
+    if (rc) return rc - 1;
+    nn_graph *g = nn_graph_new(o.seed);
+    if (o.threads) nn_graph_set_threads(g, o.threads);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 784));
+    nn_node *y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
+    int64_t image[4] = {0, 1, 28, 28};
+    nn_node *h = nn_reshape(g, x, 4, image);
+    h = nn_conv2d(g, "conv1", h, 32, 3, NN_RELU);
+    h = nn_max_pool2d(g, "pool1", h, 2);
+    h = nn_conv2d(g, "conv2", h, 64, 3, NN_RELU);
+    h = nn_max_pool2d(g, "pool2", h, 2);
+    h = nn_flatten(g, "flatten", h);
+    h = nn_dense(g, "dense", h, 128, NN_RELU);
+    h = nn_dropout(g, "dropout", h, 0.5f);
+    nn_node *logits = nn_dense(g, "logits", h, 10, NN_LINEAR);
+    nn_node *loss = nn_softmax_cross_entropy(g, logits, y);
+    lab_check_graph(g);
+    rc = fashion_train(g, x, y, logits, loss, &o, "fashion_cnn");
+    nn_graph_free(g);
+    return rc;
+}
