@@ -4,16 +4,19 @@
  * stride, padding (explicit/same/valid), dilation, groups (ops.h's
  * NN_WIN_* slots).
  *
- * The kernel is im2col plus one large sgemm a group (the Caffe/Darknet
- * scheme, docs/performance.md): the patches of the whole batch are laid
- * out as a matrix col [C*kh*kw, N*OH*OW], so that out = W col is a single
- * product with a long N that BLAS runs near its peak, then transposed into
- * NCHW with the bias added. The gradients reuse the same layout:
- *   dW = dy' col^T, dcol = W^T dy', dx = col2im(dcol), db = sum of dy'
- * where dy' is dy as [Cout, N*OH*OW]. */
+ * The kernel is im2col plus sgemm (Caffe's scheme; docs/performance.md
+ * has the measurements that chose it over one product for the whole batch
+ * and over oneDNN): an image's patches become a matrix col [C kh kw, OH OW]
+ * that stays in cache, and y[n] = W col is one product a group whose
+ * result is already the image's NCHW output. The gradients reuse it:
+ *   dW = sum over n of dy[n] col[n]^T, dx[n] = col2im(W^T dy[n]),
+ *   db = the sum of dy over all but the channel axis.
+ * Threads take fixed chunks of images. */
 #include "ops.h"
 #include "kernels.h"
 #include "pool.h"
+
+#include <cblas.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,16 +57,7 @@ static nn_status conv2d_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     return NN_OK;
 }
 
-/* ---- im2col and col2im over the whole batch ---- */
-
-typedef struct conv_job {
-    const nn_window *win;
-    const float *x;  /* im2col: the images */
-    float *col;      /* [K, NP] */
-    const float *dcol;
-    float *dx;       /* col2im: the images' gradient */
-    int64_t np;      /* N * OH * OW */
-} conv_job;
+/* ---- im2col and col2im, one image at a time ---- */
 
 /* The output columns [lo, hi) of a row whose input column is ox*sw + off
  * stay inside [0, w). */
@@ -74,131 +68,159 @@ static void valid_cols(int64_t off, int64_t sw, int64_t w, int64_t ow, int64_t *
     if (*lo > *hi) *lo = *hi;
 }
 
-/* Rows [lo, hi) of col: row r is channel r / (kh kw), window cell
- * (r / kw % kh, r % kw); padding reads as zeros. */
-static void im2col_rows(void *ctx, int64_t lo, int64_t hi) {
-    const conv_job *j = ctx;
-    const nn_window *w = j->win;
-    int64_t p = w->oh * w->ow;
-    for (int64_t r = lo; r < hi; r++) {
+/* col [K, P] of one image x [C, H, W]: row r is channel r / (kh kw) at
+ * window cell (r / kw % kh, r % kw); padding reads as zeros. */
+static void im2col(const nn_window *w, const float *restrict x, float *restrict col) {
+    int64_t k = w->c * w->kh * w->kw, p = w->oh * w->ow;
+    for (int64_t r = 0; r < k; r++) {
         int64_t ch = r / (w->kh * w->kw), ki = r / w->kw % w->kh, kj = r % w->kw;
         int64_t off = kj * w->dw - w->pl, c0, c1;
         valid_cols(off, w->sw, w->w, w->ow, &c0, &c1);
-        for (int64_t n = 0; n < w->n; n++) {
-            const float *plane = j->x + (n * w->c + ch) * w->h * w->w;
-            for (int64_t oy = 0; oy < w->oh; oy++) {
-                float *d = j->col + r * j->np + n * p + oy * w->ow;
-                int64_t iy = oy * w->sh - w->pt + ki * w->dh;
-                if (iy < 0 || iy >= w->h) {
-                    memset(d, 0, (size_t)w->ow * sizeof *d);
-                    continue;
-                }
-                const float *src = plane + iy * w->w + off;
-                for (int64_t ox = 0; ox < c0; ox++) d[ox] = 0.f;
-                if (w->sw == 1)
-                    memcpy(d + c0, src + c0, (size_t)(c1 - c0) * sizeof *d);
-                else
-                    for (int64_t ox = c0; ox < c1; ox++) d[ox] = src[ox * w->sw];
-                for (int64_t ox = c1; ox < w->ow; ox++) d[ox] = 0.f;
+        const float *plane = x + ch * w->h * w->w;
+        for (int64_t oy = 0; oy < w->oh; oy++) {
+            float *d = col + r * p + oy * w->ow;
+            int64_t iy = oy * w->sh - w->pt + ki * w->dh;
+            if (iy < 0 || iy >= w->h) {
+                memset(d, 0, (size_t)w->ow * sizeof *d);
+                continue;
+            }
+            const float *src = plane + iy * w->w + off;
+            for (int64_t ox = 0; ox < c0; ox++) d[ox] = 0.f;
+            if (w->sw == 1)
+                memcpy(d + c0, src + c0, (size_t)(c1 - c0) * sizeof *d);
+            else
+                for (int64_t ox = c0; ox < c1; ox++) d[ox] = src[ox * w->sw];
+            for (int64_t ox = c1; ox < w->ow; ox++) d[ox] = 0.f;
+        }
+    }
+}
+
+/* dx [C, H, W] of one image = the sum of dcol [K, P] over the windows
+ * (col2im, im2col's adjoint). */
+static void col2im(const nn_window *w, const float *restrict dcol, float *restrict dx) {
+    int64_t k = w->c * w->kh * w->kw, p = w->oh * w->ow;
+    memset(dx, 0, (size_t)(w->c * w->h * w->w) * sizeof *dx);
+    for (int64_t r = 0; r < k; r++) {
+        int64_t ch = r / (w->kh * w->kw), ki = r / w->kw % w->kh, kj = r % w->kw;
+        int64_t off = kj * w->dw - w->pl, c0, c1;
+        valid_cols(off, w->sw, w->w, w->ow, &c0, &c1);
+        float *plane = dx + ch * w->h * w->w;
+        for (int64_t oy = 0; oy < w->oh; oy++) {
+            int64_t iy = oy * w->sh - w->pt + ki * w->dh;
+            if (iy < 0 || iy >= w->h) continue;
+            const float *s = dcol + r * p + oy * w->ow;
+            float *d = plane + iy * w->w + off;
+            for (int64_t ox = c0; ox < c1; ox++) d[ox * w->sw] += s[ox];
+        }
+    }
+}
+
+/* C (+)= op(A) op(B) for one group's blocks, single-threaded (the images
+ * are what is split across threads). */
+static void sgemm(const float *A, const float *B, float *C, int64_t M, int64_t N, int64_t K, int ta, int tb,
+                  float beta) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)M,
+                (blasint)N, (blasint)K, 1.f, A, (blasint)(ta ? M : K), B, (blasint)(tb ? K : N), beta, C,
+                (blasint)N);
+}
+
+/* Images are handed to threads in fixed chunks of CONV_CHUNK, so the
+ * kernel gradient, summed chunk by chunk in order, is the same bits for
+ * any thread count. */
+#define CONV_CHUNK 8
+
+typedef struct conv_job {
+    nn_window w;
+    int64_t cout, groups, k, p; /* k = C kh kw rows of col, p = OH OW */
+    const float *x, *kernel, *bias, *dy;
+    float *out;      /* forward: y; grad_input: dx; grad_weight: per-chunk partials */
+    float *scratch;  /* one col [k, p] per chunk */
+    int failed;
+} conv_job;
+
+static int64_t n_chunks(const nn_window *w) { return (w->n + CONV_CHUNK - 1) / CONV_CHUNK; }
+
+/* y[n] = W col(x[n]) + b for the images of chunks [lo, hi). Each image's
+ * output [Cout, P] is contiguous in NCHW: the product writes it in place. */
+static void forward_chunks(void *ctx, int64_t lo, int64_t hi) {
+    conv_job *j = ctx;
+    const nn_window *w = &j->w;
+    int64_t kg = j->k / j->groups, cg = j->cout / j->groups;
+    for (int64_t chunk = lo; chunk < hi; chunk++) {
+        float *col = j->scratch + chunk * j->k * j->p;
+        for (int64_t n = chunk * CONV_CHUNK; n < w->n && n < (chunk + 1) * CONV_CHUNK; n++) {
+            float *y = j->out + n * j->cout * j->p;
+            im2col(w, j->x + n * w->c * w->h * w->w, col);
+            for (int64_t g = 0; g < j->groups; g++)
+                sgemm(j->kernel + g * cg * kg, col + g * kg * j->p, y + g * cg * j->p, cg, j->p, kg, 0, 0, 0.f);
+            for (int64_t co = 0; co < j->cout; co++) {
+                float b = j->bias[co], *row = y + co * j->p;
+                for (int64_t i = 0; i < j->p; i++) row[i] += b;
             }
         }
     }
 }
 
-/* Channels [lo, hi) of dx from dcol: each channel's rows of dcol add into
- * that channel's planes only, so threads never write the same element. */
-static void col2im_channels(void *ctx, int64_t lo, int64_t hi) {
-    const conv_job *j = ctx;
-    const nn_window *w = j->win;
-    int64_t p = w->oh * w->ow, kk = w->kh * w->kw;
-    for (int64_t ch = lo; ch < hi; ch++) {
-        for (int64_t n = 0; n < w->n; n++) memset(j->dx + (n * w->c + ch) * w->h * w->w, 0, (size_t)(w->h * w->w) * sizeof(float));
-        for (int64_t r = ch * kk; r < (ch + 1) * kk; r++) {
-            int64_t ki = r / w->kw % w->kh, kj = r % w->kw;
-            int64_t off = kj * w->dw - w->pl, c0, c1;
-            valid_cols(off, w->sw, w->w, w->ow, &c0, &c1);
-            for (int64_t n = 0; n < w->n; n++) {
-                float *plane = j->dx + (n * w->c + ch) * w->h * w->w;
-                for (int64_t oy = 0; oy < w->oh; oy++) {
-                    int64_t iy = oy * w->sh - w->pt + ki * w->dh;
-                    if (iy < 0 || iy >= w->h) continue;
-                    const float *s = j->dcol + r * j->np + n * p + oy * w->ow;
-                    float *d = plane + iy * w->w + off;
-                    for (int64_t ox = c0; ox < c1; ox++) d[ox * w->sw] += s[ox];
-                }
-            }
+/* dx[n] = col2im(W^T dy[n]). */
+static void grad_input_chunks(void *ctx, int64_t lo, int64_t hi) {
+    conv_job *j = ctx;
+    const nn_window *w = &j->w;
+    int64_t kg = j->k / j->groups, cg = j->cout / j->groups;
+    for (int64_t chunk = lo; chunk < hi; chunk++) {
+        float *dcol = j->scratch + chunk * j->k * j->p;
+        for (int64_t n = chunk * CONV_CHUNK; n < w->n && n < (chunk + 1) * CONV_CHUNK; n++) {
+            const float *dy = j->dy + n * j->cout * j->p;
+            for (int64_t g = 0; g < j->groups; g++)
+                sgemm(j->kernel + g * cg * kg, dy + g * cg * j->p, dcol + g * kg * j->p, kg, j->p, cg, 1, 0, 0.f);
+            col2im(w, dcol, j->out + n * w->c * w->h * w->w);
         }
     }
 }
 
-/* Rows per parallel chunk: about NN_GEMM_GRAIN/8 elements copied. */
-static int64_t copy_grain(int64_t row_elems) { return (NN_GEMM_GRAIN / 8) / (row_elems ? row_elems : 1) + 1; }
-
-/* The scratch matrix of a kernel: malloc, not zeroed (every element is
- * written before it is read). */
-static float *scratch(nn_kernel_call *c, int64_t rows, int64_t cols) {
-    if (rows > 0 && cols > INT32_MAX / rows) {
-        nn_errf(c->err, NN_ERR_SHAPE, "the im2col matrix [%lld, %lld] is too large for one product: use a smaller batch",
-                (long long)rows, (long long)cols);
-        return NULL;
-    }
-    float *m = malloc((size_t)(rows * cols) * sizeof *m + 1);
-    if (!m) nn_errf(c->err, NN_ERR_NOMEM, "out of memory for a [%lld, %lld] im2col matrix", (long long)rows, (long long)cols);
-    return m;
-}
-
-/* [N, Cout, P] <-> [Cout, N*P]: blocks of P contiguous elements. */
-typedef struct swap_job {
-    const float *src;
-    float *dst;
-    const float *bias; /* added on the way to NCHW, or NULL */
-    int64_t n, cout, p;
-    int to_nchw;
-} swap_job;
-
-static void swap_rows(void *ctx, int64_t lo, int64_t hi) {
-    const swap_job *j = ctx;
-    for (int64_t i = lo; i < hi; i++) { /* i = n * cout + co: one NCHW plane */
-        int64_t n = i / j->cout, co = i % j->cout;
-        const float *s = j->to_nchw ? j->src + (co * j->n + n) * j->p : j->src + i * j->p;
-        float *d = j->to_nchw ? j->dst + i * j->p : j->dst + (co * j->n + n) * j->p;
-        if (j->bias) {
-            float b = j->bias[co];
-            for (int64_t k = 0; k < j->p; k++) d[k] = s[k] + b;
-        } else {
-            memcpy(d, s, (size_t)j->p * sizeof *d);
+/* partial[chunk] = the sum over the chunk's images of dy[n] col(x[n])^T. */
+static void grad_weight_chunks(void *ctx, int64_t lo, int64_t hi) {
+    conv_job *j = ctx;
+    const nn_window *w = &j->w;
+    int64_t kg = j->k / j->groups, cg = j->cout / j->groups;
+    for (int64_t chunk = lo; chunk < hi; chunk++) {
+        float *col = j->scratch + chunk * j->k * j->p, *dw = j->out + chunk * j->cout * kg;
+        int first = 1;
+        for (int64_t n = chunk * CONV_CHUNK; n < w->n && n < (chunk + 1) * CONV_CHUNK; n++, first = 0) {
+            const float *dy = j->dy + n * j->cout * j->p;
+            im2col(w, j->x + n * w->c * w->h * w->w, col);
+            for (int64_t g = 0; g < j->groups; g++)
+                sgemm(dy + g * cg * j->p, col + g * kg * j->p, dw + g * cg * kg, cg, kg, j->p, 0, 1, first ? 0.f : 1.f);
         }
     }
 }
 
-static void swap_layout(nn_kernel_call *c, const float *src, float *dst, const float *bias, int64_t n, int64_t cout,
-                        int64_t p, int to_nchw) {
-    swap_job j = {src, dst, bias, n, cout, p, to_nchw};
-    nn_parallel_for(c->exec, n * cout, copy_grain(p), swap_rows, &j);
+/* Sets up a job for the convolution of node over x [N, C, H, W] with a
+ * kernel of shape ks: geometry and one col buffer a chunk (plus `extra`
+ * floats after them). NN_OK or an error in c->err. */
+static nn_status job_init(nn_kernel_call *c, conv_job *j, nn_shape xs, nn_shape ks, int64_t extra) {
+    memset(j, 0, sizeof *j);
+    if (conv_geom(c->node, xs, ks, &j->w, c->err) != NN_OK) return NN_ERR_SHAPE;
+    j->cout = ks.dim[0];
+    j->groups = c->node->iattr[NN_WIN_GROUPS];
+    j->k = j->w.c * j->w.kh * j->w.kw;
+    j->p = j->w.oh * j->w.ow;
+    if (j->k > INT32_MAX || j->p > INT32_MAX) return nn_errf(c->err, NN_ERR_SHAPE, "the image is too large for one product");
+    size_t floats = (size_t)(n_chunks(&j->w) * j->k * j->p + extra);
+    j->scratch = malloc(floats * sizeof(float) + 1);
+    if (!j->scratch) return nn_errf(c->err, NN_ERR_NOMEM, "out of memory for %zu floats of im2col scratch", floats);
+    return NN_OK;
 }
-
-/* The geometry of the convolution a kernel call (forward or gradient)
- * belongs to, from its x and kernel shapes. */
-static int64_t kernel_rows(const nn_window *w) { return w->c * w->kh * w->kw; }
 
 static nn_status conv2d_forward(nn_kernel_call *c) {
-    nn_window w;
-    const nn_tensor *x = c->in[0], *k = c->in[1];
-    if (conv_geom(c->node, x->shape, k->shape, &w, c->err) != NN_OK) return NN_ERR_SHAPE;
-    int64_t cout = k->shape.dim[0], groups = c->node->iattr[NN_WIN_GROUPS];
-    int64_t p = w.oh * w.ow, np = w.n * p, kr = kernel_rows(&w), kg = kr / groups, cg = cout / groups;
-    float *col = scratch(c, kr, np), *y = col ? scratch(c, cout, np) : NULL;
-    if (!y) {
-        free(col);
-        return NN_ERR_NOMEM;
-    }
-    conv_job j = {&w, NN_CF(x), col, NULL, NULL, np};
-    nn_parallel_for(c->exec, kr, copy_grain(np), im2col_rows, &j);
-    for (int64_t g = 0; g < groups; g++)
-        nn_gemm(c->exec, NN_CF(k) + g * cg * kg, col + g * kg * np, y + g * cg * np, cg, np, kg, 0, 0);
-    swap_layout(c, y, NN_F(c->out), NN_CF(c->in[2]), w.n, cout, p, 1);
-    free(col);
-    free(y);
+    conv_job j;
+    nn_status st = job_init(c, &j, c->in[0]->shape, c->in[1]->shape, 0);
+    if (st != NN_OK) return st;
+    j.x = NN_CF(c->in[0]);
+    j.kernel = NN_CF(c->in[1]);
+    j.bias = NN_CF(c->in[2]);
+    j.out = NN_F(c->out);
+    nn_parallel_for(c->exec, n_chunks(&j.w), 1, forward_chunks, &j);
+    free(j.scratch);
     return NN_OK;
 }
 
@@ -248,23 +270,14 @@ static nn_status grad_input_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) 
 }
 
 static nn_status grad_input_forward(nn_kernel_call *c) {
-    nn_window w;
-    const nn_tensor *dy = c->in[0], *k = c->in[1];
-    if (conv_geom(c->node, c->in[2]->shape, k->shape, &w, c->err) != NN_OK) return NN_ERR_SHAPE;
-    int64_t cout = k->shape.dim[0], groups = c->node->iattr[NN_WIN_GROUPS];
-    int64_t p = w.oh * w.ow, np = w.n * p, kr = kernel_rows(&w), kg = kr / groups, cg = cout / groups;
-    float *dyr = scratch(c, cout, np), *dcol = dyr ? scratch(c, kr, np) : NULL;
-    if (!dcol) {
-        free(dyr);
-        return NN_ERR_NOMEM;
-    }
-    swap_layout(c, NN_CF(dy), dyr, NULL, w.n, cout, p, 0);
-    for (int64_t g = 0; g < groups; g++)
-        nn_gemm(c->exec, NN_CF(k) + g * cg * kg, dyr + g * cg * np, dcol + g * kg * np, kg, np, cg, 1, 0);
-    conv_job j = {&w, NULL, NULL, dcol, NN_F(c->out), np};
-    nn_parallel_for(c->exec, w.c, copy_grain(w.kh * w.kw * np), col2im_channels, &j);
-    free(dyr);
-    free(dcol);
+    conv_job j;
+    nn_status st = job_init(c, &j, c->in[2]->shape, c->in[1]->shape, 0);
+    if (st != NN_OK) return st;
+    j.dy = NN_CF(c->in[0]);
+    j.kernel = NN_CF(c->in[1]);
+    j.out = NN_F(c->out);
+    nn_parallel_for(c->exec, n_chunks(&j.w), 1, grad_input_chunks, &j);
+    free(j.scratch);
     return NN_OK;
 }
 
@@ -278,23 +291,26 @@ static nn_status grad_weight_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt)
 }
 
 static nn_status grad_weight_forward(nn_kernel_call *c) {
-    nn_window w;
-    const nn_tensor *x = c->in[0], *dy = c->in[1];
-    if (conv_geom(c->node, x->shape, c->in[2]->shape, &w, c->err) != NN_OK) return NN_ERR_SHAPE;
-    int64_t cout = c->in[2]->shape.dim[0], groups = c->node->iattr[NN_WIN_GROUPS];
-    int64_t p = w.oh * w.ow, np = w.n * p, kr = kernel_rows(&w), kg = kr / groups, cg = cout / groups;
-    float *col = scratch(c, kr, np), *dyr = col ? scratch(c, cout, np) : NULL;
-    if (!dyr) {
-        free(col);
-        return NN_ERR_NOMEM;
+    conv_job j;
+    const nn_tensor *k = c->in[2];
+    nn_status st = job_init(c, &j, c->in[0]->shape, k->shape, 0);
+    if (st != NN_OK) return st;
+    int64_t chunks = n_chunks(&j.w), size = k->size;
+    float *partial = malloc((size_t)(chunks * size) * sizeof *partial + 1);
+    if (!partial) {
+        free(j.scratch);
+        return nn_errf(c->err, NN_ERR_NOMEM, "out of memory for the kernel gradient's partial sums");
     }
-    conv_job j = {&w, NN_CF(x), col, NULL, NULL, np};
-    nn_parallel_for(c->exec, kr, copy_grain(np), im2col_rows, &j);
-    swap_layout(c, NN_CF(dy), dyr, NULL, w.n, cout, p, 0);
-    for (int64_t g = 0; g < groups; g++)
-        nn_gemm(c->exec, dyr + g * cg * np, col + g * kg * np, NN_F(c->out) + g * cg * kg, cg, kg, np, 0, 1);
-    free(col);
-    free(dyr);
+    j.x = NN_CF(c->in[0]);
+    j.dy = NN_CF(c->in[1]);
+    j.out = partial;
+    nn_parallel_for(c->exec, chunks, 1, grad_weight_chunks, &j);
+    float *dw = NN_F(c->out);
+    memcpy(dw, partial, (size_t)size * sizeof *dw);
+    for (int64_t ch = 1; ch < chunks; ch++)
+        for (int64_t i = 0; i < size; i++) dw[i] += partial[ch * size + i];
+    free(partial);
+    free(j.scratch);
     return NN_OK;
 }
 
@@ -308,7 +324,9 @@ static nn_status grad_bias_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     return NN_OK;
 }
 
-static nn_status grad_bias_forward(nn_kernel_call *c) {
+/* Each plane is summed in 8 lanes, so the loop vectorises (a single
+ * running float sum cannot be reordered), and planes add up in double. */
+NN_VECTOR_CLONES static nn_status grad_bias_forward(nn_kernel_call *c) {
     const nn_shape s = c->in[0]->shape;
     int64_t n = s.dim[0], ch = s.dim[1], p = s.dim[2] * s.dim[3];
     const float *dy = NN_CF(c->in[0]);
@@ -316,10 +334,13 @@ static nn_status grad_bias_forward(nn_kernel_call *c) {
     for (int64_t co = 0; co < ch; co++) {
         double sum = 0.0;
         for (int64_t i = 0; i < n; i++) {
-            const float *plane = dy + (i * ch + co) * p;
-            float part = 0.f;
-            for (int64_t k = 0; k < p; k++) part += plane[k];
-            sum += part;
+            const float *restrict plane = dy + (i * ch + co) * p;
+            float lane[8] = {0};
+            int64_t k = 0;
+            for (; k + 8 <= p; k += 8)
+                for (int l = 0; l < 8; l++) lane[l] += plane[k + l];
+            for (; k < p; k++) lane[0] += plane[k];
+            sum += ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
         }
         db[co] = (float)sum;
     }
