@@ -19,7 +19,7 @@ typedef struct fashion_opts {
     const char *db;         /* --db: the run log */
     const char *graph_file; /* --graph: the network as a graph file */
     int epochs, threads, batch;
-    long limit;             /* --limit: train on N images only */
+    long limit;             /* --limit: train on the first N images only */
     int no_val;             /* --no-val: no validation pass each epoch */
     int bench;              /* --bench: also a key=value line for tools/bench */
     uint64_t seed;
@@ -35,7 +35,7 @@ static void fashion_usage(FILE *out, const char *prog, const char *what, int epo
             "                  from Debian's dataset-fashion-mnist)\n"
             "  --epochs N      passes over the training data (default %d)\n"
             "  --batch N       batch size (default 64)\n"
-            "  --limit N       train on N of the images only (a quick look)\n"
+            "  --limit N       train on the first N images only (a quick look)\n"
             "  --no-val        skip the test-set evaluation after every epoch\n"
             "  --bench         also print a key=value line (tools/bench/fashion.sh)\n"
             "  --threads N     worker threads (default: the machine's cores)\n"
@@ -119,13 +119,20 @@ static int fashion_train(nn_graph *g, nn_node *x, nn_node *y, nn_node *logits, n
                          const char *run_name) {
     nn_dataset *train = fashion_load(o->dir, "train"), *test = fashion_load(o->dir, "t10k");
     if (o->limit && o->limit < nn_dataset_size(train)) {
-        nn_dataset *keep, *rest;
-        lab_check(nn_dataset_split(train, 1.0 - (double)o->limit / (double)nn_dataset_size(train), o->seed, &keep,
-                                   &rest) == NN_OK,
+        /* the first N images: a copy of N rows, the whole set freed */
+        nn_shape xs = nn_tensor_shape(train->x);
+        xs.dim[0] = o->limit;
+        nn_tensor *x_part = nn_tensor_new(NN_F32, xs), *y_part = nn_tensor_new(NN_I32, NN_SHAPE(o->limit));
+        int64_t *rows = malloc((size_t)o->limit * sizeof *rows);
+        lab_check(x_part && y_part && rows, "--limit");
+        for (int64_t i = 0; i < o->limit; i++) rows[i] = i;
+        lab_check(nn_gather_rows(train->x, rows, o->limit, x_part) == NN_OK &&
+                      nn_gather_rows(train->y, rows, o->limit, y_part) == NN_OK,
                   "--limit");
+        free(rows);
         nn_dataset_free(train);
-        nn_dataset_free(rest);
-        train = keep;
+        train = nn_dataset_new(x_part, y_part);
+        lab_check(train != NULL, "--limit");
     }
     if (o->graph_file && nn_graph_save(g, o->graph_file) != NN_OK) {
         fprintf(stderr, "error: %s\n", nn_last_error());
