@@ -258,6 +258,15 @@ nn_node *nn_graph_find(const nn_graph *g, const char *name);
 int nn_graph_params(const nn_graph *g, nn_node **out, int max);
 /* Total number of parameter elements. */
 int64_t nn_graph_param_count(const nn_graph *g);
+/* The loss, as tools take it when none is named: the last forward op with
+ * a scalar output that no forward node reads (so a weighted sum of losses
+ * wins over its terms); NULL if there is none or memory ran out. */
+nn_node *nn_graph_guess_loss(const nn_graph *g);
+/* What the model predicts with, when no output is named: input 0 of the
+ * last loss op (an op whose descriptor says it is a loss, e.g. the logits
+ * of softmax_cross_entropy); without a loss, the last forward op with a
+ * non-scalar output; NULL if none. */
+nn_node *nn_graph_guess_output(const nn_graph *g);
 
 /* ------------------------------------------------------------------ */
 /* Ops                                                                 */

@@ -307,3 +307,40 @@ int64_t nn_graph_param_count(const nn_graph *g) {
         if (g->nodes[i]->kind == NN_NODE_PARAM) total += g->nodes[i]->tensor->size;
     return total;
 }
+
+/* ---- what a graph's ops are for ---- */
+
+/* 1 for each node a forward (not gradient) node reads; NULL if out of memory. */
+static char *forward_reads(const nn_graph *g) {
+    char *read = calloc((size_t)g->n_nodes + 1, 1);
+    for (int i = 0; read && i < g->n_nodes; i++)
+        if (!g->nodes[i]->is_grad)
+            for (int k = 0; k < g->nodes[i]->n_in; k++) read[g->nodes[i]->in[k]->id] = 1;
+    return read;
+}
+
+nn_node *nn_graph_guess_loss(const nn_graph *g) {
+    char *read = forward_reads(g);
+    if (!read) return NULL;
+    nn_node *loss = NULL;
+    for (int i = 0; i < g->n_nodes; i++) {
+        nn_node *n = g->nodes[i];
+        if (n->kind == NN_NODE_OP && !n->is_grad && !read[i] && n->shape.rank == 0) loss = n;
+    }
+    free(read);
+    return loss;
+}
+
+nn_node *nn_graph_guess_output(const nn_graph *g) {
+    nn_node *loss = NULL;
+    for (int i = 0; i < g->n_nodes; i++) {
+        nn_node *n = g->nodes[i];
+        if (n->kind == NN_NODE_OP && !n->is_grad && n->op->role == NN_ROLE_LOSS) loss = n;
+    }
+    if (loss) return loss->in[0];
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        nn_node *n = g->nodes[i];
+        if (n->kind == NN_NODE_OP && !n->is_grad && n->shape.rank > 0) return n;
+    }
+    return NULL;
+}

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const nn_op_def nn_op_matmul, nn_op_add, nn_op_relu, nn_op_sigmoid, nn_op_identity;
+extern const nn_op_def nn_op_matmul, nn_op_add;
 
 static void plan_free(nn_plan *p) {
     if (!p) return;
@@ -139,11 +139,6 @@ static int add_dep(compiler *c, int from, int to) {
     return 0;
 }
 
-/* 1 if node is the activation of a fusable dense pattern. */
-static int fusable_act(const nn_op_def *op) {
-    return op == &nn_op_relu || op == &nn_op_sigmoid || op == &nn_op_identity;
-}
-
 /* Fusion pass: an add of [M,N] = matmul + bias [N] where the matmul feeds
  * only the add and is not wanted by itself. */
 static void find_fusions(compiler *c) {
@@ -166,7 +161,7 @@ static void find_fusions(compiler *c) {
     /* an activation that is the add's only consumer joins the step */
     for (int i = 0; i < c->n; i++) {
         nn_node *r = c->g->nodes[i];
-        if (!c->needed[i] || r->kind != NN_NODE_OP || !fusable_act(r->op)) continue;
+        if (!c->needed[i] || r->kind != NN_NODE_OP || !r->op->fusable) continue;
         nn_node *a = r->in[0];
         if (a->kind == NN_NODE_OP && c->fused_mm[a->id] >= 0 && c->n_cons[a->id] == 1 && !c->is_out[a->id])
             c->absorbed[a->id] = 1;
@@ -238,9 +233,9 @@ static int compile_steps(compiler *c) {
         nn_plan_step *st = &p->steps[p->n_steps];
         st->node = node;
         nn_node *add = NULL;
-        if (fusable_act(node->op) && c->absorbed[node->in[0]->id]) {
+        if (node->op->fusable && c->absorbed[node->in[0]->id]) {
             add = node->in[0];
-            st->act = node->op == &nn_op_relu ? NN_ACT_RELU : node->op == &nn_op_sigmoid ? NN_ACT_SIGMOID : NN_ACT_NONE;
+            st->act = node->op->fused_act;
         } else if (node->op == &nn_op_add && c->fused_mm[i] >= 0) {
             add = node;
             st->act = NN_ACT_NONE;

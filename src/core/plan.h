@@ -5,9 +5,6 @@
 
 #include "internal.h"
 
-/* A fused dense step's activation. */
-typedef enum nn_act { NN_ACT_NONE = 0, NN_ACT_RELU, NN_ACT_SIGMOID } nn_act;
-
 /* One unit of work: an op node's kernel, or a fused dense layer
  * act(op(A) op(B) + bias) standing for a matmul, an add and an activation. */
 typedef struct nn_plan_step {

@@ -58,24 +58,6 @@ static int layer_of(const char *name, int is_grad, const nn_layer_info *layers, 
     return -1;
 }
 
-/* ---- the loss ---- */
-
-static const nn_node *guess_loss(const nn_graph *g) {
-    /* the last scalar op of the forward graph that no forward node reads */
-    char *read = calloc((size_t)g->n_nodes + 1, 1);
-    if (!read) return NULL;
-    for (int i = 0; i < g->n_nodes; i++)
-        if (!g->nodes[i]->is_grad)
-            for (int k = 0; k < g->nodes[i]->n_in; k++) read[g->nodes[i]->in[k]->id] = 1;
-    const nn_node *loss = NULL;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const nn_node *n = g->nodes[i];
-        if (n->kind == NN_NODE_OP && !n->is_grad && !read[i] && n->shape.rank == 0) loss = n;
-    }
-    free(read);
-    return loss;
-}
-
 /* ---- the failing node of a graph in error ---- */
 
 /* Reads "OP 'NAME': reason (inputs 'A' [..] and 'B' [..])", the message of
@@ -389,7 +371,7 @@ char *nn_graph_dot_string(const nn_graph *g, const nn_dot_opts *opts) {
     c.n_layers = nn_graph_layers(g, c.layers, n_layers);
     for (int i = 0; i < g->n_nodes; i++)
         c.layer[i] = layer_of(g->nodes[i]->name, g->nodes[i]->is_grad, c.layers, c.n_layers);
-    c.loss = c.o->loss ? nn_graph_find(g, c.o->loss) : guess_loss(g);
+    c.loss = c.o->loss ? nn_graph_find(g, c.o->loss) : nn_graph_guess_loss(g);
     if (c.o->fault && c.o->fault->node[0]) {
         c.fault = *c.o->fault;
         c.has_fault = 1;

@@ -1,7 +1,6 @@
 /* Graph files, the writing half: the text of a graph (one node a line),
- * atomic saves, the op-attribute names shared with the reader, the op
- * families registered by custom-op modules, and rebuilding one op in
- * another graph. */
+ * atomic saves, the op families registered by custom-op modules, and
+ * rebuilding one op in another graph. */
 #include "graphio_common.h"
 
 #include <errno.h>
@@ -62,25 +61,6 @@ void nn_sb_printf(nn_strbuf *sb, const char *fmt, ...) {
 void nn_sb_free(nn_strbuf *sb) {
     free(sb->data);
     memset(sb, 0, sizeof *sb);
-}
-
-/* ---- names of op attributes ---- */
-
-static const nn_attr_name attr_names[] = {
-    {"matmul", "trans_a", 'i', 0}, {"matmul", "trans_b", 'i', 1}, {"scale", "alpha", 'f', 0},
-    {"sum", "axis", 'a', 0},       {"mean", "axis", 'a', 0},      {"expand", "axis", 'a', 0},
-    {"expand", "mean", 'i', 1},
-};
-
-const nn_attr_name *nn_op_attr_names(const char *op, int *n) {
-    int first = -1, count = 0;
-    for (int i = 0; i < (int)(sizeof attr_names / sizeof *attr_names); i++)
-        if (strcmp(attr_names[i].op, op) == 0) {
-            if (first < 0) first = i;
-            count++;
-        }
-    *n = count;
-    return first < 0 ? NULL : &attr_names[first];
 }
 
 /* ---- op families ---- */
@@ -201,12 +181,12 @@ static void put_const(nn_strbuf *sb, const nn_tensor *t) {
 }
 
 static void put_op_attrs(nn_strbuf *sb, const nn_node *n) {
-    int count;
-    const nn_attr_name *names = nn_op_attr_names(n->op->name, &count);
+    int count = nn_op_attr_count(n->op);
+    const nn_op_attr *names = n->op->attrs;
     int named_f[NN_MAX_ATTRS] = {0}, named_i[NN_MAX_ATTRS] = {0};
     char num[32];
     for (int k = 0; k < count; k++) {
-        const nn_attr_name *a = &names[k];
+        const nn_op_attr *a = &names[k];
         if (a->kind == 'f') {
             named_f[a->index] = 1;
             nn_format_float(n->fattr[a->index], num, sizeof num);
@@ -216,7 +196,7 @@ static void put_op_attrs(nn_strbuf *sb, const nn_node *n) {
             int64_t v = n->iattr[a->index];
             if (a->kind == 'a' && v == NN_ALL_AXES)
                 nn_sb_printf(sb, " %s=all", a->key);
-            else if (a->kind == 'a' || v != 0)
+            else if (a->kind == 'a' || a->kind == 'n' || v != 0)
                 nn_sb_printf(sb, " %s=%lld", a->key, (long long)v);
         }
     }

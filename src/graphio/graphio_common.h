@@ -1,6 +1,6 @@
 /* Shared by the graph-file writer, reader and the DOT writer: a growable
- * text buffer, the names of op attributes, registered op families, and the
- * checks a name must pass to be written. */
+ * text buffer, registered op families, and the checks a name must pass to
+ * be written. */
 #ifndef NN_GRAPHIO_COMMON_H
 #define NN_GRAPHIO_COMMON_H
 
@@ -24,18 +24,6 @@ void nn_sb_printf(nn_strbuf *sb, const char *fmt, ...)
 #endif
     ;
 void nn_sb_free(nn_strbuf *sb);
-
-/* A named op attribute: `kind` 'i' (integer flag, written when nonzero),
- * 'f' (float, always written) or 'a' (axis: a number or "all", always
- * written); `index` into iattr/fattr. */
-typedef struct nn_attr_name {
-    const char *op, *key;
-    char kind;
-    int index;
-} nn_attr_name;
-
-/* The named attributes of op `op` (count in *n); NULL if none. */
-const nn_attr_name *nn_op_attr_names(const char *op, int *n);
 
 /* The registered family whose prefix starts `op_token`, or NULL. */
 const nn_op_text_family *nn_graphio_family_for(const char *op_token);
