@@ -1,6 +1,5 @@
 /* Helpers shared by the subcommands (see cli.h). */
 #include "cli.h"
-#include "internal.h"
 
 #include <errno.h>
 #include <math.h>

@@ -10,59 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- text buffer ---- */
-
-void nn_sb_append(nn_strbuf *sb, const char *s, size_t n) {
-    if (sb->failed) return;
-    if (sb->len + n + 1 > sb->cap) {
-        size_t cap = sb->cap ? sb->cap : 256;
-        while (cap < sb->len + n + 1) cap *= 2;
-        char *d = realloc(sb->data, cap);
-        if (!d) {
-            sb->failed = 1;
-            return;
-        }
-        sb->data = d;
-        sb->cap = cap;
-    }
-    memcpy(sb->data + sb->len, s, n);
-    sb->len += n;
-    sb->data[sb->len] = 0;
-}
-
-void nn_sb_puts(nn_strbuf *sb, const char *s) { nn_sb_append(sb, s, strlen(s)); }
-
-void nn_sb_printf(nn_strbuf *sb, const char *fmt, ...) {
-    char small[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        sb->failed = 1;
-        return;
-    }
-    if ((size_t)n < sizeof small) {
-        nn_sb_append(sb, small, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (!big) {
-        sb->failed = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    nn_sb_append(sb, big, (size_t)n);
-    free(big);
-}
-
-void nn_sb_free(nn_strbuf *sb) {
-    free(sb->data);
-    memset(sb, 0, sizeof *sb);
-}
-
 /* ---- op families ---- */
 
 #define MAX_FAMILIES 8
@@ -287,50 +234,13 @@ nn_status nn_graph_save_text(const nn_graph *g, FILE *out) {
     return ok ? NN_OK : nn_set_error(NN_ERR_IO, "save: write failed: %s", strerror(errno));
 }
 
-/* Writes `data` to path through a temporary file in the same directory
- * and rename(), so readers see the old file or the whole new one. */
-static nn_status write_atomic(const char *path, const char *data, size_t len) {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) return nn_set_error(NN_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        nn_status s = nn_set_error(NN_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-        free(tmp);
-        return s;
-    }
-    /* mkstemp makes the file private (0600); a saved graph or picture is
-     * an ordinary file, readable like one made by fopen */
-    fchmod(fd, 0644);
-    FILE *f = fdopen(fd, "wb");
-    int ok = f != NULL;
-    if (ok) ok = fwrite(data, 1, len, f) == len;
-    if (ok) ok = fflush(f) == 0 && fsync(fd) == 0;
-    int err = errno;
-    if (f ? fclose(f) != 0 : close(fd) != 0) ok = 0;
-    if (ok && rename(tmp, path) != 0) ok = 0, err = errno;
-    if (!ok) {
-        unlink(tmp);
-        free(tmp);
-        return nn_set_error(NN_ERR_IO, "%s: write failed: %s", path, strerror(err));
-    }
-    free(tmp);
-    return NN_OK;
-}
-
 nn_status nn_graph_save(const nn_graph *g, const char *path) {
     if (!path) return nn_set_error(NN_ERR_ARG, "save: path is NULL");
     char *text = nn_graph_to_text(g);
     if (!text) return NN_ERR_ARG;
-    nn_status s = write_atomic(path, text, strlen(text));
+    nn_status s = nn_write_file_atomic(path, text, strlen(text));
     free(text);
     return s;
-}
-
-nn_status nn_write_file_atomic(const char *path, const void *data, size_t len) {
-    if (!path || (!data && len)) return nn_set_error(NN_ERR_ARG, "write: path and data are required");
-    return write_atomic(path, data, len);
 }
 
 /* ---- rebuilding one op elsewhere ---- */

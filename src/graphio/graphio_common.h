@@ -1,29 +1,12 @@
-/* Shared by the graph-file writer, reader and the DOT writer: a growable
- * text buffer, registered op families, and the checks a name must pass to
- * be written. */
+/* Shared by the graph-file writer, reader and the DOT writer: registered
+ * op families and the checks a name must pass to be written. */
 #ifndef NN_GRAPHIO_COMMON_H
 #define NN_GRAPHIO_COMMON_H
 
 #include "internal.h"
+#include "strbuf.h"
 
 #include <stdarg.h>
-
-/* A growable NUL-terminated string; `failed` sticks after an allocation
- * fails so callers check once at the end. */
-typedef struct nn_strbuf {
-    char *data;
-    size_t len, cap;
-    int failed;
-} nn_strbuf;
-
-void nn_sb_append(nn_strbuf *sb, const char *s, size_t n);
-void nn_sb_puts(nn_strbuf *sb, const char *s);
-void nn_sb_printf(nn_strbuf *sb, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-void nn_sb_free(nn_strbuf *sb);
 
 /* The registered family whose prefix starts `op_token`, or NULL. */
 const nn_op_text_family *nn_graphio_family_for(const char *op_token);

@@ -7,22 +7,6 @@
 
 extern const nn_op_def nn_op_matmul;
 
-char *nn_format_count(int64_t n, char *buf, size_t len) {
-    char digits[32];
-    int neg = n < 0;
-    snprintf(digits, sizeof digits, "%lld", (long long)(neg ? -n : n));
-    size_t nd = strlen(digits), k = 0;
-    char out[48];
-    if (neg) out[k++] = '-';
-    for (size_t i = 0; i < nd; i++) {
-        if (i && (nd - i) % 3 == 0) out[k++] = ',';
-        out[k++] = digits[i];
-    }
-    out[k] = 0;
-    snprintf(buf, len, "%s", out);
-    return buf;
-}
-
 /* Length of the first scope of a name ("L1" in "L1/a/b"); 0 if none. */
 static size_t scope_len(const char *name) {
     const char *slash = strchr(name, '/');
