@@ -216,6 +216,19 @@ void nn_graph_free(nn_graph *g);
 nn_status nn_graph_status(const nn_graph *g);
 /* Text of the first error, naming op, node and shapes; "" if none. */
 const char *nn_error_message(const nn_graph *g);
+/* The op node a builder refused, beside the graph's error message: what a
+ * picture of the broken graph marks (nn_graph_dot draws it in red). */
+typedef struct nn_fault {
+    char op[64];              /* the op's name */
+    char node[256];           /* the name the node would have had, scope included */
+    int n_inputs;
+    char inputs[4][256];      /* the input nodes' names */
+    nn_shape input_shapes[4]; /* and their shapes */
+    nn_dtype input_dtypes[4];
+} nn_fault;
+/* The fault behind the graph's build error; NULL when there is no build
+ * error or it is not an op's refusal (a NULL input, out of memory). */
+const nn_fault *nn_graph_fault(const nn_graph *g);
 /* Forgets a run error (build errors stay). */
 void nn_graph_clear_run_error(nn_graph *g);
 /* The graph's random generator (initialisers, shuffles). */

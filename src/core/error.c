@@ -45,6 +45,10 @@ const char *nn_error_message(const nn_graph *g) {
     return nn_graph_status(g) == NN_OK ? "" : g->err;
 }
 
+const nn_fault *nn_graph_fault(const nn_graph *g) {
+    return g && g->status != NN_OK && g->has_fault ? &g->fault : NULL;
+}
+
 void nn_graph_clear_run_error(nn_graph *g) {
     if (g && g->status == NN_OK && g->run_status != NN_OK) {
         g->run_status = NN_OK;

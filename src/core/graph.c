@@ -246,6 +246,17 @@ nn_node *nn_op_node(nn_graph *g, const nn_op_def *op, const char *name, int n_in
     if (s != NN_OK) {
         char a[64], b[64];
         const char *who = name ? name : op->name;
+        nn_fault *f = &g->fault;
+        memset(f, 0, sizeof *f);
+        snprintf(f->op, sizeof f->op, "%s", op->name);
+        snprintf(f->node, sizeof f->node, "%.120s%s%.128s", g->scope, g->scope[0] ? "/" : "", who);
+        f->n_inputs = n_in;
+        for (int i = 0; i < n_in; i++) {
+            snprintf(f->inputs[i], sizeof f->inputs[i], "%s", in[i]->name);
+            f->input_shapes[i] = in[i]->shape;
+            f->input_dtypes[i] = in[i]->dtype;
+        }
+        g->has_fault = 1; /* g had no error: this one is the first */
         if (n_in >= 2)
             return nn_fail(g, s, "%s '%s%s%s': %s (inputs '%s' %s and '%s' %s)", op->name, g->scope,
                            g->scope[0] ? "/" : "", who, err, in[0]->name, nn_shape_str(in[0]->shape, a, sizeof a),

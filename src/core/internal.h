@@ -165,6 +165,8 @@ struct nn_graph {
     nn_status status;     /* sticky build error */
     nn_status run_status; /* last run's error */
     char err[NN_ERRLEN];
+    int has_fault; /* 1: fault describes the build error */
+    nn_fault fault;
     int building_grad; /* nodes made now are gradient nodes */
     int threads;
     int plan_flags;        /* NN_PLAN_* (plan.h): optimisations switched off */
