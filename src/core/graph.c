@@ -23,8 +23,48 @@ static void node_free(nn_node *n) {
 
 void nn_exec_free(struct nn_exec *e);
 
+/* One layer's state kept with the graph (nn_graph_attach). */
+typedef struct nn_attachment {
+    const void *key;
+    void *data;
+    void (*free_fn)(void *);
+    struct nn_attachment *next;
+} nn_attachment;
+
+nn_status nn_graph_attach(nn_graph *g, const void *key, void *data, void (*free_fn)(void *)) {
+    nn_attachment *a = g->attachments;
+    while (a && a->key != key) a = a->next;
+    if (!a) {
+        a = calloc(1, sizeof *a);
+        if (!a) {
+            if (free_fn) free_fn(data);
+            return NN_ERR_NOMEM;
+        }
+        a->key = key;
+        a->next = g->attachments;
+        g->attachments = a;
+    } else if (a->free_fn) {
+        a->free_fn(a->data);
+    }
+    a->data = data;
+    a->free_fn = free_fn;
+    return NN_OK;
+}
+
+void *nn_graph_attachment(const nn_graph *g, const void *key) {
+    for (const nn_attachment *a = g->attachments; a; a = a->next)
+        if (a->key == key) return a->data;
+    return NULL;
+}
+
 void nn_graph_free(nn_graph *g) {
     if (!g) return;
+    while (g->attachments) {
+        nn_attachment *a = g->attachments;
+        g->attachments = a->next;
+        if (a->free_fn) a->free_fn(a->data);
+        free(a);
+    }
     nn_plans_free(g);
     nn_exec_free(g->exec);
     for (int i = 0; i < g->n_nodes; i++) node_free(g->nodes[i]);
@@ -317,6 +357,20 @@ int64_t nn_graph_param_count(const nn_graph *g) {
     for (int i = 0; g && i < g->n_nodes; i++)
         if (g->nodes[i]->kind == NN_NODE_PARAM) total += g->nodes[i]->tensor->size;
     return total;
+}
+
+/* ---- what outputs need ---- */
+
+int nn_mark_needed(const nn_graph *g, nn_node *const *outputs, int n, char *need) {
+    int top = -1;
+    for (int i = 0; i < n; i++) {
+        need[outputs[i]->id] = 1;
+        if (outputs[i]->id > top) top = outputs[i]->id;
+    }
+    for (int i = top; i >= 0; i--)
+        if (need[i])
+            for (int k = 0; k < g->nodes[i]->n_in; k++) need[g->nodes[i]->in[k]->id] = 1;
+    return top;
 }
 
 /* ---- what a graph's ops are for ---- */

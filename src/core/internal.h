@@ -172,11 +172,7 @@ struct nn_graph {
     int plan_flags;        /* NN_PLAN_* (plan.h): optimisations switched off */
     struct nn_plan *plans; /* cached plans, a list */
     struct nn_exec *exec;  /* thread pool, made on first run */
-    /* nn_fit's gradients, found again by a later fit of the same loss
-     * instead of differentiating twice: the loss's id + 1 (0: none) and
-     * the range of node ids that nn_grad made for it */
-    int fit_loss;
-    int fit_grad_begin, fit_grad_end;
+    struct nn_attachment *attachments; /* layers' state (nn_graph_attach) */
 };
 
 /* Records a build error (keeps the first); returns NULL for convenience. */
@@ -202,6 +198,21 @@ nn_status nn_errf(char *err, nn_status s, const char *fmt, ...)
  * fattr/iattr may be NULL (zeros). The building block of every nn_<op>(). */
 nn_node *nn_op_node(nn_graph *g, const nn_op_def *op, const char *name, int n_in, nn_node *const *in,
                     const float *fattr, const int64_t *iattr);
+/* State a layer above core keeps with a graph (fit's gradients, found
+ * again by a later fit), under a key of that layer's own (the address of
+ * one of its statics): core stores it and frees it with the graph, and
+ * knows nothing more. Attaching under a key already used frees the old
+ * data first. NN_ERR_NOMEM (data freed) if the entry cannot be made. */
+nn_status nn_graph_attach(nn_graph *g, const void *key, void *data, void (*free_fn)(void *));
+/* The data attached under key, or NULL. */
+void *nn_graph_attachment(const nn_graph *g, const void *key);
+
+/* Sets need[i] = 1 for every node the n outputs depend on, the outputs
+ * included (need has g->n_nodes entries; others are left as they are).
+ * The one walk behind plans, runs and fit: inputs precede their consumers
+ * in creation order, so one backward sweep from the highest output is
+ * enough. Returns the highest output id, -1 if n is 0. */
+int nn_mark_needed(const nn_graph *g, nn_node *const *outputs, int n, char *need);
 /* Adds a node (any kind) under a unique name derived from `base` within
  * the open scope. Takes ownership of nothing; returns NULL on failure. */
 nn_node *nn_graph_add_node(nn_graph *g, nn_node_kind kind, const char *base);

@@ -403,21 +403,17 @@ static nn_plan *plan_compile(nn_graph *g, nn_node *const *outputs, int n, int64_
     if (!p->out_ids) goto nomem;
     for (int i = 0; i < n; i++) {
         p->out_ids[i] = outputs[i]->id;
-        c.needed[outputs[i]->id] = c.is_out[outputs[i]->id] = 1;
+        c.is_out[outputs[i]->id] = 1;
     }
-    /* inputs always precede their consumers in creation order, so one
-     * backward sweep marks everything needed and ascending ids are a
-     * topological order */
+    /* ascending ids are a topological order (inputs precede consumers) */
     int n_ops = 0, n_inputs = 0;
-    for (int i = c.n - 1; i >= 0; i--) {
+    nn_mark_needed(g, outputs, n, c.needed);
+    for (int i = 0; i < c.n; i++) {
         if (!c.needed[i]) continue;
         nn_node *node = g->nodes[i];
         if (node->kind == NN_NODE_OP) n_ops++;
         if (node->kind == NN_NODE_INPUT) n_inputs++;
-        for (int k = 0; k < node->n_in; k++) {
-            c.needed[node->in[k]->id] = 1;
-            c.n_cons[node->in[k]->id]++;
-        }
+        for (int k = 0; k < node->n_in; k++) c.n_cons[node->in[k]->id]++;
     }
     size_t S = (size_t)(n_ops ? n_ops : 1);
     p->steps = calloc(S, sizeof *p->steps);

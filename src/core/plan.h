@@ -77,4 +77,9 @@ int nn_plan_flags(const nn_graph *g);
 /* How many plans the graph has cached (one per outputs and batch size). */
 int nn_plan_cached(const nn_graph *g);
 
+/* Runs every step of p on the pool e (exec.c): a step starts when the
+ * steps it depends on are done. Returns the first failing step's status
+ * (its message on g). */
+nn_status nn_exec_run_plan(struct nn_exec *e, nn_graph *g, nn_plan *p);
+
 #endif
