@@ -77,15 +77,7 @@ int nn_name_needs_quotes(const char *name) {
     return !*name || strchr(name, '=') || name[0] == '#' || name[0] == '"';
 }
 
-void nn_format_float(float v, char *buf, size_t len) {
-    /* the fewest digits that read back as the same float: 0.1, not
-     * 0.100000001 (9 digits always suffice) */
-    if (!buf || !len) return;
-    for (int digits = 1; digits <= 9; digits++) {
-        snprintf(buf, len, "%.*g", digits, (double)v);
-        if (isnan(v) || strtof(buf, NULL) == v) return;
-    }
-}
+void nn_format_float(float v, char *buf, size_t len) { nn_format_number(v, 1, buf, len); }
 
 /* ---- writing ---- */
 

@@ -18,7 +18,8 @@ int nn_text_clean(const char *s);
 int nn_name_needs_quotes(const char *name);
 
 
-/* Shortest text that reads back as the same float ("%.9g"). */
+/* Shortest text that reads back as the same float, as people write it
+ * (nn_format_number): 0.1, 40, 3e-08. */
 void nn_format_float(float v, char *buf, size_t len);
 
 #endif

@@ -2,6 +2,7 @@
 #include "strbuf.h"
 #include "nngraph.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,4 +72,23 @@ char *nn_format_count(int64_t n, char *buf, size_t len) {
     out[k] = 0;
     snprintf(buf, len, "%s", out);
     return buf;
+}
+
+void nn_format_number(double v, int as_float, char *buf, size_t len) {
+    if (!buf || !len) return;
+    int max_digits = as_float ? 9 : 17, digits = max_digits;
+    for (int d = 1; d <= max_digits; d++) {
+        snprintf(buf, len, "%.*g", d, v);
+        if (!isfinite(v) || (as_float ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v)) {
+            digits = d;
+            break;
+        }
+    }
+    if (!isfinite(v) || v == 0) return;
+    /* %g writes 40 as 4e+01 at one digit: give it the digits up to the
+     * decimal point, as long as that is exact (below 10^max_digits) */
+    char sci[48];
+    snprintf(sci, sizeof sci, "%.*e", digits - 1, v);
+    int exponent = atoi(strchr(sci, 'e') + 1);
+    if (exponent >= digits && exponent < max_digits) snprintf(buf, len, "%.*g", exponent + 1, v);
 }

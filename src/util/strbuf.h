@@ -23,4 +23,10 @@ void nn_sb_printf(nn_strbuf *sb, const char *fmt, ...)
     ;
 void nn_sb_free(nn_strbuf *sb);
 
+/* The shortest text that reads back as v (as a float when as_float, else
+ * a double), written the way people write numbers: 40, 0.001, 2.5e-08,
+ * 1e+20 (positional unless the exponent is below -4 or past the digits a
+ * float or double holds). For graph files, run-log parameters, the CLI. */
+void nn_format_number(double v, int as_float, char *buf, size_t len);
+
 #endif
