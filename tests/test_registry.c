@@ -11,7 +11,6 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +18,6 @@
 #error "meson passes the path of the built nngraph as NNGRAPH_EXE"
 #endif
 
-extern char **environ;
 extern const nn_op_def *const nn_ops_softsign[], *const nn_ops_huber[];
 nn_node *nn_softsign(nn_graph *g, nn_node *x);
 nn_node *nn_huber(nn_graph *g, nn_node *pred, nn_node *target, float delta);
@@ -91,13 +89,8 @@ static char *read_stream(FILE *f) {
 
 static char dir[64], out[1 << 15], err[1 << 14];
 
-static int nngraph(const char *arg, ...) {
-    va_list ap;
-    va_start(ap, arg);
-    int rc = tu_vrun(NNGRAPH_EXE, environ, dir, out, sizeof out, err, sizeof err, arg, ap);
-    va_end(ap);
-    return rc;
-}
+/* Runs the nngraph command in dir; stdout and stderr land in out and err. */
+#define nngraph(...) tu_run(NNGRAPH_EXE, dir, out, sizeof out, err, sizeof err, __VA_ARGS__)
 
 /* Everything one op's descriptor promises, checked on its graph. */
 static void check_op(const nn_op_def *op, int builtin) {
