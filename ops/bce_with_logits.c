@@ -52,7 +52,7 @@ const nn_op_def nn_op_bce_with_logits = {
     .shape = bce_shape,
     .forward = bce_forward,
     .grad = bce_grad,
-    .role = NN_ROLE_LOSS,
+    .role = NN_OP_LOSS,
     .output = NN_OUTPUT_BINARY,
 };
 const nn_op_def nn_op_bce_with_logits_grad = {

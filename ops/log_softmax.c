@@ -52,7 +52,7 @@ const nn_op_def nn_op_log_softmax = {
     .shape = log_softmax_shape,
     .forward = log_softmax_forward,
     .grad = log_softmax_grad,
-    .role = NN_ROLE_ACTIVATION,
+    .role = NN_OP_ACTIVATION,
 };
 const nn_op_def nn_op_log_softmax_grad = {
     .name = "log_softmax_grad",

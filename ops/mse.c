@@ -46,7 +46,7 @@ const nn_op_def nn_op_mse = {
     .shape = mse_shape,
     .forward = mse_forward,
     .grad = mse_grad,
-    .role = NN_ROLE_LOSS,
+    .role = NN_OP_LOSS,
     .output = NN_OUTPUT_VALUES,
 };
 const nn_op_def nn_op_mse_grad = {

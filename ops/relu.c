@@ -39,7 +39,7 @@ const nn_op_def nn_op_relu = {
     .forward = relu_forward,
     .grad = relu_grad,
     .inplace_ok = NN_INPLACE(0),
-    .role = NN_ROLE_ACTIVATION,
+    .role = NN_OP_ACTIVATION,
     .fusable = 1,
     .fused_act = NN_ACT_RELU,
 };

@@ -44,7 +44,7 @@ const nn_op_def nn_op_softmax = {
     .shape = softmax_shape,
     .forward = softmax_forward,
     .grad = softmax_grad,
-    .role = NN_ROLE_ACTIVATION,
+    .role = NN_OP_ACTIVATION,
 };
 const nn_op_def nn_op_softmax_grad = {
     .name = "softmax_grad",

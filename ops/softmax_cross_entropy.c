@@ -121,7 +121,7 @@ const nn_op_def nn_op_softmax_cross_entropy = {
     .shape = sce_shape,
     .forward = sce_forward,
     .grad = sce_grad,
-    .role = NN_ROLE_LOSS,
+    .role = NN_OP_LOSS,
     .output = NN_OUTPUT_CLASSES,
 };
 const nn_op_def nn_op_softmax_cross_entropy_grad = {

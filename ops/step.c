@@ -25,7 +25,7 @@ const nn_op_def nn_op_step = {
     .forward = step_forward,
     .grad = step_grad,
     .inplace_ok = NN_INPLACE(0),
-    .role = NN_ROLE_ACTIVATION,
+    .role = NN_OP_ACTIVATION,
 };
 
 /* The ops this file defines, for the table (ops/meson.build). */

@@ -32,7 +32,7 @@ const nn_op_def nn_op_tanh = {
     .forward = tanh_forward,
     .grad = tanh_grad,
     .inplace_ok = NN_INPLACE(0),
-    .role = NN_ROLE_ACTIVATION,
+    .role = NN_OP_ACTIVATION,
 };
 const nn_op_def nn_op_tanh_grad = {
     .name = "tanh_grad",

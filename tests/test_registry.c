@@ -127,7 +127,7 @@ static void check_op(const nn_op_def *op, int builtin) {
     /* the layer table names the activation and the layer kind the descriptor gives */
     nn_layer_info layer;
     cr_assert_eq(nn_graph_layers(back, &layer, 1), 1, "op %s", op->name);
-    if (op->role == NN_ROLE_ACTIVATION)
+    if (op->role == NN_OP_ACTIVATION)
         cr_assert_str_eq(layer.activation, op->activation ? op->activation : op->name, "op %s", op->name);
     else
         cr_assert_str_eq(layer.activation, "linear", "op %s", op->name);

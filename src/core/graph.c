@@ -400,7 +400,7 @@ nn_node *nn_graph_guess_output(const nn_graph *g) {
     nn_node *loss = NULL;
     for (int i = 0; i < g->n_nodes; i++) {
         nn_node *n = g->nodes[i];
-        if (n->kind == NN_NODE_OP && !n->is_grad && n->op->role == NN_ROLE_LOSS) loss = n;
+        if (n->kind == NN_NODE_OP && !n->is_grad && n->op->role == NN_OP_LOSS) loss = n;
     }
     if (loss) return loss->in[0];
     for (int i = g->n_nodes - 1; i >= 0; i--) {

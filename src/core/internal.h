@@ -64,10 +64,10 @@ typedef enum nn_act { NN_ACT_NONE = 0, NN_ACT_RELU, NN_ACT_SIGMOID } nn_act;
 /* What an op is, for the code that reads graphs rather than computing
  * them (layer tables, DOT, summaries, predict, the fusion pass). */
 typedef enum nn_op_role {
-    NN_ROLE_COMPUTE = 0, /* computes a value; nothing more to know */
-    NN_ROLE_ACTIVATION,  /* elementwise activation: names its layer's activation */
-    NN_ROLE_LOSS,        /* a scalar loss of (model output, targets): input 0 is
-                            what the model predicts */
+    NN_OP_COMPUTE = 0, /* computes a value; nothing more to know */
+    NN_OP_ACTIVATION,  /* elementwise activation: names its layer's activation */
+    NN_OP_LOSS,        /* a scalar loss of (model output, targets): input 0 is
+                          what the model predicts */
 } nn_op_role;
 
 /* How the model output feeding a loss (the loss's input 0) is read as a
@@ -115,14 +115,14 @@ struct nn_op_def {
      * on save, so every iattr/fattr the op reads is listed. */
     nn_op_attr attrs[NN_MAX_OP_ATTRS];
     nn_op_role role;
-    /* NN_ROLE_ACTIVATION: its name in layer tables (NULL: the op's name;
+    /* NN_OP_ACTIVATION: its name in layer tables (NULL: the op's name;
      * identity says "linear", as Keras does). */
     const char *activation;
     /* 1: the plan may fold this activation into a preceding dense step
      * (matmul + bias), applying fused_act there. */
     int fusable;
     nn_act fused_act;
-    /* NN_ROLE_LOSS: how its input 0 reads as a prediction. */
+    /* NN_OP_LOSS: how its input 0 reads as a prediction. */
     nn_output_kind output;
     /* A layer (scope) holding this op is a layer of this kind in layer
      * tables and summaries ("dense" for matmul); NULL: says nothing. */

@@ -19,7 +19,7 @@ static int in_scope(const nn_node *n, const char *scope, size_t len) {
 
 /* The activation a layer's op names, from its descriptor; NULL if none. */
 static const char *activation_of(const nn_op_def *op) {
-    if (op->role != NN_ROLE_ACTIVATION) return NULL;
+    if (op->role != NN_OP_ACTIVATION) return NULL;
     return op->activation ? op->activation : op->name;
 }
 

@@ -58,7 +58,7 @@ const nn_op_def nn_op_huber = {
     .forward = huber_forward,
     .grad = huber_grad,
     .attrs = {{"delta", 'f', 0}},
-    .role = NN_ROLE_LOSS,
+    .role = NN_OP_LOSS,
     .output = NN_OUTPUT_VALUES,
 };
 const nn_op_def nn_op_huber_grad = {

@@ -39,7 +39,7 @@ const nn_op_def nn_op_softsign = {
     .forward = softsign_forward,
     .grad = softsign_grad,
     .inplace_ok = NN_INPLACE(0),
-    .role = NN_ROLE_ACTIVATION,
+    .role = NN_OP_ACTIVATION,
 };
 const nn_op_def nn_op_softsign_grad = {
     .name = "softsign_grad",
