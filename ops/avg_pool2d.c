@@ -75,8 +75,28 @@ static nn_status avg_pool2d_grad(nn_graph *g, nn_node *node, nn_node *dy, const 
     return g->status;
 }
 
-const nn_op_def nn_op_avg_pool2d = {"avg_pool2d", 1, nn_pool_shape, avg_pool2d_forward, avg_pool2d_grad, 0};
-const nn_op_def nn_op_avg_pool2d_grad = {"avg_pool2d_grad", 2, nn_pool_grad_shape, avg_pool2d_grad_forward, NULL, 0};
+const nn_op_def nn_op_avg_pool2d = {
+    .name = "avg_pool2d",
+    .n_inputs = 1,
+    .shape = nn_pool_shape,
+    .forward = avg_pool2d_forward,
+    .grad = avg_pool2d_grad,
+    .attrs = {{"pool_h", 'n', 4}, {"pool_w", 'n', 5}, {"stride_h", 'n', 0}, {"stride_w", 'n', 1}, {"pad_h", 'n', 2},
+              {"pad_w", 'n', 3}, {"padding", 'p', 7}},
+    .layer_kind = "AveragePooling2D",
+};
+const nn_op_def nn_op_avg_pool2d_grad = {
+    .name = "avg_pool2d_grad",
+    .n_inputs = 2,
+    .shape = nn_pool_grad_shape,
+    .forward = avg_pool2d_grad_forward,
+    .attrs = {{"pool_h", 'n', 4}, {"pool_w", 'n', 5}, {"stride_h", 'n', 0}, {"stride_w", 'n', 1}, {"pad_h", 'n', 2},
+              {"pad_w", 'n', 3}, {"padding", 'p', 7}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_avg_pool2d[] = {&nn_op_avg_pool2d, &nn_op_avg_pool2d_grad, NULL};
+
 
 nn_node *nn_avg_pool2d_op(nn_graph *g, nn_node *x, const nn_pool2d_opts *o) {
     return nn_pool_node(g, &nn_op_avg_pool2d, x, o);

@@ -12,17 +12,21 @@
  * uses the running statistics, which stay as they are.
  *
  * batch_norm_grad(x, dy, gamma, running_mean, running_var) gives one of
- * dx, dgamma, dbeta (iattr[0] = 0, 1, 2), each from the same per-channel
- * sums, in the run's mode: with batch statistics
+ * dx, dgamma, dbeta, d running_mean, d running_var (iattr[0] = 0..4),
+ * each from the same per-channel sums, in the run's mode: with batch
+ * statistics
  *   dx = gamma / (M sigma) (M dy - sum(dy) - xhat sum(dy xhat))
- * (M the elements a channel), with running ones dx = gamma dy / sigma. */
+ * (M the elements a channel) and the running statistics do not matter;
+ * with running ones dx = gamma dy / sigma, and the running statistics
+ * have gradients too (nn_fit never asks: they are frozen, but a gradient
+ * audit of the op in evaluation mode does). */
 #include "ops.h"
 
 #include <math.h>
 
 extern const nn_op_def nn_op_batch_norm_grad;
 
-enum { BN_DX = 0, BN_DGAMMA, BN_DBETA };
+enum { BN_DX = 0, BN_DGAMMA, BN_DBETA, BN_DMEAN, BN_DVAR };
 
 /* The shape facts both ops check: x [N, C(, H, W)] and four [C] vectors
  * at inputs 1.. (skipping `skip`, the gradient's dy). */
@@ -81,8 +85,10 @@ static void channel_stats(const nn_kernel_call *c, const nn_tensor *x, int64_t k
     if (c->training) {
         channel_moments(NN_CF(x), n, ch, p, k, mean, var);
     } else {
+        /* a variance below zero (only an edited weights file can hold one)
+         * counts as zero rather than making every output NaN */
         *mean = NN_CF(c->in[3])[k];
-        *var = NN_CF(c->in[4])[k];
+        *var = NN_CF(c->in[4])[k] > 0.f ? NN_CF(c->in[4])[k] : 0.0;
     }
     *istd = 1.0 / sqrt(*var + (double)c->node->fattr[1]);
 }
@@ -118,7 +124,9 @@ static nn_status bn_grad_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     if (st != NN_OK) return st;
     if (!nn_shape_equal(c->in[0], c->in[1])) return nn_errf(c->err, NN_ERR_SHAPE, "x and dy must have one shape");
     int64_t which = c->node->iattr[0];
-    if (which < BN_DX || which > BN_DBETA) return nn_errf(c->err, NN_ERR_ARG, "unknown gradient %lld (0 dx, 1 dgamma, 2 dbeta)", (long long)which);
+    if (which < BN_DX || which > BN_DVAR)
+        return nn_errf(c->err, NN_ERR_ARG, "unknown gradient %lld (0 dx, 1 dgamma, 2 dbeta, 3 and 4 the running mean and variance)",
+                       (long long)which);
     *out = which == BN_DX ? c->in[0] : NN_SHAPE(c->in[0].dim[1]);
     *dt = NN_F32;
     return NN_OK;
@@ -143,6 +151,10 @@ static nn_status bn_grad_forward(nn_kernel_call *c) {
         }
         if (which == BN_DGAMMA) NN_F(c->out)[k] = (float)sdyx;
         if (which == BN_DBETA) NN_F(c->out)[k] = (float)sdy;
+        /* y = gamma (x - mean) istd + beta with istd = (var + eps)^-1/2 */
+        if (which == BN_DMEAN) NN_F(c->out)[k] = c->training ? 0.f : (float)(-gamma[k] * istd * sdy);
+        if (which == BN_DVAR)
+            NN_F(c->out)[k] = c->training || !(NN_CF(c->in[4])[k] > 0.f) ? 0.f : (float)(-0.5 * gamma[k] * istd * istd * sdyx);
         if (which != BN_DX) continue;
         double scale = gamma[k] * istd;
         for (int64_t i = 0; i < n; i++) {
@@ -159,17 +171,34 @@ static nn_status bn_grad_forward(nn_kernel_call *c) {
 
 static nn_status bn_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
     nn_node *in[5] = {node->in[0], dy, node->in[1], node->in[3], node->in[4]};
-    for (int which = BN_DX; which <= BN_DBETA; which++) {
+    for (int which = BN_DX; which <= BN_DVAR; which++) {
         if (!want[which]) continue;
         int64_t iattr[NN_MAX_ATTRS] = {which};
         dx[which] = nn_op_node(g, &nn_op_batch_norm_grad, NULL, 5, in, node->fattr, iattr);
     }
-    /* the running statistics get no gradient: the op moves them */
     return g->status;
 }
 
-const nn_op_def nn_op_batch_norm = {"batch_norm", 5, bn_shape, bn_forward, bn_grad, 0};
-const nn_op_def nn_op_batch_norm_grad = {"batch_norm_grad", 5, bn_grad_shape, bn_grad_forward, NULL, 0};
+const nn_op_def nn_op_batch_norm = {
+    .name = "batch_norm",
+    .n_inputs = 5,
+    .shape = bn_shape,
+    .forward = bn_forward,
+    .grad = bn_grad,
+    .attrs = {{"momentum", 'f', 0}, {"epsilon", 'f', 1}},
+    .layer_kind = "BatchNormalization",
+};
+const nn_op_def nn_op_batch_norm_grad = {
+    .name = "batch_norm_grad",
+    .n_inputs = 5,
+    .shape = bn_grad_shape,
+    .forward = bn_grad_forward,
+    .attrs = {{"momentum", 'f', 0}, {"epsilon", 'f', 1}, {"wrt", 'n', 0}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_batch_norm[] = {&nn_op_batch_norm, &nn_op_batch_norm_grad, NULL};
+
 
 nn_node *nn_batch_norm_op(nn_graph *g, nn_node *x, nn_node *gamma, nn_node *beta, nn_node *running_mean,
                           nn_node *running_var, float momentum, float epsilon) {

@@ -52,7 +52,18 @@ static nn_status concat_grad(nn_graph *g, nn_node *node, nn_node *dy, const int 
     return g->status;
 }
 
-const nn_op_def nn_op_concat = {"concat", 2, concat_shape, concat_forward, concat_grad, 0};
+const nn_op_def nn_op_concat = {
+    .name = "concat",
+    .n_inputs = 2,
+    .shape = concat_shape,
+    .forward = concat_forward,
+    .grad = concat_grad,
+    .attrs = {{"axis", 'a', 0}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_concat[] = {&nn_op_concat, NULL};
+
 
 nn_node *nn_concat(nn_graph *g, nn_node *a, nn_node *b, int axis) {
     nn_node *in[2] = {a, b};

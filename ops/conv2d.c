@@ -347,10 +347,44 @@ NN_VECTOR_CLONES static nn_status grad_bias_forward(nn_kernel_call *c) {
     return NN_OK;
 }
 
-const nn_op_def nn_op_conv2d = {"conv2d", 3, conv2d_shape, conv2d_forward, conv2d_grad, 0};
-const nn_op_def nn_op_conv2d_grad_input = {"conv2d_grad_input", 3, grad_input_shape, grad_input_forward, NULL, 0};
-const nn_op_def nn_op_conv2d_grad_weight = {"conv2d_grad_weight", 3, grad_weight_shape, grad_weight_forward, NULL, 0};
-const nn_op_def nn_op_conv2d_grad_bias = {"conv2d_grad_bias", 1, grad_bias_shape, grad_bias_forward, NULL, 0};
+const nn_op_def nn_op_conv2d = {
+    .name = "conv2d",
+    .n_inputs = 3,
+    .shape = conv2d_shape,
+    .forward = conv2d_forward,
+    .grad = conv2d_grad,
+    .attrs = {{"stride_h", 'n', 0}, {"stride_w", 'n', 1}, {"pad_h", 'n', 2}, {"pad_w", 'n', 3}, {"dilation_h", 'n', 4},
+              {"dilation_w", 'n', 5}, {"groups", 'n', 6}, {"padding", 'p', 7}},
+    .layer_kind = "Conv2D",
+};
+const nn_op_def nn_op_conv2d_grad_input = {
+    .name = "conv2d_grad_input",
+    .n_inputs = 3,
+    .shape = grad_input_shape,
+    .forward = grad_input_forward,
+    .attrs = {{"stride_h", 'n', 0}, {"stride_w", 'n', 1}, {"pad_h", 'n', 2}, {"pad_w", 'n', 3}, {"dilation_h", 'n', 4},
+              {"dilation_w", 'n', 5}, {"groups", 'n', 6}, {"padding", 'p', 7}},
+};
+const nn_op_def nn_op_conv2d_grad_weight = {
+    .name = "conv2d_grad_weight",
+    .n_inputs = 3,
+    .shape = grad_weight_shape,
+    .forward = grad_weight_forward,
+    .attrs = {{"stride_h", 'n', 0}, {"stride_w", 'n', 1}, {"pad_h", 'n', 2}, {"pad_w", 'n', 3}, {"dilation_h", 'n', 4},
+              {"dilation_w", 'n', 5}, {"groups", 'n', 6}, {"padding", 'p', 7}},
+};
+const nn_op_def nn_op_conv2d_grad_bias = {
+    .name = "conv2d_grad_bias",
+    .n_inputs = 1,
+    .shape = grad_bias_shape,
+    .forward = grad_bias_forward,
+    .attrs = {{"stride_h", 'n', 0}, {"stride_w", 'n', 1}, {"pad_h", 'n', 2}, {"pad_w", 'n', 3}, {"dilation_h", 'n', 4},
+              {"dilation_w", 'n', 5}, {"groups", 'n', 6}, {"padding", 'p', 7}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_conv2d[] = {&nn_op_conv2d, &nn_op_conv2d_grad_input, &nn_op_conv2d_grad_weight, &nn_op_conv2d_grad_bias, NULL};
+
 
 nn_node *nn_conv2d_op(nn_graph *g, nn_node *x, nn_node *kernel, nn_node *bias, const nn_conv2d_opts *o) {
     nn_conv2d_opts d = o ? *o : (nn_conv2d_opts){0};

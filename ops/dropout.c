@@ -50,9 +50,29 @@ static nn_status dropout_grad(nn_graph *g, nn_node *node, nn_node *dy, const int
     return g->status;
 }
 
-const nn_op_def nn_op_dropout = {"dropout", 1, dropout_shape, dropout_forward, dropout_grad, 1};
+const nn_op_def nn_op_dropout = {
+    .name = "dropout",
+    .n_inputs = 1,
+    .shape = dropout_shape,
+    .forward = dropout_forward,
+    .grad = dropout_grad,
+    .inplace_ok = NN_INPLACE(0),
+    .attrs = {{"rate", 'f', 0}, {"stream", 'n', 0}},
+    .layer_kind = "Dropout",
+};
 /* the same mask over dy: the forward kernel again */
-const nn_op_def nn_op_dropout_grad = {"dropout_grad", 1, dropout_shape, dropout_forward, NULL, 1};
+const nn_op_def nn_op_dropout_grad = {
+    .name = "dropout_grad",
+    .n_inputs = 1,
+    .shape = dropout_shape,
+    .forward = dropout_forward,
+    .inplace_ok = NN_INPLACE(0),
+    .attrs = {{"rate", 'f', 0}, {"stream", 'n', 0}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_dropout[] = {&nn_op_dropout, &nn_op_dropout_grad, NULL};
+
 
 nn_node *nn_dropout_op(nn_graph *g, nn_node *x, float rate) {
     float fattr[NN_MAX_ATTRS] = {rate};

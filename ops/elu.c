@@ -46,8 +46,28 @@ static nn_status elu_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *wa
     return g->status;
 }
 
-const nn_op_def nn_op_elu = {"elu", 1, elu_shape, elu_forward, elu_grad, 1};
-const nn_op_def nn_op_elu_grad = {"elu_grad", 2, elu_grad_shape, elu_grad_forward, NULL, 3};
+const nn_op_def nn_op_elu = {
+    .name = "elu",
+    .n_inputs = 1,
+    .shape = elu_shape,
+    .forward = elu_forward,
+    .grad = elu_grad,
+    .inplace_ok = NN_INPLACE(0),
+    .attrs = {{"alpha", 'f', 0}},
+    .role = NN_OP_ACTIVATION,
+};
+const nn_op_def nn_op_elu_grad = {
+    .name = "elu_grad",
+    .n_inputs = 2,
+    .shape = elu_grad_shape,
+    .forward = elu_grad_forward,
+    .inplace_ok = NN_INPLACE(0) | NN_INPLACE(1),
+    .attrs = {{"alpha", 'f', 0}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_elu[] = {&nn_op_elu, &nn_op_elu_grad, NULL};
+
 
 nn_node *nn_elu(nn_graph *g, nn_node *x, float alpha) {
     float fattr[NN_MAX_ATTRS] = {alpha};

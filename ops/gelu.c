@@ -34,7 +34,25 @@ static nn_status gelu_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *w
     return g->status;
 }
 
-const nn_op_def nn_op_gelu = {"gelu", 1, nn_rule_like_input, gelu_forward, gelu_grad, 1};
-const nn_op_def nn_op_gelu_grad = {"gelu_grad", 2, nn_rule_pair, gelu_grad_forward, NULL, 2};
+const nn_op_def nn_op_gelu = {
+    .name = "gelu",
+    .n_inputs = 1,
+    .shape = nn_rule_like_input,
+    .forward = gelu_forward,
+    .grad = gelu_grad,
+    .inplace_ok = NN_INPLACE(0),
+    .role = NN_OP_ACTIVATION,
+};
+const nn_op_def nn_op_gelu_grad = {
+    .name = "gelu_grad",
+    .n_inputs = 2,
+    .shape = nn_rule_pair,
+    .forward = gelu_grad_forward,
+    .inplace_ok = NN_INPLACE(1),
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_gelu[] = {&nn_op_gelu, &nn_op_gelu_grad, NULL};
+
 
 nn_node *nn_gelu(nn_graph *g, nn_node *x) { return nn_op_node(g, &nn_op_gelu, NULL, 1, &x, NULL, NULL); }

@@ -59,8 +59,24 @@ static nn_status gap_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *wa
     return g->status;
 }
 
-const nn_op_def nn_op_global_avg_pool = {"global_avg_pool", 1, gap_shape, gap_forward, gap_grad, 0};
-const nn_op_def nn_op_global_avg_pool_grad = {"global_avg_pool_grad", 2, gap_grad_shape, gap_grad_forward, NULL, 0};
+const nn_op_def nn_op_global_avg_pool = {
+    .name = "global_avg_pool",
+    .n_inputs = 1,
+    .shape = gap_shape,
+    .forward = gap_forward,
+    .grad = gap_grad,
+    .layer_kind = "GlobalAveragePooling2D",
+};
+const nn_op_def nn_op_global_avg_pool_grad = {
+    .name = "global_avg_pool_grad",
+    .n_inputs = 2,
+    .shape = gap_grad_shape,
+    .forward = gap_grad_forward,
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_global_avg_pool[] = {&nn_op_global_avg_pool, &nn_op_global_avg_pool_grad, NULL};
+
 
 nn_node *nn_global_avg_pool(nn_graph *g, nn_node *x) {
     return nn_op_node(g, &nn_op_global_avg_pool, NULL, 1, &x, NULL, NULL);

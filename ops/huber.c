@@ -59,8 +59,27 @@ static nn_status huber_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *
     return g->status;
 }
 
-const nn_op_def nn_op_huber = {"huber", 2, huber_shape, huber_forward, huber_grad, 0};
-const nn_op_def nn_op_huber_grad = {"huber_grad", 3, huber_grad_shape, huber_grad_forward, NULL, 0};
+const nn_op_def nn_op_huber = {
+    .name = "huber",
+    .n_inputs = 2,
+    .shape = huber_shape,
+    .forward = huber_forward,
+    .grad = huber_grad,
+    .attrs = {{"delta", 'f', 0}},
+    .role = NN_OP_LOSS,
+    .output = NN_OUTPUT_VALUES,
+};
+const nn_op_def nn_op_huber_grad = {
+    .name = "huber_grad",
+    .n_inputs = 3,
+    .shape = huber_grad_shape,
+    .forward = huber_grad_forward,
+    .attrs = {{"delta", 'f', 0}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_huber[] = {&nn_op_huber, &nn_op_huber_grad, NULL};
+
 
 nn_node *nn_huber(nn_graph *g, nn_node *pred, nn_node *target, float delta) {
     nn_node *in[2] = {pred, target};

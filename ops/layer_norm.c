@@ -112,8 +112,26 @@ static nn_status ln_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *wan
     return g->status;
 }
 
-const nn_op_def nn_op_layer_norm = {"layer_norm", 3, ln_shape, ln_forward, ln_grad, 0};
-const nn_op_def nn_op_layer_norm_grad = {"layer_norm_grad", 3, ln_grad_shape, ln_grad_forward, NULL, 0};
+const nn_op_def nn_op_layer_norm = {
+    .name = "layer_norm",
+    .n_inputs = 3,
+    .shape = ln_shape,
+    .forward = ln_forward,
+    .grad = ln_grad,
+    .attrs = {{"epsilon", 'f', 0}},
+    .layer_kind = "LayerNormalization",
+};
+const nn_op_def nn_op_layer_norm_grad = {
+    .name = "layer_norm_grad",
+    .n_inputs = 3,
+    .shape = ln_grad_shape,
+    .forward = ln_grad_forward,
+    .attrs = {{"epsilon", 'f', 0}, {"wrt", 'n', 0}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_layer_norm[] = {&nn_op_layer_norm, &nn_op_layer_norm_grad, NULL};
+
 
 nn_node *nn_layer_norm(nn_graph *g, nn_node *x, nn_node *gamma, nn_node *beta, float epsilon) {
     nn_node *in[3] = {x, gamma, beta};

@@ -41,8 +41,28 @@ static nn_status leaky_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *
     return g->status;
 }
 
-const nn_op_def nn_op_leaky_relu = {"leaky_relu", 1, leaky_shape, leaky_forward, leaky_grad, 1};
-const nn_op_def nn_op_leaky_relu_grad = {"leaky_relu_grad", 2, leaky_grad_shape, leaky_grad_forward, NULL, 2};
+const nn_op_def nn_op_leaky_relu = {
+    .name = "leaky_relu",
+    .n_inputs = 1,
+    .shape = leaky_shape,
+    .forward = leaky_forward,
+    .grad = leaky_grad,
+    .inplace_ok = NN_INPLACE(0),
+    .attrs = {{"alpha", 'f', 0}},
+    .role = NN_OP_ACTIVATION,
+};
+const nn_op_def nn_op_leaky_relu_grad = {
+    .name = "leaky_relu_grad",
+    .n_inputs = 2,
+    .shape = leaky_grad_shape,
+    .forward = leaky_grad_forward,
+    .inplace_ok = NN_INPLACE(1),
+    .attrs = {{"alpha", 'f', 0}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_leaky_relu[] = {&nn_op_leaky_relu, &nn_op_leaky_relu_grad, NULL};
+
 
 nn_node *nn_leaky_relu(nn_graph *g, nn_node *x, float alpha) {
     float fattr[NN_MAX_ATTRS] = {alpha};

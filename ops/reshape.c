@@ -1,8 +1,8 @@
 /* reshape(x): the same elements in row-major order under a new shape of
  * rank iattr[4] (1..4) with dimensions iattr[0..3]: a dimension 0 keeps
  * x's dimension at that index (how the open batch dimension passes
- * through), one dimension -1 is inferred from the element count. Flatten
- * is reshape to [0, -1]. Its gradient is dy reshaped back to x's shape. */
+ * through), one dimension -1 is inferred from the element count. Its
+ * gradient is dy reshaped back to x's shape. */
 #include "ops.h"
 
 #include <string.h>
@@ -80,7 +80,20 @@ static nn_status reshape_grad(nn_graph *g, nn_node *node, nn_node *dy, const int
 }
 
 /* in place: the bytes are the same, only the shape changes */
-const nn_op_def nn_op_reshape = {"reshape", 1, reshape_shape, reshape_forward, reshape_grad, 1};
+const nn_op_def nn_op_reshape = {
+    .name = "reshape",
+    .n_inputs = 1,
+    .shape = reshape_shape,
+    .forward = reshape_forward,
+    .grad = reshape_grad,
+    .inplace_ok = NN_INPLACE(0),
+    .attrs = {{"rank", 'n', 4}, {"d0", 'n', 0}, {"d1", 'n', 1}, {"d2", 'n', 2}, {"d3", 'n', 3}},
+    .layer_kind = "Reshape",
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_reshape[] = {&nn_op_reshape, NULL};
+
 
 nn_node *nn_reshape(nn_graph *g, nn_node *x, int rank, const int64_t *dims) {
     int64_t iattr[NN_MAX_ATTRS] = {0};
@@ -91,9 +104,4 @@ nn_node *nn_reshape(nn_graph *g, nn_node *x, int rank, const int64_t *dims) {
     memcpy(iattr, dims, (size_t)rank * sizeof *dims);
     iattr[RESHAPE_RANK] = rank;
     return nn_op_node(g, &nn_op_reshape, NULL, 1, &x, NULL, iattr);
-}
-
-nn_node *nn_flatten_op(nn_graph *g, nn_node *x) {
-    int64_t dims[2] = {0, -1};
-    return nn_reshape(g, x, 2, dims);
 }

@@ -71,8 +71,25 @@ static nn_status slice_grad_forward(nn_kernel_call *c) {
     return NN_OK;
 }
 
-const nn_op_def nn_op_slice = {"slice", 1, slice_shape, slice_forward, slice_grad, 0};
-const nn_op_def nn_op_slice_grad = {"slice_grad", 2, slice_grad_shape, slice_grad_forward, NULL, 0};
+const nn_op_def nn_op_slice = {
+    .name = "slice",
+    .n_inputs = 1,
+    .shape = slice_shape,
+    .forward = slice_forward,
+    .grad = slice_grad,
+    .attrs = {{"axis", 'a', 0}, {"start", 'n', 1}, {"len", 'n', 2}},
+};
+const nn_op_def nn_op_slice_grad = {
+    .name = "slice_grad",
+    .n_inputs = 2,
+    .shape = slice_grad_shape,
+    .forward = slice_grad_forward,
+    .attrs = {{"axis", 'a', 0}, {"start", 'n', 1}, {"len", 'n', 2}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_slice[] = {&nn_op_slice, &nn_op_slice_grad, NULL};
+
 
 nn_node *nn_slice(nn_graph *g, nn_node *x, int axis, int64_t start, int64_t len) {
     int64_t iattr[NN_MAX_ATTRS] = {axis, start, len};

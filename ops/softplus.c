@@ -31,7 +31,25 @@ static nn_status softplus_grad(nn_graph *g, nn_node *node, nn_node *dy, const in
     return g->status;
 }
 
-const nn_op_def nn_op_softplus = {"softplus", 1, nn_rule_like_input, softplus_forward, softplus_grad, 1};
-const nn_op_def nn_op_softplus_grad = {"softplus_grad", 2, nn_rule_pair, softplus_grad_forward, NULL, 2};
+const nn_op_def nn_op_softplus = {
+    .name = "softplus",
+    .n_inputs = 1,
+    .shape = nn_rule_like_input,
+    .forward = softplus_forward,
+    .grad = softplus_grad,
+    .inplace_ok = NN_INPLACE(0),
+    .role = NN_OP_ACTIVATION,
+};
+const nn_op_def nn_op_softplus_grad = {
+    .name = "softplus_grad",
+    .n_inputs = 2,
+    .shape = nn_rule_pair,
+    .forward = softplus_grad_forward,
+    .inplace_ok = NN_INPLACE(1),
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_softplus[] = {&nn_op_softplus, &nn_op_softplus_grad, NULL};
+
 
 nn_node *nn_softplus(nn_graph *g, nn_node *x) { return nn_op_node(g, &nn_op_softplus, NULL, 1, &x, NULL, NULL); }

@@ -67,7 +67,18 @@ static nn_status transpose_grad(nn_graph *g, nn_node *node, nn_node *dy, const i
     return g->status;
 }
 
-const nn_op_def nn_op_transpose = {"transpose", 1, transpose_shape, transpose_forward, transpose_grad, 0};
+const nn_op_def nn_op_transpose = {
+    .name = "transpose",
+    .n_inputs = 1,
+    .shape = transpose_shape,
+    .forward = transpose_forward,
+    .grad = transpose_grad,
+    .attrs = {{"perm0", 'n', 0}, {"perm1", 'n', 1}, {"perm2", 'n', 2}, {"perm3", 'n', 3}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_transpose[] = {&nn_op_transpose, NULL};
+
 
 nn_node *nn_transpose(nn_graph *g, nn_node *x, const int *perm) {
     int64_t iattr[NN_MAX_ATTRS] = {0};

@@ -7,6 +7,7 @@
  * "grad/...") and scope-less ops such as the loss are not layers. */
 #include "internal.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,28 +15,8 @@ typedef struct layer_row {
     char name[128];
     const nn_node *output; /* last forward op of the scope, or the param */
     int64_t params;
-    const char *type;      /* Keras's name of the layer's defining op */
+    const char *kind;      /* an op's layer kind ("dense"), or NULL */
 } layer_row;
-
-/* The ops that give a layer its Keras type, wherever they stand in the
- * scope (a Dense layer ends in its activation, not its matmul). */
-static const char *const layer_types[][2] = {
-    {"matmul", "Dense"},           {"conv2d", "Conv2D"},
-    {"max_pool2d", "MaxPooling2D"}, {"avg_pool2d", "AveragePooling2D"},
-    {"global_avg_pool", "GlobalAveragePooling2D"},
-    {"dropout", "Dropout"},         {"batch_norm", "BatchNormalization"},
-    {"layer_norm", "LayerNormalization"}, {"reshape", "Reshape"},
-};
-
-static const char *layer_type(const nn_node *op) {
-    for (size_t i = 0; i < sizeof layer_types / sizeof *layer_types; i++)
-        if (!strcmp(op->op->name, layer_types[i][0])) {
-            /* Keras's Flatten is a reshape to [batch, features] */
-            if (!strcmp(op->op->name, "reshape") && op->shape.rank == 2) return "Flatten";
-            return layer_types[i][1];
-        }
-    return NULL;
-}
 
 /* "(None, 25)": Keras writes the open batch dimension as None */
 static const char *keras_shape(nn_shape s, char *buf, size_t len) {
@@ -91,17 +72,19 @@ void nn_summary(const nn_graph *g, FILE *out) {
             if (!row->output) row->output = node;
         } else if (node->kind == NN_NODE_OP) {
             row->output = node;
-            const char *t = row->type ? NULL : layer_type(node);
-            if (t) row->type = t;
+            if (node->op->layer_kind && !row->kind) row->kind = node->op->layer_kind;
         }
     }
     const char *rule = "_________________________________________________________________";
     const char *dbl = "=================================================================";
     fprintf(out, "%s\n %-28s %-25s %s\n%s\n", rule, "Layer (type)", "Output Shape", "Param #", dbl);
-    char label[192], sh[96], num[40];
+    char label[192], sh[96], num[40], kind[64];
     for (int r = 0; r < n_rows; r++) {
         const layer_row *row = &rows[r];
-        const char *type = row->type ? row->type
+        /* Keras capitalises layer types: "dense" reads "Dense" */
+        snprintf(kind, sizeof kind, "%s", row->kind ? row->kind : "");
+        kind[0] = (char)toupper((unsigned char)kind[0]);
+        const char *type = row->kind ? kind
                          : row->output && row->output->kind == NN_NODE_PARAM ? "Param"
                          : row->output ? row->output->op->name : "?";
         snprintf(label, sizeof label, "%s (%s)", row->name, type);
