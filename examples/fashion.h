@@ -25,16 +25,16 @@ typedef struct fashion_opts {
     uint64_t seed;
 } fashion_opts;
 
-static void fashion_usage(FILE *out, const char *prog, const char *what, int epochs) {
+static void fashion_usage(FILE *out, const char *prog, const char *what, int epochs, int batch) {
     fprintf(out,
             "usage: %s [options]\n"
-            "Trains %s on Fashion-MNIST (60,000 training and 10,000 test\n"
-            "images of clothes, 10 classes) with Adam 0.001 and reports the test accuracy\n"
-            "and the training time.\n\n"
+            "Trains %s\n"
+            "on Fashion-MNIST (60,000 training and 10,000 test images of clothes, 10\n"
+            "classes) with Adam 0.001 and reports the test accuracy and the training time.\n\n"
             "  --data DIR      the IDX files (default " FASHION_DIR ",\n"
             "                  from Debian's dataset-fashion-mnist)\n"
             "  --epochs N      passes over the training data (default %d)\n"
-            "  --batch N       batch size (default 64)\n"
+            "  --batch N       batch size (default %d)\n"
             "  --limit N       train on the first N images only (a quick look)\n"
             "  --no-val        skip the test-set evaluation after every epoch\n"
             "  --bench         also print a key=value line (tools/bench/fashion.sh)\n"
@@ -43,7 +43,7 @@ static void fashion_usage(FILE *out, const char *prog, const char *what, int epo
             "  --graph FILE    write the network as a graph file: nngraph dot FILE -o net.svg\n"
             "  --db FILE       log the run to this SQLite run log: nngraph runs FILE\n"
             "  --help          this text\n",
-            prog, what, epochs);
+            prog, what, epochs, batch);
 }
 
 /* Fills o from argv; 0 to go on, else the exit code plus one. */
@@ -51,7 +51,7 @@ static int fashion_args(int argc, char **argv, fashion_opts *o, const char *what
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fashion_usage(stdout, argv[0], what, o->epochs);
+            fashion_usage(stdout, argv[0], what, o->epochs, o->batch);
             return 1;
         }
         if (!strcmp(a, "--no-val") || !strcmp(a, "--bench")) {

@@ -42,7 +42,7 @@ def network(kind):
         return nn.Sequential(
             glorot(nn.Conv2d(1, 32, 3)), nn.ReLU(), nn.MaxPool2d(2),
             glorot(nn.Conv2d(32, 64, 3)), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), glorot(nn.Linear(1600, 128)), nn.ReLU(), nn.Dropout(0.5),
+            nn.Flatten(), glorot(nn.Linear(1600, 128)), nn.ReLU(), nn.Dropout(0.25),
             glorot(nn.Linear(128, 10)))
     return nn.Sequential(
         glorot(nn.Linear(784, 256)), nn.ReLU(), nn.Dropout(0.2),
@@ -66,7 +66,7 @@ def main():
     if args.limit:
         x, y = x[:args.limit], y[:args.limit]
     x = x.reshape(-1, 1, 28, 28) if args.net == "cnn" else x.reshape(-1, 784)
-    samples, batch = x.shape[0], 64
+    samples, batch = x.shape[0], 32 if args.net == "cnn" else 64  # the examples' defaults
     model = network(args.net)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
