@@ -314,9 +314,10 @@ nn_node *nn_mean(nn_graph *g, nn_node *x, int axis);
 /* Adds to g the gradient nodes of the scalar `loss` with respect to each
  * of wrt[0..n), and stores them in grads[0..n). Gradients are ordinary
  * nodes (nn_node_is_grad() says 1), built from each op's gradient rule and
- * summed where a node feeds several consumers. A parameter that does not
- * influence the loss gets a zero constant. Calling it again for the same
- * loss reuses nothing: call it once per loss. */
+ * summed where a node feeds several consumers. A node that does not
+ * influence the loss gets a zero of its shape: a constant, or for a node
+ * with an open batch dimension a zero of each run's batch. Calling it
+ * again for the same loss reuses nothing: call it once per loss. */
 nn_status nn_grad(nn_graph *g, nn_node *loss, nn_node *const *wrt, int n, nn_node **grads);
 
 /* ------------------------------------------------------------------ */

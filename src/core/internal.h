@@ -51,6 +51,8 @@ struct nn_kernel_call {
     nn_tensor *out;
     struct nn_exec *exec; /* thread pool for splitting work; may be NULL */
     char *err;            /* on failure, write a message here (NN_ERRLEN) */
+    const int64_t *row_ids; /* the dataset row of each batch row, or NULL
+                               (nn_row_name words a row for a message) */
 };
 
 /* An op: its shape rule, forward kernel and gradient rule. One per file in
@@ -119,6 +121,9 @@ struct nn_graph {
      * the range of node ids that nn_grad made for it */
     int fit_loss;
     int fit_grad_begin, fit_grad_end;
+    /* while nn_fit runs a batch: the dataset row of each of its rows, so
+     * that a kernel's error names the row the user can find; else NULL */
+    const int64_t *row_ids;
 };
 
 /* Records a build error (keeps the first); returns NULL for convenience. */
