@@ -279,11 +279,17 @@ nn_node *nn_mul(nn_graph *g, nn_node *a, nn_node *b);
 nn_node *nn_scale(nn_graph *g, nn_node *x, float alpha);
 
 /* Activations, elementwise. */
+/* max(x, 0). Its derivative at 0 is taken as 0 (the gradient passes only
+ * where x > 0), as in PyTorch (torch.relu) and TensorFlow/Keras. */
 nn_node *nn_relu(nn_graph *g, nn_node *x);
 nn_node *nn_sigmoid(nn_graph *g, nn_node *x);
 nn_node *nn_tanh(nn_graph *g, nn_node *x);
 nn_node *nn_identity(nn_graph *g, nn_node *x); /* Keras's "linear" */
-/* 1 where x >= 0, else 0 (the perceptron's); its gradient is zero. */
+/* 1 where x >= 0, else 0 (the perceptron's). It passes no gradient: what
+ * reaches x through it is zero (its derivative wherever it exists).
+ * PyTorch's torch.heaviside refuses to differentiate ("derivative not
+ * implemented"); in TensorFlow/Keras a step made by a cast has no
+ * gradient (None), which optimizers skip. */
 nn_node *nn_step(nn_graph *g, nn_node *x);
 
 /* Along the last axis, max-subtracted so large logits stay finite. */
@@ -295,7 +301,10 @@ nn_node *nn_log_softmax(nn_graph *g, nn_node *x);
  * logsumexp(z) - z[label], computed together (never exp/divide/log). */
 nn_node *nn_softmax_cross_entropy(nn_graph *g, nn_node *logits, nn_node *labels);
 /* logits and targets of one shape, targets in [0,1]: mean of the stable
- * max(z,0) - z*y + log(1+exp(-|z|)). Targets get no gradient. */
+ * max(z,0) - z*y + log(1+exp(-|z|)). Targets are data and get no gradient
+ * (zero if asked for); PyTorch's binary_cross_entropy_with_logits and
+ * TensorFlow's sigmoid_cross_entropy_with_logits give them -z/N. Build
+ * the loss from ops where targets must learn. */
 nn_node *nn_bce_with_logits(nn_graph *g, nn_node *logits, nn_node *targets);
 /* mean((pred - target)^2) over all elements. */
 nn_node *nn_mse(nn_graph *g, nn_node *pred, nn_node *target);
