@@ -178,10 +178,12 @@ Test(fit, bad_label_named_by_its_dataset_row) {
     nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 2));
     nn_node *y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
     nn_node *loss = nn_softmax_cross_entropy(g, nn_dense(g, "L", x, C, NN_LINEAR), y);
-    nn_fit_opts o = {.epochs = 1, .batch_size = 4, .no_shuffle = 1, .optimizer = nn_sgd(0.1f, 0.f)};
+    nn_optimizer *sgd = nn_sgd(0.1f, 0.f);
+    nn_fit_opts o = {.epochs = 1, .batch_size = 4, .no_shuffle = 1, .optimizer = sgd};
     cr_assert_neq(nn_fit(g, loss, data, &o, NULL), NN_OK);
     const char *msg = nn_error_message(g);
     cr_assert(strstr(msg, "label 10") && strstr(msg, "dataset row 6"), "message: %s", msg);
+    nn_optimizer_free(sgd);
     nn_graph_free(g);
     nn_dataset_free(data);
 }
