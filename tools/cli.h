@@ -39,6 +39,14 @@ int cli_fail(const char *cmd, const char *fmt, ...)
  * an unknown option (a lone "-" is a file) or a second graph file. */
 int cli_graph_file_arg(const char *cmd, const char *arg, const char **file);
 
+/* Loads the op libraries the user names (NNGRAPH_OPS, then each
+ * --ops LIB / --ops=LIB, removed from argv so the subcommand never sees
+ * them) and registers the ffi op family: show_unresolved 1 for commands
+ * that only show a graph (ops of libraries not loaded become unresolved
+ * placeholders), 0 for those that run it. CLI_OK, or the exit code after
+ * printing the reason. */
+int cli_load_ops(const char *cmd, int *argc, char **argv, int show_unresolved);
+
 /* 1 if argv[i] is "-h" or "--help" anywhere: the caller prints usage. */
 int cli_wants_help(int argc, char **argv);
 

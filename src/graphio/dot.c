@@ -149,6 +149,8 @@ static void put_node_label(nn_strbuf *sb, const nn_node *n, int in_cluster, int 
             nn_sb_puts(sb, "\\n");
             put_escaped(sb, n->op->name);
         }
+        nn_ffi_info ffi;
+        if (nn_ffi_node_info(n, &ffi) && ffi.unresolved) nn_sb_puts(sb, "\\nunresolved ffi op");
         if (is_loss && strcmp(nm, "loss") != 0) nn_sb_puts(sb, "\\nloss");
         break;
     }

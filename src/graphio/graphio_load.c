@@ -193,7 +193,15 @@ static int parse_line(nn_gf_parser *p, char *buf, int *saw_end) {
     int kind = strcmp(op, "input") == 0 ? NN_NODE_INPUT : strcmp(op, "param") == 0 ? NN_NODE_PARAM
              : strcmp(op, "const") == 0 ? NN_NODE_CONST : NN_NODE_OP;
     if (kind == NN_NODE_OP && !nn_op_find(op) && !nn_graphio_family_for(op)) {
-        nn_gf_fail(p, tok[1].col, "unknown op '%s'", op);
+        /* FAMILY:... names an op of a family nobody registered (custom ops
+         * plug in at run time, e.g. ffi ops with their library) */
+        const char *colon = strchr(op, ':');
+        if (colon)
+            nn_gf_fail(p, tok[1].col, "unknown op '%s': no op family '%.*s:' is registered (ffi ops: load their "
+                       "library on purpose with --ops LIB, NNGRAPH_OPS or nn_ffi_load_library())", op,
+                       (int)(colon - op), op);
+        else
+            nn_gf_fail(p, tok[1].col, "unknown op '%s'", op);
         return -1;
     }
     nn_dtype dt;
