@@ -69,6 +69,11 @@ nn_status nn_set_error(nn_status s, const char *fmt, ...)
 
 #define NN_MAX_RANK 4
 
+/* Longest name of a node or saved tensor, in bytes, plus its NUL: every
+ * builder, writer and reader accepts the same names (at most 1023 bytes),
+ * so whatever is written can be read back. */
+#define NN_MAX_NAME 1024
+
 /* A dimension left open when a graph is built and fixed when it runs: the
  * batch. Only the first dimension of an input may be open; ops carry it
  * through (a [NN_BATCH,400] x [400,25] matmul is [NN_BATCH,25]). */

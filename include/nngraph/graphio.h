@@ -77,10 +77,10 @@ nn_status nn_write_file_atomic(const char *path, const void *data, size_t len);
  * picture can mark it. */
 typedef struct nn_load_fault {
     int line, column; /* 1-based; 0 when not tied to a place */
-    char node[256];
-    char op[256];
+    char node[NN_MAX_NAME];
+    char op[NN_MAX_NAME];
     int n_inputs;
-    char inputs[4][256];
+    char inputs[4][NN_MAX_NAME];
 } nn_load_fault;
 
 /* Rebuilds a graph from a file through the ordinary builders (so every
@@ -222,7 +222,7 @@ nn_status nn_graph_render_file(const nn_graph *g, const nn_dot_opts *opts, const
 /* One top-level scope ("L1" for L1/W, L1/matmul, ...) of the forward
  * graph, described like a Keras layer. */
 typedef struct nn_layer_info {
-    char name[128];       /* the scope */
+    char name[NN_MAX_NAME]; /* the scope, whole */
     char kind[32];        /* "dense", or "ops" when no dense pattern */
     char activation[32];  /* relu, sigmoid, tanh, softmax, step, linear */
     int64_t in_features, out_features; /* of the dense matmul; 0 if none */

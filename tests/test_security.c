@@ -1,0 +1,289 @@
+/* Hardening (issue 12): crafted files and calls that used to crash, lose
+ * data or give silently wrong numbers. Each test names the failure it
+ * guards against; the trust model of ffi ops is tested in
+ * test_ffi_graphio.c (suite trust). */
+#include "testutil.h"
+#include "internal.h"
+#include "ops.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char dir[64];
+static char out[1 << 16], err[1 << 14];
+
+static void setup(void) { tu_mkdtemp(dir, sizeof dir, "/tmp/nng_sec_XXXXXX"); }
+static void teardown(void) { tu_rmtree(dir); }
+
+static const char *in_dir(const char *name) {
+    static char paths[8][256];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(paths[k], sizeof paths[k], "%s/%s", dir, name);
+    return paths[k];
+}
+
+static int nngraph(const char *arg, ...) {
+    va_list ap;
+    va_start(ap, arg);
+    int rc = tu_vrun(NNGRAPH_EXE, environ, dir, out, sizeof out, err, sizeof err, arg, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* Loads graph text, expecting failure with every fragment in the message. */
+static void expect_refused(const char *text, const char *frag1, const char *frag2) {
+    nn_graph *g = nn_graph_load_text(text, strlen(text), "crafted.nng", 1);
+    cr_assert_null(g, "loaded:\n%s", text);
+    cr_assert(strstr(nn_last_error(), frag1), "want '%s' in: %s", frag1, nn_last_error());
+    if (frag2) cr_assert(strstr(nn_last_error(), frag2), "want '%s' in: %s", frag2, nn_last_error());
+}
+
+TestSuite(names, .init = setup, .fini = teardown);
+
+/* A scope of 128+ bytes was cut at 127 in the layer table, and describe()
+ * then read g->nodes[-1] (SIGSEGV in `nngraph dot`). */
+Test(names, long_scope_names_are_kept_whole) {
+    char scope[301];
+    memset(scope, 's', 300);
+    scope[300] = 0;
+    char text[2048];
+    snprintf(text, sizeof text,
+             "nngraph-graph 1\nx input f32 [B,3]\n%s/W param f32 [3,2] init=zeros\n%s/matmul matmul f32 [B,2] x %s/W\n"
+             "end 3\n",
+             scope, scope, scope);
+    nn_graph *g = nn_graph_load_text(text, strlen(text), "long.nng", 1);
+    cr_assert_not_null(g, "%s", nn_last_error());
+    nn_layer_info l;
+    cr_assert_eq(nn_graph_layers(g, &l, 1), 1);
+    cr_assert_str_eq(l.name, scope);
+    cr_assert_str_eq(l.kind, "dense");
+    cr_assert_eq(l.output_node, 2);
+    nn_dot_opts o = {0};
+    o.layers = 1;
+    char *dot = nn_graph_dot_string(g, &o);
+    cr_assert(dot && strstr(dot, scope));
+    free(dot);
+    nn_graph_free(g);
+    tu_write_file(in_dir("long.nng"), text, strlen(text));
+    cr_assert_eq(nngraph("dot", in_dir("long.nng"), NULL), 0, "%s", err);
+    cr_assert_eq(nngraph("dot", "--layers", in_dir("long.nng"), NULL), 0, "%s", err);
+    cr_assert_eq(nngraph("summary", in_dir("long.nng"), NULL), 0, "%s", err);
+}
+
+/* Names of 512+ bytes were written to weights files and then refused when
+ * read ("bad name length 603"); at 65,536 the checkpoint's 16-bit length
+ * wrapped. Every builder, writer and reader now takes the same names. */
+Test(names, every_name_a_graph_holds_saves_and_loads) {
+    for (int len = 600; len <= NN_MAX_NAME - 1; len += NN_MAX_NAME - 1 - 600) {
+        char *name = malloc((size_t)len + 1);
+        memset(name, 'w', (size_t)len);
+        name[len] = 0;
+        nn_graph *g = nn_graph_new(1);
+        nn_node *w = nn_param(g, name, NN_SHAPE(2), nn_init_uniform(-1.f, 1.f));
+        cr_assert_not_null(w, "%d bytes: %s", len, nn_error_message(g));
+        cr_assert_eq(nn_weights_save(g, in_dir("w.bin")), NN_OK, "%s", nn_last_error());
+        float before = nn_tensor_f32(nn_param_value(w))[1];
+        nn_graph *h = nn_graph_new(2);
+        nn_node *w2 = nn_param(h, name, NN_SHAPE(2), nn_init_zeros());
+        cr_assert_eq(nn_weights_load(h, in_dir("w.bin")), NN_OK, "%d bytes: %s", len, nn_last_error());
+        cr_assert_eq(nn_tensor_f32(nn_param_value(w2))[1], before);
+        nn_graph_free(g);
+        nn_graph_free(h);
+        free(name);
+    }
+    /* one byte more is refused where the name is made */
+    char name[NN_MAX_NAME + 1];
+    memset(name, 'w', NN_MAX_NAME);
+    name[NN_MAX_NAME] = 0;
+    nn_graph *g = nn_graph_new(1);
+    cr_assert_null(nn_param(g, name, NN_SHAPE(2), nn_init_zeros()));
+    cr_assert(strstr(nn_error_message(g), "is 1024 bytes long") && strstr(nn_error_message(g), "at most 1023"), "%s",
+              nn_error_message(g));
+    nn_graph_free(g);
+    /* a scope makes the name longer: the whole name counts */
+    g = nn_graph_new(1);
+    char scope[201];
+    memset(scope, 's', 200);
+    scope[200] = 0;
+    cr_assert_eq(nn_scope_push(g, scope), NN_OK, "%s", nn_error_message(g));
+    name[900] = 0;
+    cr_assert_null(nn_param(g, name, NN_SHAPE(2), nn_init_zeros()));
+    cr_assert(strstr(nn_error_message(g), "is 1101 bytes long"), "%s", nn_error_message(g));
+    nn_graph_free(g);
+}
+
+/* nn_input with rank 5 read past the shape while writing its own error. */
+Test(names, input_of_rank_five_is_refused_cleanly) {
+    nn_graph *g = nn_graph_new(1);
+    nn_shape s = {5, {2, 2, 2, 2}};
+    cr_assert_null(nn_input(g, "x", NN_F32, s));
+    cr_assert(strstr(nn_error_message(g), "bad shape [rank 5]"), "%s", nn_error_message(g));
+    nn_graph_free(g);
+    char buf[64];
+    nn_shape neg = {-1, {0}};
+    cr_assert_str_eq(nn_shape_str(neg, buf, sizeof buf), "[rank -1]");
+}
+
+/* ---- every op's shape rule checks what its kernel relies on ---- */
+
+#define HEAD "nngraph-graph 1\nx input f32 [B,3]\n"
+
+/* expand's axis was never checked: axis=1000 or -4 overflowed a stack
+ * buffer, axis=3 on rank 2 gave zeros; dy's shape was never checked (a
+ * heap over-read). */
+Test(shape_rules, expand_checks_axis_and_dy) {
+    expect_refused(HEAD "dy input f32 [B]\ne expand f32 [B,3] dy x axis=1000\nend 3\n", "crafted.nng:4:", "axis");
+    /* past the reader's range check, the rule itself refuses */
+    nn_graph *b = nn_graph_new(1);
+    nn_node *bx = nn_input(b, "x", NN_F32, NN_SHAPE(2, 3)), *bdy = nn_input(b, "dy", NN_F32, NN_SHAPE(2));
+    cr_assert_null(nn_expand_like(b, bdy, bx, 1000, 0));
+    cr_assert(strstr(nn_error_message(b), "axis 1000 is outside the input's 2 axes"), "%s", nn_error_message(b));
+    nn_graph_free(b);
+    expect_refused(HEAD "dy input f32 [B]\ne expand f32 [B,3] dy x axis=-4\nend 3\n", "axis -4 is outside", NULL);
+    expect_refused(HEAD "dy input f32 [B]\ne expand f32 [B,3] dy x axis=3\nend 3\n", "axis 3 is outside", NULL);
+    expect_refused(HEAD "dy input f32 [7]\ne expand f32 [B,3] dy x axis=1\nend 3\n",
+                   "dy [7] is not x [B,3] reduced over the axis ([B])", NULL);
+    expect_refused(HEAD "dy input f32 [B,3]\ne expand f32 [B,3] dy x axis=all\nend 3\n", "is not x [B,3] reduced",
+                   NULL);
+    /* the ones the gradient of sum and mean build still load and run */
+    static const char ok[] = HEAD "dy input f32 [B]\ne expand f32 [B,3] dy x axis=1 mean=1\nend 3\n";
+    nn_graph *g = nn_graph_load_text(ok, strlen(ok), "ok.nng", 1);
+    cr_assert_not_null(g, "%s", nn_last_error());
+    float xv[6] = {0}, dyv[2] = {3, 6};
+    nn_tensor *tx = nn_tensor_from(NN_F32, NN_SHAPE(2, 3), xv), *td = nn_tensor_from(NN_F32, NN_SHAPE(2), dyv);
+    nn_set_input(g, nn_graph_find(g, "x"), tx);
+    nn_set_input(g, nn_graph_find(g, "dy"), td);
+    nn_node *e = nn_graph_find(g, "e");
+    cr_assert_eq(nn_run(g, &e, 1), NN_OK, "%s", nn_error_message(g));
+    cr_assert_eq(nn_tensor_f32(nn_value(e))[0], 1.f);
+    cr_assert_eq(nn_tensor_f32(nn_value(e))[5], 2.f);
+    nn_tensor_free(tx);
+    nn_tensor_free(td);
+    nn_graph_free(g);
+}
+
+/* softmax_cross_entropy_grad never checked the labels' shape: a heap
+ * over-read reading one label per row. */
+Test(shape_rules, loss_gradients_check_their_inputs) {
+    expect_refused(HEAD "y input i32 [2]\nd const f32 [] fill=1\n"
+                        "g softmax_cross_entropy_grad f32 [B,3] x y d\nend 4\n",
+                   "crafted.nng:5:", "labels must be [batch] with the logits' batch");
+    expect_refused(HEAD "y input i32 [B,3]\nd const f32 [] fill=1\n"
+                        "g softmax_cross_entropy_grad f32 [B,3] x y d\nend 4\n",
+                   "labels must be [batch]", NULL);
+    expect_refused("nngraph-graph 1\nx input f32 [B,3,2]\ny input i32 [B]\nd const f32 [] fill=1\n"
+                   "g softmax_cross_entropy_grad f32 [B,3,2] x y d\nend 4\n",
+                   "logits must be [batch, classes]", NULL);
+    expect_refused(HEAD "y input f32 [B]\nd const f32 [] fill=1\n"
+                        "g softmax_cross_entropy_grad f32 [B,3] x y d\nend 4\n",
+                   "labels must be i32", NULL);
+    /* targets read as floats must be floats */
+    expect_refused(HEAD "y input i32 [B,3]\nd const f32 [] fill=1\ng bce_with_logits_grad f32 [B,3] x y d\nend 4\n",
+                   "must be f32", NULL);
+    expect_refused(HEAD "y input i32 [B,3]\nd const f32 [] fill=1\ng mse_grad f32 [B,3] x y d\nend 4\n",
+                   "must be f32", NULL);
+}
+
+/* Every op of the registry can be named in a file. Each is built on
+ * inputs of every combination of a few shapes and both dtypes; whatever a
+ * rule accepts must run without reading or writing out of bounds (the
+ * sanitizer build checks that) and give a finite or NaN result. */
+Test(shape_rules, every_op_runs_on_whatever_its_rule_accepts) {
+    static const nn_shape shapes[] = {{0, {0}}, {1, {1}}, {1, {2}}, {1, {3}}, {2, {2, 3}}, {2, {3, 2}}, {2, {1, 3}},
+                                      {3, {2, 1, 3}}};
+    const int ns = (int)(sizeof shapes / sizeof *shapes);
+    int accepted = 0;
+    for (int op = 0; op < nn_op_count(); op++) {
+        const nn_op_def *def = nn_op_at(op);
+        const char *name = def->name;
+        int arity = def->n_inputs;
+        int combos = 1;
+        for (int k = 0; k < arity; k++) combos *= ns * 2;
+        for (int c = 0; c < combos; c++) {
+            nn_graph *g = nn_graph_new(1);
+            nn_node *in[3];
+            nn_tensor *vals[3] = {0};
+            int rest = c, n = 0;
+            for (int k = 0; k < arity; k++) {
+                nn_shape s = shapes[rest % ns];
+                nn_dtype dt = (rest / ns) % 2 ? NN_I32 : NN_F32;
+                rest /= ns * 2;
+                char nm[8];
+                snprintf(nm, sizeof nm, "in%d", k);
+                in[k] = nn_input(g, nm, dt, s);
+                vals[k] = nn_tensor_new(dt, s);
+                if (dt == NN_F32)
+                    for (int64_t i = 0; i < nn_tensor_size(vals[k]); i++) nn_tensor_f32(vals[k])[i] = 0.5f;
+                nn_set_input(g, in[k], vals[k]);
+                n++;
+            }
+            nn_node *y = nn_op_node(g, def, NULL, arity, in, NULL, NULL);
+            if (y) {
+                accepted++;
+                /* a kernel may refuse values (labels out of range), with a reason */
+                if (nn_run(g, &y, 1) != NN_OK)
+                    cr_assert(strlen(nn_error_message(g)) > 0, "op %s case %d failed silently", name, c);
+            }
+            for (int k = 0; k < n; k++) nn_tensor_free(vals[k]);
+            nn_graph_free(g);
+        }
+    }
+    cr_assert_gt(accepted, 100);
+}
+
+/* ---- the run log's readers ---- */
+
+TestSuite(runlog_output, .init = setup, .fini = teardown);
+
+/* A run whose name, error and a hyperparameter hold terminal escapes, and
+ * whose losses are +-1.7e308 (finite: the curve's span overflowed to inf,
+ * its width became NaN, then a negative memset in `nngraph show`). */
+static void write_hostile_log(const char *db) {
+    nn_runlog *log = nn_runlog_open(db, 0);
+    cr_assert_not_null(log, "%s", nn_last_error());
+    nn_run_info info = {.name = "evil\x1b]0;pwned\x07\x1b[2J", .command_line = "x"};
+    cr_assert_eq(nn_runlog_start(log, &info, NULL), NN_OK, "%s", nn_last_error());
+    cr_assert_eq(nn_runlog_param(log, "optimizer", "adam\x1b[31m\xc2\x9b" "31m"), NN_OK);
+    cr_assert_eq(nn_runlog_epoch_metric(log, "loss", "train", 1, 1.7e308), NN_OK);
+    cr_assert_eq(nn_runlog_epoch_metric(log, "loss", "train", 2, -1.7e308), NN_OK);
+    cr_assert_eq(nn_runlog_epoch_metric(log, "loss", "train", 3, 0.0), NN_OK);
+    cr_assert_eq(nn_runlog_flush(log), NN_OK);
+    cr_assert_eq(nn_runlog_finish(log, "failed", "boom\x1b[1A\r"), NN_OK, "%s", nn_last_error());
+    nn_runlog_close(log);
+}
+
+static void assert_no_controls(const char *text) {
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        cr_assert(*p >= 0x20 || *p == '\n', "control byte 0x%02x in:\n%s", *p, text);
+        cr_assert(*p != 0x7f && !(p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f), "control in:\n%s", text);
+    }
+}
+
+Test(runlog_output, show_and_runs_print_no_escapes_and_survive_huge_losses) {
+    const char *db = in_dir("runs.db");
+    write_hostile_log(db);
+    cr_assert_eq(nngraph("show", "1", db, NULL), 0, "%s", err);
+    assert_no_controls(out);
+    cr_assert(strstr(out, "evil?]0;pwned??[2J") && strstr(out, "boom?[1A?") && strstr(out, "adam?[31m?31m"), "%s",
+              out);
+    /* the curve: the largest loss gets the full bar, the smallest one '#' */
+    const char *big = strstr(out, "1.7e+308"), *small = strstr(out, "-1.7e+308");
+    cr_assert(big && small, "%s", out);
+    cr_assert(strstr(big, "########################################"), "%s", out);
+    cr_assert_eq(nngraph("runs", db, NULL), 0, "%s", err);
+    assert_no_controls(out);
+    cr_assert(strstr(out, "evil?]0;pwned"), "%s", out);
+    /* JSON escapes them instead */
+    cr_assert_eq(nngraph("show", "1", db, "--json", NULL), 0, "%s", err);
+    assert_no_controls(out);
+    cr_assert(strstr(out, "evil\\u001b]0;pwned\\u0007"), "%s", out);
+}
