@@ -7,6 +7,7 @@
 #include "ops.h"
 
 #include <criterion/criterion.h>
+#include <zlib.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -286,4 +287,126 @@ Test(runlog_output, show_and_runs_print_no_escapes_and_survive_huge_losses) {
     cr_assert_eq(nngraph("show", "1", db, "--json", NULL), 0, "%s", err);
     assert_no_controls(out);
     cr_assert(strstr(out, "evil\\u001b]0;pwned\\u0007"), "%s", out);
+}
+
+/* ---- unbounded memory ---- */
+
+TestSuite(memory, .init = setup, .fini = teardown);
+
+/* A 127-byte graph file made `summary` allocate 3 GiB (three 1 GiB
+ * parameters); now the total is held to the memory limit, and a file
+ * without its end line builds nothing big before failing. */
+Test(memory, graph_file_parameters_are_held_to_the_limit) {
+    static const char three_gib[] = "nngraph-graph 1\na param f32 [16384,16384] init=zeros\n"
+                                    "b param f32 [16384,16384] init=zeros\nc param f32 [16384,16384] init=zeros\nend 3\n";
+    expect_refused(three_gib, "crafted.nng:3:", "the graph's parameters and constants needs 2147483648 bytes, over "
+                                                "the memory limit of 1073741824 (raise it with --max-memory");
+    /* cut short: refused at the first big tensor, long before the limit */
+    static const char cut[] = "nngraph-graph 1\na param f32 [1024,1024] init=zeros\nb param f32 [2] init=zeros\n";
+    expect_refused(cut, "crafted.nng:2:", "truncated file: no 'end N' line at the end");
+    /* the limit can be lowered and raised */
+    static const char small[] = "nngraph-graph 1\na param f32 [1024,256] init=zeros\nend 1\n";
+    nn_set_memory_limit(1 << 20);
+    nn_graph *g = nn_graph_load_text(small, strlen(small), "crafted.nng", 1);
+    cr_assert_not_null(g, "%s", nn_last_error());
+    nn_graph_free(g);
+    nn_set_memory_limit((1 << 20) - 1);
+    expect_refused(small, "over the memory limit of 1048575", NULL);
+    nn_set_memory_limit(0);
+    cr_assert_eq(nn_memory_limit(), NN_DEFAULT_MEMORY_LIMIT);
+    /* the command takes the limit as an option */
+    tu_write_file(in_dir("small.nng"), small, strlen(small));
+    cr_assert_eq(nngraph("summary", "--max-memory", "1000000", in_dir("small.nng"), NULL), 1);
+    cr_assert(strstr(err, "over the memory limit of 1000000"), "%s", err);
+    cr_assert_eq(nngraph("summary", "--max-memory=2M", in_dir("small.nng"), NULL), 0, "%s", err);
+    cr_assert_eq(nngraph("summary", "--max-memory", "lots", in_dir("small.nng"), NULL), 2);
+}
+
+/* `summary /dev/zero` read without end. */
+Test(memory, endless_files_stop_at_the_limit) {
+    nn_set_memory_limit(1 << 22);
+    cr_assert_null(nn_graph_load("/dev/zero", 1));
+    cr_assert(strstr(nn_last_error(), "/dev/zero: the file is larger than the memory limit of 4194304"), "%s",
+              nn_last_error());
+    cr_assert_null(nn_load_csv("/dev/zero", -1, 1));
+    cr_assert(strstr(nn_last_error(), "/dev/zero: a line longer than the memory limit"), "%s", nn_last_error());
+    nn_set_memory_limit(0);
+    cr_assert_eq(nngraph("summary", "--max-memory", "4M", "/dev/zero", NULL), 1);
+    cr_assert(strstr(err, "larger than the memory limit"), "%s", err);
+}
+
+/* A 510 KB gzip IDX file made nn_load_idx peak at 2.6 GB. */
+Test(memory, gzip_bomb_is_refused_before_inflating) {
+    /* 600 MB of zero bytes declared and present, a few hundred KB gzipped */
+    unsigned char head[16] = {0, 0, 8, 3, 0, 0, 0x75, 0x30, 0, 0, 0x13, 0x88, 0, 0, 0, 4};
+    /* 30000 x 5000 x 4 = 600,000,000 */
+    gzFile f = gzopen(in_dir("bomb.idx.gz"), "wb9");
+    cr_assert(f);
+    gzwrite(f, head, sizeof head);
+    static unsigned char zeros[1 << 20];
+    for (int i = 0; i < 572; i++) gzwrite(f, zeros, sizeof zeros);
+    gzclose(f);
+    struct stat st;
+    stat(in_dir("bomb.idx.gz"), &st);
+    cr_assert_lt(st.st_size, 1 << 20, "%lld bytes", (long long)st.st_size);
+    cr_assert_null(nn_load_idx(in_dir("bomb.idx.gz")));
+    cr_assert(strstr(nn_last_error(), "30000x5000x4 values needs 3000000000 bytes, over the memory limit"), "%s",
+              nn_last_error());
+}
+
+/* nn_graph_set_threads(g, 100000) took 44 s and 2.2 GB before failing. */
+Test(memory, thread_count_is_capped) {
+    nn_graph *g = nn_graph_new(1);
+    cr_assert_eq(nn_graph_set_threads(g, 100000), NN_ERR_ARG);
+    cr_assert(strstr(nn_last_error(), "100000 threads, at most 1024"), "%s", nn_last_error());
+    cr_assert_eq(nn_graph_set_threads(g, NN_MAX_THREADS), NN_OK);
+    nn_graph_free(g);
+}
+
+/* ---- silent wrong numbers ---- */
+
+TestSuite(numbers, .init = setup, .fini = teardown);
+
+/* ReLU turned NaN into 0: nn_fit trained on all-NaN features and returned
+ * OK. NaN propagates now (as torch.relu does), and the fit's non-finite
+ * check stops it. */
+Test(numbers, relu_propagates_nan_so_fit_refuses_nan_data) {
+    nn_graph *g = nn_graph_new(1);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 2));
+    nn_node *r = nn_relu(g, x);
+    float v[4] = {NAN, -1.f, 2.f, -0.f};
+    nn_tensor *t = nn_tensor_from(NN_F32, NN_SHAPE(2, 2), v);
+    nn_set_input(g, x, t);
+    cr_assert_eq(nn_run(g, &r, 1), NN_OK);
+    cr_assert(isnan(nn_tensor_f32(nn_value(r))[0]));
+    cr_assert_eq(nn_tensor_f32(nn_value(r))[1], 0.f);
+    cr_assert_eq(nn_tensor_f32(nn_value(r))[2], 2.f);
+    nn_tensor_free(t);
+    nn_graph_free(g);
+    nn_node *loss;
+    g = tu_digits_net(1, &x, NULL, &loss);
+    nn_tensor *feats = nn_tensor_new(NN_F32, NN_SHAPE(64, 400));
+    for (int i = 0; i < 64 * 400; i++) nn_tensor_f32(feats)[i] = NAN;
+    nn_tensor *labels = nn_tensor_new(NN_I32, NN_SHAPE(64));
+    nn_dataset *d = nn_dataset_new(feats, labels);
+    nn_fit_opts o = {0};
+    o.epochs = 1;
+    cr_assert_neq(nn_fit(g, loss, d, &o, NULL), NN_OK, "fit on NaN features succeeded");
+    cr_assert(strstr(nn_error_message(g), "NaN"), "%s", nn_error_message(g));
+    nn_dataset_free(d);
+    nn_graph_free(g);
+}
+
+/* A CSV value of 1e300 passed the finite check and became inf. */
+Test(numbers, csv_values_must_fit_a_float) {
+    static const char csv[] = "a,b,label\n1,2,0\n3,1e300,1\n";
+    tu_write_file(in_dir("big.csv"), csv, strlen(csv));
+    cr_assert_null(nn_load_csv(in_dir("big.csv"), -1, 1));
+    cr_assert(strstr(nn_last_error(), "big.csv: line 3 (data row 2), column 2: '1e300' is outside float's range"),
+              "%s", nn_last_error());
+    static const char ok[] = "a,b,label\n1,3.4e38,0\n3,-1e-300,1\n";
+    tu_write_file(in_dir("ok.csv"), ok, strlen(ok));
+    nn_dataset *d = nn_load_csv(in_dir("ok.csv"), -1, 1);
+    cr_assert_not_null(d, "%s", nn_last_error());
+    nn_dataset_free(d);
 }

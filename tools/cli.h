@@ -39,9 +39,11 @@ int cli_fail(const char *cmd, const char *fmt, ...)
  * an unknown option (a lone "-" is a file) or a second graph file. */
 int cli_graph_file_arg(const char *cmd, const char *arg, const char **file);
 
-/* Loads the op libraries the user names (NNGRAPH_OPS, then each
- * --ops LIB / --ops=LIB, removed from argv so the subcommand never sees
- * them) and registers the ffi op family: show_unresolved 1 for commands
+/* Takes the options of every subcommand out of argv (so the subcommand
+ * never sees them): loads the op libraries the user names (NNGRAPH_OPS,
+ * then each --ops LIB / --ops=LIB), sets the memory limit
+ * (NNGRAPH_MAX_MEMORY, then --max-memory SIZE), and registers the ffi op
+ * family: show_unresolved 1 for commands
  * that only show a graph (ops of libraries not loaded become unresolved
  * placeholders), 0 for those that run it. CLI_OK, or the exit code after
  * printing the reason. */

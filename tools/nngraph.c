@@ -34,7 +34,9 @@ static void usage(FILE *out) {
     fprintf(out, "\nOptions:\n  -h, --help     this help ('nngraph SUBCOMMAND --help' for one subcommand)\n"
                  "  --version      print the version\n"
                  "  --ops LIB      load the custom op library LIB (repeatable; also NNGRAPH_OPS=LIB:LIB):\n"
-                 "                 graph files may call the ops it declares, and nothing else\n\n"
+                 "                 graph files may call the ops it declares, and nothing else\n"
+                 "  --max-memory SIZE  most memory one file may make nngraph allocate (default 1G;\n"
+                 "                 K, M, G, T suffixes; also NNGRAPH_MAX_MEMORY)\n\n"
                  "Exit status: 0 ok, 1 runtime failure, 2 usage error. Data goes to stdout,\n"
                  "messages to stderr. The graph file format: docs/graph-format.md.\n");
 }

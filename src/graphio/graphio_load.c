@@ -252,6 +252,7 @@ static int parse_line(nn_gf_parser *p, char *buf, int *saw_end) {
         if (nn_gf_elems(shape) < 0)
             return nn_gf_fail(p, tok[3].col, "param too large (at most %lld elements)", (long long)NN_GF_MAX_ELEMS);
         if (!iv) return nn_gf_fail(p, tok[3].col, "param '%s' has no init=... initialiser", name);
+        if (nn_gf_reserve(p, tok[3].col, nn_gf_elems(shape)) != 0) return -1;
         if (nn_gf_init(p, acol, iv, &init) != 0) return -1;
         n = nn_param(p->g, name, shape, init);
     } else if (kind == NN_NODE_CONST) {
@@ -385,6 +386,16 @@ static nn_graph *parse_all(nn_gf_parser *p, int partial) {
     return NULL;
 }
 
+/* 1 if the last line holding anything but blanks starts with "end". */
+static int ends_with_end_line(const char *text, size_t len) {
+    size_t e = len;
+    while (e > 0 && (text[e - 1] == '\n' || text[e - 1] == '\r' || text[e - 1] == ' ' || text[e - 1] == '\t')) e--;
+    size_t s = e;
+    while (s > 0 && text[s - 1] != '\n') s--;
+    while (s < e && (text[s] == ' ' || text[s] == '\t')) s++;
+    return e - s >= 4 && strncmp(text + s, "end ", 4) == 0;
+}
+
 static nn_graph *load_text(const char *text, size_t len, const char *source, uint64_t seed, int partial,
                            nn_load_fault *fault) {
     if (fault) memset(fault, 0, sizeof *fault);
@@ -398,6 +409,8 @@ static nn_graph *load_text(const char *text, size_t len, const char *source, uin
     p.len = len;
     p.fault = fault;
     p.seed = seed;
+    /* a file cut short is found before big allocations, not after */
+    p.unterminated = !ends_with_end_line(text, len);
     nn_graph *g = parse_all(&p, partial);
     free(p.node_line);
     return g;

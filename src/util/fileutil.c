@@ -30,8 +30,14 @@ nn_status nn_read_file(const char *path, char **data_out, size_t *len) {
      * pipe or /dev/stdin */
     char *data = NULL;
     size_t n = 0, cap = 0;
-    int failed = 0;
+    int failed = 0, too_big = 0;
+    uint64_t limit = nn_memory_limit();
     for (;;) {
+        /* a file past the memory limit (or /dev/zero) stops here */
+        if (n > limit) {
+            too_big = 1;
+            break;
+        }
         if (cap - n < 65536) {
             size_t want = cap ? 2 * cap : 65536 + 1;
             char *p = realloc(data, want);
@@ -48,6 +54,13 @@ nn_status nn_read_file(const char *path, char **data_out, size_t *len) {
     }
     int err = ferror(f);
     fclose(f);
+    if (too_big) {
+        free(data);
+        return nn_set_error(NN_ERR_NOMEM,
+                            "%s: the file is larger than the memory limit of %llu bytes (raise it with --max-memory, "
+                            "NNGRAPH_MAX_MEMORY or nn_set_memory_limit())",
+                            path, (unsigned long long)limit);
+    }
     if (err || failed) {
         free(data);
         return nn_set_error(err ? NN_ERR_IO : NN_ERR_NOMEM, "%s: %s", path, err ? "read failed" : "out of memory");
