@@ -7,13 +7,17 @@
 #include "ops.h"
 
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <zlib.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -409,4 +413,182 @@ Test(numbers, csv_values_must_fit_a_float) {
     nn_dataset *d = nn_load_csv(in_dir("ok.csv"), -1, 1);
     cr_assert_not_null(d, "%s", nn_last_error());
     nn_dataset_free(d);
+}
+
+/* ---- files that lose data ---- */
+
+TestSuite(files, .init = setup, .fini = teardown);
+
+static const char small_net[] = "nngraph-graph 1\nx input f32 [B,2]\ny input i32 [B]\n"
+                                "L1/W param f32 [2,3] init=glorot_uniform\nL1/b param f32 [3] init=zeros\n"
+                                "L1/matmul matmul f32 [B,3] x L1/W\nL1/add add f32 [B,3] L1/matmul L1/b\n"
+                                "loss softmax_cross_entropy f32 [] L1/add y\nend 7\n";
+
+static void write_small_data(void) {
+    tu_write_file(in_dir("net.nng"), small_net, strlen(small_net));
+    FILE *f = fopen(in_dir("rows.csv"), "w");
+    fprintf(f, "a,b,label\n");
+    for (int i = 0; i < 24; i++) fprintf(f, "%d,%d,%d\n", i % 3, (i * 7) % 5, i % 3);
+    fclose(f);
+}
+
+/* `train --log X -o X` and `export 1 X -o X` replaced the whole run log
+ * with a weights file and exited 0. */
+Test(files, outputs_never_overwrite_a_run_log_or_an_input) {
+    write_small_data();
+    const char *db = in_dir("runs.db"), *net = in_dir("net.nng"), *csv = in_dir("rows.csv");
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "2", "--quiet", "--log", db, "-o", db, NULL), 1);
+    cr_assert(strstr(err, "refusing to write") && strstr(err, "the command reads it"), "%s", err);
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "2", "--quiet", "--log", db, NULL), 0, "%s", err);
+    char head[16] = {0};
+    FILE *f = fopen(db, "rb");
+    cr_assert(f && fread(head, 1, 16, f) == 16);
+    fclose(f);
+    cr_assert_eq(memcmp(head, "SQLite format 3", 16), 0);
+    /* the same file under another name, and a run log named as output */
+    cr_assert_eq(nngraph("export", "1", db, "-o", db, NULL), 1);
+    cr_assert(strstr(err, "refusing to write"), "%s", err);
+    char other[300];
+    snprintf(other, sizeof other, "%s/./runs.db", dir);
+    cr_assert_eq(nngraph("export", "1", db, "-o", other, NULL), 1);
+    cr_assert(strstr(err, "the command reads it"), "%s", err);
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "1", "--quiet", "-o", db, NULL), 1);
+    cr_assert(strstr(err, "refusing to overwrite") && strstr(err, "SQLite database"), "%s", err);
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "1", "--quiet", "-o", csv, NULL), 1);
+    cr_assert_eq(nngraph("dot", "-o", net, "-T", "dot", net, NULL), 1);
+    cr_assert(strstr(err, "refusing to write"), "%s", err);
+    /* the log is whole: its run still shows */
+    cr_assert_eq(nngraph("show", "1", db, NULL), 0, "%s", err);
+    /* and ordinary outputs still work */
+    cr_assert_eq(nngraph("export", "1", db, "-o", in_dir("w.bin"), NULL), 0, "%s", err);
+}
+
+/* The atomic writer always set mode 0644: under umask 077 outputs became
+ * world-readable, and a 0600 file overwritten became 0644. */
+Test(files, atomic_writes_respect_the_umask_and_keep_a_files_mode) {
+    nn_graph *g = nn_graph_load_text(small_net, strlen(small_net), "net.nng", 1);
+    cr_assert_not_null(g);
+    mode_t old = umask(077);
+    cr_assert_eq(nn_graph_save(g, in_dir("new.nng")), NN_OK);
+    struct stat st;
+    cr_assert_eq(stat(in_dir("new.nng"), &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600, "mode %o under umask 077", st.st_mode & 0777);
+    umask(022);
+    cr_assert_eq(nn_weights_save(g, in_dir("w.bin")), NN_OK);
+    stat(in_dir("w.bin"), &st);
+    cr_assert_eq(st.st_mode & 0777, 0644, "mode %o under umask 022", st.st_mode & 0777);
+    /* an existing file keeps its mode when replaced */
+    chmod(in_dir("w.bin"), 0600);
+    cr_assert_eq(nn_weights_save(g, in_dir("w.bin")), NN_OK);
+    stat(in_dir("w.bin"), &st);
+    cr_assert_eq(st.st_mode & 0777, 0600, "mode %o after replacing a 0600 file", st.st_mode & 0777);
+    chmod(in_dir("new.nng"), 0640);
+    cr_assert_eq(nn_graph_save(g, in_dir("new.nng")), NN_OK);
+    stat(in_dir("new.nng"), &st);
+    cr_assert_eq(st.st_mode & 0777, 0640);
+    umask(old);
+    nn_graph_free(g);
+}
+
+/* Runs argv (NULL-terminated) as an unprivileged user when we are root
+ * (permissions do not bind root), in `cwd`; returns the exit status and
+ * leaves stderr in err. */
+static int run_unprivileged(const char *cwd, char *const *argv) {
+    char errpath[300];
+    snprintf(errpath, sizeof errpath, "/tmp/nng_sec_err_%ld", (long)getpid());
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        if (fd >= 0) dup2(fd, 2);
+        int nul = open("/dev/null", O_WRONLY);
+        if (nul >= 0) dup2(nul, 1);
+        if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)) _exit(126);
+        if (chdir(cwd) != 0) _exit(125);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    tu_slurp(errpath, err, sizeof err);
+    unlink(errpath);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* `runs`, `show`, `export` and `dot DB:RUN` failed in a read-only
+ * directory ("database is read-only"): readers open the log read-only,
+ * and without a writable directory for SQLite's WAL index, as immutable. */
+Test(files, readers_work_in_a_read_only_directory) {
+    write_small_data();
+    char ro[300];
+    snprintf(ro, sizeof ro, "%s/ro", dir);
+    mkdir(ro, 0755);
+    char db[320];
+    snprintf(db, sizeof db, "%s/runs.db", ro);
+    cr_assert_eq(nngraph("train", in_dir("net.nng"), "--csv", in_dir("rows.csv"), "--epochs", "2", "--quiet", "--log",
+                         db, NULL),
+                 0, "%s", err);
+    chmod(db, 0644);
+    chmod(dir, 0755);
+    chmod(ro, 0555);
+    char *runs[] = {NNGRAPH_EXE, "runs", "runs.db", NULL};
+    char *show[] = {NNGRAPH_EXE, "show", "1", "runs.db", NULL};
+    char *dot[] = {NNGRAPH_EXE, "dot", "runs.db:1", NULL};
+    char wout[320];
+    snprintf(wout, sizeof wout, "/tmp/nng_sec_w_%ld.bin", (long)getpid());
+    char *exp[] = {NNGRAPH_EXE, "export", "1", "runs.db", "-o", wout, NULL};
+    cr_assert_eq(run_unprivileged(ro, runs), 0, "runs: %s", err);
+    cr_assert_eq(run_unprivileged(ro, show), 0, "show: %s", err);
+    cr_assert_eq(run_unprivileged(ro, dot), 0, "dot: %s", err);
+    cr_assert_eq(run_unprivileged(ro, exp), 0, "export: %s", err);
+    unlink(wout);
+    chmod(ro, 0755);
+}
+
+/* --resume silently took a different --optimizer, --lr or --batch and
+ * overwrote the run's recorded hyperparameters. */
+Test(files, resume_refuses_other_hyperparameters) {
+    write_small_data();
+    const char *db = in_dir("runs.db"), *net = in_dir("net.nng"), *csv = in_dir("rows.csv");
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "2", "--quiet", "--log", db, "--lr", "0.01", NULL), 0,
+                 "%s", err);
+    /* as if killed after its last checkpoint */
+    sqlite3 *sq;
+    cr_assert_eq(sqlite3_open(db, &sq), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(sq, "UPDATE run SET status = 'interrupted'", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(sq);
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "3", "--quiet", "--log", db, "--resume", "1", "--lr",
+                         "0.02", NULL),
+                 1);
+    cr_assert(strstr(err, "resume: run 1 was trained with lr = 0.01, this resume asks for 0.02"), "%s", err);
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "3", "--quiet", "--log", db, "--resume", "1", "--lr",
+                         "0.01", "--optimizer", "sgd", NULL),
+                 1);
+    cr_assert(strstr(err, "optimizer = adam, this resume asks for sgd"), "%s", err);
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "3", "--quiet", "--log", db, "--resume", "1", "--lr",
+                         "0.01", "--batch", "8", NULL),
+                 1);
+    cr_assert(strstr(err, "batch_size = 32, this resume asks for 8"), "%s", err);
+    /* the recorded ones are unchanged, and the same ones resume */
+    cr_assert_eq(nngraph("show", "1", db, NULL), 0);
+    cr_assert(strstr(out, "lr ") && strstr(out, "0.01"), "%s", out);
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "3", "--quiet", "--log", db, "--resume", "1", "--lr",
+                         "0.01", NULL),
+                 0, "%s", err);
+}
+
+/* `ulimit -f` killed the process with SIGXFSZ and left *.tmp.XXXXXX. */
+Test(files, file_size_limit_is_an_error_and_leaves_no_temporary) {
+    write_small_data();
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd %s && ulimit -f 1 && exec %s dot -T svg -o big.svg net.nng 2>err.txt", dir,
+             NNGRAPH_EXE);
+    int rc = system(cmd);
+    cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 1, "status %d", rc);
+    tu_slurp(in_dir("err.txt"), err, sizeof err);
+    cr_assert(strstr(err, "big.svg: write failed: File too large"), "%s", err);
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c tmp > %s/n.txt", dir, dir);
+    (void)system(cmd);
+    tu_slurp(in_dir("n.txt"), out, sizeof out);
+    cr_assert_eq(atoi(out), 0, "a temporary file was left behind");
+    cr_assert_neq(access(in_dir("big.svg"), F_OK), 0);
 }

@@ -49,6 +49,12 @@ int cli_graph_file_arg(const char *cmd, const char *arg, const char **file);
  * printing the reason. */
 int cli_load_ops(const char *cmd, int *argc, char **argv, int show_unresolved);
 
+/* Before writing `out` (NULL or "-": nothing to check): refuses, with the
+ * reason on stderr, an output that is one of the command's inputs (the
+ * same path or the same file) or an existing SQLite database (a run log a
+ * weights file would replace). CLI_OK, or CLI_RUNTIME. */
+int cli_safe_output(const char *cmd, const char *out, const char *const *inputs, int n_inputs);
+
 /* 1 if argv[i] is "-h" or "--help" anywhere: the caller prints usage. */
 int cli_wants_help(int argc, char **argv);
 

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "cmd_runlog.h"
 
+#include <signal.h>
 #include <string.h>
 
 /* Graphviz 2.43's dot layout and fontconfig keep allocations they never
@@ -42,6 +43,9 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+    /* past `ulimit -f` a write fails with EFBIG, reported, its temporary
+     * file removed, instead of the signal killing the process midway */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;

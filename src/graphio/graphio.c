@@ -302,6 +302,24 @@ nn_status nn_graph_save_text(const nn_graph *g, FILE *out) {
     return ok ? NN_OK : nn_set_error(NN_ERR_IO, "save: write failed: %s", strerror(errno));
 }
 
+/* The process's umask, without changing it even for a moment where the
+ * kernel says it (Linux 4.7+: /proc/self/status), else by setting and
+ * restoring it. */
+static mode_t current_umask(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned m;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Umask: %o", &m) == 1) {
+            fclose(f);
+            return (mode_t)m;
+        }
+    if (f) fclose(f);
+    mode_t old = umask(022);
+    umask(old);
+    return old;
+}
+
 /* Writes `data` to path through a temporary file in the same directory
  * and rename(), so readers see the old file or the whole new one. */
 static nn_status write_atomic(const char *path, const char *data, size_t len) {
@@ -315,9 +333,10 @@ static nn_status write_atomic(const char *path, const char *data, size_t len) {
         free(tmp);
         return s;
     }
-    /* mkstemp makes the file private (0600); a saved graph or picture is
-     * an ordinary file, readable like one made by fopen */
-    fchmod(fd, 0644);
+    /* mkstemp makes the file private (0600): a new file gets the mode fopen
+     * would give it (0666 less the umask), a replaced one keeps its own */
+    struct stat old;
+    fchmod(fd, stat(path, &old) == 0 ? old.st_mode & 07777 : 0666 & ~current_umask());
     FILE *f = fdopen(fd, "wb");
     int ok = f != NULL;
     if (ok) ok = fwrite(data, 1, len, f) == len;
