@@ -305,13 +305,7 @@ static void cli_setup(void) {
 
 static void cli_teardown(void) { tu_rmtree(tmpdir); }
 
-static const char *in_tmp(const char *name) {
-    static char paths[8][160];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(paths[k], sizeof paths[k], "%s/%s", tmpdir, name);
-    return paths[k];
-}
+static const char *in_tmp(const char *name) { return tu_path(tmpdir, name); }
 
 /* Runs nngraph with the NULL-terminated arguments, stdout and stderr into
  * out/err; the exit status, or -1 if it died of a signal. */

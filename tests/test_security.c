@@ -28,13 +28,7 @@ static char out[1 << 16], err[1 << 14];
 static void setup(void) { tu_mkdtemp(dir, sizeof dir, "/tmp/nng_sec_XXXXXX"); }
 static void teardown(void) { tu_rmtree(dir); }
 
-static const char *in_dir(const char *name) {
-    static char paths[8][256];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(paths[k], sizeof paths[k], "%s/%s", dir, name);
-    return paths[k];
-}
+static const char *in_dir(const char *name) { return tu_path(dir, name); }
 
 static int nngraph(const char *arg, ...) {
     va_list ap;

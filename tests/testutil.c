@@ -9,6 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+const char *tu_path(const char *dir, const char *name) {
+    static char paths[32][512];
+    static int k;
+    k = (k + 1) % 32;
+    snprintf(paths[k], sizeof paths[k], "%s/%s", dir, name);
+    return paths[k];
+}
+
 void tu_slurp(const char *path, char *buf, size_t cap) {
     FILE *f = fopen(path, "rb");
     size_t n = f ? fread(buf, 1, cap - 1, f) : 0;

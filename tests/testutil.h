@@ -22,6 +22,10 @@ void tu_slurp(const char *path, char *buf, size_t cap);
 int tu_vrun(const char *exe, char *const *env, const char *dir, char *out, size_t out_cap, char *err, size_t err_cap,
             const char *first, va_list rest);
 
+/* "DIR/NAME" in one of 32 buffers used in turn (so several can be live in
+ * one call). */
+const char *tu_path(const char *dir, const char *name);
+
 /* Writes n bytes to path (created or truncated), failing the current test
  * if it cannot. */
 void tu_write_file(const char *path, const void *bytes, size_t n);

@@ -20,6 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * so that a header declaring megabytes is refused fast. */
 #define FUZZ_DATA_MEMORY_LIMIT ((uint64_t)4 << 20)
 
+/* Once per process: the memory limit FUZZ_MEMORY_LIMIT, and ffi ops in
+ * graph text loading as unresolved placeholders (no library is opened). */
+void fuzz_setup_graph_reading(void);
+
 /* Writes data to this process's scratch file (in $TMPDIR, else /dev/shm,
  * else /tmp; made once, removed at exit) and returns its path. suffix:
  * "", ".gz", ".csv" or ".db". */

@@ -63,12 +63,7 @@ static void run_graph(nn_graph *g) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static int ready;
-    if (!ready) {
-        nn_set_memory_limit(FUZZ_MEMORY_LIMIT);
-        nn_ffi_register_graph_ops(1);
-        ready = 1;
-    }
+    fuzz_setup_graph_reading();
     nn_graph *g = nn_graph_load_text((const char *)data, size, "fuzz.nng", 1);
     if (!g) return 0;
     char *saved = nn_graph_to_text(g);

@@ -35,12 +35,7 @@ static void read_run(nn_runlog *log, int64_t id) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static int ready;
-    if (!ready) {
-        nn_set_memory_limit(FUZZ_MEMORY_LIMIT);
-        nn_ffi_register_graph_ops(1);
-        ready = 1;
-    }
+    fuzz_setup_graph_reading();
     const char *db = fuzz_scratch(data, size, ".db");
     nn_runlog *log = nn_runlog_open(db, NN_RUNLOG_READONLY);
     if (!log) return 0;

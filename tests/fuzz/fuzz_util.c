@@ -39,6 +39,14 @@ const char *fuzz_scratch(const uint8_t *data, size_t size, const char *suffix) {
     return path;
 }
 
+void fuzz_setup_graph_reading(void) {
+    static int ready;
+    if (ready) return;
+    nn_set_memory_limit(FUZZ_MEMORY_LIMIT);
+    nn_ffi_register_graph_ops(1);
+    ready = 1;
+}
+
 void fuzz_fail(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
