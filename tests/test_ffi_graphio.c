@@ -401,6 +401,18 @@ Test(ffi_cli, showing_a_graph_runs_no_code) {
     cr_assert(strstr(out, "unresolved ffi op (not checked"), "%s", out);
     cr_assert_eq(nngraph("train", net, "--csv", "a.csv", NULL), 1);
     cr_assert(strstr(err, "no loaded op library"), "%s", err);
+    /* the same graph stored in a run log: `dot DB:RUN` */
+    char text[4096];
+    tu_slurp(net, text, sizeof text);
+    nn_runlog *log = nn_runlog_open(in_tmp("runs.db"), 0);
+    cr_assert_not_null(log, "%s", nn_last_error());
+    nn_run_info ri = {.name = "evil", .graph_text = text, .command_line = "x"};
+    cr_assert_eq(nn_runlog_start(log, &ri, NULL), NN_OK, "%s", nn_last_error());
+    nn_runlog_close(log);
+    char spec[256];
+    snprintf(spec, sizeof spec, "%s:1", in_tmp("runs.db"));
+    cr_assert_eq(nngraph("dot", spec, NULL), 0, "%s", err);
+    cr_assert(strstr(out, "unresolved ffi op"), "%s", out);
     cr_assert_neq(access(in_tmp("EVIL_RAN"), F_OK), 0, "a graph file ran a library's constructor");
     /* loaded on purpose it does run: the test's own check that it can */
     cr_assert_eq(nngraph("summary", "--ops", NN_EVIL_OPS_PATH, write_net("my.nng", 4, LIB), NULL), 0, "%s", err);
