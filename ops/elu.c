@@ -1,6 +1,8 @@
 /* elu(x): x where x > 0, alpha (e^x - 1) elsewhere (alpha fattr[0] > 0,
- * 1 in Keras and PyTorch). elu_grad(y, dy) reads the output, where the
- * slope is 1 for y > 0 and y + alpha elsewhere, so elu can run in place. */
+ * 1 in Keras and PyTorch). elu_grad(x, dy) reads x: the slope alpha e^x
+ * could come from the output as y + alpha, but that cancels for x below
+ * about -3 (tools/crosscheck measured 1e-5 relative error there, 90 times
+ * PyTorch's). */
 #include "ops.h"
 
 #include <math.h>
@@ -32,16 +34,16 @@ static nn_status elu_forward(nn_kernel_call *c) {
 }
 
 static nn_status elu_grad_forward(nn_kernel_call *c) {
-    const float *y = NN_CF(c->in[0]), *dy = NN_CF(c->in[1]);
+    const float *x = NN_CF(c->in[0]), *dy = NN_CF(c->in[1]);
     float *dx = NN_F(c->out);
     float a = c->node->fattr[0];
-    for (int64_t i = 0; i < c->out->size; i++) dx[i] = y[i] > 0.f ? dy[i] : (y[i] + a) * dy[i];
+    for (int64_t i = 0; i < c->out->size; i++) dx[i] = x[i] > 0.f ? dy[i] : a * expf(x[i]) * dy[i];
     return NN_OK;
 }
 
 static nn_status elu_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
     (void)want;
-    nn_node *in[2] = {node, dy};
+    nn_node *in[2] = {node->in[0], dy};
     dx[0] = nn_op_node(g, &nn_op_elu_grad, NULL, 2, in, node->fattr, NULL);
     return g->status;
 }

@@ -48,6 +48,7 @@ static nn_status step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
     c.exec = e;
     c.training = p->training;
     c.seed = p->seed;
+    c.row_ids = p->row_ids;
     char msg[NN_ERRLEN];
     msg[0] = '\0'; /* not the whole buffer: this runs for every step */
     c.err = msg;
@@ -107,6 +108,7 @@ nn_status nn_plan_execute(nn_graph *g, nn_plan *p) {
     /* a fresh seed a run, fixed by the graph's seed, without drawing from
      * the generator: graphs without dropout keep their sequence of draws */
     p->seed = nn_mix64(g->rng.s[0] ^ nn_mix64(++g->runs));
+    p->row_ids = g->row_ids;
     if (nn_exec_threads(e) > 1 && p->cost >= NN_PAR_MIN_FLOPS) {
         st = nn_exec_run_plan(e, g, p);
     } else {

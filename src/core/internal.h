@@ -56,6 +56,8 @@ struct nn_kernel_call {
     uint64_t seed;        /* this run's random seed (nn_graph.runs mixed
                              with the graph's generator); a kernel mixes in
                              its own stream */
+    const int64_t *row_ids; /* the dataset row of each batch row, or NULL
+                               (nn_row_name words a row for a message) */
 };
 
 /* The activation a fused dense step applies after its product and bias
@@ -186,6 +188,9 @@ struct nn_graph {
     struct nn_plan *plans; /* cached plans, a list */
     struct nn_exec *exec;  /* thread pool, made on first run */
     struct nn_attachment *attachments; /* layers' state (nn_graph_attach) */
+    /* while nn_fit runs a batch: the dataset row of each of its rows, so
+     * that a kernel's error names the row the user can find; else NULL */
+    const int64_t *row_ids;
 };
 
 /* The 64-bit mix of splitmix64: a counter-based stream of random bits

@@ -47,6 +47,7 @@ typedef struct nn_plan {
     uint64_t seed;        /* the run's random seed, set by each run */
     int *pending, *ready; /* scratch of one pool run (dependency counts and
                              the ready queue), allocated with the plan */
+    const int64_t *row_ids; /* the graph's row_ids for the run under way */
 } nn_plan;
 
 /* A cached plan for exactly these outputs at any batch size, or NULL:
