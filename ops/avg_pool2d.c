@@ -81,8 +81,7 @@ const nn_op_def nn_op_avg_pool2d = {
     .shape = nn_pool_shape,
     .forward = avg_pool2d_forward,
     .grad = avg_pool2d_grad,
-    .attrs = {{"pool_h", 'n', 4}, {"pool_w", 'n', 5}, {"stride_h", 'n', 0}, {"stride_w", 'n', 1}, {"pad_h", 'n', 2},
-              {"pad_w", 'n', 3}, {"padding", 'p', 7}},
+    .attrs = NN_POOL_ATTRS,
     .layer_kind = "AveragePooling2D",
 };
 const nn_op_def nn_op_avg_pool2d_grad = {
@@ -90,8 +89,7 @@ const nn_op_def nn_op_avg_pool2d_grad = {
     .n_inputs = 2,
     .shape = nn_pool_grad_shape,
     .forward = avg_pool2d_grad_forward,
-    .attrs = {{"pool_h", 'n', 4}, {"pool_w", 'n', 5}, {"stride_h", 'n', 0}, {"stride_w", 'n', 1}, {"pad_h", 'n', 2},
-              {"pad_w", 'n', 3}, {"padding", 'p', 7}},
+    .attrs = NN_POOL_ATTRS,
 };
 
 /* The ops this file defines, for the table (ops/meson.build). */

@@ -347,14 +347,19 @@ NN_VECTOR_CLONES static nn_status grad_bias_forward(nn_kernel_call *c) {
     return NN_OK;
 }
 
+/* The forward op's attributes, which its gradient ops carry too. */
+#define CONV_ATTRS                                                                                                     \
+    {{"stride_h", 'n', NN_WIN_STRIDE_H}, {"stride_w", 'n', NN_WIN_STRIDE_W}, {"pad_h", 'n', NN_WIN_PAD_H},             \
+     {"pad_w", 'n', NN_WIN_PAD_W},       {"dilation_h", 'n', NN_WIN_DIL_H},  {"dilation_w", 'n', NN_WIN_DIL_W},        \
+     {"groups", 'n', NN_WIN_GROUPS},     {"padding", 'p', NN_WIN_PADDING}}
+
 const nn_op_def nn_op_conv2d = {
     .name = "conv2d",
     .n_inputs = 3,
     .shape = conv2d_shape,
     .forward = conv2d_forward,
     .grad = conv2d_grad,
-    .attrs = {{"stride_h", 'n', 0}, {"stride_w", 'n', 1}, {"pad_h", 'n', 2}, {"pad_w", 'n', 3}, {"dilation_h", 'n', 4},
-              {"dilation_w", 'n', 5}, {"groups", 'n', 6}, {"padding", 'p', 7}},
+    .attrs = CONV_ATTRS,
     .layer_kind = "Conv2D",
 };
 const nn_op_def nn_op_conv2d_grad_input = {
@@ -362,24 +367,21 @@ const nn_op_def nn_op_conv2d_grad_input = {
     .n_inputs = 3,
     .shape = grad_input_shape,
     .forward = grad_input_forward,
-    .attrs = {{"stride_h", 'n', 0}, {"stride_w", 'n', 1}, {"pad_h", 'n', 2}, {"pad_w", 'n', 3}, {"dilation_h", 'n', 4},
-              {"dilation_w", 'n', 5}, {"groups", 'n', 6}, {"padding", 'p', 7}},
+    .attrs = CONV_ATTRS,
 };
 const nn_op_def nn_op_conv2d_grad_weight = {
     .name = "conv2d_grad_weight",
     .n_inputs = 3,
     .shape = grad_weight_shape,
     .forward = grad_weight_forward,
-    .attrs = {{"stride_h", 'n', 0}, {"stride_w", 'n', 1}, {"pad_h", 'n', 2}, {"pad_w", 'n', 3}, {"dilation_h", 'n', 4},
-              {"dilation_w", 'n', 5}, {"groups", 'n', 6}, {"padding", 'p', 7}},
+    .attrs = CONV_ATTRS,
 };
 const nn_op_def nn_op_conv2d_grad_bias = {
     .name = "conv2d_grad_bias",
     .n_inputs = 1,
     .shape = grad_bias_shape,
     .forward = grad_bias_forward,
-    .attrs = {{"stride_h", 'n', 0}, {"stride_w", 'n', 1}, {"pad_h", 'n', 2}, {"pad_w", 'n', 3}, {"dilation_h", 'n', 4},
-              {"dilation_w", 'n', 5}, {"groups", 'n', 6}, {"padding", 'p', 7}},
+    .attrs = CONV_ATTRS,
 };
 
 /* The ops this file defines, for the table (ops/meson.build). */

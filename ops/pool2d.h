@@ -5,6 +5,13 @@
 
 #include "ops.h"
 
+/* The attributes of a pool and of its gradient op, for their descriptors:
+ * the window's height and width live in the dilation slots. */
+#define NN_POOL_ATTRS                                                                                                  \
+    {{"pool_h", 'n', NN_WIN_DIL_H},     {"pool_w", 'n', NN_WIN_DIL_W}, {"stride_h", 'n', NN_WIN_STRIDE_H},             \
+     {"stride_w", 'n', NN_WIN_STRIDE_W}, {"pad_h", 'n', NN_WIN_PAD_H},  {"pad_w", 'n', NN_WIN_PAD_W},                  \
+     {"padding", 'p', NN_WIN_PADDING}}
+
 /* The pool's window (slots NN_WIN_DIL_H/W hold its height and width). */
 nn_status nn_pool_geom(const nn_node *node, nn_shape x, nn_window *w, char *err);
 /* Shape rule of a pool: x f32 [N, C, H, W] -> [N, C, OH, OW]. */

@@ -44,14 +44,22 @@ static const conv_case conv_cases[] = {
     {1, 3, 5, 4, 2, 1, 1, {.stride_h = 2, .padding = NN_PADDING_VALID}, 3, 4, 0, 0},       /* 1x1, stride 2 */
 };
 
+/* A graph with the case's input, kernel and bias as parameters. */
+static nn_graph *conv_graph(const conv_case *t, uint64_t seed, nn_node **x, nn_node **w, nn_node **b) {
+    int64_t groups = t->o.groups ? t->o.groups : 1;
+    nn_graph *g = nn_graph_new(seed);
+    *x = gc_param(g, "x", NN_SHAPE(t->n, t->c, t->h, t->w), -1.f, 1.f);
+    *w = gc_param(g, "w", NN_SHAPE(t->cout, t->c / groups, t->kh, t->kw), -1.f, 1.f);
+    *b = gc_param(g, "b", NN_SHAPE(t->cout), -1.f, 1.f);
+    return g;
+}
+
 Test(conv2d, forward_matches_the_definition) {
     for (size_t k = 0; k < sizeof conv_cases / sizeof *conv_cases; k++) {
         const conv_case *t = &conv_cases[k];
         int64_t groups = t->o.groups ? t->o.groups : 1;
-        nn_graph *g = nn_graph_new(3 + k);
-        nn_node *x = gc_param(g, "x", NN_SHAPE(t->n, t->c, t->h, t->w), -1.f, 1.f);
-        nn_node *w = gc_param(g, "w", NN_SHAPE(t->cout, t->c / groups, t->kh, t->kw), -1.f, 1.f);
-        nn_node *b = gc_param(g, "b", NN_SHAPE(t->cout), -1.f, 1.f);
+        nn_node *x, *w, *b;
+        nn_graph *g = conv_graph(t, 3 + k, &x, &w, &b);
         nn_node *y = nn_conv2d_op(g, x, w, b, &t->o);
         cr_assert(y, "case %zu: %s", k, nn_error_message(g));
         nn_shape s = nn_node_shape(y);
@@ -79,12 +87,9 @@ Test(conv2d, forward_matches_the_definition) {
 
 Test(grad, conv2d) {
     for (size_t k = 0; k < sizeof conv_cases / sizeof *conv_cases; k++) {
+        nn_node *x, *w, *b;
+        nn_graph *g = conv_graph(&conv_cases[k], 7 + k, &x, &w, &b);
         const conv_case *t = &conv_cases[k];
-        int64_t groups = t->o.groups ? t->o.groups : 1;
-        nn_graph *g = nn_graph_new(7 + k);
-        nn_node *x = gc_param(g, "x", NN_SHAPE(t->n, t->c, t->h, t->w), -1.f, 1.f);
-        nn_node *w = gc_param(g, "w", NN_SHAPE(t->cout, t->c / groups, t->kh, t->kw), -1.f, 1.f);
-        nn_node *b = gc_param(g, "b", NN_SHAPE(t->cout), -1.f, 1.f);
         CHECK_GRAD(g, gc_project(g, nn_conv2d_op(g, x, w, b, &t->o), 3));
         nn_graph_free(g);
     }

@@ -8,26 +8,13 @@ with a fixed thread count. Prints one key=value line.
         [--epochs E] [--limit N] [--data DIR]
 """
 import argparse
-import gzip
 import os
 import resource
-import struct
 import time
 
 import torch
 
-
-def read_idx(path):
-    """An IDX file of unsigned bytes (gzip or raw) as a uint8 tensor."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    zero, dtype, rank = struct.unpack(">HBB", raw[:4])
-    if zero != 0 or dtype != 0x08:
-        raise SystemExit(f"{path}: not an unsigned-byte IDX file")
-    dims = struct.unpack(">" + "I" * rank, raw[4:4 + 4 * rank])
-    return torch.frombuffer(bytearray(raw[4 + 4 * rank:]), dtype=torch.uint8).reshape(dims)
+from torch_train import read_idx  # beside this script
 
 
 def glorot(layer):
