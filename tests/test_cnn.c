@@ -502,3 +502,32 @@ Test(cnn, graph_file_round_trip) {
     nn_dataset_free(data);
     nn_graph_free(g);
 }
+
+/* conv2d splits images across threads in fixed chunks and adds the
+ * chunks' kernel gradients in order: the same bits for 1 and 2 threads. */
+Test(conv2d, same_bits_for_any_thread_count) {
+    float *first[3] = {0};
+    for (int threads = 1; threads <= 2; threads++) {
+        nn_graph *g = nn_graph_new(12);
+        nn_graph_set_threads(g, threads);
+        nn_node *x = gc_param(g, "x", NN_SHAPE(37, 3, 12, 12), -1.f, 1.f);
+        nn_node *w = gc_param(g, "w", NN_SHAPE(8, 3, 3, 3), -1.f, 1.f);
+        nn_node *b = gc_param(g, "b", NN_SHAPE(8), -1.f, 1.f);
+        nn_node *loss = gc_project(g, nn_conv2d_op(g, x, w, b, NULL), 4);
+        nn_node *wrt[3] = {x, w, b}, *grads[3];
+        cr_assert_eq(nn_grad(g, loss, wrt, 3, grads), NN_OK, "%s", nn_error_message(g));
+        cr_assert_eq(nn_run(g, grads, 3), NN_OK, "%s", nn_error_message(g));
+        for (int k = 0; k < 3; k++) {
+            const nn_tensor *t = nn_value(grads[k]);
+            size_t bytes = (size_t)nn_tensor_size(t) * sizeof(float);
+            if (threads == 1) {
+                first[k] = malloc(bytes);
+                memcpy(first[k], nn_tensor_data(t), bytes);
+            } else {
+                cr_assert_eq(memcmp(first[k], nn_tensor_data(t), bytes), 0, "gradient %d differs", k);
+                free(first[k]);
+            }
+        }
+        nn_graph_free(g);
+    }
+}
