@@ -135,7 +135,6 @@ typedef struct conv_job {
     const float *x, *kernel, *bias, *dy;
     float *out;      /* forward: y; grad_input: dx; grad_weight: per-chunk partials */
     float *scratch;  /* one col [k, p] per chunk */
-    int failed;
 } conv_job;
 
 static int64_t n_chunks(const nn_window *w) { return (w->n + CONV_CHUNK - 1) / CONV_CHUNK; }
@@ -195,17 +194,21 @@ static void grad_weight_chunks(void *ctx, int64_t lo, int64_t hi) {
 }
 
 /* Sets up a job for the convolution of node over x [N, C, H, W] with a
- * kernel of shape ks: geometry and one col buffer a chunk (plus `extra`
- * floats after them). NN_OK or an error in c->err. */
-static nn_status job_init(nn_kernel_call *c, conv_job *j, nn_shape xs, nn_shape ks, int64_t extra) {
+ * kernel of shape ks: geometry and one col buffer a chunk. NN_OK or an
+ * error in c->err. */
+static nn_status job_init(nn_kernel_call *c, conv_job *j, nn_shape xs, nn_shape ks) {
     memset(j, 0, sizeof *j);
     if (conv_geom(c->node, xs, ks, &j->w, c->err) != NN_OK) return NN_ERR_SHAPE;
     j->cout = ks.dim[0];
     j->groups = c->node->iattr[NN_WIN_GROUPS];
     j->k = j->w.c * j->w.kh * j->w.kw;
     j->p = j->w.oh * j->w.ow;
-    if (j->k > INT32_MAX || j->p > INT32_MAX) return nn_errf(c->err, NN_ERR_SHAPE, "the image is too large for one product");
-    size_t floats = (size_t)(n_chunks(&j->w) * j->k * j->p + extra);
+    /* an image's column matrix: at most 2^28 floats (1 GiB), which also
+     * keeps every product's sizes in BLAS's int */
+    if (j->k * j->p > (INT64_C(1) << 28))
+        return nn_errf(c->err, NN_ERR_SHAPE, "an image's im2col matrix [%lld, %lld] is over 2^28 floats",
+                       (long long)j->k, (long long)j->p);
+    size_t floats = (size_t)(n_chunks(&j->w) * j->k * j->p);
     j->scratch = malloc(floats * sizeof(float) + 1);
     if (!j->scratch) return nn_errf(c->err, NN_ERR_NOMEM, "out of memory for %zu floats of im2col scratch", floats);
     return NN_OK;
@@ -213,7 +216,7 @@ static nn_status job_init(nn_kernel_call *c, conv_job *j, nn_shape xs, nn_shape 
 
 static nn_status conv2d_forward(nn_kernel_call *c) {
     conv_job j;
-    nn_status st = job_init(c, &j, c->in[0]->shape, c->in[1]->shape, 0);
+    nn_status st = job_init(c, &j, c->in[0]->shape, c->in[1]->shape);
     if (st != NN_OK) return st;
     j.x = NN_CF(c->in[0]);
     j.kernel = NN_CF(c->in[1]);
@@ -271,7 +274,7 @@ static nn_status grad_input_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) 
 
 static nn_status grad_input_forward(nn_kernel_call *c) {
     conv_job j;
-    nn_status st = job_init(c, &j, c->in[2]->shape, c->in[1]->shape, 0);
+    nn_status st = job_init(c, &j, c->in[2]->shape, c->in[1]->shape);
     if (st != NN_OK) return st;
     j.dy = NN_CF(c->in[0]);
     j.kernel = NN_CF(c->in[1]);
@@ -293,7 +296,7 @@ static nn_status grad_weight_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt)
 static nn_status grad_weight_forward(nn_kernel_call *c) {
     conv_job j;
     const nn_tensor *k = c->in[2];
-    nn_status st = job_init(c, &j, c->in[0]->shape, k->shape, 0);
+    nn_status st = job_init(c, &j, c->in[0]->shape, k->shape);
     if (st != NN_OK) return st;
     int64_t chunks = n_chunks(&j.w), size = k->size;
     float *partial = malloc((size_t)(chunks * size) * sizeof *partial + 1);

@@ -40,20 +40,14 @@ static nn_status transpose_forward(nn_kernel_call *c) {
         dim[lead + i] = x.dim[perm[i]];
         st[lead + i] = xs[perm[i]];
     }
-    size_t es = nn_dtype_size(c->out->dtype);
-    const char *src = c->in[0]->data;
-    char *dst = c->out->data;
-    int64_t o = 0;
+    /* f32 and i32 alike: 4-byte elements, copied as bits */
+    const uint32_t *src = c->in[0]->data;
+    uint32_t *dst = c->out->data;
     for (int64_t a = 0; a < dim[0]; a++)
         for (int64_t b = 0; b < dim[1]; b++)
             for (int64_t d = 0; d < dim[2]; d++) {
-                const char *s = src + (a * st[0] + b * st[1] + d * st[2]) * (int64_t)es;
-                if (es == 4) {
-                    const float *sf = (const float *)s;
-                    float *df = (float *)dst + o;
-                    for (int64_t e = 0; e < dim[3]; e++) df[e] = sf[e * st[3]];
-                }
-                o += dim[3];
+                const uint32_t *s = src + a * st[0] + b * st[1] + d * st[2];
+                for (int64_t e = 0; e < dim[3]; e++) *dst++ = s[e * st[3]];
             }
     return NN_OK;
 }
