@@ -73,6 +73,19 @@ done:
     free(y);
 }
 
+/* 1 if the panel's first curve ends higher than it starts (accuracy):
+ * its legend then goes bottom right, where a rising curve is not. */
+static int rising(const nn_plot_panel *p) {
+    const nn_plot_series *s = &p->series[0];
+    double first = NAN, last = NAN;
+    for (int i = 0; i < s->n; i++)
+        if (isfinite(s->y[i])) {
+            if (isnan(first)) first = s->y[i];
+            last = s->y[i];
+        }
+    return last > first;
+}
+
 static void panel_legend(const nn_plot_panel *p) {
     int n = p->n_series;
     PLINT *opt = calloc((size_t)n, sizeof *opt), *col = calloc((size_t)n, sizeof *col),
@@ -96,7 +109,8 @@ static void panel_legend(const nn_plot_panel *p) {
         PLFLT w, h;
         if (tcol)
             pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
-                     PL_POSITION_RIGHT | PL_POSITION_TOP | PL_POSITION_INSIDE, 0.01, 0.02, 0.08, PL_BG, PL_INK, 1, 0,
+                     PL_POSITION_RIGHT | (rising(p) ? PL_POSITION_BOTTOM : PL_POSITION_TOP) | PL_POSITION_INSIDE, 0.01,
+                     0.02, 0.08, PL_BG, PL_INK, 1, 0,
                      0, n, opt, 0.6, 0.7, 1.6, 0.0, tcol, text, NULL, NULL, NULL, NULL, col, sty, wid, col, scale, num,
                      sym);
         free(tcol);

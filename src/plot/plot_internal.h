@@ -46,6 +46,10 @@ int pl_range(const float *v, int64_t n, int64_t stride, double margin, double *l
 void pl_points(const double *x, const double *y, const int *cls, int64_t n, double size);
 /* A legend of classes 0..k-1 ("class 0", ...) as markers, top right. */
 void pl_class_legend(int k);
+/* Draws z (nx x ny, z[i][j] for column i from the left, row j from the
+ * bottom) as nx x ny equal cells filling [x0,x1] x [y0,y1], coloured by
+ * cmap1 between zmin and zmax. */
+void pl_image(double **z, int nx, int ny, double x0, double x1, double y0, double y1, double zmin, double zmax);
 /* Sets cmap1 to the k region colours (nn_plot_region_rgb). */
 void pl_region_colours(int k);
 

@@ -264,7 +264,7 @@ nn_status nn_plot_boundary(const char *path, const nn_plot_opts *opts, const nn_
             plvpas(0.2, 0.95, 0.18, 0.85, 1.0);
             plwind(p.x0, p.x1, p.y0, p.y1);
             z = plane_matrix(&p, nn_tensor_f32(grid_out), cols, u, NULL);
-            plimage((PLFLT_MATRIX)z, p.grid, p.grid, p.x0, p.x1, p.y0, p.y1, lo, hi, p.x0, p.x1, p.y0, p.y1);
+            pl_image(z, p.grid, p.grid, p.x0, p.x1, p.y0, p.y1, lo, hi);
             plFree2dGrid(z, p.grid, p.grid);
             z = NULL;
             char t[160];
@@ -303,7 +303,7 @@ nn_status nn_plot_boundary(const char *path, const nn_plot_opts *opts, const nn_
         classes_of(grid_out, grid_cls);
         pl_region_colours(kc);
         z = plane_matrix(&p, NULL, 1, 0, grid_cls);
-        plimage((PLFLT_MATRIX)z, p.grid, p.grid, p.x0, p.x1, p.y0, p.y1, -0.5, kc - 0.5, p.x0, p.x1, p.y0, p.y1);
+        pl_image(z, p.grid, p.grid, p.x0, p.x1, p.y0, p.y1, -0.5, kc - 0.5);
         class_borders(&p, grid_cls);
         snprintf(title, sizeof title, cols == 1 ? "Decision regions (class 1 where %s > 0)"
                                                 : "Decision regions (the class of %s's largest score)",
@@ -314,7 +314,7 @@ nn_status nn_plot_boundary(const char *path, const nn_plot_opts *opts, const nn_
         pl_range(nn_tensor_f32(grid_out) + b->unit, (int64_t)p.grid * p.grid, cols, 0, &lo, &hi);
         ramp_colours();
         z = plane_matrix(&p, nn_tensor_f32(grid_out), cols, b->unit, NULL);
-        plimage((PLFLT_MATRIX)z, p.grid, p.grid, p.x0, p.x1, p.y0, p.y1, lo, hi, p.x0, p.x1, p.y0, p.y1);
+        pl_image(z, p.grid, p.grid, p.x0, p.x1, p.y0, p.y1, lo, hi);
         char bar[160];
         snprintf(bar, sizeof bar, "%s:%d", node_label(node), b->unit);
         activation_bar(lo, hi, bar);

@@ -195,3 +195,15 @@ void pl_class_legend(int k) {
              0.0, 0.02, PL_BG, PL_INK, 1, 0, 0, k, opt, 0.6, 0.8, 1.5, 0.0, tcol, text, NULL, NULL, NULL, NULL, NULL,
              NULL, NULL, scol, sscale, snum, sym);
 }
+
+void pl_image(PLFLT **z, int nx, int ny, double x0, double x1, double y0, double y1, double zmin, double zmax) {
+    /* plimage puts the matrix's values on the corners of its cells and
+     * draws (nx-1) x (ny-1) cells: a copy with the last row and column
+     * repeated makes cell (i, j) exactly [x0 + i*dx, x0 + (i+1)*dx] x ... */
+    PLFLT **pad;
+    plAlloc2dGrid(&pad, nx + 1, ny + 1);
+    for (int i = 0; i <= nx; i++)
+        for (int j = 0; j <= ny; j++) pad[i][j] = z[i < nx ? i : nx - 1][j < ny ? j : ny - 1];
+    plimage((PLFLT_MATRIX)pad, nx + 1, ny + 1, x0, x1, y0, y1, zmin, zmax, x0, x1, y0, y1);
+    plFree2dGrid(pad, nx + 1, ny + 1);
+}

@@ -44,7 +44,7 @@ nn_status nn_plot_weights(const char *path, const nn_plot_opts *opts, const nn_t
     nn_status st = pl_begin(&page, path, opts, nx, ny);
     if (st != NN_OK) return st;
     grey_ramp(0);
-    plschr(0, nx > 3 ? 0.5 + 1.2 / nx : 0.9);
+    plschr(0, nx > 3 ? 1.6 : 0.9); /* PLplot already shrinks text on small subpages */
     PLFLT **z;
     plAlloc2dGrid(&z, cols, rows);
     for (int64_t u = 0; u < units; u++) {
@@ -53,7 +53,7 @@ nn_status nn_plot_weights(const char *path, const nn_plot_opts *opts, const nn_t
         pladv(0);
         plvpas(0.08, 0.92, 0.06, 0.84, (double)rows / cols);
         plwind(0, cols, 0, rows);
-        plimage((PLFLT_MATRIX)z, cols, rows, 0, cols, 0, rows, -m, m, 0, cols, 0, rows);
+        pl_image(z, cols, rows, 0, cols, 0, rows, -m, m);
         plcol0(PL_INK);
         plbox("bc", 0, 0, "bc", 0, 0);
         char t[32];
@@ -64,8 +64,9 @@ nn_status nn_plot_weights(const char *path, const nn_plot_opts *opts, const nn_t
     char title[256], caption[256];
     snprintf(title, sizeof title, "%s", opts && opts->title ? opts->title : "");
     snprintf(caption, sizeof caption,
-             "%s: each unit's %dx%d input weights (x: pixel column, y: pixel row); black %.3g, grey 0, white +%.3g",
+             "%s, one %dx%d image per unit (pixel columns across, rows down): black %.3g, grey 0, white +%.3g",
              name ? name : "weights", rows, cols, -m, m);
+    plschr(0, 0.8);
     page_caption(title[0] ? title : NULL, caption);
     return pl_end(&page);
 }
@@ -113,7 +114,7 @@ nn_status nn_plot_confusion(const char *path, const nn_plot_opts *opts, const in
     pladv(0);
     plvpas(0.1, 0.85, 0.1, 0.88, 1.0);
     plwind(-0.5, k - 0.5, -0.5, k - 0.5);
-    plimage((PLFLT_MATRIX)z, k, k, -0.5, k - 0.5, -0.5, k - 0.5, 0, 1, -0.5, k - 0.5, -0.5, k - 0.5);
+    pl_image(z, k, k, -0.5, k - 0.5, -0.5, k - 0.5, 0, 1);
     plschr(0, k > 12 ? 0.5 : 0.8);
     for (int t = 0; t < k; t++)
         for (int p = 0; p < k; p++) {
