@@ -111,7 +111,7 @@ static void panel_legend(const nn_plot_panel *p) {
             pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
                      PL_POSITION_RIGHT | (rising(p) ? PL_POSITION_BOTTOM : PL_POSITION_TOP) | PL_POSITION_INSIDE, 0.01,
                      0.02, 0.08, PL_BG, PL_INK, 1, 0,
-                     0, n, opt, 0.6, 0.7, 1.6, 0.0, tcol, text, NULL, NULL, NULL, NULL, col, sty, wid, col, scale, num,
+                     0, n, opt, 0.6, 1.0, 1.6, 0.0, tcol, text, NULL, NULL, NULL, NULL, col, sty, wid, col, scale, num,
                      sym);
         free(tcol);
     }

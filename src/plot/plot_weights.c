@@ -19,6 +19,7 @@ static void page_caption(const char *title, const char *caption) {
     pladv(0);
     plvpor(0, 1, 0, 1);
     plwind(0, 1, 0, 1);
+    plschr(0, 0.75);
     plcol0(PL_INK);
     if (title) plmtex("t", -1.2, 0.5, 0.5, title);
     plmtex("b", -0.8, 0.5, 0.5, caption);
@@ -51,7 +52,7 @@ nn_status nn_plot_weights(const char *path, const nn_plot_opts *opts, const nn_t
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++) z[c][rows - 1 - r] = v[((int64_t)r * cols + c) * units + u];
         pladv(0);
-        plvpas(0.08, 0.92, 0.06, 0.84, (double)rows / cols);
+        plvpas(0.08, 0.92, 0.18, 0.84, (double)rows / cols); /* room below for the caption */
         plwind(0, cols, 0, rows);
         pl_image(z, cols, rows, 0, cols, 0, rows, -m, m);
         plcol0(PL_INK);
@@ -66,7 +67,6 @@ nn_status nn_plot_weights(const char *path, const nn_plot_opts *opts, const nn_t
     snprintf(caption, sizeof caption,
              "%s, one %dx%d image per unit (pixel columns across, rows down): black %.3g, grey 0, white +%.3g",
              name ? name : "weights", rows, cols, -m, m);
-    plschr(0, 0.8);
     page_caption(title[0] ? title : NULL, caption);
     return pl_end(&page);
 }
