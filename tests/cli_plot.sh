@@ -10,16 +10,7 @@ LABS=$3
 DIR=$(mktemp -d /tmp/nnplot-cli.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
 DB=$DIR/runs.db
-FAILS=0
-
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-# expect CODE PATTERN CMD...: exit status CODE and PATTERN in stdout+stderr
-expect() {
-    code=$1; pattern=$2; shift 2
-    out=$("$@" 2>&1); got=$?
-    [ "$got" -eq "$code" ] || fail "$* exited $got, want $code: $out"
-    printf '%s' "$out" | grep -q -- "$pattern" || fail "$*: no '$pattern' in: $out"
-}
+. "$(dirname "$0")/cli_lib.sh"
 # magic FILE BYTES: BYTES in the first 8 bytes (the format's signature), not tiny
 magic() {
     [ -s "$1" ] && [ "$(wc -c < "$1")" -gt 1000 ] || { fail "$1 missing or tiny"; return; }

@@ -9,16 +9,7 @@ TRAIN=$2
 DIR=$(mktemp -d /tmp/nnrl-cli.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
 DB=$DIR/runs.db
-FAILS=0
-
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-# expect CODE PATTERN CMD...: exit status CODE and PATTERN in stdout+stderr
-expect() {
-    code=$1; pattern=$2; shift 2
-    out=$("$@" 2>&1); got=$?
-    [ "$got" -eq "$code" ] || fail "$* exited $got, want $code: $out"
-    printf '%s' "$out" | grep -q -- "$pattern" || fail "$*: no '$pattern' in: $out"
-}
+. "$(dirname "$0")/cli_lib.sh"
 
 expect 0 "usage: nngraph runs" "$CLI" runs --help
 expect 0 "usage: nngraph show" "$CLI" show --help

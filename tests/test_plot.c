@@ -37,7 +37,11 @@ static const char *in_dir(char *buf, size_t len, const char *name) {
 typedef struct model {
     nn_graph *g;
     nn_node *x, *logits, *hidden;
+    nn_tensor *points, *labels; /* the ring below */
+    nn_plot_model pm;
 } model;
+
+static void ring(model *m, nn_tensor **x, nn_tensor **labels);
 
 static model corners(void) {
     model m;
@@ -54,7 +58,15 @@ static model corners(void) {
     memcpy(nn_tensor_f32(nn_param_value(nn_graph_find(m.g, "L1/b"))), b1, sizeof b1);
     memcpy(nn_tensor_f32(nn_param_value(nn_graph_find(m.g, "L2/W"))), w2, sizeof w2);
     memcpy(nn_tensor_f32(nn_param_value(nn_graph_find(m.g, "L2/b"))), b2, sizeof b2);
+    ring(&m, &m.points, &m.labels);
+    m.pm = (nn_plot_model){m.g, m.x, m.logits};
     return m;
+}
+
+static void model_free(model *m) {
+    nn_tensor_free(m->points);
+    nn_tensor_free(m->labels);
+    nn_graph_free(m->g);
 }
 
 /* 60 points on a ring of radius 2 around the origin, labelled by the
@@ -164,9 +176,8 @@ Test(plot, curves_in_every_format) {
 
 Test(plot, every_model_picture_is_valid_svg) {
     model m = corners();
-    nn_tensor *x, *labels;
-    ring(&m, &x, &labels);
-    nn_plot_model pm = {m.g, m.x, m.logits};
+    nn_tensor *x = m.points, *labels = m.labels;
+    nn_plot_model pm = m.pm;
     char path[128];
     nn_plot_boundary_opts views[4] = {{.view = NN_VIEW_REGIONS},
                                       {.view = NN_VIEW_UNIT, .layer = m.hidden, .unit = 1},
@@ -193,9 +204,7 @@ Test(plot, every_model_picture_is_valid_svg) {
     cr_assert_eq(nn_plot_confusion(in_dir(path, sizeof path, "conf.svg"), NULL, counts, 3), NN_OK);
     assert_svg(path, "image", 1);
     nn_tensor_free(s);
-    nn_tensor_free(x);
-    nn_tensor_free(labels);
-    nn_graph_free(m.g);
+    model_free(&m);
 }
 
 /* The colour under each sample point is the region colour of the class
@@ -207,9 +216,8 @@ Test(plot, every_model_picture_is_valid_svg) {
  * class fails. */
 Test(plot, region_pixels_are_the_models_predictions) {
     model m = corners();
-    nn_tensor *x, *labels;
-    ring(&m, &x, &labels);
-    nn_plot_model pm = {m.g, m.x, m.logits};
+    nn_tensor *x = m.points, *labels = m.labels;
+    nn_plot_model pm = m.pm;
     nn_plot_boundary_opts b = {.view = NN_VIEW_REGIONS, .grid = 40, .hide_points = 1};
     nn_plot_opts o = {.width = 600, .height = 500};
     nn_plot_frame f;
@@ -264,16 +272,13 @@ Test(plot, region_pixels_are_the_models_predictions) {
     nn_tensor_free(s);
     nn_tensor_free(cls);
     nn_tensor_free(pts);
-    nn_tensor_free(x);
-    nn_tensor_free(labels);
-    nn_graph_free(m.g);
+    model_free(&m);
 }
 
 Test(plot, bad_requests_fail_cleanly_and_leave_no_file) {
     model m = corners();
-    nn_tensor *x, *labels;
-    ring(&m, &x, &labels);
-    nn_plot_model pm = {m.g, m.x, m.logits};
+    nn_tensor *x = m.points, *labels = m.labels;
+    nn_plot_model pm = m.pm;
     char path[128];
     cr_assert_eq(nn_plot_boundary(in_dir(path, sizeof path, "a.gif"), NULL, &pm, x, labels, NULL, NULL), NN_ERR_ARG);
     cr_assert_eq(file_size(path), -1);
@@ -294,7 +299,5 @@ Test(plot, bad_requests_fail_cleanly_and_leave_no_file) {
     snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s')\"", dir);
     cr_assert_eq(system(cmd), 0, "temporary files left in %s", dir);
     nn_tensor_free(line);
-    nn_tensor_free(x);
-    nn_tensor_free(labels);
-    nn_graph_free(m.g);
+    model_free(&m);
 }
