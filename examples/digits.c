@@ -22,6 +22,7 @@ typedef struct options {
     const char *graph_file, *weights_file; /* --graph, --weights: for the nngraph command */
     const char *db;                        /* --db: the SQLite run log */
     const char *plot_dir;                  /* --plot: where the pictures go */
+    const char *experiment;                /* --experiment: the run's group in --db */
     double holdout;
     int epochs, threads, image;
     uint64_t seed;
@@ -48,6 +49,7 @@ static void usage(FILE *out, const char *prog) {
             "                         epoch) to this SQLite file: nngraph runs FILE;\n"
             "                         Ctrl-C then checkpoints, marks the run interrupted\n"
             "                         and exits 130\n"
+            "  --experiment NAME      the experiment the --db run belongs to\n"
             "  --plot DIR             draw the curves, the first layer's 25 filters and\n"
             "                         the confusion matrix (digits-*.svg) into DIR\n"
             "  --help                 this text\n",
@@ -88,13 +90,15 @@ static int parse_args(int argc, char **argv, options *o) {
             if (!strcmp(a, "--train")) o->train_images = argv[i + 1], o->train_labels = argv[i + 2];
             else o->test_images = argv[i + 1], o->test_labels = argv[i + 2];
             i += 2;
-        } else if (!strcmp(a, "--graph") || !strcmp(a, "--weights") || !strcmp(a, "--db")) {
+        } else if (!strcmp(a, "--graph") || !strcmp(a, "--weights") || !strcmp(a, "--db") ||
+                   !strcmp(a, "--experiment")) {
             if (left < 1) {
                 fprintf(stderr, "%s: %s needs a path\n", prog, a);
                 return 3;
             }
             if (!strcmp(a, "--graph")) o->graph_file = argv[++i];
             else if (!strcmp(a, "--db")) o->db = argv[++i];
+            else if (!strcmp(a, "--experiment")) o->experiment = argv[++i];
             else o->weights_file = argv[++i];
         } else if (!strcmp(a, "--holdout")) {
             char *end = NULL;
@@ -265,7 +269,8 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (o.db) {
         signal(SIGINT, on_sigint);
-        nn_runlog_fit_opts log = {.path = o.db, .run_name = "digits", .seed = o.seed, .stop = &interrupted};
+        nn_runlog_fit_opts log = {.path = o.db, .run_name = "digits", .experiment = o.experiment, .seed = o.seed,
+                                  .stop = &interrupted};
         nn_status st = nn_fit_logged(g, loss, train, &opts, &log, &fit);
         if (st == NN_ERR_INTERRUPTED) {
             fprintf(stderr, "\ninterrupted: checkpoint written to %s (nngraph runs %s)\n", o.db, o.db);

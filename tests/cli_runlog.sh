@@ -57,5 +57,16 @@ for line in sys.stdin: json.loads(line)' || fail "$args: not JSON Lines"
     done
 fi
 
+# tags and notes (schema 2)
+expect 0 "run 1: 2 tags and notes written" "$CLI" tag "$DB:1" owner=ana 'stage=<b>one</b>' --notes "first try"
+expect 0 "stage=<b>one</b>" "$CLI" tag "$DB:1"
+expect 0 "notes: first try" "$CLI" tag "$DB:straight"
+expect 0 "1 tag written" "$CLI" tag "$DB:1" owner=
+"$CLI" tag "$DB:1" | grep -q owner && fail "owner= did not remove the tag"
+expect 2 "is not KEY=VALUE" "$CLI" tag "$DB:1" novalue
+expect 2 "DB:RUN" "$CLI" tag "$DB"
+expect 1 "no run" "$CLI" tag "$DB:99" a=b
+"$CLI" runs "$DB" --json | grep -q '"experiment":""' || fail "runs --json: no experiment field"
+
 [ "$FAILS" -eq 0 ] && echo "cli_runlog: all checks passed"
 exit $((FAILS > 0))
