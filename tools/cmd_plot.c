@@ -85,41 +85,6 @@ static int parse(int argc, char **argv, plot_args *a) {
 
 /* ---- curves ----------------------------------------------------------------- */
 
-/* One run's curves and its legend name. */
-typedef struct run_curves {
-    int64_t id;
-    char name[160];
-    nn_metric_point *pts[4]; /* train loss, val loss, train accuracy, val accuracy */
-    int n[4];
-    double *x[4], *y[4];
-    nn_param_kv *kv;
-    int nkv;
-} run_curves;
-
-static const char *param_of(const run_curves *r, const char *key) {
-    for (int i = 0; i < r->nkv; i++)
-        if (strcmp(r->kv[i].key, key) == 0) return r->kv[i].value;
-    return "-";
-}
-
-/* Appends "key=value" of the hyperparameters whose values differ between
- * runs (at most four, "shape:" entries left out) to each run's name. */
-static void name_differences(run_curves *r, int n) {
-    int shown = 0;
-    for (int i = 0; i < r[0].nkv && shown < 4; i++) {
-        const char *key = r[0].kv[i].key;
-        if (strncmp(key, "shape:", 6) == 0) continue;
-        int differs = 0;
-        for (int j = 1; j < n; j++) differs |= strcmp(param_of(&r[j], key), r[0].kv[i].value) != 0;
-        if (!differs) continue;
-        shown++;
-        for (int j = 0; j < n; j++) {
-            size_t len = strlen(r[j].name);
-            snprintf(r[j].name + len, sizeof r[j].name - len, " %s=%s", key, param_of(&r[j], key));
-        }
-    }
-}
-
 static int plot_curves(const plot_args *a, const nn_plot_opts *po) {
     if (!a->spec) return cli_usage_error("plot", "curves: give DB:RUN[,RUN...]");
     const char *colon = strrchr(a->spec, ':');
@@ -130,83 +95,24 @@ static int plot_curves(const plot_args *a, const nn_plot_opts *po) {
         return cli_usage_error("plot", "curves: '%s' is too long", a->spec);
     snprintf(db, sizeof db, "%.*s", (int)(colon - a->spec), a->spec);
     snprintf(runs, sizeof runs, "%s", colon + 1);
-    enum { MAX_RUNS = 16 };
-    run_curves rc[MAX_RUNS];
-    memset(rc, 0, sizeof rc);
-    int n = 0, status = CLI_RUNTIME;
+    int64_t ids[NN_PLOT_MAX_RUNS];
+    int n = 0;
     nn_runlog *log = nn_runlog_open(db, NN_RUNLOG_READONLY);
     if (!log) return cli_fail("plot", "%s", nn_last_error());
-    static const char *const keys[4] = {"loss", "loss", "accuracy", "accuracy"};
-    static const char *const splits[4] = {"train", "val", "train", "val"};
+    nn_status s = NN_OK;
     char *save = NULL;
-    for (char *tok = strtok_r(runs, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (n == MAX_RUNS) {
-            cli_usage_error("plot", "curves: at most %d runs at once", MAX_RUNS);
-            status = CLI_USAGE;
-            goto done;
+    for (char *tok = strtok_r(runs, ",", &save); s == NN_OK && tok; tok = strtok_r(NULL, ",", &save)) {
+        if (n == NN_PLOT_MAX_RUNS) {
+            nn_runlog_close(log);
+            return cli_usage_error("plot", "curves: at most %d runs at once", NN_PLOT_MAX_RUNS);
         }
-        run_curves *r = &rc[n++];
-        nn_run_row row;
-        if (nn_runlog_find_run(log, tok, &r->id) != NN_OK || nn_runlog_get_run(log, r->id, &row) != NN_OK ||
-            nn_runlog_params(log, r->id, &r->kv, &r->nkv) != NN_OK) {
-            cli_fail("plot", "%s", nn_last_error());
-            goto done;
-        }
-        snprintf(r->name, sizeof r->name, "run %lld%s%.100s", (long long)r->id, row.name[0] ? " " : "", row.name);
-        for (int c = 0; c < 4; c++) {
-            int per_epoch = !a->steps;
-            if (nn_runlog_curve(log, r->id, keys[c], splits[c], per_epoch, &r->pts[c], &r->n[c]) != NN_OK) {
-                cli_fail("plot", "%s", nn_last_error());
-                goto done;
-            }
-            r->x[c] = malloc(sizeof(double) * (size_t)(r->n[c] + 1));
-            r->y[c] = malloc(sizeof(double) * (size_t)(r->n[c] + 1));
-            if (!r->x[c] || !r->y[c]) {
-                cli_fail("plot", "out of memory");
-                goto done;
-            }
-            for (int i = 0; i < r->n[c]; i++) r->x[c][i] = (double)r->pts[c][i].at, r->y[c][i] = r->pts[c][i].value;
-            if (a->smooth > 0) nn_plot_smooth(r->y[c], r->n[c], a->smooth, r->y[c]);
-        }
+        s = nn_runlog_find_run(log, tok, &ids[n++]);
     }
-    if (n > 1) name_differences(rc, n);
-    nn_plot_series loss[2 * MAX_RUNS], acc[2 * MAX_RUNS];
-    char labels[4 * MAX_RUNS][200];
-    int nl = 0, na = 0;
-    for (int j = 0; j < n; j++)
-        for (int c = 0; c < 4; c++) {
-            if (rc[j].n[c] == 0) continue;
-            char *label = labels[j * 4 + c];
-            snprintf(label, sizeof labels[0], "%s%s%s", n > 1 ? rc[j].name : "", n > 1 ? " " : "",
-                     c % 2 ? "validation" : "train");
-            nn_plot_series s = {label, rc[j].x[c], rc[j].y[c], rc[j].n[c], j, c % 2};
-            if (c < 2) loss[nl++] = s;
-            else acc[na++] = s;
-        }
-    const char *xl = a->steps ? "step" : "epoch";
-    char title[256];
-    if (n == 1) snprintf(title, sizeof title, "Training curves of %s", rc[0].name);
-    else snprintf(title, sizeof title, "Training curves of %d runs", n);
-    nn_plot_panel panels[2] = {
-        {title, xl, a->log_y ? "loss (log scale)" : "loss", loss, nl, a->log_y},
-        {"Accuracy", xl, "accuracy (fraction correct)", acc, na, 0},
-    };
-    if (nl == 0 && na == 0) {
-        cli_fail("plot", "%s: nothing logged%s for %s", db, a->steps ? " per step" : " per epoch (try --steps)", runs);
-        goto done;
-    }
-    if (nn_plot_curves(a->out, po, panels, na ? 2 : 1) != NN_OK) {
-        cli_fail("plot", "%s", nn_last_error());
-        goto done;
-    }
-    status = CLI_OK;
-done:
-    for (int j = 0; j < n; j++) {
-        for (int c = 0; c < 4; c++) free(rc[j].pts[c]), free(rc[j].x[c]), free(rc[j].y[c]);
-        free(rc[j].kv);
-    }
+    nn_plot_run_opts ro = {a->steps, a->smooth, a->log_y};
+    if (s == NN_OK) s = nn_plot_run_curves(a->out, po, log, ids, n, &ro);
+    if (s != NN_OK) cli_fail("plot", "%s%s", nn_last_error(), a->steps || s != NN_ERR_ARG ? "" : " (try --steps)");
     nn_runlog_close(log);
-    return status;
+    return s == NN_OK ? CLI_OK : CLI_RUNTIME;
 }
 
 /* ---- models ------------------------------------------------------------- */

@@ -77,6 +77,19 @@ nn_status nn_plot_curves(const char *path, const nn_plot_opts *opts, const nn_pl
  * through without disturbing the average. */
 void nn_plot_smooth(const double *y, int n, double weight, double *out);
 
+/* Curves of logged runs (nngraph/runlog.h): loss above accuracy, train
+ * solid and validation dashed, per epoch (or step); several runs are
+ * overlaid and the legend names the hyperparameters that differ. */
+#define NN_PLOT_MAX_RUNS 16
+typedef struct nn_plot_run_opts {
+    int steps;     /* 1: per step instead of per epoch */
+    double smooth; /* nn_plot_smooth weight; 0: none */
+    int log_y;     /* 1: logarithmic loss axis */
+} nn_plot_run_opts;
+struct nn_runlog;
+nn_status nn_plot_run_curves(const char *path, const nn_plot_opts *opts, struct nn_runlog *log, const int64_t *runs,
+                             int n, const nn_plot_run_opts *ro);
+
 /* ---- A trained model over its input plane -------------------------------- */
 
 /* A model to draw: its graph (weights loaded), the input fed with points
