@@ -269,6 +269,16 @@ nn_status nn_runlog_last_metrics(nn_runlog *log, int64_t run_id, nn_metric_last 
 /* Checkpoints and weight files                                      */
 /* ---------------------------------------------------------------- */
 
+/* One checkpoint of a run, as listed (without its tensors). */
+typedef struct nn_ckpt_row {
+    int64_t id, step, epoch;
+    char reason[16];
+    char time[32];   /* ISO-8601 UTC */
+    int64_t bytes;   /* the parameters' data (role param), in bytes */
+} nn_ckpt_row;
+/* The run's checkpoints by epoch and step; *out malloc'ed (free()). */
+nn_status nn_runlog_checkpoints(nn_runlog *log, int64_t run_id, nn_ckpt_row **out, int *n);
+
 /* Loads run `run_id`'s checkpoint at `epoch` (-1: the last one), checking
  * each tensor's CRC-32, dtype and size. NULL with an error if none. */
 nn_checkpoint *nn_runlog_load_checkpoint(nn_runlog *log, int64_t run_id, int64_t epoch);

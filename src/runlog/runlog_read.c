@@ -238,6 +238,34 @@ nn_status nn_runlog_tags(nn_runlog *log, int64_t run_id, nn_param_kv **out, int 
     return s;
 }
 
+static void read_ckpt(sqlite3_stmt *st, void *item) {
+    nn_ckpt_row *c = item;
+    c->id = sqlite3_column_int64(st, 0);
+    c->step = sqlite3_column_int64(st, 1);
+    c->epoch = sqlite3_column_int64(st, 2);
+    copy_text(c->reason, sizeof c->reason, st, 3);
+    copy_text(c->time, sizeof c->time, st, 4);
+    c->bytes = sqlite3_column_int64(st, 5);
+}
+
+nn_status nn_runlog_checkpoints(nn_runlog *log, int64_t run_id, nn_ckpt_row **out, int *n) {
+    if (!log || !out || !n) return nn_set_error(NN_ERR_ARG, "run log: checkpoints: NULL argument");
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = rl_prepare(log,
+                                  "SELECT c.id, c.step, c.epoch, c.reason, c.time, "
+                                  "(SELECT COALESCE(SUM(length(t.data)), 0) FROM tensor t "
+                                  " WHERE t.checkpoint = c.id AND t.role = 'param') "
+                                  "FROM checkpoint c WHERE c.run = ? ORDER BY c.epoch, c.step, c.id",
+                                  "listing checkpoints");
+    if (!st) return NN_ERR_DB;
+    sqlite3_bind_int64(st, 1, run_id);
+    void *items;
+    nn_status s = collect_rows(log, st, sizeof(nn_ckpt_row), read_ckpt, "listing checkpoints", &items, n);
+    *out = items;
+    return s;
+}
+
 char *nn_runlog_notes(nn_runlog *log, int64_t run_id) {
     if (!log) return nn_set_error(NN_ERR_ARG, "run log: notes: NULL argument"), NULL;
     sqlite3_stmt *st = rl_prepare(log, "SELECT notes FROM run WHERE id = ?", "reading notes");
