@@ -175,14 +175,16 @@ static int compare_ids(ui_ctx *c, const char *arg, int64_t *ids, ui_response *r)
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         int64_t id = parse_id(p, len);
-        nn_run_row row;
         if (id < 0) return error_page(r, 400, "runs= wants run ids separated by commas, e.g. runs=1,2"), 0;
         if (n == UI_MAX_COMPARE) return error_page(r, 400, "compare 2 to 5 runs at once"), 0;
-        if (nn_runlog_get_run(c->log, id, &row) != NN_OK) return error_page(r, 404, "no such run"), 0;
         ids[n++] = id;
         p += len + (comma ? 1 : 0);
     }
     if (n < 2) return error_page(r, 400, "compare 2 to 5 runs: /compare?runs=1,2"), 0;
+    for (int i = 0; i < n; i++) {
+        nn_run_row row;
+        if (nn_runlog_get_run(c->log, ids[i], &row) != NN_OK) return error_page(r, 404, "no such run"), 0;
+    }
     return n;
 }
 
