@@ -3,7 +3,7 @@
  * the runs table and, on the live server, swaps in the fresh #live part
  * of the page every few seconds (rows of new runs, curves of a running
  * one); it never writes anything. */
-#include "ui.h"
+#include "ui_pages.h"
 
 const char ui_css[] =
     "body{font-family:system-ui,sans-serif;margin:1.5em;color:#111;background:#fff}"

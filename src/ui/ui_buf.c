@@ -1,5 +1,5 @@
 /* ui_buf: growing buffers and the escaping every page relies on. */
-#include "ui.h"
+#include "ui_pages.h"
 
 #include <math.h>
 #include <stdarg.h>

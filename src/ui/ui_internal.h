@@ -6,7 +6,7 @@
 /* The compare page takes 2 to this many runs. */
 #define UI_MAX_COMPARE 5
 
-#include "ui.h"
+#include "ui_pages.h"
 
 /* Link targets, live or exported. */
 void ui_link_run(const ui_ctx *c, ui_buf *b, int64_t id);

@@ -3,8 +3,8 @@
  * rendered from a run log opened read-only. No page writes anything.
  * Every text from the database (names, tags, notes, parameters, errors)
  * is user input and is escaped where it is written. */
-#ifndef NN_UI_H
-#define NN_UI_H
+#ifndef NN_UI_PAGES_H
+#define NN_UI_PAGES_H
 
 #include "nngraph/runlog.h"
 
