@@ -27,6 +27,10 @@ expect 0 "final loss" "$TRAIN" --db "$DB" --epochs 3 --name '<script>alert(1)</s
 expect 0 "final loss" "$TRAIN" --db "$DB" --epochs 4 --name second
 expect 0 "tag" "$CLI" tag "$DB:2" 'owner=<img src=x onerror=alert(2)>' --notes 'check & "quote"'
 expect 2 "IPv4 address" "$CLI" ui "$DB" --host not-an-address --port 0
+# a run still training (fresh heartbeat, no pid): its page refreshes itself
+sqlite3 "$DB" "INSERT INTO run (uuid, name, status, start_time, heartbeat, version) VALUES ('u-live', 'live',
+  'running', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), '0.1.0')" ||
+    fail "sqlite3: cannot add a running run"
 SUM=$(cat "$DB" | cksum)
 
 "$CLI" ui "$DB" --port 0 2> "$DIR/server.log" &
@@ -73,12 +77,15 @@ GET "$URL/" > "$DIR/index.html"
 grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$DIR/index.html" || fail "run name not escaped on /"
 grep -q '<script>alert' "$DIR/index.html" && fail "raw <script> from a run name on /"
 grep -q '<img src=x' "$DIR/index.html" && fail "raw tag from a tag value on /"
+grep -q '<body data-live="1">' "$DIR/index.html" || fail "the runs page does not refresh itself"
+GET "$URL/run/3" | grep -q '<body data-live="1">' || fail "a running run's page does not refresh itself"
 GET "$URL/run/2" > "$DIR/run2.html"
 grep -q 'check &amp; &quot;quote&quot;' "$DIR/run2.html" || fail "notes not escaped on /run/2"
 grep -q '&lt;img src=x onerror=alert(2)&gt;' "$DIR/run2.html" || fail "tag not escaped on /run/2"
 grep -q '<svg' "$DIR/run2.html" || fail "no curve SVG on /run/2"
-GET "$URL/runs.json" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert [x["id"] for x in r]==[1,2], r; assert r[0]["name"]=="<script>alert(1)</script>"' ||
-    fail "runs.json: not the two runs"
+grep -q '<body data-live="0">' "$DIR/run2.html" || fail "a finished run's page should not poll"
+GET "$URL/runs.json" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert [x["id"] for x in r]==[1,2,3], r; assert r[0]["name"]=="<script>alert(1)</script>"' ||
+    fail "runs.json: not the three runs"
 [ "$(cat "$DB" | cksum)" = "$SUM" ] || fail "serving changed the database file"
 
 # the browser
