@@ -82,8 +82,10 @@ nn_status nn_plan_execute(nn_graph *g, nn_plan *p) {
         st = nn_exec_run_plan(e, g, p);
     } else {
         char err[NN_ERRLEN];
-        for (int s = 0; s < p->n_steps && st == NN_OK; s++)
+        for (int s = 0; s < p->n_steps && st == NN_OK; s++) {
             if ((st = nn_step_run(p, s, e, err)) != NN_OK) nn_fail_run(g, st, "%s", err);
+            else if (g->on_value) g->on_value(g->on_value_user, p->steps[s].node, &p->bufs[s]);
+        }
     }
     if (st != NN_OK) return st;
     for (int s = 0; s < p->n_steps; s++) p->steps[s].node->value = &p->bufs[s];

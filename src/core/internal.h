@@ -119,6 +119,8 @@ struct nn_graph {
      * the range of node ids that nn_grad made for it */
     int fit_loss;
     int fit_grad_begin, fit_grad_end;
+    nn_value_fn on_value; /* nn_graph_on_value: called after each step */
+    void *on_value_user;
 };
 
 /* Records a build error (keeps the first); returns NULL for convenience. */

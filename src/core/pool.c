@@ -22,6 +22,7 @@ typedef struct pfor_job {
 
 typedef struct dag_run {
     nn_plan *p;
+    nn_graph *g; /* its value hook runs after each step */
     int *pending; /* per step: dependencies not yet done */
     int *queue;   /* ready steps, each pushed once */
     int head, tail, remaining;
@@ -98,6 +99,7 @@ static void run_step(struct nn_exec *e, dag_run *d) {
     err[0] = '\0';
     /* after a failure the remaining steps are drained, not run */
     nn_status st = failed ? NN_OK : nn_step_run(d->p, s, e, err);
+    if (!failed && st == NN_OK && d->g->on_value) d->g->on_value(d->g->on_value_user, d->p->steps[s].node, &d->p->bufs[s]);
     pthread_mutex_lock(&e->mu);
     if (st != NN_OK && d->st == NN_OK) {
         d->st = st;
@@ -205,6 +207,7 @@ void nn_parallel_for(struct nn_exec *e, int64_t n, int64_t grain, nn_range_fn fn
 nn_status nn_exec_run_plan(struct nn_exec *e, nn_graph *g, nn_plan *p) {
     dag_run d = {0};
     d.p = p;
+    d.g = g;
     /* the plan's own scratch: nothing is allocated per run */
     d.pending = p->pending;
     d.queue = p->ready;
