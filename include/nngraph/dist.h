@@ -91,8 +91,10 @@ nn_status nn_dist_rank_stats(const nn_dist *d, int rank, nn_dist_stats *out);
 /* Run log (rank 0 only; other ranks: no-op). Params: world_size, hosts,
  * local_batch, global_batch and how the learning rate relates. */
 nn_status nn_dist_log_params(const nn_dist *d, nn_runlog *log, int local_batch);
-/* Metrics of one epoch: samples_per_sec and comm_wait (seconds) with
- * split "rank<r>", for every rank. */
+/* Metrics of one epoch, for every rank r: "rank<r>/samples_per_sec",
+ * "rank<r>/comm_wait" (seconds blocked on communication) and
+ * "rank<r>/comm_hidden" (the fraction of the allreduce time spent while
+ * the backward pass still ran), cumulative over the fit so far. */
 nn_status nn_dist_log_epoch(const nn_dist *d, nn_runlog *log, int epoch);
 
 /* nn_evaluate with each rank taking a contiguous shard of data's rows; the

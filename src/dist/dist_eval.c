@@ -157,12 +157,14 @@ nn_status nn_dist_log_epoch(const nn_dist *d, nn_runlog *log, int epoch) {
     if (!d || !log || d->rank != 0 || !d->all) return NN_OK;
     nn_status st = NN_OK;
     for (int q = 0; q < d->size && st == NN_OK; q++) {
-        char split[32];
-        snprintf(split, sizeof split, "rank%d", q);
+        char key[3][48];
+        snprintf(key[0], sizeof key[0], "rank%d/samples_per_sec", q);
+        snprintf(key[1], sizeof key[1], "rank%d/comm_wait", q);
+        snprintf(key[2], sizeof key[2], "rank%d/comm_hidden", q);
         const nn_dist_stats *s = &d->all[q];
-        st = nn_runlog_epoch_metric(log, "samples_per_sec", split, epoch, s->seconds > 0 ? s->samples / s->seconds : 0);
-        if (st == NN_OK) st = nn_runlog_epoch_metric(log, "comm_wait", split, epoch, s->wait);
-        if (st == NN_OK && s->comm > 0) st = nn_runlog_epoch_metric(log, "comm_hidden", split, epoch, 1.0 - s->wait / s->comm);
+        st = nn_runlog_epoch_metric(log, key[0], "train", epoch, s->seconds > 0 ? s->samples / s->seconds : 0);
+        if (st == NN_OK) st = nn_runlog_epoch_metric(log, key[1], "train", epoch, s->wait);
+        if (st == NN_OK && s->comm > 0) st = nn_runlog_epoch_metric(log, key[2], "train", epoch, 1.0 - s->wait / s->comm);
     }
     return st;
 }

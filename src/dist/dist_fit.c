@@ -272,6 +272,7 @@ static nn_status hook_step_begin(void *ctx, int64_t local, int64_t global) {
     }
     for (int i = 0; i < d->n_params; i++) atomic_store(&d->copied[i], 0);
     d->next_start = 0;
+    d->first_send = 0;
     d->msg[0] = 0;
     d->mine.samples += (double)local;
     d->step_t0 = nn_dist_now();
@@ -311,7 +312,9 @@ static nn_status hook_step_end(void *ctx, nn_status local, nn_fit_sums *sums) {
     free(reqs);
     double now = nn_dist_now();
     d->mine.wait += now - t_end;
-    d->mine.comm += now - (d->first_send > 0 ? d->first_send : t_end);
+    /* the allreduce time: from the first bucket's start (during the run,
+     * or at its end) to the last one's arrival */
+    d->mine.comm += now - (d->first_send > 0 && d->first_send < t_end ? d->first_send : t_end);
     d->mine.seconds += now - d->step_t0;
     d->mine.steps += 1;
     if (st != NN_OK) return st;
