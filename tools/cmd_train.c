@@ -186,6 +186,13 @@ static int train(const train_args *a, cli_dist *dist) {
         fs = nn_runlog_detach(logged, nn_fit(g, loss, data, &fo, &res));
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
+        if (fs == NN_ERR_INTERRUPTED && dist && nn_error_message(g)[0]) {
+            /* a wait on the other ranks was given up: the run is marked failed */
+            fprintf(stderr, "\nnngraph train: %s; run %lld in %s continues from its last checkpoint with --resume %lld\n",
+                    nn_error_message(g), (long long)run_id, a->log, (long long)run_id);
+            status = 130;
+            goto done;
+        }
         if (fs == NN_ERR_INTERRUPTED) {
             fprintf(stderr, "\nnngraph train: interrupted; run %lld checkpointed in %s (continue with --resume %lld)\n",
                     (long long)run_id, a->log, (long long)run_id);
@@ -195,16 +202,17 @@ static int train(const train_args *a, cli_dist *dist) {
     } else {
         fs = nn_fit(g, loss, data, &fo, &res);
     }
+    if (dist && fs == NN_ERR_INTERRUPTED) { /* rank 0 of a logged run said it above */
+        if (rank != 0 || !a->log) cli_fail("train", "%s", nn_error_message(g)[0] ? nn_error_message(g) : nn_last_error());
+        status = 130;
+        goto done;
+    }
     if (dist && fs == NN_OK && interrupted) {
         if (rank == 0) fprintf(stderr, "\nnngraph train: interrupted at step %lld\n", (long long)res.steps);
         status = 130;
         goto done;
     }
-    if (dist && fs == NN_ERR_INTERRUPTED) {
-        /* rank 0 said it with the run id; the others stay quiet */
-        status = 130;
-        goto done;
-    }
+
     if (fs != NN_OK) {
         /* the run log reports through nn_last_error, a failed fit on g */
         cli_fail("train", "%s", fs == NN_ERR_DB || !nn_error_message(g)[0] ? nn_last_error() : nn_error_message(g));

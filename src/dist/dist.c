@@ -22,8 +22,16 @@ nn_status nn_dist_check(const nn_dist *d, int rc, const char *what) {
                         text);
 }
 
+/* After a stop flag is set (Ctrl-C, or mpirun's SIGTERM when a rank died),
+ * a collective that still does not complete within this many seconds is
+ * given up: the others have stopped or died. Short, because mpirun follows
+ * its SIGTERM with a SIGKILL a second later (odls_base_sigkill_timeout);
+ * an ordinary Ctrl-C reaches every rank at once, and the ranks agree to
+ * stop at a step's end well within it. */
+#define STOP_GRACE_S 0.3
+
 nn_status nn_dist_wait(nn_dist *d, MPI_Request *reqs, int n, const char *what) {
-    double start = nn_dist_now();
+    double start = nn_dist_now(), stop_seen = 0;
     for (long spins = 0;; spins++) {
         int done = 0;
         int rc = MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
@@ -31,10 +39,12 @@ nn_status nn_dist_wait(nn_dist *d, MPI_Request *reqs, int n, const char *what) {
         if (done) return NN_OK;
         /* the clock and the flag every 64 polls: a poll is ~100 ns */
         if ((spins & 63) != 63) continue;
-        if (d->stop_flag && *d->stop_flag)
-            return nn_set_error(NN_ERR_INTERRUPTED, "rank %d of %d: interrupted while waiting on %s", d->rank, d->size,
-                                what);
-        double waited = nn_dist_now() - start;
+        double now = nn_dist_now(), waited = now - start;
+        if (d->stop_flag && *d->stop_flag && stop_seen == 0) stop_seen = now;
+        if (stop_seen > 0 && now - stop_seen > STOP_GRACE_S)
+            return nn_set_error(NN_ERR_INTERRUPTED,
+                                "rank %d of %d: stopped by a signal while waiting on %s (another rank has stopped or "
+                                "died)", d->rank, d->size, what);
         if (waited > d->timeout)
             return nn_set_error(NN_ERR_RUNTIME,
                                 "rank %d of %d: %s still waiting after %.0f s (another rank is stuck, dead or in a "
