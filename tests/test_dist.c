@@ -373,6 +373,8 @@ int main(int argc, char **argv) {
     check_equivalence(dist, (int64_t)b * size * 4 + size + 1, b, 3, "partial uneven batch");
     /* a last batch of one row: every rank but the last has an empty shard */
     check_equivalence(dist, (int64_t)b * size * 3 + 1, b, 2, "empty shards");
+    /* fewer rows than ranks: rank 0 never computes a gradient */
+    check_equivalence(dist, size - 1, b, 10, "a rank with no rows at all");
     check_evaluate(dist);
     check_different_graphs(dist);
     check_failing_rank(dist);

@@ -45,6 +45,12 @@ void nn_dist_fit_release(nn_dist *d) {
     if (d->g && d->g->on_value_user == d) nn_graph_on_value(d->g, NULL, NULL);
     for (int b = 0; b < d->n_buckets; b++) nn_aligned_free(d->buckets[b].buf);
     free(d->buckets);
+    for (int i = 0; d->spare && i < d->n_params; i++) {
+        if (d->grads && d->grads[i]->value == d->spare[i]) d->grads[i]->value = NULL;
+        nn_tensor_free(d->spare[i]);
+    }
+    free(d->spare);
+    d->spare = NULL;
     free(d->grads);
     free(d->order);
     free(d->offset);
@@ -131,16 +137,17 @@ static nn_status make_buckets(nn_dist *d, nn_graph *g, nn_node *const *grads, in
     d->g = g;
     d->n_params = n;
     d->n_nodes = g->n_nodes;
-    d->grads = malloc((size_t)(n ? n : 1) * sizeof *d->grads);
+    d->grads = calloc((size_t)(n ? n : 1), sizeof *d->grads);
     d->order = malloc((size_t)(n ? n : 1) * sizeof *d->order);
     d->offset = malloc((size_t)(n ? n : 1) * sizeof *d->offset);
     d->bucket_of = malloc((size_t)(n ? n : 1) * sizeof *d->bucket_of);
     d->copied = calloc((size_t)(n ? n : 1), sizeof *d->copied);
+    d->spare = calloc((size_t)(n ? n : 1), sizeof *d->spare);
     d->grad_index = malloc((size_t)g->n_nodes * sizeof *d->grad_index);
     d->buckets = calloc((size_t)(n ? n : 1), sizeof *d->buckets);
     d->status_buf = calloc((size_t)d->size + 5, sizeof *d->status_buf);
     if (!d->grads || !d->order || !d->offset || !d->bucket_of || !d->copied || !d->grad_index || !d->buckets ||
-        !d->status_buf)
+        !d->status_buf || !d->spare)
         return nn_set_error(NN_ERR_NOMEM, "dist: out of memory");
     for (int i = 0; i < g->n_nodes; i++) d->grad_index[i] = -1;
     size_t limit = d->bucket_bytes / sizeof(float);
@@ -321,10 +328,17 @@ static nn_status hook_step_end(void *ctx, nn_status local, nn_fit_sums *sums) {
     if (sb[SUM_SIGNAL] > 0 && d->stop_flag) *d->stop_flag = 1;
     st = nn_dist_agree_failure(d, sb + SUM_STATUS, local, why);
     if (st != NN_OK) return st;
-    /* the sums replace every gradient */
+    /* the sums replace every gradient; a rank that has not run the
+     * gradients yet (its every shard so far empty) gets tensors of its own */
     for (int i = 0; i < d->n_params; i++) {
-        nn_tensor *v = (nn_tensor *)d->grads[i]->value;
-        if (!v || v->dtype != NN_F32) continue;
+        nn_node *gn = d->grads[i];
+        if (!gn->value) {
+            if (!d->spare[i] && !(d->spare[i] = nn_tensor_new(NN_F32, gn->shape)))
+                return nn_set_error(NN_ERR_NOMEM, "dist: out of memory");
+            gn->value = d->spare[i];
+        }
+        nn_tensor *v = (nn_tensor *)gn->value;
+        if (v->dtype != NN_F32) continue;
         memcpy(v->data, d->buckets[d->bucket_of[i]].buf + d->offset[i], (size_t)v->size * sizeof(float));
     }
     sums->loss = sb[SUM_LOSS];

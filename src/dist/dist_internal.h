@@ -37,6 +37,7 @@ struct nn_dist {
     int64_t *offset;       /* per gradient: its first float in its bucket */
     int *bucket_of;        /* per gradient */
     atomic_int *copied;    /* per gradient: copied into its bucket this step */
+    nn_tensor **spare;     /* per gradient: its value on a rank that never ran it */
     int *grad_index;       /* per node id: its gradient index, -1 */
     int n_nodes;
     dist_bucket *buckets;
