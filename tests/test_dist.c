@@ -358,6 +358,38 @@ static void check_evaluate(nn_dist *dist) {
     nn_dataset_free(d);
 }
 
+/* Rank 0 never joins: the others' fit fails after the timeout with a
+ * message saying what it waited for, and the handle refuses more work.
+ * Last, on a handle of its own: a given-up collective stays pending. */
+static void check_timeout(void) {
+    int f0 = failures;
+    nn_dist *d2 = nn_dist_new(MPI_COMM_WORLD);
+    nn_dist_set_timeout(d2, 1);
+    if (rank != 0) {
+        nn_dataset *d = make_data(20, 7);
+        nn_node *loss;
+        nn_graph *g = make_net(5, CLASSES, &loss);
+        nn_fit_opts o = {.epochs = 1, .batch_size = 4};
+        nn_dist_fit_opts(d2, &o);
+        double t0 = MPI_Wtime();
+        nn_status st = nn_fit(g, loss, d, &o, NULL);
+        double took = MPI_Wtime() - t0;
+        char first[512];
+        snprintf(first, sizeof first, "%s", nn_error_message(g));
+        CHECK(st == NN_ERR_RUNTIME && strstr(nn_error_message(g), "the start of training (every rank must call nn_fit) "
+                                                                  "still waiting after 1 s"),
+              "timeout: status %d: %s", st, nn_error_message(g));
+        CHECK(took < 5, "timeout: took %.1f s", took);
+        st = nn_fit(g, loss, d, &o, NULL);
+        CHECK(st == NN_ERR_STATE && strstr(nn_error_message(g), "an earlier collective of this nn_dist failed"),
+              "timeout: a second fit gave %d: %s", st, nn_error_message(g));
+        if (rank == 1 && failures == f0) printf("ok  timeout: %s\n", first);
+        nn_graph_free(g);
+        nn_dataset_free(d);
+    }
+    nn_dist_free(d2);
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -384,6 +416,7 @@ int main(int argc, char **argv) {
     check_resume(dist, db);
     if (rank == 0) remove(db);
     nn_dist_free(dist);
+    check_timeout();
     int all = 0;
     MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     if (rank == 0) printf("%s: %d failed checks over %d ranks\n", all ? "FAIL" : "PASS", all, size);

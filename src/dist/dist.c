@@ -30,7 +30,23 @@ nn_status nn_dist_check(const nn_dist *d, int rc, const char *what) {
  * stop at a step's end well within it. */
 #define STOP_GRACE_S 0.3
 
+static nn_status wait_all(nn_dist *d, MPI_Request *reqs, int n, const char *what);
+
+nn_status nn_dist_usable(const nn_dist *d) {
+    if (!d) return nn_set_error(NN_ERR_ARG, "dist: the handle is NULL");
+    if (d->broken)
+        return nn_set_error(NN_ERR_STATE, "rank %d of %d: an earlier collective of this nn_dist failed or was given up; "
+                            "its ranks are out of step (end the job)", d->rank, d->size);
+    return NN_OK;
+}
+
 nn_status nn_dist_wait(nn_dist *d, MPI_Request *reqs, int n, const char *what) {
+    nn_status st = wait_all(d, reqs, n, what);
+    if (st != NN_OK) d->broken = 1;
+    return st;
+}
+
+static nn_status wait_all(nn_dist *d, MPI_Request *reqs, int n, const char *what) {
     double start = nn_dist_now(), stop_seen = 0;
     for (long spins = 0;; spins++) {
         int done = 0;
@@ -59,12 +75,14 @@ nn_status nn_dist_wait(nn_dist *d, MPI_Request *reqs, int n, const char *what) {
 }
 
 nn_status nn_dist_allreduce(nn_dist *d, void *buf, int n, MPI_Datatype type, MPI_Op op, const char *what) {
+    if (nn_dist_usable(d) != NN_OK) return nn_dist_usable(d);
     MPI_Request r;
     nn_status st = nn_dist_check(d, MPI_Iallreduce(MPI_IN_PLACE, buf, n, type, op, d->comm, &r), what);
     return st == NN_OK ? nn_dist_wait(d, &r, 1, what) : st;
 }
 
 nn_status nn_dist_bcast(nn_dist *d, void *buf, int n, MPI_Datatype type, int root, const char *what) {
+    if (nn_dist_usable(d) != NN_OK) return nn_dist_usable(d);
     MPI_Request r;
     nn_status st = nn_dist_check(d, MPI_Ibcast(buf, n, type, root, d->comm, &r), what);
     return st == NN_OK ? nn_dist_wait(d, &r, 1, what) : st;
@@ -131,11 +149,12 @@ nn_dist *nn_dist_new(MPI_Comm comm) {
     if (st == NN_OK) MPI_Comm_size(d->comm, &d->size);
     char *names = NULL;
     if (st == NN_OK) {
-        names = calloc((size_t)d->size, MPI_MAX_PROCESSOR_NAME);
-        char me[MPI_MAX_PROCESSOR_NAME] = "";
+        /* the last slot is this rank's own name (heap: see broken) */
+        names = calloc((size_t)d->size + 1, MPI_MAX_PROCESSOR_NAME);
+        char *me = names ? names + (size_t)d->size * MPI_MAX_PROCESSOR_NAME : NULL;
         int len = 0;
-        MPI_Get_processor_name(me, &len);
         MPI_Request r;
+        if (names) MPI_Get_processor_name(me, &len);
         if (!names) st = nn_set_error(NN_ERR_NOMEM, "dist: out of memory");
         else st = nn_dist_check(d, MPI_Iallgather(me, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, names, MPI_MAX_PROCESSOR_NAME,
                                                   MPI_CHAR, d->comm, &r), "the hosts' allgather");
@@ -143,11 +162,12 @@ nn_dist *nn_dist_new(MPI_Comm comm) {
         if (st == NN_OK && !(d->hosts = join_hosts(names, d->size, MPI_MAX_PROCESSOR_NAME)))
             st = nn_set_error(NN_ERR_NOMEM, "dist: out of memory");
     }
-    free(names);
     if (st != NN_OK) {
+        if (!d->broken) free(names);
         nn_dist_free(d);
         return NULL;
     }
+    free(names);
     nn_dist_fit_hooks(d, &d->hooks);
     return d;
 }
@@ -155,7 +175,8 @@ nn_dist *nn_dist_new(MPI_Comm comm) {
 void nn_dist_free(nn_dist *d) {
     if (!d) return;
     nn_dist_fit_release(d);
-    if (d->comm != MPI_COMM_NULL) MPI_Comm_free(&d->comm);
+    /* a communicator with a collective pending is left to MPI's end */
+    if (d->comm != MPI_COMM_NULL && !d->broken) MPI_Comm_free(&d->comm);
     free(d->hosts);
     free(d->all);
     free(d);

@@ -21,7 +21,7 @@ nn_status nn_dist_evaluate(nn_dist *d, nn_graph *g, nn_node *loss, const nn_data
                            int batch_size, double *loss_out, double *accuracy_out) {
     if (loss_out) *loss_out = NAN;
     if (accuracy_out) *accuracy_out = NAN;
-    if (!d) return nn_set_error(NN_ERR_ARG, "dist evaluate: the handle is NULL");
+    if (nn_dist_usable(d) != NN_OK) return nn_dist_usable(d);
     double *sb = calloc((size_t)d->size + EV_STATUS, sizeof *sb);
     if (!sb) return nn_set_error(NN_ERR_NOMEM, "dist: out of memory");
     nn_status local = NN_OK;
@@ -54,7 +54,7 @@ nn_status nn_dist_evaluate(nn_dist *d, nn_graph *g, nn_node *loss, const nn_data
         if (loss_out) *loss_out = sb[EV_ROWS] > 0 ? sb[EV_LOSS] / sb[EV_ROWS] : NAN;
         if (accuracy_out) *accuracy_out = sb[EV_ACC_ROWS] > 0 ? sb[EV_ACC] / sb[EV_ACC_ROWS] : NAN;
     }
-    free(sb);
+    if (!d->broken) free(sb); /* else MPI may still write it */
     return st;
 }
 
@@ -67,12 +67,10 @@ nn_tensor *nn_dist_predict(nn_dist *d, nn_graph *g, nn_node *x_input, nn_node *o
                            int batch_size, nn_status *status) {
     nn_status dummy;
     if (!status) status = &dummy;
-    if (!d) {
-        *status = nn_set_error(NN_ERR_ARG, "dist predict: the handle is NULL");
-        return NULL;
-    }
+    if ((*status = nn_dist_usable(d)) != NN_OK) return NULL;
     nn_tensor *part = NULL, *all = NULL;
-    int *counts = calloc((size_t)d->size * 2, sizeof *counts);
+    /* sizes and displacements, then this rank's size (heap: see broken) */
+    int *counts = calloc((size_t)d->size * 2 + 1, sizeof *counts);
     double *sb = calloc((size_t)d->size, sizeof *sb);
     nn_status local = NN_OK;
     char why[NN_ERRLEN] = "";
@@ -105,14 +103,16 @@ nn_tensor *nn_dist_predict(nn_dist *d, nn_graph *g, nn_node *x_input, nn_node *o
     st = nn_dist_allreduce(d, sb, d->size, MPI_DOUBLE, MPI_SUM, "the prediction's status");
     if (st == NN_OK) st = nn_dist_agree_failure(d, sb, local, why);
     /* every shard's size in bytes (an empty shard: 0), then the rows */
-    int my_bytes = (int)(count * row_bytes), row_bytes_all = 0;
+    int *my_bytes = counts + 2 * d->size, row_bytes_all = 0;
+    *my_bytes = (int)(count * row_bytes);
     MPI_Request r;
     if (st == NN_OK)
-        st = nn_dist_check(d, MPI_Igather(&my_bytes, 1, MPI_INT, counts, 1, MPI_INT, 0, d->comm, &r), "MPI_Igather");
+        st = nn_dist_check(d, MPI_Igather(my_bytes, 1, MPI_INT, counts, 1, MPI_INT, 0, d->comm, &r), "MPI_Igather");
     if (st == NN_OK) st = nn_dist_wait(d, &r, 1, "the gather of the predictions' sizes");
-    int64_t rb = row_bytes;
-    if (st == NN_OK) st = nn_dist_allreduce(d, &rb, 1, MPI_INT64_T, MPI_MAX, "the predictions' row size");
-    row_bytes_all = (int)rb;
+    /* the row size, from a rank with rows (through the status buffer) */
+    sb[0] = (double)row_bytes;
+    if (st == NN_OK) st = nn_dist_allreduce(d, sb, 1, MPI_DOUBLE, MPI_MAX, "the predictions' row size");
+    row_bytes_all = (int)sb[0];
     if (st == NN_OK && d->rank == 0) {
         int *displs = counts + d->size;
         for (int q = 1; q < d->size; q++) displs[q] = displs[q - 1] + counts[q - 1];
@@ -124,12 +124,14 @@ nn_tensor *nn_dist_predict(nn_dist *d, nn_graph *g, nn_node *x_input, nn_node *o
             st = nn_set_error(NN_ERR_NOMEM, "dist predict: out of memory for the gathered predictions");
     }
     if (st == NN_OK)
-        st = nn_dist_check(d, MPI_Igatherv(part ? part->data : NULL, my_bytes, MPI_BYTE, all ? all->data : NULL, counts,
+        st = nn_dist_check(d, MPI_Igatherv(part ? part->data : NULL, *my_bytes, MPI_BYTE, all ? all->data : NULL, counts,
                                            counts + d->size, MPI_BYTE, 0, d->comm, &r), "MPI_Igatherv");
     if (st == NN_OK) st = nn_dist_wait(d, &r, 1, "the gather of the predictions");
-    nn_tensor_free(part);
-    free(counts);
-    free(sb);
+    if (!d->broken) { /* else MPI may still use them */
+        nn_tensor_free(part);
+        free(counts);
+        free(sb);
+    }
     *status = st;
     if (st != NN_OK) {
         nn_tensor_free(all);

@@ -43,7 +43,10 @@ static uint64_t graph_fingerprint(const nn_graph *g) {
 
 void nn_dist_fit_release(nn_dist *d) {
     if (d->g && d->g->on_value_user == d) nn_graph_on_value(d->g, NULL, NULL);
-    for (int b = 0; b < d->n_buckets; b++) nn_aligned_free(d->buckets[b].buf);
+    /* after a given-up wait MPI may still write into the buckets and the
+     * status: they are left allocated (the process is ending) */
+    for (int b = 0; b < d->n_buckets && !d->broken; b++) nn_aligned_free(d->buckets[b].buf);
+    if (!d->broken) free(d->status_buf);
     free(d->buckets);
     for (int i = 0; d->spare && i < d->n_params; i++) {
         if (d->grads && d->grads[i]->value == d->spare[i]) d->grads[i]->value = NULL;
@@ -57,7 +60,6 @@ void nn_dist_fit_release(nn_dist *d) {
     free(d->bucket_of);
     free(d->copied);
     free(d->grad_index);
-    free(d->status_buf);
     d->buckets = NULL;
     d->grads = NULL;
     d->order = NULL;
@@ -188,7 +190,9 @@ static nn_status share_state(nn_dist *d, const nn_fit_dist_start *s) {
     int n_req = 0, cap = s->n_params * (1 + slots) + 1;
     MPI_Request *reqs = malloc((size_t)cap * sizeof *reqs);
     if (!reqs) return nn_set_error(NN_ERR_NOMEM, "dist: out of memory");
-    int64_t head[7] = {*s->initial_epoch, nn_optimizer_steps(s->optimizer)};
+    int64_t *head = d->head;
+    head[0] = *s->initial_epoch;
+    head[1] = nn_optimizer_steps(s->optimizer);
     memcpy(head + 2, s->shuffle->s, sizeof s->shuffle->s);
     nn_status st = nn_dist_bcast(d, head, 6, MPI_INT64_T, 0, "the broadcast of rank 0's epoch and shuffle state");
     for (int i = 0; st == NN_OK && i < s->n_params; i++)
@@ -210,12 +214,15 @@ static nn_status share_state(nn_dist *d, const nn_fit_dist_start *s) {
 
 static nn_status hook_begin(void *ctx, const nn_fit_dist_start *s) {
     nn_dist *d = ctx;
+    if (nn_dist_usable(d) != NN_OK) return nn_dist_usable(d);
     nn_dist_fit_release(d);
     d->owner = pthread_self();
     d->msg[0] = 0;
     memset(&d->mine, 0, sizeof d->mine);
-    int64_t mine[SAY_N] = {s->status}, *all = malloc((size_t)d->size * sizeof mine);
+    /* every rank's words, then this rank's own (heap: see broken) */
+    int64_t *all = calloc((size_t)(d->size + 1) * SAY_N, sizeof *all), *mine = all ? all + d->size * SAY_N : NULL;
     if (!all) return nn_set_error(NN_ERR_NOMEM, "dist: out of memory");
+    mine[SAY_STATUS] = s->status;
     if (s->status == NN_OK) {
         mine[SAY_GRAPH] = (int64_t)graph_fingerprint(s->graph);
         mine[SAY_PARAMS] = s->n_params;
@@ -260,7 +267,7 @@ static nn_status hook_begin(void *ctx, const nn_fit_dist_start *s) {
             st = nn_set_error(NN_ERR_ARG, "rank %d's batch size is %lld, rank 0's %lld; every rank must use the same",
                               differs, (long long)b[SAY_BATCH], (long long)a[SAY_BATCH]);
     }
-    free(all);
+    if (!d->broken) free(all);
     if (st == NN_OK) st = share_state(d, s);
     if (st == NN_OK) st = make_buckets(d, s->graph, s->grads, s->n_params);
     if (st != NN_OK) nn_dist_fit_release(d);
@@ -271,6 +278,7 @@ static nn_status hook_begin(void *ctx, const nn_fit_dist_start *s) {
 
 static nn_status hook_step_begin(void *ctx, int64_t local, int64_t global) {
     nn_dist *d = ctx;
+    if (nn_dist_usable(d) != NN_OK) return nn_dist_usable(d);
     d->weight = global > 0 ? (float)((double)local / (double)global) : 0.0f;
     for (int b = 0; b < d->n_buckets; b++) {
         atomic_store(&d->buckets[b].filled, 0);
@@ -292,6 +300,7 @@ enum { SUM_LOSS, SUM_ROWS, SUM_CORRECT, SUM_JUDGED, SUM_SIGNAL, SUM_STATUS };
 static nn_status hook_step_end(void *ctx, nn_status local, nn_fit_sums *sums) {
     nn_dist *d = ctx;
     d->armed = 0;
+    if (nn_dist_usable(d) != NN_OK) return nn_dist_usable(d);
     double t_end = nn_dist_now();
     char why[NN_ERRLEN];
     snprintf(why, sizeof why, "%s", local != NN_OK ? nn_last_error() : "");
@@ -350,7 +359,9 @@ static nn_status hook_step_end(void *ctx, nn_status local, nn_fit_sums *sums) {
 
 static nn_status hook_agree_stop(void *ctx, int *stop) {
     nn_dist *d = ctx;
-    int v[2] = {*stop != 0, d->stop_flag && *d->stop_flag};
+    int *v = d->stop_buf;
+    v[0] = *stop != 0;
+    v[1] = d->stop_flag && *d->stop_flag;
     double t0 = nn_dist_now();
     nn_status st = nn_dist_allreduce(d, v, 2, MPI_INT, MPI_MAX, "the agreement on stopping");
     d->mine.wait += nn_dist_now() - t0;
@@ -365,8 +376,11 @@ static nn_status hook_epoch_end(void *ctx, int epoch) {
     (void)epoch;
     if (d->rank == 0 && !d->all && !(d->all = calloc((size_t)d->size, sizeof *d->all)))
         return nn_set_error(NN_ERR_NOMEM, "dist: out of memory");
-    double mine[5] = {d->mine.samples, d->mine.seconds, d->mine.wait, d->mine.comm, d->mine.steps};
-    double *all = d->rank == 0 ? malloc((size_t)d->size * sizeof mine) : NULL;
+    if (nn_dist_usable(d) != NN_OK) return nn_dist_usable(d);
+    double *mine = d->stats_buf;
+    mine[0] = d->mine.samples, mine[1] = d->mine.seconds, mine[2] = d->mine.wait, mine[3] = d->mine.comm;
+    mine[4] = d->mine.steps;
+    double *all = d->rank == 0 ? malloc((size_t)d->size * 5 * sizeof *all) : NULL;
     if (d->rank == 0 && !all) return nn_set_error(NN_ERR_NOMEM, "dist: out of memory");
     MPI_Request r;
     nn_status st = nn_dist_check(d, MPI_Igather(mine, 5, MPI_DOUBLE, all, 5, MPI_DOUBLE, 0, d->comm, &r),
@@ -374,7 +388,7 @@ static nn_status hook_epoch_end(void *ctx, int epoch) {
     if (st == NN_OK) st = nn_dist_wait(d, &r, 1, "the gather of the ranks' statistics");
     for (int q = 0; st == NN_OK && all && q < d->size; q++)
         d->all[q] = (nn_dist_stats){all[q * 5], all[q * 5 + 1], all[q * 5 + 2], all[q * 5 + 3], all[q * 5 + 4]};
-    free(all);
+    if (!d->broken) free(all);
     return st;
 }
 

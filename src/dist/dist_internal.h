@@ -50,6 +50,14 @@ struct nn_dist {
     double step_t0, first_send;
     nn_dist_stats mine;
     nn_dist_stats *all;    /* rank 0: every rank's, gathered at epoch ends */
+    /* A wait was given up (timeout, signal, MPI error): a collective may
+     * still be pending in MPI with our buffers, so they are never freed,
+     * and the handle refuses further collectives (they could match the
+     * stale ones). The process is expected to end. */
+    int broken;
+    int64_t head[6];       /* share_state's broadcast */
+    int stop_buf[2];       /* agree_stop's allreduce */
+    double stats_buf[5];   /* epoch_end's gather (this rank's) */
 };
 
 /* Monotonic seconds. */
@@ -60,6 +68,8 @@ nn_status nn_dist_check(const nn_dist *d, int rc, const char *what);
 /* Waits for reqs[0..n) (MPI_Testall in a loop), at most d->timeout seconds
  * and not past a set stop flag. `what` names the collective in errors. */
 nn_status nn_dist_wait(nn_dist *d, MPI_Request *reqs, int n, const char *what);
+/* NN_OK, or the error of a handle that gave up a collective. */
+nn_status nn_dist_usable(const nn_dist *d);
 /* Blocking collectives with the timeout: allreduce in place, broadcast. */
 nn_status nn_dist_allreduce(nn_dist *d, void *buf, int n, MPI_Datatype type, MPI_Op op, const char *what);
 nn_status nn_dist_bcast(nn_dist *d, void *buf, int n, MPI_Datatype type, int root, const char *what);
