@@ -9,7 +9,7 @@ mpiexec=$1 nngraph=$2 data=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-fail() { echo "FAIL: $*" >&2; cat err.txt >&2 2>/dev/null; exit 1; }
+fail() { echo "FAIL: $*" >&2; cat err.txt runs.err >&2 2>/dev/null; "$nngraph" runs runs.db >&2; exit 1; }
 cat > mlp.nng <<'G'
 nngraph-graph 1
 x input f32 [B,400]
@@ -31,7 +31,7 @@ oversub=
 "$mpiexec" --version 2>/dev/null | grep -Eq 'OpenRTE|Open MPI' && oversub=--oversubscribe
 
 # the run's status and epochs from `nngraph runs`
-run_field() { "$nngraph" runs runs.db 2>/dev/null | awk -v f="$1" '$1 == 1 { print $f }'; }
+run_field() { "$nngraph" runs runs.db 2>>runs.err | awk -v f="$1" '$1 == 1 { print $f }'; }
 
 # the pid of rank R among mpirun's children (from /proc: no procps needed)
 rank_pid() {
