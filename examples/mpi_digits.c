@@ -9,6 +9,7 @@
  */
 #include "nngraph.h"
 #include "nngraph/dist.h"
+#include "../tests/mpi_lsan.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,6 +12,7 @@
  * uneven shard) fails. */
 #include "nngraph.h"
 #include "nngraph/dist.h"
+#include "mpi_lsan.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -54,7 +54,7 @@ nn_status nn_dist_evaluate(nn_dist *d, nn_graph *g, nn_node *loss, const nn_data
         if (loss_out) *loss_out = sb[EV_ROWS] > 0 ? sb[EV_LOSS] / sb[EV_ROWS] : NAN;
         if (accuracy_out) *accuracy_out = sb[EV_ACC_ROWS] > 0 ? sb[EV_ACC] / sb[EV_ACC_ROWS] : NAN;
     }
-    if (!d->broken) free(sb); /* else MPI may still write it */
+    nn_dist_drop(d, sb);
     return st;
 }
 
@@ -127,11 +127,10 @@ nn_tensor *nn_dist_predict(nn_dist *d, nn_graph *g, nn_node *x_input, nn_node *o
         st = nn_dist_check(d, MPI_Igatherv(part ? part->data : NULL, *my_bytes, MPI_BYTE, all ? all->data : NULL, counts,
                                            counts + d->size, MPI_BYTE, 0, d->comm, &r), "MPI_Igatherv");
     if (st == NN_OK) st = nn_dist_wait(d, &r, 1, "the gather of the predictions");
-    if (!d->broken) { /* else MPI may still use them */
-        nn_tensor_free(part);
-        free(counts);
-        free(sb);
-    }
+    if (d->broken) nn_dist_drop(d, part); /* its data may still be read: the header too */
+    else nn_tensor_free(part);
+    nn_dist_drop(d, counts);
+    nn_dist_drop(d, sb);
     *status = st;
     if (st != NN_OK) {
         nn_tensor_free(all);

@@ -45,8 +45,11 @@ void nn_dist_fit_release(nn_dist *d) {
     if (d->g && d->g->on_value_user == d) nn_graph_on_value(d->g, NULL, NULL);
     /* after a given-up wait MPI may still write into the buckets and the
      * status: they are left allocated (the process is ending) */
-    for (int b = 0; b < d->n_buckets && !d->broken; b++) nn_aligned_free(d->buckets[b].buf);
-    if (!d->broken) free(d->status_buf);
+    for (int b = 0; b < d->n_buckets; b++) {
+        if (d->broken) nn_dist_drop(d, d->buckets[b].buf);
+        else nn_aligned_free(d->buckets[b].buf);
+    }
+    nn_dist_drop(d, d->status_buf);
     free(d->buckets);
     for (int i = 0; d->spare && i < d->n_params; i++) {
         if (d->grads && d->grads[i]->value == d->spare[i]) d->grads[i]->value = NULL;
@@ -267,7 +270,7 @@ static nn_status hook_begin(void *ctx, const nn_fit_dist_start *s) {
             st = nn_set_error(NN_ERR_ARG, "rank %d's batch size is %lld, rank 0's %lld; every rank must use the same",
                               differs, (long long)b[SAY_BATCH], (long long)a[SAY_BATCH]);
     }
-    if (!d->broken) free(all);
+    nn_dist_drop(d, all);
     if (st == NN_OK) st = share_state(d, s);
     if (st == NN_OK) st = make_buckets(d, s->graph, s->grads, s->n_params);
     if (st != NN_OK) nn_dist_fit_release(d);
@@ -388,7 +391,7 @@ static nn_status hook_epoch_end(void *ctx, int epoch) {
     if (st == NN_OK) st = nn_dist_wait(d, &r, 1, "the gather of the ranks' statistics");
     for (int q = 0; st == NN_OK && all && q < d->size; q++)
         d->all[q] = (nn_dist_stats){all[q * 5], all[q * 5 + 1], all[q * 5 + 2], all[q * 5 + 3], all[q * 5 + 4]};
-    if (!d->broken) free(all);
+    nn_dist_drop(d, all);
     return st;
 }
 

@@ -68,6 +68,9 @@ nn_status nn_dist_check(const nn_dist *d, int rc, const char *what);
 /* Waits for reqs[0..n) (MPI_Testall in a loop), at most d->timeout seconds
  * and not past a set stop flag. `what` names the collective in errors. */
 nn_status nn_dist_wait(nn_dist *d, MPI_Request *reqs, int n, const char *what);
+/* free(p), or after a given-up collective (d->broken) keeps p allocated
+ * and reachable: MPI may still write into it. */
+void nn_dist_drop(const nn_dist *d, void *p);
 /* NN_OK, or the error of a handle that gave up a collective. */
 nn_status nn_dist_usable(const nn_dist *d);
 /* Blocking collectives with the timeout: allreduce in place, broadcast. */
