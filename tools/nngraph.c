@@ -16,7 +16,7 @@ const char *__lsan_default_suppressions(void) {
             * Graphviz's own allocator, which nngraph never calls itself */
            "leak:gmalloc\nleak:grealloc\n"
            /* Open MPI under mpirun (nngraph train): what it keeps past
-            * MPI_Finalize (tests/mpi_lsan.h) */
+            * MPI_Finalize (tests/graphviz_lsan.h) */
            "leak:libmpi.so\nleak:libopen-pal.so\nleak:libopen-rte.so\nleak:libpmix.so\nleak:libhwloc.so\n"
            "leak:libevent\nleak:/openmpi/\nleak:libmpich.so\n";
 }
