@@ -391,10 +391,23 @@ static void check_timeout(void) {
     nn_dist_free(d2);
 }
 
+/* An MPI error is an nngraph error, not an abort: a null communicator. */
+static void check_mpi_error(void) {
+    int f0 = failures;
+    nn_dist *bad = nn_dist_new(MPI_COMM_NULL);
+    CHECK(bad == NULL && strstr(nn_last_error(), "MPI failed in MPI_Comm_dup"), "null communicator: %s",
+          nn_last_error());
+    nn_dist_free(bad);
+    if (rank == 0 && failures == f0) printf("ok  MPI error: %s\n", nn_last_error());
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    /* errors outside any communicator of ours go to the world's handler */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    check_mpi_error();
     nn_dist *dist = nn_dist_new(MPI_COMM_WORLD);
     if (!dist) {
         fprintf(stderr, "rank %d: %s\n", rank, nn_last_error());

@@ -18,8 +18,8 @@ nn_status nn_dist_check(const nn_dist *d, int rc, const char *what) {
     char text[MPI_MAX_ERROR_STRING];
     int len = 0;
     if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS) snprintf(text, sizeof text, "error code %d", rc);
-    return nn_set_error(NN_ERR_RUNTIME, "rank %d of %d: MPI failed in %s: %s", d ? d->rank : -1, d ? d->size : 0, what,
-                        text);
+    if (!d || d->size == 0) return nn_set_error(NN_ERR_RUNTIME, "dist: MPI failed in %s: %s", what, text);
+    return nn_set_error(NN_ERR_RUNTIME, "rank %d of %d: MPI failed in %s: %s", d->rank, d->size, what, text);
 }
 
 /* After a stop flag is set (Ctrl-C, or mpirun's SIGTERM when a rank died),
