@@ -235,32 +235,39 @@ static void check_different_graphs(nn_dist *dist) {
     nn_dataset_free(d);
 }
 
-/* A NaN in the last rank's first shard: every rank fails at step 1, the
- * message naming that rank, and no rank's weights change. */
-static void check_failing_rank(nn_dist *dist) {
-    int f0 = failures;
-    int b = 4;
+/* Bad data in the last rank's first shard (a NaN feature, or a label out
+ * of range): every rank fails at step 1, the message naming that rank and
+ * the problem, and no rank's weights change. */
+static void check_failing_rank(nn_dist *dist, int bad_label) {
+    int f0 = failures, b = 4;
+    const char *what = bad_label ? "bad label" : "NaN";
     nn_dataset *d = make_data(40, 7);
-    if (rank == size - 1) nn_tensor_f32(d->x)[(int64_t)b * (size - 1) * FEATURES] = NAN;
+    int64_t row = (int64_t)b * (size - 1);
+    if (rank == size - 1) {
+        if (bad_label) ((int32_t *)nn_tensor_data(d->y))[row] = 99;
+        else nn_tensor_f32(d->x)[row * FEATURES] = NAN;
+    }
     nn_node *loss;
     nn_graph *g = make_net(5, CLASSES, &loss);
     double before[N_W], after[N_W];
     params_of(g, before);
-    nn_fit_opts o = {.epochs = 2, .batch_size = b, .no_shuffle = 1, .optimizer = NULL};
+    nn_fit_opts o = {.epochs = 2, .batch_size = b, .no_shuffle = 1};
     nn_dist_fit_opts(dist, &o);
     nn_fit_result res;
     nn_status st = nn_fit(g, loss, d, &o, &res);
     const char *msg = nn_error_message(g);
-    char want[128];
-    snprintf(want, sizeof want, "rank %d of %d failed: fit: the loss is NaN at epoch 1, step 1", size - 1, size);
-    CHECK(st == NN_ERR_NUMERIC, "failing rank: status %d (%s)", st, msg);
-    CHECK(rank == size - 1 ? strstr(msg, "the loss is NaN at epoch 1, step 1") != NULL : strstr(msg, want) != NULL,
-          "failing rank: message '%s'", msg);
+    char want[128], detail[64];
+    snprintf(want, sizeof want, "rank %d of %d failed: ", size - 1, size);
+    /* the row is the dataset's: the shard's first row */
+    if (bad_label) snprintf(detail, sizeof detail, "label 99 in dataset row %lld", (long long)row);
+    else snprintf(detail, sizeof detail, "the loss is NaN at epoch 1, step 1");
+    CHECK(st == (bad_label ? NN_ERR_RUNTIME : NN_ERR_NUMERIC), "%s: status %d (%s)", what, st, msg);
+    CHECK(strstr(msg, detail) != NULL && (rank == size - 1 || strstr(msg, want) != NULL), "%s: message '%s'", what,
+          msg);
     params_of(g, after);
-    CHECK(memcmp(before, after, sizeof before) == 0, "failing rank: the weights changed");
-    CHECK(res.steps == 0, "failing rank: %lld steps ran", (long long)res.steps);
-    if (rank == 0 && failures == f0)
-        printf("ok  failing rank: %s\n", msg);
+    CHECK(memcmp(before, after, sizeof before) == 0, "%s: the weights changed", what);
+    CHECK(res.steps == 0, "%s: %lld steps ran", what, (long long)res.steps);
+    if (rank == 0 && failures == f0) printf("ok  failing rank, %s: %s\n", what, msg);
     nn_graph_free(g);
     nn_dataset_free(d);
 }
@@ -423,7 +430,8 @@ int main(int argc, char **argv) {
     check_equivalence(dist, size - 1, b, 10, "a rank with no rows at all");
     check_evaluate(dist);
     check_different_graphs(dist);
-    check_failing_rank(dist);
+    check_failing_rank(dist, 0);
+    check_failing_rank(dist, 1);
     char db[256];
     snprintf(db, sizeof db, "%s/dist-np%d.db", argc > 1 ? argv[1] : ".", size);
     if (rank == 0) remove(db);

@@ -337,6 +337,7 @@ static nn_status dist_begin(fit_state *s, nn_status st, nn_rng *rng, int *initia
 static nn_status dist_step_end(fit_state *s, nn_status st, int64_t mine, double *batch_loss, int64_t *rows,
                                int64_t *correct, int64_t *judged) {
     nn_fit_sums sums = {*batch_loss * (double)mine, (double)mine, (double)*correct, (double)*judged};
+    if (st != NN_OK) nn_set_error(st, "%s", nn_error_message(s->g)); /* what the others are told */
     nn_status agreed = s->dist->step_end(s->dist->ctx, st, &sums);
     if (agreed != NN_OK && st == NN_OK) nn_fail_run(s->g, agreed, "fit: %s", nn_last_error());
     if (st != NN_OK || agreed != NN_OK) return st != NN_OK ? st : agreed;
