@@ -25,6 +25,11 @@
  * batch's. After K steps the parameters equal those of one process
  * training with batch batch_size * size, up to float rounding.
  *
+ * Threads: only the thread that calls nn_fit makes MPI calls, so MPI
+ * initialised with MPI_THREAD_FUNNELED suffices when that is the thread
+ * that called MPI_Init (otherwise ask for MPI_THREAD_SERIALIZED); the
+ * graph's worker threads may run meanwhile.
+ *
  * Failures: a run error or a NaN loss on one rank fails the step on every
  * rank, the message naming the rank. MPI errors come back as nngraph errors
  * (the communicator's handler is MPI_ERRORS_RETURN); a collective still
