@@ -519,6 +519,8 @@ nn_status nn_runlog_detach(nn_runlog_fit *f, nn_status fit_status) {
 
 int64_t nn_runlog_fit_run(const nn_runlog_fit *f) { return f ? nn_runlog_current(f->log) : 0; }
 
+nn_runlog *nn_runlog_fit_log(nn_runlog_fit *f) { return f ? f->log : NULL; }
+
 const char *nn_runlog_fit_error(const nn_runlog_fit *f) { return f ? f->db_error : ""; }
 
 nn_status nn_fit_logged(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_fit_opts *opts,
