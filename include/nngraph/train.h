@@ -43,7 +43,48 @@ nn_node *nn_dense_init(nn_graph *g, const char *scope, nn_node *x, int units, nn
 
 typedef struct nn_optimizer nn_optimizer;
 
-/* Plain SGD (momentum 0) or SGD with momentum: v = momentum*v - lr*g; w += v. */
+/* Where Adam puts epsilon. Keras's form (the default) adds it outside the
+ * bias-corrected root: w -= alpha_t * m / (sqrt(v) + eps) with alpha_t =
+ * lr*sqrt(1-beta2^t)/(1-beta1^t). PyTorch's adds it to the corrected root:
+ * w -= lr/(1-beta1^t) * m / (sqrt(v)/sqrt(1-beta2^t) + eps). They agree
+ * when sqrt(v) is much larger than eps; at eps 1e-3 the first steps can
+ * differ by a factor of two. Pick the form of the framework whose numbers
+ * you want to reproduce. */
+typedef enum nn_epsilon_form { NN_EPSILON_KERAS = 0, NN_EPSILON_TORCH = 1 } nn_epsilon_form;
+
+/* Options of nn_optimizer_from_name. Zero-initialise and set what you need:
+ * a zero field means the default given here. */
+typedef struct nn_optimizer_opts {
+    float lr;                     /* 0: the optimizer's default (sgd 0.01, others 0.001) */
+    float momentum;               /* sgd and rmsprop, in [0,1); default 0 */
+    int nesterov;                 /* sgd with momentum > 0: Nesterov's momentum */
+    float beta1, beta2;           /* adam, adamw: defaults 0.9 and 0.999 */
+    float rho;                    /* rmsprop's decay of the mean square: default 0.9 */
+    float epsilon;                /* adam, adamw, rmsprop: default 1e-7 (Keras) */
+    nn_epsilon_form epsilon_form; /* adam, adamw: default NN_EPSILON_KERAS */
+    /* adamw: decoupled decay w -= lr*weight_decay*w each step (default
+     * 0.004, Keras's); sgd, adam, rmsprop: PyTorch's L2 term, g +=
+     * weight_decay*w before the update (default 0) */
+    float weight_decay;
+    float clip_norm;              /* > 0: scale all gradients so their global L2 norm is <= this */
+    float clip_value;             /* > 0: clip each gradient element to [-clip_value, clip_value] */
+} nn_optimizer_opts;
+
+/* The optimizer nn_fit and the run log use when none is given. */
+#define NN_OPTIMIZER_DEFAULT "adam"
+
+/* An optimizer by name: "sgd", "adam", "adamw" or "rmsprop" (Keras's
+ * update rules; docs/training.md writes each out). opts may be NULL (all
+ * defaults). NULL and nn_last_error() naming the field on a bad value or an
+ * unknown name (the message lists the known ones). */
+nn_optimizer *nn_optimizer_from_name(const char *name, const nn_optimizer_opts *opts);
+/* NN_OPTIMIZER_DEFAULT with its defaults: Adam, lr 0.001. */
+nn_optimizer *nn_optimizer_default(void);
+/* The known names, comma separated, for help texts and messages. */
+const char *nn_optimizer_names(void);
+
+/* Plain SGD (momentum 0) or SGD with momentum: v = momentum*v - lr*g; w += v.
+ * lr 0 is allowed (a frozen optimizer). */
 nn_optimizer *nn_sgd(float lr, float momentum);
 /* Adam with Keras's defaults: beta1 0.9, beta2 0.999, epsilon 1e-7, bias
  * correction. Keras's update rule at step t = 1, 2, ...:
@@ -56,7 +97,7 @@ nn_optimizer *nn_adam(float lr);
 nn_optimizer *nn_adam_ex(float lr, float beta1, float beta2, float epsilon);
 void nn_optimizer_free(nn_optimizer *opt);
 
-/* The optimizer's kind, "sgd" or "adam" (NULL for NULL). */
+/* The optimizer's name, "sgd", "adam", "adamw" or "rmsprop" (NULL for NULL). */
 const char *nn_optimizer_name(const nn_optimizer *opt);
 /* The learning rate, and a new one for the following steps (e.g. a
  * schedule set from an epoch callback). */
@@ -69,13 +110,17 @@ void nn_optimizer_set_lr(nn_optimizer *opt, float lr);
  * count (a second fit continues; restored slots survive); other parameters
  * start afresh. */
 nn_status nn_optimizer_attach(nn_optimizer *opt, nn_node *const *params, int n);
-/* One update of every attached parameter from the current values of its
- * gradient node grads[i] (same order as attached). */
+/* One update of every attached parameter from its gradient grads[i] (f32,
+ * as many elements as the parameter; same order as attached). Clipping and
+ * weight decay, when set, apply to a copy: grads are not changed. */
+nn_status nn_optimizer_update(nn_optimizer *opt, const nn_tensor *const *grads, int n);
+/* The same, from the current values of the gradient nodes grads[i]. */
 nn_status nn_optimizer_step(nn_optimizer *opt, nn_node *const *grads, int n);
 
 /* State for checkpoints and resume: each attached parameter has
  * nn_optimizer_num_slots() state tensors (SGD with momentum: "velocity";
- * Adam: "adam_m", "adam_v"), and the optimizer counts its steps. */
+ * Adam and AdamW: "adam_m", "adam_v"; RMSprop: "rms", and "momentum" when
+ * it has momentum), and the optimizer counts its steps. */
 int nn_optimizer_num_slots(const nn_optimizer *opt);
 const char *nn_optimizer_slot_name(const nn_optimizer *opt, int slot);
 /* The state tensor of param (attached) for `slot`, writable; NULL if none. */
@@ -83,7 +128,10 @@ nn_tensor *nn_optimizer_slot(nn_optimizer *opt, const nn_node *param, int slot);
 int64_t nn_optimizer_steps(const nn_optimizer *opt);
 void nn_optimizer_set_steps(nn_optimizer *opt, int64_t steps);
 /* Hyperparameters as "key=value" pairs, for logs: writes up to max pairs
- * of keys/values (pointers valid while opt lives); returns the count. */
+ * of keys/values (pointers valid while opt lives); returns the count (at
+ * most 12). The optimizer's own keys always (adam: lr, beta1, beta2,
+ * epsilon, torch_epsilon 0/1); nesterov, weight_decay, clip_norm and
+ * clip_value only when they are on. */
 int nn_optimizer_hparams(const nn_optimizer *opt, const char **keys, double *values, int max);
 
 /* ---- Fit ------------------------------------------------------------- */

@@ -324,7 +324,7 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
         return NULL;
     }
     f->opt = opts->optimizer;
-    if (!f->opt && !(f->opt = f->owned_opt = nn_adam(0.001f))) {
+    if (!f->opt && !(f->opt = f->owned_opt = nn_optimizer_default())) {
         fit_free(f);
         *status = NN_ERR_NOMEM;
         return NULL;

@@ -177,6 +177,7 @@ typedef struct fit_state {
     nn_acc_kind acc;
     int n_params;
     nn_node **params, **outputs; /* outputs: loss, [logits,] the gradients */
+    const nn_tensor **grad_values; /* the gradients' values after a run, for the optimizer */
     int n_outputs, grad_off;     /* grad_off: where the gradients start */
     nn_optimizer *opt, *owned_opt;
     nn_tensor *xb, *yb; /* batch buffers, full size */
@@ -193,6 +194,7 @@ static void fit_state_free(fit_state *s) {
     if (s->y) s->y->value = NULL;
     free(s->params);
     free(s->outputs);
+    free(s->grad_values);
     nn_optimizer_free(s->owned_opt);
     nn_tensor_free(s->xb);
     nn_tensor_free(s->yb);
@@ -221,7 +223,8 @@ static nn_status fit_setup(fit_state *s, nn_graph *g, nn_node *loss, const nn_da
     if (st == NN_OK && n_params == 0) st = nn_fail_run(g, NN_ERR_ARG, "fit: the loss '%s' depends on no parameter", loss->name);
     s->params = malloc((size_t)(n_params ? n_params : 1) * sizeof *s->params);
     s->outputs = malloc((size_t)(n_params + 2) * sizeof *s->outputs);
-    if (st == NN_OK && (!s->params || !s->outputs)) st = nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
+    s->grad_values = malloc((size_t)(n_params ? n_params : 1) * sizeof *s->grad_values);
+    if (st == NN_OK && (!s->params || !s->outputs || !s->grad_values)) st = nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
     for (int i = 0, k = 0; st == NN_OK && i < g->n_nodes; i++)
         if (need[i] && g->nodes[i]->kind == NN_NODE_PARAM) s->params[k++] = g->nodes[i];
     free(need);
@@ -241,7 +244,7 @@ static nn_status fit_setup(fit_state *s, nn_graph *g, nn_node *loss, const nn_da
 
     s->opt = o->optimizer;
     if (!s->opt) {
-        s->opt = s->owned_opt = nn_adam(0.001f);
+        s->opt = s->owned_opt = nn_optimizer_default();
         if (!s->opt) return nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
     }
     if (nn_optimizer_attach(s->opt, s->params, n_params) != NN_OK)
@@ -378,7 +381,8 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
             }
             loss_sum += batch_loss * (double)rows;
             seen += rows;
-            st = nn_optimizer_step(s.opt, s.outputs + s.grad_off, s.n_params);
+            for (int i = 0; i < s.n_params; i++) s.grad_values[i] = nn_value(s.outputs[s.grad_off + i]);
+            st = nn_optimizer_update(s.opt, s.grad_values, s.n_params);
             if (st != NN_OK) {
                 nn_fail_run(g, st, "fit: %s", nn_last_error());
                 break;
