@@ -134,6 +134,89 @@ void nn_optimizer_set_steps(nn_optimizer *opt, int64_t steps);
  * clip_value only when they are on. */
 int nn_optimizer_hparams(const nn_optimizer *opt, const char **keys, double *values, int max);
 
+/* ---- Learning-rate schedules -------------------------------------------- */
+
+typedef enum nn_lr_schedule_kind {
+    NN_LR_CONSTANT = 0, /* the optimizer's lr throughout */
+    NN_LR_STEP,         /* lr * gamma^floor((epoch-1) / step_epochs) (PyTorch's StepLR) */
+    NN_LR_EXPONENTIAL,  /* lr * gamma^(epoch-1) (PyTorch's ExponentialLR) */
+    /* warmup: lr * epoch / warmup_epochs for the first warmup_epochs; then
+     * min_lr + (lr - min_lr) * (1 + cos(pi * k / span)) / 2, k = epochs
+     * since the warmup, span = decay_epochs or the rest of the fit
+     * (PyTorch's CosineAnnealingLR after a linear warmup) */
+    NN_LR_COSINE,
+    /* Keras's ReduceLROnPlateau: lr *= factor (not below min_lr) once
+     * `monitor` has not improved by min_delta for `patience` epochs, then
+     * `cooldown` epochs without counting */
+    NN_LR_PLATEAU
+} nn_lr_schedule_kind;
+
+/* A schedule, applied at the start of every epoch to the optimizer's lr as
+ * it was when nn_fit began. Zero fields take the defaults given. */
+typedef struct nn_lr_schedule {
+    nn_lr_schedule_kind kind;
+    int step_epochs;     /* step: default 10 */
+    double gamma;        /* step: default 0.1; exponential: default 0.9 */
+    int warmup_epochs;   /* cosine: default 0 */
+    int decay_epochs;    /* cosine: default 0 = the rest of the fit */
+    double min_lr;       /* cosine, plateau: the floor, default 0 */
+    const char *monitor; /* plateau: default "val_loss" with a validation set, else "loss" */
+    double factor;       /* plateau: default 0.1 */
+    int patience;        /* plateau: default 10 */
+    double min_delta;    /* plateau: default 1e-4 */
+    int cooldown;        /* plateau: default 0 */
+} nn_lr_schedule;
+
+/* The learning rate of epoch `epoch` (1-based) of `epochs` for a base lr;
+ * for plateau, the base (its reductions depend on the metrics). */
+double nn_lr_schedule_at(const nn_lr_schedule *s, double base_lr, int epoch, int epochs);
+/* NN_OK, or nn_last_error() naming the bad field. */
+nn_status nn_lr_schedule_check(const nn_lr_schedule *s);
+/* Parses the command line's form: "constant", "step[:EPOCHS[:GAMMA]]",
+ * "exponential[:GAMMA]" (or "exp"), "cosine[:WARMUP[:MIN_LR]]",
+ * "plateau[:PATIENCE[:FACTOR[:MIN_LR]]]". */
+nn_status nn_lr_schedule_parse(const char *text, nn_lr_schedule *out);
+/* The same form with every default filled in ("cosine:0:0"); returns what
+ * snprintf returns. */
+int nn_lr_schedule_str(const nn_lr_schedule *s, char *buf, size_t len);
+
+/* ---- Metrics ----------------------------------------------------------- */
+
+/* Extra metrics nn_fit computes per epoch (nn_fit_opts.metrics, a mask). For
+ * a classifier (softmax_cross_entropy; bce_with_logits counts as two
+ * classes): top-k accuracy, macro precision, recall and F1, and the
+ * confusion matrix; for a regression loss whose prediction has the
+ * targets' shape: the mean absolute error. */
+enum {
+    NN_METRIC_TOP_K = 1 << 0,
+    NN_METRIC_PRECISION = 1 << 1,
+    NN_METRIC_RECALL = 1 << 2,
+    NN_METRIC_F1 = 1 << 3,
+    NN_METRIC_CONFUSION = 1 << 4,
+    NN_METRIC_MAE = 1 << 5
+};
+
+/* One epoch's extra metrics on one split; NaN (or classes 0) for those not
+ * asked for or not defined for the loss. */
+typedef struct nn_metric_values {
+    double top_k_accuracy;   /* fraction of rows whose label is among the k largest scores */
+    int top_k;
+    double precision, recall, f1; /* macro averages (see nn_macro_scores) */
+    double mae;
+    int classes;             /* the confusion matrix is classes x classes */
+    const int64_t *confusion; /* [true class][predicted class]; valid during the callback */
+} nn_metric_values;
+
+/* Macro precision, recall and F1 of a k x k confusion matrix cm[true][pred]
+ * (scikit-learn's average='macro'): per class p = TP/(TP+FP), r =
+ * TP/(TP+FN), f1 = 2pr/(p+r), each 0 where its denominator is 0, averaged
+ * over the classes that occur as a label or a prediction. Any output may be
+ * NULL; all NaN if the matrix is empty. */
+void nn_macro_scores(const int64_t *cm, int k, double *precision, double *recall, double *f1);
+/* Rows of scores [n, k] whose label (i32 [n]) is among the top_k scores (a
+ * tie with the k-th counts as in); -1 and nn_last_error() on bad shapes. */
+int64_t nn_top_k_correct(const nn_tensor *scores, const nn_tensor *labels, int top_k);
+
 /* ---- Fit ------------------------------------------------------------- */
 
 /* Passed to the step callback after every optimizer step. */
@@ -157,6 +240,8 @@ typedef struct nn_epoch_info {
     nn_graph *graph;
     nn_optimizer *optimizer;
     nn_rng *rng;          /* the shuffle generator (state for resume) */
+    double lr;            /* the learning rate of the epoch's steps (at its first step) */
+    nn_metric_values metrics, val_metrics; /* nn_fit_opts.metrics, train and validation */
 } nn_epoch_info;
 
 /* Return non-zero to stop training (nn_fit then returns NN_OK early). */
@@ -190,6 +275,13 @@ typedef struct nn_fit_opts {
      * past initial_epoch epochs, which gives the same order when the seed
      * is the same. */
     const nn_rng *shuffle_state;
+    /* Early stopping: put back the weights of the best epoch of `monitor`
+     * when training ends (Keras 3), whether it stopped early or not. */
+    int restore_best_weights;
+    /* The learning rate by epoch; NULL: constant (or as callbacks set it). */
+    const nn_lr_schedule *lr_schedule;
+    unsigned metrics; /* NN_METRIC_* mask of extra metrics, per epoch */
+    int top_k;        /* NN_METRIC_TOP_K's k; default 5 */
 } nn_fit_opts;
 
 /* What a fit did. */
@@ -200,6 +292,9 @@ typedef struct nn_fit_result {
     double val_loss, val_accuracy;
     double seconds;
     int stopped_early;
+    int best_epoch;   /* early stopping: the best epoch of the monitor (0: none) */
+    double best;      /* its value (NaN: none) */
+    int restored;     /* 1 if the best epoch's weights were put back */
 } nn_fit_result;
 
 /* Trains the parameters that `loss` depends on over `train`, minibatch by
