@@ -196,6 +196,12 @@ enum {
     NN_METRIC_MAE = 1 << 5
 };
 
+/* A metric's name as logged: "top_k_accuracy", "precision", "recall",
+ * "f1", "confusion", "mae" (NULL if metric is not one NN_METRIC_* bit). */
+const char *nn_metric_name(unsigned metric);
+/* The NN_METRIC_* bit of a name; 0 if unknown. */
+int nn_metric_from_name(const char *name);
+
 /* One epoch's extra metrics on one split; NaN (or classes 0) for those not
  * asked for or not defined for the loss. */
 typedef struct nn_metric_values {

@@ -57,6 +57,20 @@ int64_t nn_top_k_correct(const nn_tensor *scores, const nn_tensor *labels, int t
     return hits;
 }
 
+static const char *const metric_names[] = {"top_k_accuracy", "precision", "recall", "f1", "confusion", "mae"};
+
+const char *nn_metric_name(unsigned metric) {
+    for (unsigned i = 0; i < sizeof metric_names / sizeof metric_names[0]; i++)
+        if (metric == 1u << i) return metric_names[i];
+    return NULL;
+}
+
+int nn_metric_from_name(const char *name) {
+    for (unsigned i = 0; name && i < sizeof metric_names / sizeof metric_names[0]; i++)
+        if (strcmp(metric_names[i], name) == 0) return (int)(1u << i);
+    return 0;
+}
+
 /* ---- the accumulator nn_fit keeps ---- */
 
 /* The regression case: a prediction and an f32 target of the same size. */
