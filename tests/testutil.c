@@ -18,9 +18,9 @@ void tu_slurp(const char *path, char *buf, size_t cap) {
 
 int tu_vrun(const char *exe, char *const *env, const char *dir, char *out, size_t out_cap, char *err, size_t err_cap,
             const char *first, va_list rest) {
-    const char *argv[32] = {exe};
+    const char *argv[64] = {exe};
     int argc = 1;
-    for (const char *a = first; a && argc < 31; a = va_arg(rest, const char *)) argv[argc++] = a;
+    for (const char *a = first; a && argc < 63; a = va_arg(rest, const char *)) argv[argc++] = a;
     argv[argc] = NULL;
     char o[160], e[160];
     snprintf(o, sizeof o, "%s/stdout", dir);

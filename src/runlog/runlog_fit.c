@@ -208,6 +208,18 @@ static int commit_due(const nn_runlog_fit *f) {
     return rl_now() - f->last_commit >= every;
 }
 
+/* Optimizer hyperparameters are floats: log the shortest decimal that reads
+ * back to the same float (0.9, not 0.89999997615814209). */
+static double float_decimal(double v) {
+    float want = (float)v;
+    char text[32];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(text, sizeof text, "%.*g", prec, (double)want);
+        if ((float)strtod(text, NULL) == want) return strtod(text, NULL);
+    }
+    return v;
+}
+
 /* The extra metrics of one split (those asked for and defined). */
 static nn_status log_metric_values(nn_runlog_fit *f, const nn_metric_values *m, const char *split, int64_t epoch) {
     struct {
@@ -237,7 +249,7 @@ static nn_status log_epoch(nn_runlog_fit *f, const nn_epoch_info *ei) {
               {"loss", "val", ei->val_loss},
               {"accuracy", "val", ei->val_accuracy},
               {"time", "train", ei->seconds},
-              {"lr", "train", ei->lr}};
+              {"lr", "train", float_decimal(ei->lr)}};
     nn_status s = NN_OK;
     /* a NaN loss is logged (it is news); a NaN accuracy only means "none" */
     for (int i = 0; i < 6 && s == NN_OK; i++)
@@ -282,17 +294,6 @@ static int on_epoch(const nn_epoch_info *ei, void *user) {
     return stop;
 }
 
-/* Optimizer hyperparameters are floats: log the shortest decimal that reads
- * back to the same float (0.9, not 0.89999997615814209). */
-static double float_decimal(double v) {
-    float want = (float)v;
-    char text[32];
-    for (int prec = 1; prec <= 9; prec++) {
-        snprintf(text, sizeof text, "%.*g", prec, (double)want);
-        if ((float)strtod(text, NULL) == want) return strtod(text, NULL);
-    }
-    return v;
-}
 
 /* What nn_fit does beyond the optimizer: the schedule, early stopping,
  * the metrics asked for. Logged only when set, so that a plain run's
