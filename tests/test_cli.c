@@ -400,6 +400,25 @@ Test(cli, schedule_patience_and_metrics_are_logged_and_shown) {
     }
 }
 
+/* A run logged before the LR was logged per epoch (no 'lr' metric): show
+ * falls back to the lr hyperparameter and says so. */
+Test(cli, show_falls_back_to_the_lr_hyperparameter_for_older_runs) {
+    const char *db = at("old.db");
+    nn_runlog *log = nn_runlog_open(db, 0);
+    cr_assert_not_null(log, "%s", nn_last_error());
+    nn_run_info info = {.name = "old"};
+    cr_assert_eq(nn_runlog_start(log, &info, NULL), NN_OK, "%s", nn_last_error());
+    cr_assert_eq(nn_runlog_param_num(log, "lr", 0.125), NN_OK);
+    for (int e = 1; e <= 2; e++) cr_assert_eq(nn_runlog_epoch_metric(log, "loss", "train", e, 1.0 / e), NN_OK);
+    cr_assert_eq(nn_runlog_finish(log, "finished", NULL), NN_OK, "%s", nn_last_error());
+    nn_runlog_close(log);
+    cr_assert_eq(nngraph("show", "old", db, NULL), 0, "%s", err);
+    cr_assert(strstr(out, "with the run's lr hyperparameter (the run predates per-epoch lr logging)"), "%s", out);
+    cr_assert(strstr(out, "lr 0.125"), "%s", out);
+    cr_assert_eq(nngraph("show", "old", db, "--json", NULL), 0, "%s", err);
+    cr_assert(strstr(out, "\"lr_curve\":{\"source\":\"hyperparameter\",\"points\":[[1,0.125],[2,0.125]]}"), "%s", out);
+}
+
 /* train --log records the run; its graph is then drawn from DB:RUN. */
 Test(cli, logged_run_drawn_from_the_log) {
     const char *g = at("net.nng"), *img = at("img.idx"), *lab = at("lab.idx"), *db = at("runs.db");
