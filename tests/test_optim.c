@@ -134,6 +134,19 @@ Test(optim, adamw_decays_before_the_adam_step) {
     cr_assert_float_eq(wv(&r)[0], 0.8900001581, 1e-6);
     cr_assert_float_eq(wv(&r)[1], -0.5949993675, 1e-6);
     nn_optimizer_free(o);
+    /* with PyTorch's epsilon form this is torch.optim.AdamW's step:
+     * 0.99 - 1 * 0.2 / (sqrt(0.004)/sqrt(0.001) + 1e-7) = 0.8900000050 */
+    float back[2] = {1.f, -0.5f};
+    memcpy(nn_tensor_f32(nn_param_value(r.w)), back, sizeof back);
+    o = nn_optimizer_from_name("adamw", &(nn_optimizer_opts){.lr = 0.1f, .weight_decay = 0.1f,
+                                                              .epsilon_form = NN_EPSILON_TORCH});
+    cr_assert_eq(nn_optimizer_attach(o, &r.w, 1), NN_OK);
+    step2(o, &r, 2.f, 0.5f);
+    cr_assert_float_eq(wv(&r)[0], 0.8900000050, 1e-6);
+    /* Keras's form gives -0.5949993675 here, 6e-7 away: a few float ulps
+     * (6e-8 each near 0.6) tell the forms apart */
+    cr_assert_float_eq(wv(&r)[1], -0.5949999800, 3e-7);
+    nn_optimizer_free(o);
     /* Keras's default decay, 0.004, when none is given */
     o = nn_optimizer_from_name("adamw", NULL);
     const char *keys[12];
