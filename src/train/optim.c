@@ -92,29 +92,20 @@ static double as_written(float f) {
  * only under -fno-math-errno (then it is one instruction; v >= 0 here, so
  * errno could never be set anyway). */
 
+/* Both epsilon forms in one loop: w -= step * m / (sqrt(v) * root_scale +
+ * eps). Keras's form has step = alpha_t and root_scale = 1 (an exact
+ * multiplication, so the same bits as without it); PyTorch's has step =
+ * lr / (1 - beta1^t) and root_scale = 1 / sqrt(1 - beta2^t). */
 NN_VECTOR_CLONES static void adam_loop(float *restrict w, float *restrict m, float *restrict v, const float *restrict g,
-                                       int64_t n, float alpha, float one_minus_b1, float one_minus_b2, float eps) {
+                                       int64_t n, float step, float root_scale, float one_minus_b1, float one_minus_b2,
+                                       float eps) {
     for (int64_t i = 0; i < n; i++) {
         float gi = g[i];
         float mi = m[i] + (gi - m[i]) * one_minus_b1;
         float vi = v[i] + (gi * gi - v[i]) * one_minus_b2;
         m[i] = mi;
         v[i] = vi;
-        w[i] -= alpha * mi / (sqrtf(vi) + eps);
-    }
-}
-
-/* PyTorch's order of operations: w -= (lr/bc1) * m / (sqrt(v)/sqrt(bc2) + eps). */
-NN_VECTOR_CLONES static void adam_torch_loop(float *restrict w, float *restrict m, float *restrict v,
-                                             const float *restrict g, int64_t n, float step_size, float sqrt_bc2,
-                                             float one_minus_b1, float one_minus_b2, float eps) {
-    for (int64_t i = 0; i < n; i++) {
-        float gi = g[i];
-        float mi = m[i] + (gi - m[i]) * one_minus_b1;
-        float vi = v[i] + (gi * gi - v[i]) * one_minus_b2;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] -= step_size * mi / (sqrtf(vi) / sqrt_bc2 + eps);
+        w[i] -= step * mi / (sqrtf(vi) * root_scale + eps);
     }
 }
 
@@ -192,10 +183,10 @@ static void adam_prepare(const hparams *h, int64_t t, step_consts *k) {
     double bc1 = 1.0 - pow(h->beta1, (double)t), bc2 = 1.0 - pow(h->beta2, (double)t);
     if (h->torch_epsilon != 0.0) {
         k->a = (float)(h->lr / bc1);
-        k->e = (float)sqrt(bc2);
+        k->e = (float)(1.0 / sqrt(bc2));
     } else {
         k->a = (float)(h->lr * sqrt(bc2) / bc1);
-        k->e = 0.f;
+        k->e = 1.f;
     }
     k->b = (float)(1.0 - h->beta1);
     k->c = (float)(1.0 - h->beta2);
@@ -204,8 +195,7 @@ static void adam_prepare(const hparams *h, int64_t t, step_consts *k) {
 
 static void adam_update(const step_consts *k, int slots, float *w, float *const *state, const float *g, int64_t n) {
     (void)slots;
-    if (k->e != 0.f) adam_torch_loop(w, state[0], state[1], g, n, k->a, k->e, k->b, k->c, k->d);
-    else adam_loop(w, state[0], state[1], g, n, k->a, k->b, k->c, k->d);
+    adam_loop(w, state[0], state[1], g, n, k->a, k->e, k->b, k->c, k->d);
 }
 
 static void rmsprop_prepare(const hparams *h, int64_t t, step_consts *k) {
