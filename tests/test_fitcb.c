@@ -4,6 +4,7 @@
  * confusion matrix by hand, top-k, MAE and the confusion matrix against
  * counts made from nn_predict). */
 #include "nngraph.h"
+#include "testutil.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -12,19 +13,7 @@
 
 /* ---- data and a model ---- */
 
-/* Four Gaussian blobs (as in test_training.c), labelled by blob. */
-static nn_dataset *blobs(int n, uint64_t seed) {
-    static const float centres[4][2] = {{-5, 2}, {-2, -2}, {1, 2}, {5, -2}};
-    nn_rng r;
-    nn_rng_seed(&r, seed);
-    nn_tensor *x = nn_tensor_new(NN_F32, NN_SHAPE(n, 2));
-    nn_tensor *y = nn_tensor_new(NN_I32, NN_SHAPE(n));
-    for (int i = 0; i < n; i++) {
-        nn_tensor_i32(y)[i] = i % 4;
-        for (int d = 0; d < 2; d++) nn_tensor_f32(x)[2 * i + d] = centres[i % 4][d] + 1.5f * (float)nn_rng_normal(&r);
-    }
-    return nn_dataset_new(x, y);
-}
+static nn_dataset *blobs(int n, uint64_t seed) { return tu_blobs(n, seed, 1.5f); }
 
 static nn_graph *blobs_model(nn_node **loss, nn_node **logits) {
     nn_graph *g = nn_graph_new(7);

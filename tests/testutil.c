@@ -72,3 +72,16 @@ nn_graph *tu_digits_net(uint64_t seed, nn_node **x_out, nn_node **logits_out, nn
     if (loss_out) *loss_out = loss;
     return g;
 }
+
+nn_dataset *tu_blobs(int n, uint64_t seed, float std) {
+    static const float centres[4][2] = {{-5, 2}, {-2, -2}, {1, 2}, {5, -2}};
+    nn_rng r;
+    nn_rng_seed(&r, seed);
+    nn_tensor *x = nn_tensor_new(NN_F32, NN_SHAPE(n, 2));
+    nn_tensor *y = nn_tensor_new(NN_I32, NN_SHAPE(n));
+    for (int i = 0; i < n; i++) {
+        nn_tensor_i32(y)[i] = i % 4;
+        for (int d = 0; d < 2; d++) nn_tensor_f32(x)[2 * i + d] = centres[i % 4][d] + std * (float)nn_rng_normal(&r);
+    }
+    return nn_dataset_new(x, y);
+}

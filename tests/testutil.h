@@ -39,4 +39,9 @@ void tu_rmtree(const char *dir);
  * through the pointers that are not NULL. */
 nn_graph *tu_digits_net(uint64_t seed, nn_node **x, nn_node **logits, nn_node **loss);
 
+/* The lab's four Gaussian blobs: centres [-5,2], [-2,-2], [1,2], [5,-2],
+ * standard deviation `std`, n samples labelled by blob (sample i in blob
+ * i % 4): x f32 [n,2], y i32 [n]. */
+nn_dataset *tu_blobs(int n, uint64_t seed, float std);
+
 #endif
