@@ -73,9 +73,11 @@ int nn_metric_from_name(const char *name) {
 
 /* ---- the accumulator nn_fit keeps ---- */
 
-/* The regression case: a prediction and an f32 target of the same size. */
+/* The regression case: a loss whose prediction is values (its descriptor
+ * says so), against f32 targets of the same shape. */
 static int is_regression(const nn_node *loss) {
-    return loss->kind == NN_NODE_OP && loss->n_in >= 2 && loss->in[0]->dtype == NN_F32 && loss->in[1]->dtype == NN_F32 &&
+    return loss->kind == NN_NODE_OP && loss->op->output == NN_OUTPUT_VALUES && loss->n_in >= 2 &&
+           loss->in[0]->dtype == NN_F32 && loss->in[1]->dtype == NN_F32 &&
            nn_shape_equal(loss->in[0]->shape, loss->in[1]->shape);
 }
 
@@ -91,7 +93,7 @@ nn_status nn_metric_acc_init(nn_graph *g, nn_metric_acc *m, const nn_node *loss,
     } else if (m->kind == NN_ACC_BCE) {
         m->want = want & classifier & ~(unsigned)NN_METRIC_TOP_K;
         m->classes = 2;
-    } else if (is_regression(loss) && !(loss->op && strcmp(loss->op->name, "bce_with_logits") == 0)) {
+    } else if (is_regression(loss)) {
         m->want = want & NN_METRIC_MAE;
     }
     if (!m->want)
