@@ -140,8 +140,25 @@ static nn_status write_checkpoint(nn_runlog_fit *f, const char *reason, const nn
 
 /* Puts a checkpoint's state back: weights, optimizer slots and steps, the
  * shuffle generator. Everything is checked before anything changes. */
+/* The run being resumed must have been trained with the same optimizer:
+ * another one's state would be missing or, worse, read as its own. */
+static nn_status check_same_optimizer(nn_runlog_fit *f) {
+    nn_param_kv *kv = NULL;
+    int n = 0;
+    nn_status s = nn_runlog_params(f->log, f->ro.resume_run, &kv, &n);
+    for (int i = 0; s == NN_OK && i < n; i++)
+        if (strcmp(kv[i].key, "optimizer") == 0 && strcmp(kv[i].value, nn_optimizer_name(f->opt)) != 0)
+            s = nn_set_error(NN_ERR_ARG, "%s: resume: run %lld was trained with %s, this fit uses %s",
+                             nn_runlog_path(f->log), (long long)f->ro.resume_run, kv[i].value,
+                             nn_optimizer_name(f->opt));
+    free(kv);
+    return s;
+}
+
 static nn_status restore(nn_runlog_fit *f, const nn_checkpoint *c) {
     const char *path = nn_runlog_path(f->log);
+    nn_status same = check_same_optimizer(f);
+    if (same != NN_OK) return same;
     const nn_tensor *steps = nn_checkpoint_find(c, "optimizer_steps", NN_ROLE_STATE);
     if (!steps || nn_tensor_dtype(steps) != NN_I32 || nn_tensor_size(steps) != 2)
         return nn_set_error(NN_ERR_DB, "%s: checkpoint %lld has no optimizer_steps: not a fit's checkpoint", path,
