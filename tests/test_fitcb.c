@@ -292,3 +292,45 @@ Test(metrics, mae_of_a_frozen_regression) {
     nn_dataset_free(d);
     nn_graph_free(g);
 }
+
+static int record_train_metrics(const nn_epoch_info *e, void *user) {
+    nn_metric_values *m = user;
+    *m = e->metrics;
+    static int64_t cm[4];
+    if (e->metrics.confusion) memcpy(cm, e->metrics.confusion, sizeof cm);
+    m->confusion = cm;
+    return 0;
+}
+
+/* bce_with_logits counts as two classes: logit > 0 against target > 0.5.
+ * A frozen logit x (w 1, b 0) on x = -2, -1, 1, 2, 3 with targets
+ * 0, 1, 1, 0, 1: true 0 -> predicted (0, 1); true 1 -> predicted (0, 1, 1):
+ * cm = [[1, 1], [1, 2]]; class 0: p 1/2, r 1/2; class 1: p 2/3, r 2/3;
+ * macro F1 (1/2 + 2/3) / 2 = 7/12. */
+Test(metrics, binary_confusion_and_f1_by_hand) {
+    nn_graph *g = nn_graph_new(1);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 1));
+    nn_node *y = nn_input(g, "y", NN_F32, NN_SHAPE(NN_BATCH, 1));
+    nn_node *z = nn_dense_init(g, "L", x, 1, NN_LINEAR, nn_init_constant(1.f), nn_init_zeros());
+    nn_node *loss = nn_bce_with_logits(g, z, y);
+    cr_assert_eq(nn_graph_status(g), NN_OK, "%s", nn_error_message(g));
+    nn_tensor *xs = nn_tensor_new(NN_F32, NN_SHAPE(5, 1)), *ys = nn_tensor_new(NN_F32, NN_SHAPE(5, 1));
+    const float xv[5] = {-2, -1, 1, 2, 3}, yv[5] = {0, 1, 1, 0, 1};
+    memcpy(nn_tensor_f32(xs), xv, sizeof xv);
+    memcpy(nn_tensor_f32(ys), yv, sizeof yv);
+    nn_dataset *d = nn_dataset_new(xs, ys);
+    nn_optimizer *opt = nn_sgd(0.f, 0.f);
+    nn_metric_values m;
+    nn_fit_opts o = {.epochs = 1, .batch_size = 2, .optimizer = opt, .no_shuffle = 1, .on_epoch = record_train_metrics,
+                     .user = &m, .metrics = NN_METRIC_CONFUSION | NN_METRIC_F1 | NN_METRIC_TOP_K};
+    cr_assert_eq(nn_fit(g, loss, d, &o, NULL), NN_OK, "%s", nn_error_message(g));
+    const int64_t want[4] = {1, 1, 1, 2};
+    cr_assert_eq(m.classes, 2);
+    cr_assert_eq(memcmp(m.confusion, want, sizeof want), 0, "%lld %lld %lld %lld", (long long)m.confusion[0],
+                 (long long)m.confusion[1], (long long)m.confusion[2], (long long)m.confusion[3]);
+    cr_assert_float_eq(m.f1, 7.0 / 12.0, 1e-12);
+    cr_assert(isnan(m.top_k_accuracy), "top-k means nothing for one logit");
+    nn_optimizer_free(opt);
+    nn_dataset_free(d);
+    nn_graph_free(g);
+}
