@@ -380,7 +380,8 @@ Test(cli, schedule_patience_and_metrics_are_logged_and_shown) {
                          "--restore-best", "--metrics", "f1,confusion", "--weight-decay", "0.001", "--clip-norm", "5",
                          "--threads", "1", "--quiet", "--log", db, NULL),
                  0, "%s", err);
-    cr_assert(strstr(out, "val_loss "), "%s", out);
+    cr_assert(strstr(out, "val_loss ") && strstr(out, "  val_f1 ") && strstr(out, "restored epoch "), "%s", out);
+    cr_assert(strstr(out, "\nconfusion matrix (val, last epoch; rows: true class, columns: predicted):\n"), "%s", out);
     cr_assert_eq(nngraph("show", "1", db, NULL), 0, "%s", err);
     cr_assert(strstr(out, "optimizer            rmsprop"), "%s", out);
     cr_assert(strstr(out, "lr_schedule          step:1:0.5"), "%s", out);

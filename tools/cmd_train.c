@@ -6,6 +6,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
@@ -37,11 +38,12 @@ static const char usage[] =
     "  --lr-schedule S       step[:EPOCHS[:GAMMA]], exponential[:GAMMA],\n"
     "                        cosine[:WARMUP[:MIN_LR]], plateau[:PATIENCE[:FACTOR[:MIN_LR]]]\n"
     "  --val-split F         hold out the last fraction F of the rows for validation\n"
-    "  --patience N          stop after N epochs without improvement of val_loss (of\n"
-    "                        loss without --val-split)\n"
+    "  --patience N          stop after N epochs without improvement of val_loss (or\n"
+    "                        of loss without --val-split)\n"
     "  --restore-best        with --patience: end with the best epoch's weights\n"
     "  --metrics LIST        comma-separated: top_k_accuracy, precision, recall, f1,\n"
-    "                        confusion, mae (each logged per epoch with --log)\n"
+    "                        confusion, mae: the last epoch's on stdout, each\n"
+    "                        epoch's in the run log with --log\n"
     "  --top-k K             k of top_k_accuracy (default 5)\n"
     "  --seed N              seed of the initial weights and shuffles (default 1)\n"
     "  --threads N           worker threads (default: the machine's cores)\n"
@@ -103,6 +105,54 @@ static int parse_metrics(const char *list, unsigned *out) {
         p += n + (p[n] == ',');
     }
     return CLI_OK;
+}
+
+/* The last epoch's extra metrics, kept for the final report (the confusion
+ * matrix is valid only during the callback, so it is copied). */
+typedef struct last_metrics {
+    nn_metric_values train, val;
+    int64_t *confusion;
+    int classes;
+    const char *split;
+} last_metrics;
+
+static int keep_metrics(const nn_epoch_info *e, void *user) {
+    last_metrics *m = user;
+    m->train = e->metrics;
+    m->val = e->val_metrics;
+    const nn_metric_values *src = e->val_metrics.confusion ? &e->val_metrics : &e->metrics;
+    if (src->confusion) {
+        size_t bytes = (size_t)src->classes * (size_t)src->classes * sizeof *m->confusion;
+        int64_t *copy = m->classes == src->classes ? m->confusion : realloc(m->confusion, bytes);
+        if (copy) {
+            memcpy(copy, src->confusion, bytes);
+            m->confusion = copy;
+            m->classes = src->classes;
+            m->split = src == &e->val_metrics ? "val" : "train";
+        }
+    }
+    return 0;
+}
+
+static void print_metric_values(const nn_metric_values *m, const char *prefix) {
+    const struct {
+        const char *name;
+        double v;
+    } kv[] = {{"top_k_accuracy", m->top_k_accuracy}, {"precision", m->precision}, {"recall", m->recall},
+              {"f1", m->f1}, {"mae", m->mae}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        if (!isnan(kv[i].v)) printf("  %s%s %.4f", prefix, kv[i].name, kv[i].v);
+}
+
+static void print_confusion(const last_metrics *m) {
+    if (!m->confusion) return;
+    printf("confusion matrix (%s, last epoch; rows: true class, columns: predicted):\n     ", m->split);
+    for (int q = 0; q < m->classes; q++) printf(" %6d", q);
+    for (int t = 0; t < m->classes; t++) {
+        printf("\n%4d ", t);
+        for (int q = 0; q < m->classes; q++) printf(" %6lld", (long long)m->confusion[(size_t)t * m->classes + q]);
+    }
+    putchar('\n');
 }
 
 /* Set by Ctrl-C during a logged run: the run log checkpoints and stops. */
@@ -206,6 +256,7 @@ static int train(const train_args *a) {
     int status = CLI_RUNTIME;
     nn_dataset *data = NULL;
     nn_optimizer *opt = NULL;
+    last_metrics lm = {0};
     nn_node *loss = cli_find_loss("train", g, a->loss);
     nn_node *x = loss ? cli_find_input("train", g, a->x, "features") : NULL;
     nn_node *y = x ? cli_find_input("train", g, a->y, "labels") : NULL;
@@ -261,6 +312,10 @@ static int train(const train_args *a) {
         fo.patience = (int)a->patience;
         fo.restore_best_weights = a->restore_best;
     }
+    if (a->metrics) {
+        fo.on_epoch = keep_metrics;
+        fo.user = &lm;
+    }
     nn_fit_result res;
     nn_status fs;
     if (a->log) {
@@ -299,14 +354,18 @@ static int train(const train_args *a) {
     if (!isnan(res.accuracy)) printf("  accuracy %.4f", res.accuracy);
     if (!isnan(res.val_loss)) printf("  val_loss %.6g", res.val_loss);
     if (!isnan(res.val_accuracy)) printf("  val_accuracy %.4f", res.val_accuracy);
+    print_metric_values(&lm.train, "");
+    print_metric_values(&lm.val, "val_");
     if (res.restored) printf("  restored epoch %d", res.best_epoch);
     printf("  seconds %.3f\n", res.seconds);
+    print_confusion(&lm);
     if (a->out && nn_weights_save(g, a->out) != NN_OK) {
         cli_fail("train", "%s", nn_last_error());
         goto done;
     }
     status = fflush(stdout) == 0 ? CLI_OK : cli_fail("train", "writing to stdout failed");
 done:
+    free(lm.confusion);
     nn_optimizer_free(opt);
     nn_dataset_free(data);
     nn_graph_free(g);
