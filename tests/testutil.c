@@ -100,3 +100,15 @@ nn_dataset *tu_blobs(int n, uint64_t seed, float std) {
     }
     return nn_dataset_new(x, y);
 }
+
+nn_graph *tu_blobs_model(uint64_t seed, int hidden, nn_node **loss, nn_node **logits) {
+    nn_graph *g = nn_graph_new(seed);
+    nn_graph_set_threads(g, 1);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 2));
+    nn_node *y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
+    nn_node *h = nn_dense(g, "L1", x, hidden, NN_RELU);
+    *logits = nn_dense(g, "L2", h, 4, NN_LINEAR);
+    *loss = nn_softmax_cross_entropy(g, *logits, y);
+    cr_assert_eq(nn_graph_status(g), NN_OK, "%s", nn_error_message(g));
+    return g;
+}
