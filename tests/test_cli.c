@@ -191,6 +191,7 @@ Test(cli, train_then_predict) {
                          "3", "--threads", "1", "--quiet", "-o", w, NULL),
                  0, "%s", err);
     cr_assert(strncmp(out, "epochs 60  steps 480  loss ", 27) == 0, "%s", out);
+    cr_assert_null(strstr(out, "f1"), "no extra metrics unless asked: %s", out);
     cr_assert(exists(w));
     cr_assert_eq(nngraph("predict", g, "--weights", w, "--data", img, lab, NULL), 0, "%s", err);
     /* one class a line, and they match the rule the labels follow */

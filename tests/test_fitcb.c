@@ -101,12 +101,20 @@ Test(schedule, fit_sets_and_reports_each_epochs_lr) {
     nn_optimizer *opt = nn_sgd(0.2f, 0.f);
     nn_lr_schedule s = {.kind = NN_LR_STEP, .step_epochs = 2, .gamma = 0.5};
     lr_log l = {0};
+    FILE *progress = tmpfile();
     nn_fit_opts o = {.epochs = 5, .batch_size = 16, .optimizer = opt, .shuffle_seed = 1, .lr_schedule = &s,
-                     .on_epoch = record, .user = &l};
+                     .on_epoch = record, .user = &l, .verbose = 2, .progress = progress};
     cr_assert_eq(nn_fit(g, loss, d, &o, NULL), NN_OK, "%s", nn_error_message(g));
     double want[] = {0.2, 0.2, 0.1, 0.1, 0.05};
     cr_assert_eq(l.n, 5);
     for (int i = 0; i < 5; i++) cr_assert_float_eq(l.lr[i], want[i], 1e-7, "epoch %d", i + 1);
+    /* the progress line shows the rate, as Keras's does under a schedule */
+    char text[2048] = "";
+    rewind(progress);
+    size_t got = fread(text, 1, sizeof text - 1, progress);
+    text[got] = 0;
+    fclose(progress);
+    cr_assert(strstr(text, "Epoch 3/5") && strstr(text, " - lr: 0.1\n") && strstr(text, " - lr: 0.05\n"), "%s", text);
     nn_optimizer_free(opt);
     nn_dataset_free(d);
     nn_graph_free(g);

@@ -354,8 +354,10 @@ static int train(const train_args *a) {
     if (!isnan(res.accuracy)) printf("  accuracy %.4f", res.accuracy);
     if (!isnan(res.val_loss)) printf("  val_loss %.6g", res.val_loss);
     if (!isnan(res.val_accuracy)) printf("  val_accuracy %.4f", res.val_accuracy);
-    print_metric_values(&lm.train, "");
-    print_metric_values(&lm.val, "val_");
+    if (a->metrics) {
+        print_metric_values(&lm.train, "");
+        print_metric_values(&lm.val, "val_");
+    }
     if (res.restored) printf("  restored epoch %d", res.best_epoch);
     printf("  seconds %.3f\n", res.seconds);
     print_confusion(&lm);

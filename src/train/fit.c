@@ -341,6 +341,7 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
     for (int epoch = o.initial_epoch + 1; epoch <= o.epochs && st == NN_OK && !stopped; epoch++) {
         epoch_order(&s, &rng, !o.no_shuffle);
         ei.lr = epoch_lr(&s, &o, epoch);
+        if (o.lr_schedule) prog.lr = ei.lr; /* Keras shows the rate once a schedule sets it */
         nn_metric_acc_reset(&s.train_metrics);
         nn_metric_acc_reset(&s.val_metrics);
         nn_progress_epoch_begin(&prog, epoch);

@@ -17,6 +17,7 @@ typedef struct nn_progress {
     double last_draw; /* seconds */
     int drawn_len;    /* characters of the line on screen (TTY) */
     int line_open;    /* a TTY line was drawn without its newline */
+    double lr;        /* shown at the epoch's end when not NaN (a schedule is on) */
 } nn_progress;
 
 /* Monotonic seconds. */
