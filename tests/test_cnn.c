@@ -531,3 +531,35 @@ Test(conv2d, same_bits_for_any_thread_count) {
         nn_graph_free(g);
     }
 }
+
+/* The layers' Keras defaults and their errors. */
+Test(layers, defaults_and_misuse) {
+    nn_graph *g = nn_graph_new(1);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 3, 10, 10));
+    nn_node *h = nn_conv2d(g, "c1", x, 8, 3, NN_RELU);
+    cr_assert(h, "%s", nn_error_message(g));
+    nn_shape s = nn_node_shape(h);
+    cr_assert(s.dim[1] == 8 && s.dim[2] == 8 && s.dim[3] == 8, "valid padding, stride 1"); /* Keras's Conv2D() */
+    cr_assert(nn_graph_find(g, "c1/W") && nn_shape_equal(nn_node_shape(nn_graph_find(g, "c1/W")), NN_SHAPE(8, 3, 3, 3)));
+    cr_assert_eq(nn_param_init(nn_graph_find(g, "c1/W")).kind, NN_INIT_GLOROT_UNIFORM);
+    h = nn_max_pool2d(g, "p1", h, 2);
+    cr_assert(nn_shape_equal(nn_node_shape(h), NN_SHAPE(NN_BATCH, 8, 4, 4)));
+    h = nn_flatten(g, "f", h);
+    cr_assert(nn_shape_equal(nn_node_shape(h), NN_SHAPE(NN_BATCH, 128)));
+    cr_assert(nn_dropout(g, "d", h, 0.5f));
+    cr_assert_null(nn_conv2d(g, "c1", x, 8, 3, NN_RELU));
+    cr_assert(strstr(nn_error_message(g), "conv2d 'c1': the scope is taken"), "%s", nn_error_message(g));
+    nn_graph_free(g);
+
+    g = nn_graph_new(1);
+    nn_node *flat = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 784));
+    cr_assert_null(nn_conv2d(g, "c", flat, 8, 3, NN_RELU));
+    cr_assert(strstr(nn_error_message(g), "must be f32 [batch, channels, height, width] (NCHW)"), "%s", nn_error_message(g));
+    nn_graph_free(g);
+
+    g = nn_graph_new(1);
+    x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 3, 10, 10));
+    cr_assert_null(nn_dropout(g, "d", x, 1.f));
+    cr_assert(strstr(nn_error_message(g), "rate 1 is outside [0, 1)"), "%s", nn_error_message(g));
+    nn_graph_free(g);
+}

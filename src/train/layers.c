@@ -106,6 +106,7 @@ nn_node *nn_conv2d_ex(nn_graph *g, const char *scope, nn_node *x, int filters, i
     nn_node *out = NULL;
     int groups = opts && opts->groups > 0 ? opts->groups : 1;
     if (check_image(g, "conv2d", scope, x) != 0) {
+        /* the message is set */
     } else if (filters <= 0 || kh <= 0 || kw <= 0) {
         nn_fail(g, NN_ERR_ARG, "conv2d '%s': filters (%d) and kernel size (%dx%d) must be positive", scope, filters, kh, kw);
     } else if ((unsigned)act >= (unsigned)N_ACTIVATIONS || act == NN_SOFTMAX) {
