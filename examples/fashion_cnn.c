@@ -6,7 +6,7 @@
 #include "fashion.h"
 
 int main(int argc, char **argv) {
-    fashion_opts o = {.dir = FASHION_DIR, .epochs = 5, .batch = 32, .seed = 1234};
+    fashion_opts o = {.dir = FASHION_DIR, .epochs = 10, .batch = 32, .seed = 1234};
     int rc = fashion_args(argc, argv, &o, "a small CNN (conv 32, pool, conv 64, pool, dense 128 + dropout, 10)");
     if (rc) return rc - 1;
     nn_graph *g = nn_graph_new(o.seed);
