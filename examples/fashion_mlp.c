@@ -3,7 +3,7 @@
 #include "fashion.h"
 
 int main(int argc, char **argv) {
-    fashion_opts o = {.dir = FASHION_DIR, .epochs = 10, .batch = 64, .seed = 1234};
+    fashion_opts o = {.dir = FASHION_DIR, .epochs = 15, .batch = 64, .seed = 1234};
     int rc = fashion_args(argc, argv, &o, "an MLP (dense 256, dropout, dense 128, dropout, 10)");
     if (rc) return rc - 1;
     nn_graph *g = nn_graph_new(o.seed);
