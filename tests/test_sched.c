@@ -7,7 +7,7 @@
 #include "nngraph.h"
 #include "plan.h"
 #include "pool.h"
-#include "../ops/kernels.h"
+#include "kernels.h"
 #include "../ops/ops.h"
 
 #include <criterion/criterion.h>

@@ -9,7 +9,7 @@
  * is kept. With N > 1 nn_gemm runs on a pool of N threads and OpenBLAS is given N
  * threads too. */
 #include "bench_util.h"
-#include "ops/kernels.h"
+#include "kernels.h"
 #include "pool.h"
 
 #include <cblas.h>

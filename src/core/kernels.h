@@ -1,16 +1,14 @@
 /* Kernels the planner calls directly (fused steps) and ops share: the
- * matrix product with its BLAS and tiny-shape paths, split across the
- * pool's threads by blocks of rows or columns. */
+ * matrix product (gemm.c: tiny loops, nngraph's own register-tiled
+ * kernels, or BLAS, by shape), split across the pool's threads by blocks
+ * of rows or columns, and the vector-clone attribute of hot loops. */
 #ifndef NN_KERNELS_H
 #define NN_KERNELS_H
 
 #include "internal.h"
 
-/* Products with M*N*K below this use nngraph's own loops, larger ones
- * CBLAS. OpenBLAS 0.3.21 has small-matrix kernels that reach 40-90 GFLOP/s
- * even at the digits network's [32,25]x[25,15] (tools/bench/bench_matmul,
- * docs/performance.md), so only products of a few hundred flops, where the
- * call itself dominates, stay here. */
+/* Products with M*N*K below this use plain loops: a few hundred flops,
+ * where any call's set-up dominates. */
 #define NN_GEMM_TINY 512
 
 /* Hot loops are compiled for the baseline x86-64 and, selected at load
@@ -25,8 +23,7 @@
 
 /* C[M,N] = op(A) op(B): A is [M,K] ([K,M] when ta), B is [K,N] ([N,K] when
  * tb). When the product has several NN_GEMM_GRAIN flops, C is split across
- * e's threads along its longer side, one single-threaded CBLAS call a
- * block. */
+ * e's threads along its longer side, each block one thread's work. */
 void nn_gemm(struct nn_exec *e, const float *A, const float *B, float *C, int64_t M, int64_t N, int64_t K, int ta,
              int tb);
 
@@ -37,6 +34,13 @@ void nn_gemm(struct nn_exec *e, const float *A, const float *B, float *C, int64_
  * and unfused results are bit-equal). */
 void nn_dense_forward(struct nn_exec *e, const float *A, const float *B, const float *bias, float *C, int64_t M,
                       int64_t N, int64_t K, int ta, int tb, int act);
+
+/* Forces the path of every later product above the tiny size: "own"
+ * (register tiles; BLAS where the CPU has no AVX2), "blas" (CBLAS), or
+ * "auto"/NULL (by shape, the default). Read from NNGRAPH_GEMM on the
+ * first product unless called before; for benchmarks and tests. Not
+ * thread-safe: call it before running anything. */
+void nn_gemm_force_path(const char *name);
 
 /* Flops in the smallest chunk of a product given to another thread. */
 #define NN_GEMM_GRAIN 1000000
