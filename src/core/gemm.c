@@ -188,22 +188,43 @@ static int own_block(const nn_ukernel *uk, const float *A, const float *B, const
 
 enum { PATH_TINY, PATH_OWN, PATH_BLAS };
 
-static int forced_path = -1; /* NNGRAPH_GEMM, read once */
+/* The kernel of the own path (NULL: none on this CPU) and a forced path
+ * (-1 none); set on the first product from NNGRAPH_GEMM unless
+ * nn_gemm_force_path came first. */
+static const nn_ukernel *own_kernel;
+static int forced_path = -1, configured;
 
-void nn_gemm_force_path(const char *name) {
-    forced_path = !name || !*name || !strcmp(name, "auto") ? -2
-                  : !strcmp(name, "own")                   ? PATH_OWN
-                  : !strcmp(name, "blas")                  ? PATH_BLAS
-                                                           : -2;
+int nn_gemm_force_path(const char *name) {
+    int ok = 1;
+    own_kernel = nn_ukernel_best();
+    forced_path = -1;
+    if (!name || !*name || !strcmp(name, "auto"))
+        ;
+    else if (!strcmp(name, "own"))
+        forced_path = PATH_OWN;
+    else if (!strcmp(name, "blas"))
+        forced_path = PATH_BLAS;
+    else if (!strcmp(name, "avx2")) {
+        forced_path = PATH_OWN;
+        own_kernel = nn_ukernel_avx2();
+    } else
+        ok = 0;
+    configured = 1;
+    return ok;
 }
 
-/* The path for a product of this shape on this CPU. */
-static int choose_path(const nn_ukernel *uk, int64_t M, int64_t N, int64_t K) {
+/* The path for a product of this shape on this CPU. Measured with
+ * tools/bench/bench_matmul and eval_gemm_libs (docs/performance.md): the
+ * register tiles beat OpenBLAS's Haswell kernels at every shape of the
+ * digits, Fashion and 784-W-W-10 networks and match its AVX-512 kernels
+ * within the noise, so above the tiny size every product takes them when
+ * the CPU has AVX2 or AVX-512, which also makes results independent of
+ * how C is split across threads. */
+static int choose_path(int64_t M, int64_t N, int64_t K) {
     if (M * N * K < NN_GEMM_TINY) return PATH_TINY;
-    if (forced_path == -1) nn_gemm_force_path(getenv("NNGRAPH_GEMM"));
-    if (!uk) return PATH_BLAS;
-    if (forced_path >= 0) return forced_path;
-    return PATH_OWN;
+    if (!configured) nn_gemm_force_path(getenv("NNGRAPH_GEMM")); /* a race only repeats this */
+    if (!own_kernel) return PATH_BLAS;
+    return forced_path >= 0 ? forced_path : PATH_OWN;
 }
 
 typedef struct gemm_job {
@@ -233,15 +254,9 @@ static void gemm_chunk(void *ctx, int64_t lo, int64_t hi) {
 
 static void gemm_run(struct nn_exec *e, gemm_job *j) {
     if (j->M <= 0 || j->N <= 0) return;
-    static const nn_ukernel *best;
-    static int probed;
-    if (!probed) { /* idempotent: a race only repeats the probe */
-        best = nn_ukernel_best();
-        probed = 1;
-    }
-    j->uk = best;
-    /* K = 0 (an empty sum, zeros) also takes the own loops */
-    j->path = choose_path(best, j->M, j->N, j->K);
+    /* K = 0 (an empty sum, zeros) also takes the tiny loops */
+    j->path = choose_path(j->M, j->N, j->K);
+    j->uk = own_kernel;
     /* Split the longer side of C: every chunk packs (copies into BLAS's
      * blocked layout) all of the operand along the side that is not
      * split, so splitting the rows of a [128,512] output would pack the

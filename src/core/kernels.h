@@ -36,11 +36,13 @@ void nn_dense_forward(struct nn_exec *e, const float *A, const float *B, const f
                       int64_t N, int64_t K, int ta, int tb, int act);
 
 /* Forces the path of every later product above the tiny size: "own"
- * (register tiles; BLAS where the CPU has no AVX2), "blas" (CBLAS), or
+ * (register tiles, AVX-512 where the CPU has it; BLAS where it has
+ * neither AVX-512 nor AVX2), "avx2" (the AVX2 tiles), "blas" (CBLAS), or
  * "auto"/NULL (by shape, the default). Read from NNGRAPH_GEMM on the
- * first product unless called before; for benchmarks and tests. Not
- * thread-safe: call it before running anything. */
-void nn_gemm_force_path(const char *name);
+ * first product unless called before; for benchmarks and tests. Returns
+ * 0 for an unknown name (then "auto"). Not thread-safe: call it before
+ * running anything. */
+int nn_gemm_force_path(const char *name);
 
 /* Flops in the smallest chunk of a product given to another thread. */
 #define NN_GEMM_GRAIN 1000000
