@@ -32,6 +32,10 @@ void *nn_aligned_alloc_uninit(size_t bytes);
 /* A tensor like nn_tensor_new's, its data not zeroed: for loaders and
  * copies that write every element. */
 nn_tensor *nn_tensor_new_uninit(nn_dtype dt, nn_shape shape);
+/* A tensor taking over `data` (from malloc, at least the shape's bytes;
+ * freed with the tensor); NULL, data untouched, on a bad shape or no
+ * memory for the header. */
+nn_tensor *nn_tensor_adopt(nn_dtype dt, nn_shape shape, void *data);
 /* dst[i] = src[i] / 255.0f: unorm bytes (NN_U8) to floats. */
 void nn_u8_to_f32(const uint8_t *restrict src, float *restrict dst, size_t n);
 void nn_aligned_free(void *p);

@@ -99,6 +99,15 @@ static nn_tensor *tensor_alloc(nn_dtype dt, nn_shape shape, int zero) {
 
 nn_tensor *nn_tensor_new(nn_dtype dt, nn_shape shape) { return tensor_alloc(dt, shape, 1); }
 
+nn_tensor *nn_tensor_adopt(nn_dtype dt, nn_shape shape, void *data) {
+    if ((dt != NN_F32 && dt != NN_I32 && dt != NN_U8) || !shape_valid(shape) || !data) return NULL;
+    nn_tensor *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    nn_tensor_wrap(t, dt, shape, data);
+    t->owns = 1; /* nn_aligned_free is free() */
+    return t;
+}
+
 nn_tensor *nn_tensor_new_uninit(nn_dtype dt, nn_shape shape) { return tensor_alloc(dt, shape, 0); }
 
 nn_tensor *nn_tensor_from(nn_dtype dt, nn_shape shape, const void *data) {

@@ -176,13 +176,15 @@ static nn_tensor *load_idx(const char *path, int as_u8) {
         goto done;
     }
 
-    /* every element is written below: no zero fill */
+    /* every element is written below: no zero fill; bytes kept as bytes
+     * become the tensor's data (no second copy of the payload at the peak) */
     if (rank == 1) {
         t = nn_tensor_new_uninit(NN_I32, NN_SHAPE((int64_t)dims[0]));
     } else {
         /* an empty file (no items) gets rows of size 0 */
         int64_t row = dims[0] ? (int64_t)(total / dims[0]) : 0;
-        t = nn_tensor_new_uninit(as_u8 ? NN_U8 : NN_F32, NN_SHAPE((int64_t)dims[0], row));
+        if (as_u8 && (t = nn_tensor_adopt(NN_U8, NN_SHAPE((int64_t)dims[0], row), bytes)) != NULL) bytes = NULL;
+        if (!as_u8) t = nn_tensor_new_uninit(NN_F32, NN_SHAPE((int64_t)dims[0], row));
     }
     if (!t) {
         nn_set_error(NN_ERR_NOMEM, "%s: out of memory for %s", path, what);
@@ -191,9 +193,7 @@ static nn_tensor *load_idx(const char *path, int as_u8) {
     if (rank == 1) {
         int32_t *lab = nn_tensor_i32(t);
         for (uint64_t i = 0; i < total; i++) lab[i] = bytes[i];
-    } else if (as_u8) {
-        memcpy(nn_tensor_data(t), bytes, total);
-    } else {
+    } else if (!as_u8) {
         nn_u8_to_f32(bytes, nn_tensor_f32(t), total);
     }
 done:
