@@ -162,3 +162,25 @@ Test(gemm, unknown_path_name_is_refused) {
     cr_assert_eq(nn_gemm_force_path("fastest"), 0);
     cr_assert_eq(nn_gemm_force_path("auto"), 1);
 }
+
+/* A run leaves OpenBLAS's thread count as the user set it, on the BLAS
+ * path (set to one for the run, then restored) and on the own path. */
+extern void openblas_set_num_threads(int);
+extern int openblas_get_num_threads(void);
+
+Test(gemm, run_keeps_the_users_openblas_threads) {
+    static const char *paths[] = {"blas", "own"};
+    for (int i = 0; i < 2; i++) {
+        nn_gemm_force_path(paths[i]);
+        openblas_set_num_threads(2);
+        nn_graph *g = nn_graph_new(1);
+        nn_tensor *a = nn_tensor_new(NN_F32, NN_SHAPE(64, 64)), *b = nn_tensor_new(NN_F32, NN_SHAPE(64, 64));
+        nn_node *c = nn_matmul(g, nn_const(g, "a", a), nn_const(g, "b", b));
+        cr_assert_eq(nn_run(g, &c, 1), NN_OK, "%s", nn_error_message(g));
+        cr_assert_eq(openblas_get_num_threads(), 2, "path %s", paths[i]);
+        nn_graph_free(g);
+        nn_tensor_free(a);
+        nn_tensor_free(b);
+    }
+    nn_gemm_force_path(NULL);
+}

@@ -53,11 +53,17 @@ nn_status nn_step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
 
 /* OpenBLAS (the pthread build Debian ships) starts its own threads when
  * it loads, and they spin in sched_yield for about 2^28 cycles after
- * every wake-up, the first included: a whole core burnt while nngraph's
- * pool does the work. Its shutdown call (exported, not in cblas.h; weak so
- * that another CBLAS links too) stops them; they would be restarted on
- * demand if something asked OpenBLAS for threads again. */
+ * every wake-up, the first included: a core burnt for the first 0.1 s of
+ * every process, while nngraph loads its data. Its shutdown call
+ * (exported, not in cblas.h; weak so that another CBLAS links too) stops
+ * them as soon as nngraph is loaded. Nothing the user configured changes:
+ * OpenBLAS starts them again, with the same count, the next time someone
+ * asks it for a threaded product. */
 extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+__attribute__((constructor)) static void quiet_blas_threads(void) {
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
 
 /* The pool for the graph's thread count, made on first use and again only
  * when the count changes. */
@@ -65,11 +71,6 @@ static struct nn_exec *graph_pool(nn_graph *g) {
     int threads = g->threads > 0 ? g->threads : nn_default_threads();
     if (g->exec && nn_exec_threads(g->exec) == threads) return g->exec;
     nn_exec_free(g->exec);
-    /* our pool splits the large products into blocks, each one
-     * single-threaded BLAS call: OpenBLAS's own threads would only compete
-     * with ours (docs/performance.md) */
-    openblas_set_num_threads(1);
-    if (blas_thread_shutdown_) blas_thread_shutdown_();
     g->exec = nn_exec_new(threads);
     return g->exec;
 }
@@ -78,6 +79,15 @@ nn_status nn_plan_execute(nn_graph *g, nn_plan *p) {
     struct nn_exec *e = graph_pool(g);
     if (!e) return nn_fail_run(g, NN_ERR_NOMEM, "run: cannot start the thread pool");
     nn_status st = NN_OK;
+    /* Products that go to BLAS (CPUs without AVX2, or NNGRAPH_GEMM=blas)
+     * are split into blocks by our pool, one single-threaded call each:
+     * OpenBLAS's own threads would only compete with ours. So OpenBLAS runs
+     * on one thread for the length of such a run and gets the user's count
+     * back after it, for the user's other calls. Runs that cannot reach
+     * BLAS leave OpenBLAS alone: setting its count restarts the threads
+     * the constructor stopped. */
+    int blas_threads = nn_gemm_may_use_blas() ? openblas_get_num_threads() : 1;
+    if (blas_threads != 1) openblas_set_num_threads(1);
     if (nn_exec_threads(e) > 1 && p->cost >= NN_PAR_MIN_FLOPS) {
         st = nn_exec_run_plan(e, g, p);
     } else {
@@ -85,6 +95,7 @@ nn_status nn_plan_execute(nn_graph *g, nn_plan *p) {
         for (int s = 0; s < p->n_steps && st == NN_OK; s++)
             if ((st = nn_step_run(p, s, e, err)) != NN_OK) nn_fail_run(g, st, "%s", err);
     }
+    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
     if (st != NN_OK) return st;
     for (int s = 0; s < p->n_steps; s++) p->steps[s].node->value = &p->bufs[s];
     /* buffers of values that are not outputs were reused: forget them */

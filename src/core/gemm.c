@@ -227,6 +227,11 @@ static int choose_path(int64_t M, int64_t N, int64_t K) {
     return forced_path >= 0 ? forced_path : PATH_OWN;
 }
 
+int nn_gemm_may_use_blas(void) {
+    if (!configured) nn_gemm_force_path(getenv("NNGRAPH_GEMM"));
+    return !own_kernel || forced_path == PATH_BLAS;
+}
+
 typedef struct gemm_job {
     const float *A, *B, *bias;
     float *C;

@@ -44,6 +44,11 @@ void nn_dense_forward(struct nn_exec *e, const float *A, const float *B, const f
  * running anything. */
 int nn_gemm_force_path(const char *name);
 
+/* Whether products above the tiny size may call BLAS (no AVX2 on this
+ * CPU, or the BLAS path forced): the executor then keeps OpenBLAS to one
+ * thread while it runs. */
+int nn_gemm_may_use_blas(void);
+
 /* Flops in the smallest chunk of a product given to another thread. */
 #define NN_GEMM_GRAIN 1000000
 
