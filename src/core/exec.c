@@ -18,11 +18,55 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* Below this many estimated flops a plan runs on the calling thread even
- * when threads are available: waking a thread costs several microseconds,
- * more than the digits network's whole step gains from it. */
+/* Below this many estimated flops a plan that runs on threads runs its
+ * steps in order (its large products still split), not as a graph of
+ * steps: waking a thread costs several microseconds, more than running
+ * small steps side by side gains. */
 #define NN_PAR_MIN_FLOPS 4e6
+
+/* Whether threads pay for a plan is measured, not guessed: what a wake-up
+ * costs against a product's time depends on the CPU, the kernels, and
+ * above all on whether another process holds the other cores (on a
+ * shared machine a woken worker may wait milliseconds for a core). Each
+ * plan of a multi-threaded graph keeps the smoothed wall time of its runs
+ * on one thread and on all; the first SCHED_WARM runs of each kind
+ * alternate (the plan's very first run, which touches its arena for the
+ * first time, is not counted), then the faster kind runs, and every
+ * SCHED_PROBE-th run tries the other so a change of load is noticed. Both
+ * kinds compute the same arithmetic, so the choice never changes a result
+ * (see the top of this file for BLAS-path products). Plans too small to
+ * split anything always run on one thread. */
+#define SCHED_WARM 3
+#define SCHED_PROBE 64
+#define SCHED_MIN_FLOPS (2.0 * NN_GEMM_GRAIN)
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* 1: run p on all threads this time; 0: on the calling thread. */
+static int sched_choose(const nn_plan *p) {
+    if (p->sched_runs == 0) return 0;
+    if (p->sched_n[0] < SCHED_WARM || p->sched_n[1] < SCHED_WARM) return p->sched_n[1] < p->sched_n[0];
+    int best = p->sched_time[1] < p->sched_time[0];
+    return p->sched_runs % SCHED_PROBE == 0 ? !best : best;
+}
+
+static void sched_record(nn_plan *p, int all, double secs) {
+    if (p->sched_runs++ == 0) return; /* the first run pays for first touches */
+    int64_t n = p->sched_n[all]++;
+    /* the mean of the first samples, then an average weighted to the
+     * recent ones (a quarter for the newest). A sample counts at most
+     * twice the estimate: one run preempted by another process must not
+     * flip the choice, a lasting slowdown still moves it within a few runs */
+    double w = n < 4 ? 1.0 / (double)(n + 1) : 0.25;
+    if (n >= SCHED_WARM && secs > 2 * p->sched_time[all]) secs = 2 * p->sched_time[all];
+    p->sched_time[all] += w * (secs - p->sched_time[all]);
+}
 
 nn_status nn_step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
     nn_plan_step *st = &p->steps[s];
@@ -88,13 +132,19 @@ nn_status nn_plan_execute(nn_graph *g, nn_plan *p) {
      * the constructor stopped. */
     int blas_threads = nn_gemm_may_use_blas() ? openblas_get_num_threads() : 1;
     if (blas_threads != 1) openblas_set_num_threads(1);
-    if (nn_exec_threads(e) > 1 && p->cost >= NN_PAR_MIN_FLOPS) {
+    int measured = nn_exec_threads(e) > 1 && p->cost >= SCHED_MIN_FLOPS;
+    int all = measured && sched_choose(p);
+    double t0 = measured ? now_s() : 0;
+    if (all && p->cost >= NN_PAR_MIN_FLOPS) {
         st = nn_exec_run_plan(e, g, p);
     } else {
+        /* on the calling thread; products split across the pool only when
+         * the plan runs on all threads */
         char err[NN_ERRLEN];
         for (int s = 0; s < p->n_steps && st == NN_OK; s++)
-            if ((st = nn_step_run(p, s, e, err)) != NN_OK) nn_fail_run(g, st, "%s", err);
+            if ((st = nn_step_run(p, s, all ? e : NULL, err)) != NN_OK) nn_fail_run(g, st, "%s", err);
     }
+    if (measured && st == NN_OK) sched_record(p, all, now_s() - t0);
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);
     if (st != NN_OK) return st;
     for (int s = 0; s < p->n_steps; s++) p->steps[s].node->value = &p->bufs[s];

@@ -503,5 +503,9 @@ nn_status nn_plan_stats(nn_graph *g, nn_node *const *outputs, int n, int64_t bat
     info->flops = p->cost;
     info->edges = 0;
     for (int s = 0; s < p->n_steps; s++) info->edges += p->steps[s].n_succ;
+    info->runs_one = p->sched_n[0];
+    info->runs_all = p->sched_n[1];
+    info->time_one = p->sched_time[0];
+    info->time_all = p->sched_time[1];
     return NN_OK;
 }

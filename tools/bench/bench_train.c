@@ -149,8 +149,10 @@ int main(int argc, char **argv) {
            secs, (long long)steps, 1e6 * secs / (double)steps, (double)samples * epochs / secs, first, last,
            bench_peak_rss_kib());
     if (!use_fit)
-        printf(" plan_steps=%d plan_fused=%d plan_inplace=%d arena_bytes=%zu naive_bytes=%zu", plan.steps, plan.fused,
-               plan.inplace, plan.arena_bytes, plan.naive_bytes);
+        printf(" plan_steps=%d plan_fused=%d plan_inplace=%d arena_bytes=%zu naive_bytes=%zu runs_one=%lld runs_all=%lld "
+               "plan_us_one=%.1f plan_us_all=%.1f",
+               plan.steps, plan.fused, plan.inplace, plan.arena_bytes, plan.naive_bytes, (long long)plan.runs_one,
+               (long long)plan.runs_all, 1e6 * plan.time_one, 1e6 * plan.time_all);
     printf("\n");
     nn_optimizer_free(opt);
     nn_graph_free(m.g);
