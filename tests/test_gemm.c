@@ -103,6 +103,22 @@ static void all_paths_match_double(const char *path) {
                     nn_dense_forward(e, p.A, p.B, p.bias, C, p.M, p.N, p.K, p.ta, p.tb, act);
                     check(&p, C, 1, act, path);
                 }
+                /* relu's gradient fused: the product where the gate is
+                 * positive, exactly 0 elsewhere (the gate is the product
+                 * itself shifted, so both cases occur in every row) */
+                float *gate = malloc((size_t)p.M * p.N * sizeof *gate), *G = malloc((size_t)p.M * p.N * sizeof *G);
+                cr_assert(gate && G);
+                for (int i = 0; i < p.M * p.N; i++) gate[i] = C[i] - p.bias[i % p.N];
+                nn_gemm_relu_gate(e, p.A, p.B, gate, G, p.M, p.N, p.K, p.ta, p.tb);
+                nn_gemm(e, p.A, p.B, C, p.M, p.N, p.K, p.ta, p.tb);
+                for (int i = 0; i < p.M * p.N; i++) {
+                    if (gate[i] > 0.f)
+                        cr_assert_eq(G[i], C[i], "%s gate at %d: the product's value", path, i);
+                    else
+                        cr_assert(G[i] == 0.f && !signbit(G[i]), "%s gate at %d: %g, not +0", path, i, G[i]);
+                }
+                free(gate);
+                free(G);
             }
             free(C);
             prob_free(&p);

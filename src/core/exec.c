@@ -77,8 +77,12 @@ nn_status nn_step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
     if (st->mm) {
         int ta = (int)st->mm->iattr[0], tb = (int)st->mm->iattr[1];
         int64_t M = out->shape.dim[0], N = out->shape.dim[1], K = in[0]->shape.dim[ta ? 0 : 1];
-        nn_dense_forward(e, (const float *)in[0]->data, (const float *)in[1]->data, (const float *)in[2]->data,
-                         (float *)out->data, M, N, K, ta, tb, (int)st->act);
+        if (st->act == NN_ACT_RELU_GATE)
+            nn_gemm_relu_gate(e, (const float *)in[0]->data, (const float *)in[1]->data, (const float *)in[2]->data,
+                              (float *)out->data, M, N, K, ta, tb);
+        else
+            nn_dense_forward(e, (const float *)in[0]->data, (const float *)in[1]->data, (const float *)in[2]->data,
+                             (float *)out->data, M, N, K, ta, tb, (int)st->act);
         return NN_OK;
     }
     nn_kernel_call c = {0};

@@ -92,6 +92,17 @@ NN_VECTOR_CLONES static void bias_act(float *restrict C, const float *restrict b
     }
 }
 
+/* C[r, c] = gate[r, c] > 0 ? C[r, c] : 0 over a block: relu_grad's
+ * select after a product that did not apply it itself. */
+NN_VECTOR_CLONES static void gate_block(float *restrict C, const float *restrict gate, int64_t N, int64_t r0,
+                                        int64_t r1, int64_t c0, int64_t c1) {
+    for (int64_t i = r0; i < r1; i++)
+        for (int64_t c = c0; c < c1; c++) {
+            float g = gate[i * N + c], y = C[i * N + c];
+            C[i * N + c] = g > 0.f ? y : 0.f;
+        }
+}
+
 /* The own path's blocking. The sum over K runs in blocks of at most
  * KC_MAX terms (C is reloaded between blocks), so that a panel of packed
  * B (kc x NR floats, 32 KB at 256 x 32) stays in the first-level cache
@@ -130,10 +141,12 @@ static void pack_b(float *dst, const float *B, int64_t ldb, int tb, int64_t k0, 
 }
 
 /* C[r0:r1, c0:c1] (C is [M,N]) through the register tiles, with the
- * bias (may be NULL) and relu applied at the last block of K. Returns 0
- * when a packing buffer cannot be allocated (the caller takes BLAS). */
-static int own_block(const nn_ukernel *uk, const float *A, const float *B, const float *bias, float *C, int64_t M,
-                     int64_t N, int64_t K, int ta, int tb, int relu, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+ * bias (may be NULL), relu and the gate (may be NULL; [M,N] like C)
+ * applied at the last block of K. Returns 0 when a packing buffer cannot
+ * be allocated (the caller takes BLAS). */
+static int own_block(const nn_ukernel *uk, const float *A, const float *B, const float *bias, const float *gate,
+                     float *C, int64_t M, int64_t N, int64_t K, int ta, int tb, int relu, int64_t r0, int64_t r1,
+                     int64_t c0, int64_t c1) {
     const int MR = uk->MR, NR = uk->NR;
     const int64_t rows = r1 - r0, cols = c1 - c0;
     const float *a0 = ta ? A + r0 : A + r0 * K;
@@ -149,6 +162,7 @@ static int own_block(const nn_ukernel *uk, const float *A, const float *B, const
     nn_ukr_args u;
     u.c = NULL;
     u.ldc = N;
+    u.ldg = N;
     u.rsa = rsa;
     u.csa = csa;
     for (int64_t jc = 0; jc < cols; jc += NC) {
@@ -176,6 +190,7 @@ static int own_block(const nn_ukernel *uk, const float *A, const float *B, const
                         u.mr = (int)(mc - ir < MR ? mc - ir : MR);
                         u.a = a0 + (ic + ir) * rsa + k0 * csa;
                         u.c = C + (r0 + ic + ir) * N + c0 + jc + jr;
+                        u.gate = last && gate ? gate + (u.c - C) : NULL;
                         uk->tile(&u);
                     }
                 }
@@ -233,7 +248,7 @@ int nn_gemm_may_use_blas(void) {
 }
 
 typedef struct gemm_job {
-    const float *A, *B, *bias;
+    const float *A, *B, *bias, *gate;
     float *C;
     int64_t M, N, K;
     int ta, tb, act, path;
@@ -245,8 +260,8 @@ static void gemm_chunk(void *ctx, int64_t lo, int64_t hi) {
     const gemm_job *j = ctx;
     int64_t r0 = j->by_cols ? 0 : lo, r1 = j->by_cols ? j->M : hi;
     int64_t c0 = j->by_cols ? lo : 0, c1 = j->by_cols ? hi : j->N;
-    if (j->path == PATH_OWN &&
-        own_block(j->uk, j->A, j->B, j->bias, j->C, j->M, j->N, j->K, j->ta, j->tb, j->act == 1, r0, r1, c0, c1)) {
+    if (j->path == PATH_OWN && own_block(j->uk, j->A, j->B, j->bias, j->gate, j->C, j->M, j->N, j->K, j->ta, j->tb,
+                                         j->act == 1, r0, r1, c0, c1)) {
         if (j->act == 2) bias_act(j->C, NULL, j->N, r0, r1, c0, c1, 2);
         return;
     }
@@ -255,6 +270,7 @@ static void gemm_chunk(void *ctx, int64_t lo, int64_t hi) {
     else
         blas_block(j->A, j->B, j->C, j->M, j->N, j->K, j->ta, j->tb, r0, r1, c0, c1);
     if (j->bias || j->act) bias_act(j->C, j->bias, j->N, r0, r1, c0, c1, j->act);
+    if (j->gate) gate_block(j->C, j->gate, j->N, r0, r1, c0, c1);
 }
 
 static void gemm_run(struct nn_exec *e, gemm_job *j) {
@@ -277,12 +293,18 @@ static void gemm_run(struct nn_exec *e, gemm_job *j) {
 
 void nn_gemm(struct nn_exec *e, const float *A, const float *B, float *C, int64_t M, int64_t N, int64_t K, int ta,
              int tb) {
-    gemm_job j = {A, B, NULL, C, M, N, K, ta, tb, 0, 0, 0, NULL};
+    gemm_job j = {A, B, NULL, NULL, C, M, N, K, ta, tb, 0, 0, 0, NULL};
+    gemm_run(e, &j);
+}
+
+void nn_gemm_relu_gate(struct nn_exec *e, const float *A, const float *B, const float *gate, float *C, int64_t M,
+                       int64_t N, int64_t K, int ta, int tb) {
+    gemm_job j = {A, B, NULL, gate, C, M, N, K, ta, tb, 0, 0, 0, NULL};
     gemm_run(e, &j);
 }
 
 void nn_dense_forward(struct nn_exec *e, const float *A, const float *B, const float *bias, float *C, int64_t M,
                       int64_t N, int64_t K, int ta, int tb, int act) {
-    gemm_job j = {A, B, bias, C, M, N, K, ta, tb, act, 0, 0, NULL};
+    gemm_job j = {A, B, bias, NULL, C, M, N, K, ta, tb, act, 0, 0, NULL};
     gemm_run(e, &j);
 }

@@ -78,6 +78,21 @@ INLINE AVX512 void tile512(const int mr, const int nv, const nn_ukr_args *u) {
         EACH8(RELU)
 #undef RELU
     }
+    if (u->gate) {
+        /* relu_grad's select: the product where the gate is positive */
+        const __m512 z = _mm512_setzero_ps();
+        const float *g = u->gate;
+        const int64_t ldg = u->ldg;
+#define GATE(r)                                                                                                        \
+    if (mr > r) {                                                                                                      \
+        x##r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m0, g + r * ldg), z, _CMP_GT_OQ), x##r);   \
+        if (nv > 1)                                                                                                    \
+            y##r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m1, g + r * ldg + 16), z, _CMP_GT_OQ), \
+                                       y##r);                                                                          \
+    }
+        EACH8(GATE)
+#undef GATE
+    }
 #define STORE(r)                                                                                                       \
     if (mr > r) {                                                                                                      \
         _mm512_mask_storeu_ps(c + r * ldc, m0, x##r);                                                                  \
@@ -173,6 +188,18 @@ INLINE AVX2 void tile256(const int mr, const int nv, const nn_ukr_args *u) {
     }
         EACH6(RELU)
 #undef RELU
+    }
+    if (u->gate) {
+        const __m256 z = _mm256_setzero_ps();
+        const float *g = u->gate;
+        const int64_t ldg = u->ldg;
+#define GATE(r)                                                                                                        \
+    if (mr > r) {                                                                                                      \
+        x##r = _mm256_and_ps(x##r, _mm256_cmp_ps(_mm256_maskload_ps(g + r * ldg, m0), z, _CMP_GT_OQ));                 \
+        if (nv > 1) y##r = _mm256_and_ps(y##r, _mm256_cmp_ps(_mm256_maskload_ps(g + r * ldg + 8, m1), z, _CMP_GT_OQ)); \
+    }
+        EACH6(GATE)
+#undef GATE
     }
 #define STORE(r)                                                                                                       \
     if (mr > r) {                                                                                                      \

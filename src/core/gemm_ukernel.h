@@ -15,9 +15,11 @@
 #include <stdint.h>
 
 /* One tile: C[r, j] (r < mr, j < nr) = bias[j] + (load_c ? C[r, j] : 0)
- * + sum over k < kc of a(r, k) b(k, j), then max(., 0) when relu.
- * a(r, k) is a[r * rsa + k * csa] (any layout of A); row k of the tile's
- * B is the nr floats at b + k * ldb. bias may be NULL. */
+ * + sum over k < kc of a(r, k) b(k, j), then max(., 0) when relu, then
+ * with a gate, gate[r * ldg + j] > 0 ? C[r, j] : 0 (relu's gradient,
+ * gate = relu's output). a(r, k) is a[r * rsa + k * csa] (any layout of
+ * A); row k of the tile's B is the nr floats at b + k * ldb. bias and
+ * gate may be NULL. */
 typedef struct nn_ukr_args {
     int64_t kc;
     const float *a;
@@ -27,6 +29,8 @@ typedef struct nn_ukr_args {
     float *c;
     int64_t ldc;
     const float *bias;
+    const float *gate;
+    int64_t ldg;
     int mr, nr;
     int load_c, relu;
 } nn_ukr_args;

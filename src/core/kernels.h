@@ -49,6 +49,13 @@ int nn_gemm_force_path(const char *name);
  * thread while it runs. */
 int nn_gemm_may_use_blas(void);
 
+/* The fused gradient step through a relu: C = relu_grad(gate, op(A) op(B)),
+ * each element of the product kept where gate (relu's output, [M,N]) is
+ * positive and 0 elsewhere, applied as the product is stored (the same
+ * select as the relu_grad kernel, so fused and unfused are bit-equal). */
+void nn_gemm_relu_gate(struct nn_exec *e, const float *A, const float *B, const float *gate, float *C, int64_t M,
+                       int64_t N, int64_t K, int ta, int tb);
+
 /* Flops in the smallest chunk of a product given to another thread. */
 #define NN_GEMM_GRAIN 1000000
 

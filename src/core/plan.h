@@ -6,7 +6,10 @@
 #include "internal.h"
 
 /* A fused dense step's activation. */
-typedef enum nn_act { NN_ACT_NONE = 0, NN_ACT_RELU, NN_ACT_SIGMOID } nn_act;
+/* What a fused product step applies as it stores: a bias and then an
+ * activation (inputs A, B, bias), or relu's gradient (inputs A, B and
+ * relu's output y: the product where y > 0, else 0). */
+typedef enum nn_act { NN_ACT_NONE = 0, NN_ACT_RELU, NN_ACT_SIGMOID, NN_ACT_RELU_GATE } nn_act;
 
 /* One unit of work: an op node's kernel, or a fused dense layer
  * act(op(A) op(B) + bias) standing for a matmul, an add and an activation. */
