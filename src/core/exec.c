@@ -1,14 +1,15 @@
 /* The executor: runs a plan's steps, on the calling thread in the plan's
- * order or through the graph's thread pool as dependencies allow.
+ * order or through the graph's thread pool as dependencies allow, as each
+ * plan has measured to be faster (sched_choose below).
  *
- * Where results may differ across thread counts: only in large matrix
- * products. Each step computes the same arithmetic whichever thread runs
- * it, reductions are never split, and products below twice NN_GEMM_GRAIN
- * flops (all of the digits network's) are one BLAS call on one thread. A
- * larger product is split into blocks of rows or columns, each one
- * single-threaded CBLAS call, and OpenBLAS may pick a different inner
- * kernel for a block of another size, so results there can differ in the
- * last bits (tests/test_sched.c allows a relative 1e-5).
+ * Where results may differ across thread counts: nowhere on CPUs with
+ * AVX2 or AVX-512. Each step computes the same arithmetic whichever thread
+ * runs it, reductions are never split, and nngraph's own product kernels
+ * compute every element the same way however C is split (gemm_ukernel.h).
+ * Only on the BLAS path (other CPUs, or NNGRAPH_GEMM=blas) is a large
+ * product split into single-threaded CBLAS calls on blocks, for which
+ * OpenBLAS may pick a different inner kernel, so the last bits may differ
+ * there (tests/test_sched.c allows a relative 1e-5).
  */
 #include "internal.h"
 #include "kernels.h"
