@@ -105,7 +105,7 @@ for ((r = 0; r < repeat; r++)); do
   # the 784-W-W-10 grid, environment as it is: 1 and 2 threads, PyTorch on 1
   for w in 128 512 2048; do
     for b in 32 256; do
-      case $w in 128) s=16384 ;; 512) s=8192 ;; *) s=2048 ;; esac
+      case $w in 128) s=16384 ;; 512) s=8192 ;; *) s=4096 ;; esac
       s=$((s / grid_scale))
       for t in 1 2; do
         best "$tmpd/grid-$w-$b-$t" tag "ct=$asis grid=1" ct "$asis" "$bin/bench_train" --net mlp --width "$w" --batch "$b" --samples "$s" --threads "$t"
