@@ -1,5 +1,5 @@
 /* The register tiles of nngraph's own product (gemm_ukernel.h). The
- * tile's body is written once (gemm_tile.inc) as an always-inline
+ * tile's body is written once (gemm_tile.h) as an always-inline
  * function of the tile's row count and vector count, instantiated here
  * for AVX-512 and for AVX2, and for every row count by a switch, so that
  * the accumulators of each instance are named registers. */
@@ -43,7 +43,7 @@
 #define VADD(a, b) _mm512_add_ps(a, b)
 #define VMAX(a, b) _mm512_max_ps(a, b)
 #define VGATE(x, g) _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(g, _mm512_setzero_ps(), _CMP_GT_OQ), x)
-#include "gemm_tile.inc"
+#include "gemm_tile.h"
 #undef TILE
 #undef TILE_ANY
 #undef TARGET
@@ -92,7 +92,7 @@ static const int32_t mask_src[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0,
 #define VADD(a, b) _mm256_add_ps(a, b)
 #define VMAX(a, b) _mm256_max_ps(a, b)
 #define VGATE(x, g) _mm256_and_ps(x, _mm256_cmp_ps(g, _mm256_setzero_ps(), _CMP_GT_OQ))
-#include "gemm_tile.inc"
+#include "gemm_tile.h"
 
 static const nn_ukernel k512 = {"avx512", 8, 32, tile512_any};
 static const nn_ukernel k256 = {"avx2", 6, 16, tile256_any};

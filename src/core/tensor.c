@@ -50,15 +50,18 @@ void *nn_aligned_alloc_uninit(size_t bytes) {
 
 void *nn_aligned_alloc(size_t bytes) {
     void *p = nn_aligned_alloc_uninit(bytes);
-    if (p) memset(p, 0, bytes ? bytes : 1);
+    /* the whole rounded block, padding included, as it always was */
+    if (p) memset(p, 0, (bytes + NN_ALIGN - 1) / NN_ALIGN * NN_ALIGN + (bytes == 0) * NN_ALIGN);
     return p;
 }
 
-NN_VECTOR_CLONES void nn_u8_to_f32(const uint8_t *restrict src, float *restrict dst, size_t n) {
-    /* a division, not a multiplication by 1/255: the same floats as the
-     * loaders always gave */
+NN_VECTOR_CLONES static void u8_to_f32(const uint8_t *restrict src, float *restrict dst, size_t n) {
+    /* a division, not a multiplication by 1/255 (which differs for 126 of
+     * the 256 bytes): the same floats as the loaders always gave */
     for (size_t i = 0; i < n; i++) dst[i] = (float)src[i] / 255.0f;
 }
+
+void nn_u8_to_f32(const uint8_t *restrict src, float *restrict dst, size_t n) { u8_to_f32(src, dst, n); }
 
 void nn_aligned_free(void *p) { free(p); }
 
@@ -111,7 +114,7 @@ nn_tensor *nn_tensor_adopt(nn_dtype dt, nn_shape shape, void *data) {
 nn_tensor *nn_tensor_new_uninit(nn_dtype dt, nn_shape shape) { return tensor_alloc(dt, shape, 0); }
 
 nn_tensor *nn_tensor_from(nn_dtype dt, nn_shape shape, const void *data) {
-    nn_tensor *t = tensor_alloc(dt, shape, !data);
+    nn_tensor *t = tensor_alloc(dt, shape, 1);
     if (t && data) memcpy(t->data, data, (size_t)t->size * nn_dtype_size(dt));
     return t;
 }

@@ -1,5 +1,5 @@
-/* The body of one register tile (gemm_ukernel.c includes this once per
- * instruction set). The includer defines:
+/* The body of one register tile, a template: gemm_ukernel.c includes this
+ * once per instruction set (so no include guard). The includer defines:
  *   TILE, TILE_ANY  the names of the body and of its entry point
  *   TARGET          the target attribute
  *   V, MASK         the vector and the column-mask types; LANES floats a vector
