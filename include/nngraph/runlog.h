@@ -417,6 +417,9 @@ nn_runlog_fit *nn_runlog_attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, c
 nn_status nn_runlog_detach(nn_runlog_fit *f, nn_status fit_status);
 /* The run being logged. */
 int64_t nn_runlog_fit_run(const nn_runlog_fit *f);
+/* The open run log, for the caller's own params and metrics of the run
+ * (e.g. from its epoch callback, which runs after the log's). */
+nn_runlog *nn_runlog_fit_log(nn_runlog_fit *f);
 /* Why logging stopped under NN_RUNLOG_CONTINUE; "" while it works. */
 const char *nn_runlog_fit_error(const nn_runlog_fit *f);
 /* attach + nn_fit + detach. */
