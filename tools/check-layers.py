@@ -31,7 +31,9 @@ LAYERS = {
     'dist': {'runlog', 'train', 'data', 'graphio', 'core', 'util'},
 }
 # Layers built into libraries of their own, not into libnngraph: their
-# public header is theirs, and they may be missing (built only with MPI).
+# public header is theirs, and they may be missing (dist: built only with
+# MPI). Unlike the add-ons below, dist works on the layers' internals (the
+# fit's gradient nodes, a run's values), so it is a layer, at the top.
 SEPARATE = {'dist': 'dist.h'}
 # Uses that still point up, each with the change that removes it.
 KNOWN = {
@@ -39,6 +41,12 @@ KNOWN = {
     # nn_graphio_register_ops (issue 13; done on the security branch)
     ('graphio', 'nn_ffi_text_family'),
 }
+# Add-on libraries over libnngraph, each with its own dependencies and its
+# own public header, so the core never links them: src/plot (PLplot) and
+# src/ui (libmicrohttpd). They use only public headers and their own; their
+# headers' functions live in libnngraph_plot.a / libnngraph_ui.a, not in
+# libnngraph.so.
+ADDONS = {'plot': 'plot.h', 'ui': 'ui.h'}
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -105,15 +113,15 @@ def check_includes(src):
             visit(p, [])
     for layer in LAYERS:
         print(f'{layer:8} includes {", ".join(sorted(uses.get(layer, set()) - {layer})) or "-"}')
-    # the tools see only the public headers and their own
-    for p in sources(src, 'tools'):
+    # the add-ons, like the tools, see only the public headers and their own
+    for p in [q for a in ADDONS for q in sources(src, os.path.join('src', a))] + list(sources(src, 'tools')):
         if p.startswith(os.path.join('tools', 'bench') + os.sep):
             continue  # benchmarks, like tests, measure internals
         text = open(os.path.join(src, p), encoding='utf-8').read()
         for inc in INCLUDE_RE.findall(text):
             if inc.startswith('nngraph') or os.path.exists(os.path.join(src, os.path.dirname(p), inc)):
                 continue
-            problems.append(f'{p}: includes "{inc}"; the tools use only public headers')
+            problems.append(f'{p}: includes "{inc}"; the tools and add-ons use only public headers')
     return problems
 
 
@@ -152,7 +160,7 @@ def declared_api(src):
     names = set()
     inc = os.path.join(src, 'include', 'nngraph')
     for f in sorted(os.listdir(inc)):
-        if f in SEPARATE.values():
+        if f in ADDONS.values() or f in SEPARATE.values():
             continue  # another library's API
         text = open(os.path.join(inc, f), encoding='utf-8').read()
         text = re.sub(r'/\*.*?\*/', ' ', text, flags=re.S)

@@ -30,6 +30,7 @@ static const char usage[] =
     "  --log DB              record the run in this run log (SQLite): hyperparameters,\n"
     "                        every step's loss, epoch metrics, a checkpoint an epoch\n"
     "  --run-name NAME       the run's name in the log (default: the graph file's name)\n"
+    "  --experiment NAME     the experiment the run belongs to (groups runs in the log)\n"
     "  --checkpoint-every N  epochs between checkpoints in the log (default 1)\n"
     "  --resume RUN          continue run RUN of the --log database from its last\n"
     "                        checkpoint (weights, optimizer state, shuffle order)\n"
@@ -44,7 +45,7 @@ static const char usage[] =
     "  --quiet               no progress on stderr\n";
 
 typedef struct train_args {
-    const char *file, *images, *labels, *csv, *out, *log, *run_name, *weights, *loss, *x, *y, *optimizer;
+    const char *file, *images, *labels, *csv, *out, *log, *run_name, *experiment, *weights, *loss, *x, *y, *optimizer;
     long long epochs, batch, seed, threads, label_col, checkpoint_every, resume;
     double lr, momentum;
     int quiet;
@@ -72,6 +73,7 @@ static int parse(int argc, char **argv, train_args *a) {
                    (r = cli_opt("train", argc, argv, &i, "--csv", &a->csv)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--log", &a->log)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--run-name", &a->run_name)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--experiment", &a->experiment)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--output", &a->out)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--weights", &a->weights)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--loss", &a->loss)) != 0 ||
@@ -171,6 +173,7 @@ static int train(const train_args *a, cli_dist *dist) {
         nn_runlog_fit_opts ro = {0};
         ro.path = a->log;
         ro.run_name = a->run_name ? a->run_name : slash ? slash + 1 : a->file;
+        ro.experiment = a->experiment;
         ro.seed = (uint64_t)a->seed;
         ro.checkpoint_every = (int)a->checkpoint_every;
         ro.resume_run = a->resume;

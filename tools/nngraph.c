@@ -28,7 +28,8 @@ static const cli_command cli_show = {"show", nn_cmd_show_summary, nn_cmd_show_us
 static const cli_command cli_export = {"export", nn_cmd_export_summary, nn_cmd_export_usage, nn_cmd_export};
 
 static const cli_command *const commands[] = {&cli_dot,     &cli_summary, &cli_check, &cli_train,
-                                              &cli_predict, &cli_runs,    &cli_show,  &cli_export};
+                                              &cli_predict, &cli_runs,    &cli_show,  &cli_export,
+                                              &cli_plot,    &cli_tag,     &cli_ui};
 #define N_COMMANDS ((int)(sizeof commands / sizeof *commands))
 
 static void usage(FILE *out) {
@@ -84,5 +85,5 @@ int main(int argc, char **argv) {
             return commands[i]->run(sub_argc, argv + 1);
         }
     if (sub[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", sub);
-    return cli_usage_error(NULL, "unknown subcommand '%s' (dot, summary, check, train, predict, runs, show, export)", sub);
+    return cli_usage_error(NULL, "unknown subcommand '%s' (dot, summary, check, train, predict, runs, show, export, plot, tag, ui)", sub);
 }

@@ -415,6 +415,8 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
          * recorded without it */
         char *text = f->ro.graph_text ? NULL : nn_graph_to_text(g);
         nn_run_info info = {.name = f->ro.run_name,
+                            .experiment = f->ro.experiment,
+                            .notes = f->ro.notes,
                             .seed = f->ro.seed,
                             .threads = nn_graph_threads(g),
                             .command_line = f->ro.command_line,
