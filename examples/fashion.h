@@ -22,15 +22,17 @@ typedef struct fashion_opts {
     long limit;             /* --limit: train on the first N images only */
     int no_val;             /* --no-val: no validation pass each epoch */
     int bench;              /* --bench: also a key=value line for tools/bench */
+    int cosine;             /* the learning rate follows a cosine to 0 over the epochs */
     uint64_t seed;
 } fashion_opts;
 
-static void fashion_usage(FILE *out, const char *prog, const char *what, int epochs, int batch) {
+static void fashion_usage(FILE *out, const char *prog, const char *what, int epochs, int batch, int cosine) {
     fprintf(out,
             "usage: %s [options]\n"
             "Trains %s\n"
             "on Fashion-MNIST (60,000 training and 10,000 test images of clothes, 10\n"
-            "classes) with Adam 0.001 and reports the test accuracy and the training time.\n\n"
+            "classes) with Adam 0.001%s,\n"
+            "and reports the test accuracy and the training time.\n\n"
             "  --data DIR      the IDX files (default " FASHION_DIR ",\n"
             "                  from Debian's dataset-fashion-mnist)\n"
             "  --epochs N      passes over the training data (default %d)\n"
@@ -43,7 +45,7 @@ static void fashion_usage(FILE *out, const char *prog, const char *what, int epo
             "  --graph FILE    write the network as a graph file: nngraph dot FILE -o net.svg\n"
             "  --db FILE       log the run to this SQLite run log: nngraph runs FILE\n"
             "  --help          this text\n",
-            prog, what, epochs, batch);
+            prog, what, cosine ? " (a cosine decay to 0 over the epochs)" : "", epochs, batch);
 }
 
 /* Fills o from argv; 0 to go on, else the exit code plus one. */
@@ -51,7 +53,7 @@ static int fashion_args(int argc, char **argv, fashion_opts *o, const char *what
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fashion_usage(stdout, argv[0], what, o->epochs, o->batch);
+            fashion_usage(stdout, argv[0], what, o->epochs, o->batch, o->cosine);
             return 1;
         }
         if (!strcmp(a, "--no-val") || !strcmp(a, "--bench")) {
@@ -143,8 +145,9 @@ static int fashion_train(nn_graph *g, nn_node *x, nn_node *y, nn_node *logits, n
     nn_optimizer *adam = nn_adam(0.001f);
     /* the test set doubles as validation data, as in Keras's examples, so
      * every epoch shows where the accuracy stands (never trained on) */
+    nn_lr_schedule cosine = {.kind = NN_LR_COSINE};
     nn_fit_opts fo = {.epochs = o->epochs, .batch_size = o->batch, .optimizer = adam, .x = x, .y = y, .verbose = 1,
-                      .shuffle_seed = o->seed, .val = o->no_val ? NULL : test};
+                      .shuffle_seed = o->seed, .val = o->no_val ? NULL : test, .lr_schedule = o->cosine ? &cosine : NULL};
     nn_fit_result fit;
     double t0 = fashion_now();
     if (o->db) {
