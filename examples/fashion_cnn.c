@@ -1,15 +1,12 @@
 /* A small convolutional network on Fashion-MNIST: conv 3x3x32 relu,
  * max-pool 2x2, conv 3x3x64 relu, max-pool 2x2, dense 128 relu with
- * dropout 0.25, dense 10, trained with batch 32 (Keras's default) and the
- * learning rate on a cosine from 0.001 to 0 over the epochs. Images are NCHW;
- * the IDX loader gives rows of 784 pixels, which the graph reshapes to
- * [B, 1, 28, 28]. */
+ * dropout 0.25, dense 10, trained with batch 32 (Keras's default). Images
+ * are NCHW; the IDX loader gives rows of 784 pixels, which the graph
+ * reshapes to [B, 1, 28, 28]. */
 #include "fashion.h"
 
 int main(int argc, char **argv) {
-    /* with a constant rate the test accuracy swings by about 0.01 from
-     * epoch to epoch once it nears 0.91; the cosine decay settles it */
-    fashion_opts o = {.dir = FASHION_DIR, .epochs = 10, .batch = 32, .seed = 1234, .cosine = 1};
+    fashion_opts o = {.dir = FASHION_DIR, .epochs = 10, .batch = 32, .seed = 1234};
     int rc = fashion_args(argc, argv, &o, "a small CNN (conv 32, pool, conv 64, pool, dense 128 + dropout, 10)");
     if (rc) return rc - 1;
     nn_graph *g = nn_graph_new(o.seed);
