@@ -140,25 +140,8 @@ static nn_status write_checkpoint(nn_runlog_fit *f, const char *reason, const nn
 
 /* Puts a checkpoint's state back: weights, optimizer slots and steps, the
  * shuffle generator. Everything is checked before anything changes. */
-/* The run being resumed must have been trained with the same optimizer:
- * another one's state would be missing or, worse, read as its own. */
-static nn_status check_same_optimizer(nn_runlog_fit *f) {
-    nn_param_kv *kv = NULL;
-    int n = 0;
-    nn_status s = nn_runlog_params(f->log, f->ro.resume_run, &kv, &n);
-    for (int i = 0; s == NN_OK && i < n; i++)
-        if (strcmp(kv[i].key, "optimizer") == 0 && strcmp(kv[i].value, nn_optimizer_name(f->opt)) != 0)
-            s = nn_set_error(NN_ERR_ARG, "%s: resume: run %lld was trained with %s, this fit uses %s",
-                             nn_runlog_path(f->log), (long long)f->ro.resume_run, kv[i].value,
-                             nn_optimizer_name(f->opt));
-    free(kv);
-    return s;
-}
-
 static nn_status restore(nn_runlog_fit *f, const nn_checkpoint *c) {
     const char *path = nn_runlog_path(f->log);
-    nn_status same = check_same_optimizer(f);
-    if (same != NN_OK) return same;
     const nn_tensor *steps = nn_checkpoint_find(c, "optimizer_steps", NN_ROLE_STATE);
     if (!steps || nn_tensor_dtype(steps) != NN_I32 || nn_tensor_size(steps) != 2)
         return nn_set_error(NN_ERR_DB, "%s: checkpoint %lld has no optimizer_steps: not a fit's checkpoint", path,
@@ -365,6 +348,56 @@ static nn_status log_hparams(nn_runlog_fit *f, const nn_fit_opts *o) {
     return s;
 }
 
+/* One recorded hyperparameter against what this resume asks for: 0, or
+ * -1 after the error. A run's history is one configuration; changing the
+ * optimizer, a rate or the batch midway would silently mix two. */
+static int same_param(const nn_param_kv *kv, int n, const char *key, const char *text, double num, int is_num,
+                      const char *path, int64_t run) {
+    for (int i = 0; i < n; i++) {
+        if (strcmp(kv[i].key, key) != 0) continue;
+        int same = is_num ? kv[i].is_num && kv[i].num == num : strcmp(kv[i].value, text) == 0;
+        if (same) return 0;
+        char want[64];
+        if (is_num)
+            snprintf(want, sizeof want, "%.9g", num);
+        else
+            snprintf(want, sizeof want, "%s", text);
+        nn_set_error(NN_ERR_ARG,
+                     "%s: resume: run %lld was trained with %s = %s, this resume asks for %s; resume it with the "
+                     "same hyperparameters, or start a new run",
+                     path, (long long)run, key, kv[i].value, want);
+        return -1;
+    }
+    return 0; /* not recorded (an older log): nothing to compare */
+}
+
+/* The hyperparameters log_hparams records, except the epoch count (a
+ * resume asks for more) and the checkpoint interval, compared with the
+ * run's. */
+static nn_status check_resume_hparams(nn_runlog_fit *f, const nn_fit_opts *o) {
+    nn_param_kv *kv = NULL;
+    int n = 0;
+    nn_status s = nn_runlog_params(f->log, f->ro.resume_run, &kv, &n);
+    if (s != NN_OK) return s;
+    const char *path = nn_runlog_path(f->log);
+    int64_t run = f->ro.resume_run;
+    int bad = same_param(kv, n, "optimizer", nn_optimizer_name(f->opt), 0, 0, path, run);
+    const char *keys[8];
+    double vals[8];
+    int nh = nn_optimizer_hparams(f->opt, keys, vals, 8);
+    for (int i = 0; i < nh && !bad; i++) bad = same_param(kv, n, keys[i], NULL, float_decimal(vals[i]), 1, path, run);
+    if (!bad) bad = same_param(kv, n, "batch_size", NULL, o->batch_size > 0 ? o->batch_size : 32, 1, path, run);
+    if (!bad) bad = same_param(kv, n, "val_split", NULL, o->val_split, 1, path, run);
+    if (!bad) bad = same_param(kv, n, "shuffle", o->no_shuffle ? "false" : "true", 0, 0, path, run);
+    if (!bad) {
+        char sched[96] = "constant";
+        if (o->lr_schedule) nn_lr_schedule_str(o->lr_schedule, sched, sizeof sched);
+        bad = same_param(kv, n, "lr_schedule", sched, 0, 0, path, run);
+    }
+    free(kv);
+    return bad ? NN_ERR_ARG : NN_OK;
+}
+
 static void fit_free(nn_runlog_fit *f) {
     if (!f) return;
     nn_runlog_close(f->log);
@@ -417,7 +450,8 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
         nn_checkpoint *c = NULL;
         s = nn_runlog_resume(f->log, f->ro.resume_run, -1, &c);
         if (s == NN_OK) {
-            s = restore(f, c);
+            s = check_resume_hparams(f, opts);
+            if (s == NN_OK) s = restore(f, c);
             f->last_epoch = (int)nn_checkpoint_epoch(c);
             f->last_step = nn_checkpoint_step(c);
             f->last_ckpt_epoch = f->last_epoch;
@@ -440,6 +474,8 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
          * recorded without it */
         char *text = f->ro.graph_text ? NULL : nn_graph_to_text(g);
         nn_run_info info = {.name = f->ro.run_name,
+                            .experiment = f->ro.experiment,
+                            .notes = f->ro.notes,
                             .seed = f->ro.seed,
                             .threads = nn_graph_threads(g),
                             .command_line = f->ro.command_line,
@@ -541,6 +577,8 @@ nn_status nn_runlog_detach(nn_runlog_fit *f, nn_status fit_status) {
 }
 
 int64_t nn_runlog_fit_run(const nn_runlog_fit *f) { return f ? nn_runlog_current(f->log) : 0; }
+
+nn_runlog *nn_runlog_fit_log(nn_runlog_fit *f) { return f ? f->log : NULL; }
 
 const char *nn_runlog_fit_error(const nn_runlog_fit *f) { return f ? f->db_error : ""; }
 
