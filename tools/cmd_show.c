@@ -31,6 +31,18 @@ static nn_status loss_curve(nn_runlog *log, int64_t id, nn_metric_point **pts, i
     return s;
 }
 
+/* The bar of value v on a curve from lo to hi (all finite): 1 to
+ * BAR_WIDTH. Halved first, so that hi - lo cannot overflow (losses of
+ * +-1.7e308 are finite). */
+static int bar_width(double v, double lo, double hi) {
+    double span = hi / 2 - lo / 2;
+    if (!(span > 0)) return 1;
+    double frac = (v / 2 - lo / 2) / span;
+    if (!(frac >= 0)) frac = 0;
+    if (frac > 1) frac = 1;
+    return 1 + (int)((BAR_WIDTH - 1) * frac);
+}
+
 /* The learning rate per epoch. Runs logged before nngraph logged it (the
  * 'lr' epoch metric) fall back to the 'lr' hyperparameter, which was then
  * the rate of every epoch unless a callback changed it: *logged says which. */
@@ -53,18 +65,6 @@ static double lr_at(const nn_metric_point *lr, int n, int logged, double constan
     for (int i = 0; i < n; i++)
         if (lr[i].at == at) return lr[i].value;
     return NAN;
-}
-
-/* The bar of value v on a curve from lo to hi (all finite): 1 to
- * BAR_WIDTH. Halved first, so that hi - lo cannot overflow (losses of
- * +-1.7e308 are finite). */
-static int bar_width(double v, double lo, double hi) {
-    double span = hi / 2 - lo / 2;
-    if (!(span > 0)) return 1;
-    double frac = (v / 2 - lo / 2) / span;
-    if (!(frac >= 0)) frac = 0;
-    if (frac > 1) frac = 1;
-    return 1 + (int)((BAR_WIDTH - 1) * frac);
 }
 
 /* At most CURVE_ROWS rows, evenly sampled, the last one always shown; a

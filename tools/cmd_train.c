@@ -62,12 +62,13 @@ static const char usage[] =
     "and exits 130; --resume picks it up.\n"
     "Under mpirun (mpirun -np N nngraph train ...) every process trains on its\n"
     "shard of each global batch of N * --batch rows and the gradients are averaged\n"
-    "(docs/scale-out.md); rank 0 prints, writes -o and the run log.\n"
+    "(docs/scale-out.md); rank 0 prints, writes -o and the run log. A rank that\n"
+    "fails ends the job; a wait on the others gives up after NNGRAPH_DIST_TIMEOUT\n"
+    "seconds (default 120).\n"
     "  --quiet               no progress on stderr\n";
 
 typedef struct train_args {
-    const char *file, *images, *labels, *csv, *npy_x, *npy_y, *out, *log, *run_name, *experiment, *weights, *loss,
-        *x, *y;
+    const char *file, *images, *labels, *csv, *npy_x, *npy_y, *out, *log, *run_name, *experiment, *weights, *loss, *x, *y;
     const char *optimizer, *adam_epsilon;
     long long epochs, batch, seed, threads, label_col, checkpoint_every, resume, patience, top_k;
     double lr, momentum, rho, epsilon, weight_decay, clip_norm, clip_value, val_split;
@@ -259,7 +260,7 @@ static int parse(int argc, char **argv, train_args *a) {
 }
 
 static int train(const train_args *a, cli_dist *dist) {
-    const char *inputs[] = {a->file, a->weights, a->images, a->labels, a->csv, a->log, a->npy_x, a->npy_y};
+    const char *inputs[] = {a->file, a->weights, a->images, a->labels, a->csv, a->npy_x, a->npy_y, a->log};
     if (cli_safe_output("train", a->out, inputs, 8) != CLI_OK) return CLI_RUNTIME;
     nn_graph *g = cli_load_graph("train", a->file, (uint64_t)a->seed);
     if (!g) return CLI_RUNTIME;
@@ -404,9 +405,9 @@ static int train(const train_args *a, cli_dist *dist) {
     }
     if (res.restored) printf("  restored epoch %d", res.best_epoch);
     printf("  seconds %.3f\n", res.seconds);
-    print_confusion(&lm);
     /* checked again: the file may have appeared while training */
     if (a->out && cli_safe_output("train", a->out, inputs, 8) != CLI_OK) goto done;
+    print_confusion(&lm);
     if (a->out && nn_weights_save(g, a->out) != NN_OK) {
         cli_fail("train", "%s", nn_last_error());
         goto done;

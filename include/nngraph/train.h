@@ -358,6 +358,12 @@ typedef struct nn_fit_opts {
      * past initial_epoch epochs, which gives the same order when the seed
      * is the same. */
     const nn_rng *shuffle_state;
+    /* Data parallelism: NULL trains alone. Set (nn_dist_fit_opts()), every
+     * process of the group runs nn_fit with the same graph and data;
+     * batch_size is then the batch of one process and the global batch is
+     * batch_size * size (DistributedDataParallel's convention: the same
+     * learning rate applies to the larger batch). */
+    const nn_fit_dist *dist;
     /* Early stopping: put back the weights of the best epoch of `monitor`
      * when training ends (Keras 3), whether it stopped early or not. */
     int restore_best_weights;
@@ -365,12 +371,6 @@ typedef struct nn_fit_opts {
     const nn_lr_schedule *lr_schedule;
     unsigned metrics; /* NN_METRIC_* mask of extra metrics, per epoch */
     int top_k;        /* NN_METRIC_TOP_K's k; default 5 */
-    /* Data parallelism: NULL trains alone. Set (nn_dist_fit_opts()), every
-     * process of the group runs nn_fit with the same graph and data;
-     * batch_size is then the batch of one process and the global batch is
-     * batch_size * size (DistributedDataParallel's convention: the same
-     * learning rate applies to the larger batch). */
-    const nn_fit_dist *dist;
 } nn_fit_opts;
 
 /* What a fit did. */

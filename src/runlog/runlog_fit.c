@@ -141,6 +141,7 @@ static nn_status write_checkpoint(nn_runlog_fit *f, const char *reason, const nn
 /* Puts a checkpoint's state back: weights, optimizer slots and steps, the
  * shuffle generator. Everything is checked before anything changes. */
 static nn_status restore(nn_runlog_fit *f, const nn_checkpoint *c) {
+    /* check_resume_hparams has made sure the state is this optimizer's */
     const char *path = nn_runlog_path(f->log);
     const nn_tensor *steps = nn_checkpoint_find(c, "optimizer_steps", NN_ROLE_STATE);
     if (!steps || nn_tensor_dtype(steps) != NN_I32 || nn_tensor_size(steps) != 2)

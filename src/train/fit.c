@@ -68,7 +68,8 @@ static nn_status resolve_input(nn_graph *g, nn_node **node, const char *name, co
                            what, name, name);
     if (n->kind != NN_NODE_INPUT) return nn_fail_run(g, NN_ERR_ARG, "fit: '%s' is a %s, not an input", n->name, nn_node_op(n));
     if (!data) return nn_fail_run(g, NN_ERR_ARG, "fit: the loss needs input '%s' but the dataset has no %s", n->name, what);
-    int fits = n->dtype == data->dtype && n->shape.rank == data->shape.rank && n->shape.rank >= 1 &&
+    /* u8 images are converted to f32 as each batch is gathered */
+    int fits = (n->dtype == data->dtype || (n->dtype == NN_F32 && data->dtype == NN_U8)) && n->shape.rank == data->shape.rank && n->shape.rank >= 1 &&
                n->shape.dim[0] == NN_BATCH;
     for (int i = 1; fits && i < n->shape.rank; i++) fits = n->shape.dim[i] == data->shape.dim[i];
     if (!fits)
@@ -124,7 +125,8 @@ static void row_view(nn_tensor *view, const nn_tensor *t, int64_t first, int64_t
 static nn_tensor *batch_buffer(const nn_tensor *like, int64_t rows) {
     nn_shape s = like->shape;
     s.dim[0] = rows;
-    return nn_tensor_new(like->dtype, s);
+    /* u8 images are gathered into floats (nn_gather_rows converts) */
+    return nn_tensor_new(like->dtype == NN_U8 ? NN_F32 : like->dtype, s);
 }
 
 /* ---- the loop ---- */
@@ -186,7 +188,7 @@ static nn_status callbacks_setup(fit_state *s, nn_graph *g, const nn_fit_opts *o
     if (o->metrics && !s->y)
         return nn_fail_run(g, NN_ERR_ARG, "fit: metrics need targets (an input y the loss depends on)");
     /* each process would count only its own rows, and the validation pass
-     * over processes does not take an accumulator */
+     * over processes takes no accumulator */
     if (o->metrics && s->dist)
         return nn_fail_run(g, NN_ERR_ARG, "fit: extra metrics are not computed across processes (nn_fit_opts.dist); "
                            "evaluate them after training on one process");
@@ -448,13 +450,13 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
             if (st == NN_OK && !isfinite(batch_loss)) st = nonfinite_loss(&s, &prog, epoch, b, batch_loss);
             int64_t c = 0, t = 0;
             if (st == NN_OK && mine > 0 && s.acc != NN_ACC_NONE) nn_accuracy_count(loss, s.acc, &c, &t);
-            if (st == NN_OK && mine > 0) nn_metric_acc_add(&s.train_metrics, loss);
             /* with other processes: every one learns whether any failed, and
              * the sums become the global batch's */
             if (s.dist) st = dist_step_end(&s, st, mine, &batch_loss, &rows, &c, &t);
             if (st != NN_OK) break;
             correct += c;
             judged += t;
+            if (mine > 0) nn_metric_acc_add(&s.train_metrics, loss);
             loss_sum += batch_loss * (double)rows;
             seen += rows;
             for (int i = 0; i < s.n_params; i++) s.grad_values[i] = nn_value(s.outputs[s.grad_off + i]);
@@ -486,12 +488,12 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
                                           &s.val_metrics);
             if (st != NN_OK) break;
         }
-        nn_metric_acc_values(&s.train_metrics, &ei.metrics);
-        nn_metric_acc_values(&s.val_metrics, &ei.val_metrics);
         if (s.dist && (st = s.dist->epoch_end(s.dist->ctx, epoch)) != NN_OK) {
             nn_fail_run(g, st, "fit: %s", nn_last_error());
             break;
         }
+        nn_metric_acc_values(&s.train_metrics, &ei.metrics);
+        nn_metric_acc_values(&s.val_metrics, &ei.val_metrics);
         ei.seconds = nn_now() - epoch_start;
         ei.graph = g;
         ei.optimizer = s.opt;
@@ -520,12 +522,12 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
         }
         if (s.dist && (st = dist_agree_stop(&s, &stopped)) != NN_OK) break;
     }
-    if (s.dist) s.dist->end(s.dist->ctx, st);
-    if (st != NN_OK) nn_progress_break(&prog); /* the error message starts on a line of its own */
     int restored = st == NN_OK && nn_stopper_restore(&s.stop);
     if (restored && o.verbose > 0)
         fprintf(prog.out ? prog.out : stderr, "Restoring the weights of epoch %d (%s %.4f)\n", s.stop.best_epoch,
                 s.stop.monitor, s.stop.best);
+    if (s.dist) s.dist->end(s.dist->ctx, st);
+    if (st != NN_OK) nn_progress_break(&prog); /* the error message starts on a line of its own */
     if (result) {
         result->epochs_run = epochs_run;
         result->steps = steps_run;
