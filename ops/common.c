@@ -1,8 +1,10 @@
 /* Shape rules and kernels shared by several ops. */
 #include "ops.h"
+
 #include "kernels.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 nn_status nn_rule_like_input(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
@@ -148,6 +150,14 @@ int nn_norm_axis(int axis, int rank) {
     return axis >= 0 && axis < rank ? axis : -1;
 }
 
+const char *nn_row_name(const nn_kernel_call *c, int64_t r, char *buf, size_t cap) {
+    if (c->row_ids)
+        snprintf(buf, cap, "dataset row %lld (row %lld of the batch)", (long long)c->row_ids[r], (long long)r);
+    else
+        snprintf(buf, cap, "row %lld", (long long)r);
+    return buf;
+}
+
 void nn_rows_of(const nn_tensor *t, int64_t *rows, int64_t *cols) {
     *cols = t->shape.rank ? t->shape.dim[t->shape.rank - 1] : 1;
     *rows = *cols ? t->size / *cols : 0;
@@ -159,13 +169,20 @@ float nn_row_max(const float *x, int64_t n) {
     return m;
 }
 
-NN_VECTOR_CLONES void nn_exp_shifted(const float *x, float shift, float *y, int64_t n) {
+/* The cloned loops are static and reached through plain functions: GCC
+ * exports a target_clones function's dispatcher from the shared library
+ * whatever its visibility says. */
+NN_VECTOR_CLONES static void exp_shifted(const float *x, float shift, float *y, int64_t n) {
     for (int64_t j = 0; j < n; j++) y[j] = nn_exp_nonpos(x[j] - shift);
 }
 
-NN_VECTOR_CLONES void nn_exp_nonpos_inplace(float *x, int64_t n) {
+NN_VECTOR_CLONES static void exp_nonpos_inplace(float *x, int64_t n) {
     for (int64_t j = 0; j < n; j++) x[j] = nn_exp_nonpos(x[j]);
 }
+
+void nn_exp_shifted(const float *x, float shift, float *y, int64_t n) { exp_shifted(x, shift, y, n); }
+
+void nn_exp_nonpos_inplace(float *x, int64_t n) { exp_nonpos_inplace(x, n); }
 
 /* glibc's expf, not nn_exp_shifted: the gradient of every softmax loss
  * goes through here, and a different last bit in it changes a whole

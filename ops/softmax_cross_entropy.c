@@ -22,9 +22,10 @@ static nn_status sce_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
 }
 
 static nn_status check_label(nn_kernel_call *c, int64_t r, int32_t label, int64_t cols) {
+    char row[64];
     if (label < 0 || label >= cols)
-        return nn_errf(c->err, NN_ERR_RUNTIME, "label %d in row %lld is outside the classes [0,%lld)", (int)label,
-                       (long long)r, (long long)cols);
+        return nn_errf(c->err, NN_ERR_RUNTIME, "label %d in %s is outside the classes [0,%lld)", (int)label,
+                       nn_row_name(c, r, row, sizeof row), (long long)cols);
     return NN_OK;
 }
 
@@ -119,9 +120,24 @@ static nn_status sce_grad_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     return nn_rule_loss_grad(c, out, dt);
 }
 
-const nn_op_def nn_op_softmax_cross_entropy = {"softmax_cross_entropy", 2, sce_shape, sce_forward, sce_grad, 0};
-const nn_op_def nn_op_softmax_cross_entropy_grad = {"softmax_cross_entropy_grad", 3, sce_grad_shape,
-                                                    sce_grad_forward, NULL, 0};
+const nn_op_def nn_op_softmax_cross_entropy = {
+    .name = "softmax_cross_entropy",
+    .n_inputs = 2,
+    .shape = sce_shape,
+    .forward = sce_forward,
+    .grad = sce_grad,
+    .role = NN_OP_LOSS,
+    .output = NN_OUTPUT_CLASSES,
+};
+const nn_op_def nn_op_softmax_cross_entropy_grad = {
+    .name = "softmax_cross_entropy_grad",
+    .n_inputs = 3,
+    .shape = sce_grad_shape,
+    .forward = sce_grad_forward,
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_softmax_cross_entropy[] = {&nn_op_softmax_cross_entropy, &nn_op_softmax_cross_entropy_grad, NULL};
 
 nn_node *nn_softmax_cross_entropy(nn_graph *g, nn_node *logits, nn_node *labels) {
     nn_node *in[2] = {logits, labels};

@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <math.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,10 @@ const char *tu_path(const char *dir, const char *name) {
     snprintf(paths[k], sizeof paths[k], "%s/%s", dir, name);
     return paths[k];
 }
+
+double tu_gamma(double n) { return n * TU_U32 / (1.0 - n * TU_U32); }
+
+double tu_prob_gamma(double n) { return expm1(8.0 * sqrt(n) * TU_U32 + n * TU_U32 * TU_U32 / (1.0 - TU_U32)); }
 
 void tu_slurp(const char *path, char *buf, size_t cap) {
     FILE *f = fopen(path, "rb");
@@ -79,4 +84,14 @@ nn_graph *tu_digits_net(uint64_t seed, nn_node **x_out, nn_node **logits_out, nn
     if (logits_out) *logits_out = z;
     if (loss_out) *loss_out = loss;
     return g;
+}
+
+int tu_run(const char *exe, const char *dir, char *out, size_t out_cap, char *err, size_t err_cap, const char *first,
+           ...) {
+    extern char **environ;
+    va_list ap;
+    va_start(ap, first);
+    int rc = tu_vrun(exe, environ, dir, out, out_cap, err, err_cap, first, ap);
+    va_end(ap);
+    return rc;
 }

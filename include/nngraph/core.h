@@ -27,6 +27,12 @@
 extern "C" {
 #endif
 
+/* What this header declares is the library's API: the shared library
+ * exports it and hides everything else (-fvisibility=hidden). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define NN_VERSION_STRING "0.1.0"
 
 /* ------------------------------------------------------------------ */
@@ -232,6 +238,19 @@ void nn_graph_free(nn_graph *g);
 nn_status nn_graph_status(const nn_graph *g);
 /* Text of the first error, naming op, node and shapes; "" if none. */
 const char *nn_error_message(const nn_graph *g);
+/* The op node a builder refused, beside the graph's error message: what a
+ * picture of the broken graph marks (nn_graph_dot draws it in red). */
+typedef struct nn_fault {
+    char op[64];              /* the op's name */
+    char node[256];           /* the name the node would have had, scope included */
+    int n_inputs;
+    char inputs[4][256];      /* the input nodes' names */
+    nn_shape input_shapes[4]; /* and their shapes */
+    nn_dtype input_dtypes[4];
+} nn_fault;
+/* The fault behind the graph's build error; NULL when there is no build
+ * error or it is not an op's refusal (a NULL input, out of memory). */
+const nn_fault *nn_graph_fault(const nn_graph *g);
 /* Forgets a run error (build errors stay). */
 void nn_graph_clear_run_error(nn_graph *g);
 /* The graph's random generator (initialisers, shuffles). */
@@ -280,6 +299,15 @@ nn_node *nn_graph_find(const nn_graph *g, const char *name);
 int nn_graph_params(const nn_graph *g, nn_node **out, int max);
 /* Total number of parameter elements. */
 int64_t nn_graph_param_count(const nn_graph *g);
+/* The loss, as tools take it when none is named: the last forward op with
+ * a scalar output that no forward node reads (so a weighted sum of losses
+ * wins over its terms); NULL if there is none or memory ran out. */
+nn_node *nn_graph_guess_loss(const nn_graph *g);
+/* What the model predicts with, when no output is named: input 0 of the
+ * last loss op (an op whose descriptor says it is a loss, e.g. the logits
+ * of softmax_cross_entropy); without a loss, the last forward op with a
+ * non-scalar output; NULL if none. */
+nn_node *nn_graph_guess_output(const nn_graph *g);
 
 /* ------------------------------------------------------------------ */
 /* Ops                                                                 */
@@ -301,11 +329,17 @@ nn_node *nn_mul(nn_graph *g, nn_node *a, nn_node *b);
 nn_node *nn_scale(nn_graph *g, nn_node *x, float alpha);
 
 /* Activations, elementwise. */
+/* max(x, 0). Its derivative at 0 is taken as 0 (the gradient passes only
+ * where x > 0), as in PyTorch (torch.relu) and TensorFlow/Keras. */
 nn_node *nn_relu(nn_graph *g, nn_node *x);
 nn_node *nn_sigmoid(nn_graph *g, nn_node *x);
 nn_node *nn_tanh(nn_graph *g, nn_node *x);
 nn_node *nn_identity(nn_graph *g, nn_node *x); /* Keras's "linear" */
-/* 1 where x >= 0, else 0 (the perceptron's); its gradient is zero. */
+/* 1 where x >= 0, else 0 (the perceptron's). It passes no gradient: what
+ * reaches x through it is zero (its derivative wherever it exists).
+ * PyTorch's torch.heaviside refuses to differentiate ("derivative not
+ * implemented"); in TensorFlow/Keras a step made by a cast has no
+ * gradient (None), which optimizers skip. */
 nn_node *nn_step(nn_graph *g, nn_node *x);
 
 /* Along the last axis, max-subtracted so large logits stay finite. */
@@ -317,7 +351,10 @@ nn_node *nn_log_softmax(nn_graph *g, nn_node *x);
  * logsumexp(z) - z[label], computed together (never exp/divide/log). */
 nn_node *nn_softmax_cross_entropy(nn_graph *g, nn_node *logits, nn_node *labels);
 /* logits and targets of one shape, targets in [0,1]: mean of the stable
- * max(z,0) - z*y + log(1+exp(-|z|)). Targets get no gradient. */
+ * max(z,0) - z*y + log(1+exp(-|z|)). Targets are data and get no gradient
+ * (zero if asked for); PyTorch's binary_cross_entropy_with_logits and
+ * TensorFlow's sigmoid_cross_entropy_with_logits give them -z/N. Build
+ * the loss from ops where targets must learn. */
 nn_node *nn_bce_with_logits(nn_graph *g, nn_node *logits, nn_node *targets);
 /* mean((pred - target)^2) over all elements. */
 nn_node *nn_mse(nn_graph *g, nn_node *pred, nn_node *target);
@@ -336,9 +373,10 @@ nn_node *nn_mean(nn_graph *g, nn_node *x, int axis);
 /* Adds to g the gradient nodes of the scalar `loss` with respect to each
  * of wrt[0..n), and stores them in grads[0..n). Gradients are ordinary
  * nodes (nn_node_is_grad() says 1), built from each op's gradient rule and
- * summed where a node feeds several consumers. A parameter that does not
- * influence the loss gets a zero constant. Calling it again for the same
- * loss reuses nothing: call it once per loss. */
+ * summed where a node feeds several consumers. A node that does not
+ * influence the loss gets a zero of its shape: a constant, or for a node
+ * with an open batch dimension a zero of each run's batch. Calling it
+ * again for the same loss reuses nothing: call it once per loss. */
 nn_status nn_grad(nn_graph *g, nn_node *loss, nn_node *const *wrt, int n, nn_node **grads);
 
 /* ------------------------------------------------------------------ */
@@ -369,6 +407,10 @@ float nn_value_scalar(const nn_node *n);
 nn_status nn_graph_set_threads(nn_graph *g, int threads);
 /* The thread count runs use: the one set, else the default it resolves to. */
 int nn_graph_threads(const nn_graph *g);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

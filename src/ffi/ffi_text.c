@@ -153,8 +153,13 @@ static nn_node *build_showing(nn_graph *g, const char *name, const char *op, nn_
     return ffi_build(g, NN_FFI_FIND_OR_PLACEHOLDER, name, op, in, n_in, keys, values, n_attrs);
 }
 
-static const nn_op_text_family strict_family = {"ffi:", ffi_format_attrs, build_strict};
-static const nn_op_text_family showing_family = {"ffi:", ffi_format_attrs, build_showing};
+static const char *ffi_note(const nn_node *node) {
+    nn_ffi_info info;
+    return nn_ffi_node_info(node, &info) && info.unresolved ? "unresolved ffi op" : NULL;
+}
+
+static const nn_op_text_family strict_family = {"ffi:", ffi_format_attrs, build_strict, ffi_note};
+static const nn_op_text_family showing_family = {"ffi:", ffi_format_attrs, build_showing, ffi_note};
 
 static pthread_mutex_t register_lock = PTHREAD_MUTEX_INITIALIZER;
 static int registered;
