@@ -22,14 +22,14 @@ void tu_slurp(const char *path, char *buf, size_t cap);
 int tu_vrun(const char *exe, char *const *env, const char *dir, char *out, size_t out_cap, char *err, size_t err_cap,
             const char *first, va_list rest);
 
-/* "DIR/NAME" in one of 32 buffers used in turn (so several can be live in
- * one call). */
-const char *tu_path(const char *dir, const char *name);
-
 /* tu_vrun with the NULL-terminated arguments given here, in this
  * process's environment. */
 int tu_run(const char *exe, const char *dir, char *out, size_t out_cap, char *err, size_t err_cap, const char *first,
            ...);
+
+/* "DIR/NAME" in one of 32 buffers used in turn (so several can be live in
+ * one call). */
+const char *tu_path(const char *dir, const char *name);
 
 /* Writes n bytes to path (created or truncated), failing the current test
  * if it cannot. */
@@ -67,5 +67,15 @@ double tu_prob_gamma(double n);
  * i32; 17 nodes, 10,575 parameters. x, the logits and the loss are stored
  * through the pointers that are not NULL. */
 nn_graph *tu_digits_net(uint64_t seed, nn_node **x, nn_node **logits, nn_node **loss);
+
+/* The lab's four Gaussian blobs: centres [-5,2], [-2,-2], [1,2], [5,-2],
+ * standard deviation `std`, n samples labelled by blob (sample i in blob
+ * i % 4): x f32 [n,2], y i32 [n]. */
+nn_dataset *tu_blobs(int n, uint64_t seed, float std);
+
+/* A classifier for the blobs, graph seed `seed`, one thread: x [B,2] ->
+ * L1 (Dense `hidden` relu) -> L2 (Dense 4 linear) -> softmax cross-entropy
+ * with y i32 [B]. */
+nn_graph *tu_blobs_model(uint64_t seed, int hidden, nn_node **loss, nn_node **logits);
 
 #endif

@@ -150,8 +150,8 @@ typedef struct nn_op_text_family {
      * g (a builder failing does that). */
     nn_node *(*build)(nn_graph *g, const char *name, const char *op, nn_node *const *in, int n_in,
                       const char *const *keys, const char *const *values, int n_attrs);
-    /* Optional (NULL: none): a short note pictures show under the node's
-     * op, e.g. "unresolved ffi op"; NULL when there is nothing to say. */
+    /* Optional: a short note drawings and summaries add under the node's
+     * op (e.g. "unresolved ffi op"), or NULL for none. */
     const char *(*note)(const nn_node *node);
 } nn_op_text_family;
 

@@ -153,13 +153,16 @@ static nn_node *build_showing(nn_graph *g, const char *name, const char *op, nn_
     return ffi_build(g, NN_FFI_FIND_OR_PLACEHOLDER, name, op, in, n_in, keys, values, n_attrs);
 }
 
+/* what drawings and summaries say under an ffi op that nothing resolved */
 static const char *ffi_note(const nn_node *node) {
     nn_ffi_info info;
     return nn_ffi_node_info(node, &info) && info.unresolved ? "unresolved ffi op" : NULL;
 }
 
-static const nn_op_text_family strict_family = {"ffi:", ffi_format_attrs, build_strict, ffi_note};
-static const nn_op_text_family showing_family = {"ffi:", ffi_format_attrs, build_showing, ffi_note};
+static const nn_op_text_family strict_family = {
+    .prefix = "ffi:", .format_attrs = ffi_format_attrs, .build = build_strict, .note = ffi_note};
+static const nn_op_text_family showing_family = {
+    .prefix = "ffi:", .format_attrs = ffi_format_attrs, .build = build_showing, .note = ffi_note};
 
 static pthread_mutex_t register_lock = PTHREAD_MUTEX_INITIALIZER;
 static int registered;
