@@ -10,7 +10,17 @@ static nn_status add_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *wa
     return g->status;
 }
 
-const nn_op_def nn_op_add = {"add", 2, nn_rule_broadcast, add_forward, add_grad, 3};
+const nn_op_def nn_op_add = {
+    .name = "add",
+    .n_inputs = 2,
+    .shape = nn_rule_broadcast,
+    .forward = add_forward,
+    .grad = add_grad,
+    .inplace_ok = NN_INPLACE(0) | NN_INPLACE(1),
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_add[] = {&nn_op_add, NULL};
 
 nn_node *nn_add(nn_graph *g, nn_node *a, nn_node *b) {
     nn_node *in[2] = {a, b};

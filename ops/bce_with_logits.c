@@ -47,8 +47,24 @@ static nn_status bce_grad_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     return nn_rule_pair_loss_grad(c, out, dt, "logits and targets");
 }
 
-const nn_op_def nn_op_bce_with_logits = {"bce_with_logits", 2, bce_shape, bce_forward, bce_grad, 0};
-const nn_op_def nn_op_bce_with_logits_grad = {"bce_with_logits_grad", 3, bce_grad_shape, bce_grad_forward, NULL, 0};
+const nn_op_def nn_op_bce_with_logits = {
+    .name = "bce_with_logits",
+    .n_inputs = 2,
+    .shape = bce_shape,
+    .forward = bce_forward,
+    .grad = bce_grad,
+    .role = NN_OP_LOSS,
+    .output = NN_OUTPUT_BINARY,
+};
+const nn_op_def nn_op_bce_with_logits_grad = {
+    .name = "bce_with_logits_grad",
+    .n_inputs = 3,
+    .shape = bce_grad_shape,
+    .forward = bce_grad_forward,
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_bce_with_logits[] = {&nn_op_bce_with_logits, &nn_op_bce_with_logits_grad, NULL};
 
 nn_node *nn_bce_with_logits(nn_graph *g, nn_node *logits, nn_node *targets) {
     nn_node *in[2] = {logits, targets};

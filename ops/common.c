@@ -168,13 +168,20 @@ float nn_row_max(const float *x, int64_t n) {
     return m;
 }
 
-NN_VECTOR_CLONES void nn_exp_shifted(const float *x, float shift, float *y, int64_t n) {
+/* The cloned loops are static and reached through plain functions: GCC
+ * exports a target_clones function's dispatcher from the shared library
+ * whatever its visibility says. */
+NN_VECTOR_CLONES static void exp_shifted(const float *x, float shift, float *y, int64_t n) {
     for (int64_t j = 0; j < n; j++) y[j] = nn_exp_nonpos(x[j] - shift);
 }
 
-NN_VECTOR_CLONES void nn_exp_nonpos_inplace(float *x, int64_t n) {
+NN_VECTOR_CLONES static void exp_nonpos_inplace(float *x, int64_t n) {
     for (int64_t j = 0; j < n; j++) x[j] = nn_exp_nonpos(x[j]);
 }
+
+void nn_exp_shifted(const float *x, float shift, float *y, int64_t n) { exp_shifted(x, shift, y, n); }
+
+void nn_exp_nonpos_inplace(float *x, int64_t n) { exp_nonpos_inplace(x, n); }
 
 /* glibc's expf, not nn_exp_shifted: the gradient of every softmax loss
  * goes through here, and a different last bit in it changes a whole

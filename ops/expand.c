@@ -29,7 +29,17 @@ static nn_status expand_grad(nn_graph *g, nn_node *node, nn_node *dy, const int 
     return g->status;
 }
 
-const nn_op_def nn_op_expand = {"expand", 2, expand_shape, expand_forward, expand_grad, 0};
+const nn_op_def nn_op_expand = {
+    .name = "expand",
+    .n_inputs = 2,
+    .shape = expand_shape,
+    .forward = expand_forward,
+    .grad = expand_grad,
+    .attrs = {{"axis", 'a', 0}, {"mean", 'i', 1}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_expand[] = {&nn_op_expand, NULL};
 
 nn_node *nn_expand_like(nn_graph *g, nn_node *dy, nn_node *x, int axis, int mean) {
     nn_node *in[2] = {dy, x};

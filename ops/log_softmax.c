@@ -51,8 +51,23 @@ static nn_status log_softmax_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt)
     return nn_rule_like_input(c, out, dt);
 }
 
-const nn_op_def nn_op_log_softmax = {"log_softmax", 1, log_softmax_shape, log_softmax_forward, log_softmax_grad, 0};
-const nn_op_def nn_op_log_softmax_grad = {"log_softmax_grad", 2, nn_rule_pair, log_softmax_grad_forward, NULL, 0};
+const nn_op_def nn_op_log_softmax = {
+    .name = "log_softmax",
+    .n_inputs = 1,
+    .shape = log_softmax_shape,
+    .forward = log_softmax_forward,
+    .grad = log_softmax_grad,
+    .role = NN_OP_ACTIVATION,
+};
+const nn_op_def nn_op_log_softmax_grad = {
+    .name = "log_softmax_grad",
+    .n_inputs = 2,
+    .shape = nn_rule_pair,
+    .forward = log_softmax_grad_forward,
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_log_softmax[] = {&nn_op_log_softmax, &nn_op_log_softmax_grad, NULL};
 
 nn_node *nn_log_softmax(nn_graph *g, nn_node *x) {
     return nn_op_node(g, &nn_op_log_softmax, NULL, 1, &x, NULL, NULL);

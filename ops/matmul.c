@@ -168,7 +168,18 @@ static nn_status matmul_grad(nn_graph *g, nn_node *node, nn_node *dy, const int 
     return g->status;
 }
 
-const nn_op_def nn_op_matmul = {"matmul", 2, matmul_shape, matmul_forward, matmul_grad, 0};
+const nn_op_def nn_op_matmul = {
+    .name = "matmul",
+    .n_inputs = 2,
+    .shape = matmul_shape,
+    .forward = matmul_forward,
+    .grad = matmul_grad,
+    .attrs = {{"trans_a", 'i', 0}, {"trans_b", 'i', 1}},
+    .layer_kind = "dense",
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_matmul[] = {&nn_op_matmul, NULL};
 
 nn_node *nn_matmul_t(nn_graph *g, nn_node *a, nn_node *b, int trans_a, int trans_b) {
     nn_node *in[2] = {a, b};

@@ -13,6 +13,16 @@ static nn_status mean_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *w
     return g->status;
 }
 
-const nn_op_def nn_op_mean = {"mean", 1, nn_rule_reduce, mean_forward, mean_grad, 0};
+const nn_op_def nn_op_mean = {
+    .name = "mean",
+    .n_inputs = 1,
+    .shape = nn_rule_reduce,
+    .forward = mean_forward,
+    .grad = mean_grad,
+    .attrs = {{"axis", 'a', 0}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_mean[] = {&nn_op_mean, NULL};
 
 nn_node *nn_mean(nn_graph *g, nn_node *x, int axis) { return nn_reduce_node(g, &nn_op_mean, x, axis); }

@@ -40,8 +40,24 @@ static nn_status mse_grad_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     return nn_rule_pair_loss_grad(c, out, dt, "prediction and target");
 }
 
-const nn_op_def nn_op_mse = {"mse", 2, mse_shape, mse_forward, mse_grad, 0};
-const nn_op_def nn_op_mse_grad = {"mse_grad", 3, mse_grad_shape, mse_grad_forward, NULL, 0};
+const nn_op_def nn_op_mse = {
+    .name = "mse",
+    .n_inputs = 2,
+    .shape = mse_shape,
+    .forward = mse_forward,
+    .grad = mse_grad,
+    .role = NN_OP_LOSS,
+    .output = NN_OUTPUT_VALUES,
+};
+const nn_op_def nn_op_mse_grad = {
+    .name = "mse_grad",
+    .n_inputs = 3,
+    .shape = mse_grad_shape,
+    .forward = mse_grad_forward,
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_mse[] = {&nn_op_mse, &nn_op_mse_grad, NULL};
 
 nn_node *nn_mse(nn_graph *g, nn_node *pred, nn_node *target) {
     nn_node *in[2] = {pred, target};

@@ -33,7 +33,26 @@ NN_VECTOR_CLONES static nn_status relu_grad_forward(nn_kernel_call *c) {
     return NN_OK;
 }
 
-const nn_op_def nn_op_relu = {"relu", 1, nn_rule_like_input, relu_forward, relu_grad, 1};
-const nn_op_def nn_op_relu_grad = {"relu_grad", 2, nn_rule_pair, relu_grad_forward, NULL, 3};
+const nn_op_def nn_op_relu = {
+    .name = "relu",
+    .n_inputs = 1,
+    .shape = nn_rule_like_input,
+    .forward = relu_forward,
+    .grad = relu_grad,
+    .inplace_ok = NN_INPLACE(0),
+    .role = NN_OP_ACTIVATION,
+    .fusable = 1,
+    .fused_act = NN_ACT_RELU,
+};
+const nn_op_def nn_op_relu_grad = {
+    .name = "relu_grad",
+    .n_inputs = 2,
+    .shape = nn_rule_pair,
+    .forward = relu_grad_forward,
+    .inplace_ok = NN_INPLACE(0) | NN_INPLACE(1),
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_relu[] = {&nn_op_relu, &nn_op_relu_grad, NULL};
 
 nn_node *nn_relu(nn_graph *g, nn_node *x) { return nn_op_node(g, &nn_op_relu, NULL, 1, &x, NULL, NULL); }

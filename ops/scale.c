@@ -15,7 +15,18 @@ static nn_status scale_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *
     return g->status;
 }
 
-const nn_op_def nn_op_scale = {"scale", 1, nn_rule_like_input, scale_forward, scale_grad, 1};
+const nn_op_def nn_op_scale = {
+    .name = "scale",
+    .n_inputs = 1,
+    .shape = nn_rule_like_input,
+    .forward = scale_forward,
+    .grad = scale_grad,
+    .inplace_ok = NN_INPLACE(0),
+    .attrs = {{"alpha", 'f', 0}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_scale[] = {&nn_op_scale, NULL};
 
 nn_node *nn_scale(nn_graph *g, nn_node *x, float alpha) {
     float fattr[NN_MAX_ATTRS] = {alpha};

@@ -30,7 +30,26 @@ static nn_status sigmoid_grad_forward(nn_kernel_call *c) {
     return NN_OK;
 }
 
-const nn_op_def nn_op_sigmoid = {"sigmoid", 1, nn_rule_like_input, sigmoid_forward, sigmoid_grad, 1};
-const nn_op_def nn_op_sigmoid_grad = {"sigmoid_grad", 2, nn_rule_pair, sigmoid_grad_forward, NULL, 3};
+const nn_op_def nn_op_sigmoid = {
+    .name = "sigmoid",
+    .n_inputs = 1,
+    .shape = nn_rule_like_input,
+    .forward = sigmoid_forward,
+    .grad = sigmoid_grad,
+    .inplace_ok = NN_INPLACE(0),
+    .role = NN_OP_ACTIVATION,
+    .fusable = 1,
+    .fused_act = NN_ACT_SIGMOID,
+};
+const nn_op_def nn_op_sigmoid_grad = {
+    .name = "sigmoid_grad",
+    .n_inputs = 2,
+    .shape = nn_rule_pair,
+    .forward = sigmoid_grad_forward,
+    .inplace_ok = NN_INPLACE(0) | NN_INPLACE(1),
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_sigmoid[] = {&nn_op_sigmoid, &nn_op_sigmoid_grad, NULL};
 
 nn_node *nn_sigmoid(nn_graph *g, nn_node *x) { return nn_op_node(g, &nn_op_sigmoid, NULL, 1, &x, NULL, NULL); }

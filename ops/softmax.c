@@ -38,7 +38,22 @@ static nn_status softmax_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     return nn_rule_like_input(c, out, dt);
 }
 
-const nn_op_def nn_op_softmax = {"softmax", 1, softmax_shape, softmax_forward, softmax_grad, 0};
-const nn_op_def nn_op_softmax_grad = {"softmax_grad", 2, nn_rule_pair, softmax_grad_forward, NULL, 0};
+const nn_op_def nn_op_softmax = {
+    .name = "softmax",
+    .n_inputs = 1,
+    .shape = softmax_shape,
+    .forward = softmax_forward,
+    .grad = softmax_grad,
+    .role = NN_OP_ACTIVATION,
+};
+const nn_op_def nn_op_softmax_grad = {
+    .name = "softmax_grad",
+    .n_inputs = 2,
+    .shape = nn_rule_pair,
+    .forward = softmax_grad_forward,
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_softmax[] = {&nn_op_softmax, &nn_op_softmax_grad, NULL};
 
 nn_node *nn_softmax(nn_graph *g, nn_node *x) { return nn_op_node(g, &nn_op_softmax, NULL, 1, &x, NULL, NULL); }

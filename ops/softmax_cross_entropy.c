@@ -116,9 +116,24 @@ static nn_status sce_grad_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     return nn_rule_loss_grad(c, out, dt);
 }
 
-const nn_op_def nn_op_softmax_cross_entropy = {"softmax_cross_entropy", 2, sce_shape, sce_forward, sce_grad, 0};
-const nn_op_def nn_op_softmax_cross_entropy_grad = {"softmax_cross_entropy_grad", 3, sce_grad_shape,
-                                                    sce_grad_forward, NULL, 0};
+const nn_op_def nn_op_softmax_cross_entropy = {
+    .name = "softmax_cross_entropy",
+    .n_inputs = 2,
+    .shape = sce_shape,
+    .forward = sce_forward,
+    .grad = sce_grad,
+    .role = NN_OP_LOSS,
+    .output = NN_OUTPUT_CLASSES,
+};
+const nn_op_def nn_op_softmax_cross_entropy_grad = {
+    .name = "softmax_cross_entropy_grad",
+    .n_inputs = 3,
+    .shape = sce_grad_shape,
+    .forward = sce_grad_forward,
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_softmax_cross_entropy[] = {&nn_op_softmax_cross_entropy, &nn_op_softmax_cross_entropy_grad, NULL};
 
 nn_node *nn_softmax_cross_entropy(nn_graph *g, nn_node *logits, nn_node *labels) {
     nn_node *in[2] = {logits, labels};

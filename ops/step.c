@@ -18,6 +18,17 @@ static nn_status step_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *w
     return g->status;
 }
 
-const nn_op_def nn_op_step = {"step", 1, nn_rule_like_input, step_forward, step_grad, 1};
+const nn_op_def nn_op_step = {
+    .name = "step",
+    .n_inputs = 1,
+    .shape = nn_rule_like_input,
+    .forward = step_forward,
+    .grad = step_grad,
+    .inplace_ok = NN_INPLACE(0),
+    .role = NN_OP_ACTIVATION,
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_step[] = {&nn_op_step, NULL};
 
 nn_node *nn_step(nn_graph *g, nn_node *x) { return nn_op_node(g, &nn_op_step, NULL, 1, &x, NULL, NULL); }

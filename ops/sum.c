@@ -12,6 +12,16 @@ static nn_status sum_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *wa
     return g->status;
 }
 
-const nn_op_def nn_op_sum = {"sum", 1, nn_rule_reduce, sum_forward, sum_grad, 0};
+const nn_op_def nn_op_sum = {
+    .name = "sum",
+    .n_inputs = 1,
+    .shape = nn_rule_reduce,
+    .forward = sum_forward,
+    .grad = sum_grad,
+    .attrs = {{"axis", 'a', 0}},
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_sum[] = {&nn_op_sum, NULL};
 
 nn_node *nn_sum(nn_graph *g, nn_node *x, int axis) { return nn_reduce_node(g, &nn_op_sum, x, axis); }

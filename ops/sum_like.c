@@ -71,7 +71,15 @@ static nn_status sum_like_forward(nn_kernel_call *c) {
     return NN_OK;
 }
 
-const nn_op_def nn_op_sum_like = {"sum_like", 2, sum_like_shape, sum_like_forward, NULL, 0};
+const nn_op_def nn_op_sum_like = {
+    .name = "sum_like",
+    .n_inputs = 2,
+    .shape = sum_like_shape,
+    .forward = sum_like_forward,
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_sum_like[] = {&nn_op_sum_like, NULL};
 
 nn_node *nn_sum_like(nn_graph *g, nn_node *dy, nn_node *like) {
     if (dy && like && nn_shape_equal(dy->shape, like->shape)) return dy;

@@ -25,7 +25,24 @@ static nn_status tanh_grad_forward(nn_kernel_call *c) {
     return NN_OK;
 }
 
-const nn_op_def nn_op_tanh = {"tanh", 1, nn_rule_like_input, tanh_forward, tanh_grad, 1};
-const nn_op_def nn_op_tanh_grad = {"tanh_grad", 2, nn_rule_pair, tanh_grad_forward, NULL, 3};
+const nn_op_def nn_op_tanh = {
+    .name = "tanh",
+    .n_inputs = 1,
+    .shape = nn_rule_like_input,
+    .forward = tanh_forward,
+    .grad = tanh_grad,
+    .inplace_ok = NN_INPLACE(0),
+    .role = NN_OP_ACTIVATION,
+};
+const nn_op_def nn_op_tanh_grad = {
+    .name = "tanh_grad",
+    .n_inputs = 2,
+    .shape = nn_rule_pair,
+    .forward = tanh_grad_forward,
+    .inplace_ok = NN_INPLACE(0) | NN_INPLACE(1),
+};
+
+/* The ops this file defines, for the table (ops/meson.build). */
+const nn_op_def *const nn_ops_tanh[] = {&nn_op_tanh, &nn_op_tanh_grad, NULL};
 
 nn_node *nn_tanh(nn_graph *g, nn_node *x) { return nn_op_node(g, &nn_op_tanh, NULL, 1, &x, NULL, NULL); }

@@ -264,7 +264,13 @@ static nn_status double_wrong_grad(nn_graph *g, nn_node *node, nn_node *dy, cons
     if (want[0]) dx[0] = dy;
     return NN_OK;
 }
-static const nn_op_def wrong_double = {"wrong_double", 1, double_shape, double_forward, double_wrong_grad, 0};
+static const nn_op_def wrong_double = {
+    .name = "wrong_double",
+    .n_inputs = 1,
+    .shape = double_shape,
+    .forward = double_forward,
+    .grad = double_wrong_grad,
+};
 
 Test(gradcheck, finds_a_wrong_rule) {
     nn_graph *g = nn_graph_new(1);

@@ -75,6 +75,35 @@ Test(graph, shape_error_is_sticky_and_named) {
     nn_graph_free(g);
 }
 
+Test(graph, shape_error_carries_a_structured_fault) {
+    nn_graph *g = nn_graph_new(1);
+    cr_assert_null(nn_graph_fault(g));
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 400));
+    nn_scope_push(g, "L1");
+    nn_node *w = nn_param(g, "W", NN_SHAPE(25, 15), nn_init_zeros());
+    cr_assert_null(nn_matmul(g, x, w));
+    nn_scope_pop(g);
+    const nn_fault *f = nn_graph_fault(g);
+    cr_assert(f, "%s", nn_error_message(g));
+    cr_assert_str_eq(f->op, "matmul");
+    cr_assert_str_eq(f->node, "L1/matmul");
+    cr_assert_eq(f->n_inputs, 2);
+    cr_assert_str_eq(f->inputs[0], "x");
+    cr_assert_str_eq(f->inputs[1], "L1/W");
+    cr_assert(nn_shape_equal(f->input_shapes[0], NN_SHAPE(NN_BATCH, 400)));
+    cr_assert(nn_shape_equal(f->input_shapes[1], NN_SHAPE(25, 15)));
+    cr_assert_eq(f->input_dtypes[1], NN_F32);
+    /* a later refusal leaves the first fault */
+    cr_assert_null(nn_relu(g, x));
+    cr_assert_str_eq(nn_graph_fault(g)->op, "matmul");
+    nn_graph_free(g);
+    /* an error that is no op's refusal has none */
+    g = nn_graph_new(1);
+    cr_assert_null(nn_relu(g, NULL));
+    cr_assert_null(nn_graph_fault(g));
+    nn_graph_free(g);
+}
+
 Test(graph, misuse_is_reported) {
     nn_graph *g = nn_graph_new(1);
     cr_assert_null(nn_relu(g, NULL));

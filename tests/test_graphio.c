@@ -4,6 +4,7 @@
  * and nothing written. */
 #include "nngraph.h"
 #include "internal.h"
+#include "strbuf.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -363,6 +364,31 @@ Test(layers, dense_titles) {
     char buf[32];
     cr_assert_str_eq(nn_format_count(1234567, buf, sizeof buf), "1,234,567");
     cr_assert_str_eq(nn_format_count(-999, buf, sizeof buf), "-999");
+    nn_graph_free(g);
+}
+
+/* Numbers in graph files and run-log parameters read as people write
+ * them, and read back to the same value. */
+Test(graphio, numbers_are_written_as_written) {
+    const double values[] = {40, 0.001, 1e-8, 1e20, 0.1, 1500, -7, 2.5e-8, 1e16, 0.3};
+    const char *as_double[] = {"40", "0.001", "1e-08", "1e+20", "0.1", "1500", "-7", "2.5e-08",
+                               "10000000000000000", "0.3"};
+    const char *as_float[] = {"40", "0.001", "1e-08", "1e+20", "0.1", "1500", "-7", "2.5e-08", "1e+16", "0.3"};
+    char buf[48];
+    for (int i = 0; i < 10; i++) {
+        nn_format_number(values[i], 0, buf, sizeof buf);
+        cr_assert_str_eq(buf, as_double[i]);
+        cr_assert_eq(strtod(buf, NULL), values[i]);
+        nn_format_number(values[i], 1, buf, sizeof buf);
+        cr_assert_str_eq(buf, as_float[i]);
+        cr_assert_eq(strtof(buf, NULL), (float)values[i]);
+    }
+    /* a graph file says alpha=40, not 4e+01 */
+    nn_graph *g = nn_graph_new(1);
+    nn_scale(g, nn_input(g, "x", NN_F32, NN_SHAPE(2)), 40.f);
+    char *text = nn_graph_to_text(g);
+    cr_assert(strstr(text, " alpha=40\n"), "%s", text);
+    free(text);
     nn_graph_free(g);
 }
 

@@ -77,3 +77,13 @@ nn_graph *tu_digits_net(uint64_t seed, nn_node **x_out, nn_node **logits_out, nn
     if (loss_out) *loss_out = loss;
     return g;
 }
+
+int tu_run(const char *exe, const char *dir, char *out, size_t out_cap, char *err, size_t err_cap, const char *first,
+           ...) {
+    extern char **environ;
+    va_list ap;
+    va_start(ap, first);
+    int rc = tu_vrun(exe, environ, dir, out, out_cap, err, err_cap, first, ap);
+    va_end(ap);
+    return rc;
+}

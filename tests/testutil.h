@@ -22,6 +22,11 @@ void tu_slurp(const char *path, char *buf, size_t cap);
 int tu_vrun(const char *exe, char *const *env, const char *dir, char *out, size_t out_cap, char *err, size_t err_cap,
             const char *first, va_list rest);
 
+/* tu_vrun with the NULL-terminated arguments given here, in this
+ * process's environment. */
+int tu_run(const char *exe, const char *dir, char *out, size_t out_cap, char *err, size_t err_cap, const char *first,
+           ...);
+
 /* Writes n bytes to path (created or truncated), failing the current test
  * if it cannot. */
 void tu_write_file(const char *path, const void *bytes, size_t n);

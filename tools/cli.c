@@ -1,6 +1,5 @@
 /* Helpers shared by the subcommands (see cli.h). */
 #include "cli.h"
-#include "internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -134,7 +133,6 @@ nn_graph *cli_load_graph_partial(const char *cmd, const char *spec, uint64_t see
 }
 
 nn_node *cli_find_loss(const char *cmd, nn_graph *g, const char *name) {
-    int n = nn_graph_num_nodes(g);
     if (name) {
         nn_node *l = nn_graph_find(g, name);
         if (!l) cli_fail(cmd, "--loss: no node named '%s'", name);
@@ -142,20 +140,7 @@ nn_node *cli_find_loss(const char *cmd, nn_graph *g, const char *name) {
             return cli_fail(cmd, "--loss: '%s' is not a scalar op", name), NULL;
         return l;
     }
-    char *read = calloc((size_t)n + 1, 1);
-    if (!read) return cli_fail(cmd, "out of memory"), NULL;
-    for (int i = 0; i < n; i++) {
-        nn_node *node = nn_graph_node(g, i);
-        if (nn_node_is_grad(node)) continue;
-        for (int k = 0; k < nn_node_num_inputs(node); k++) read[nn_node_input(node, k)->id] = 1;
-    }
-    nn_node *loss = NULL;
-    for (int i = 0; i < n; i++) {
-        nn_node *node = nn_graph_node(g, i);
-        if (nn_node_kind_of(node) == NN_NODE_OP && !nn_node_is_grad(node) && !read[i] && nn_node_shape(node).rank == 0)
-            loss = node;
-    }
-    free(read);
+    nn_node *loss = nn_graph_guess_loss(g);
     if (!loss) cli_fail(cmd, "the graph has no scalar output to use as the loss (name one with --loss)");
     return loss;
 }
@@ -166,20 +151,8 @@ nn_node *cli_find_output(const char *cmd, nn_graph *g, const char *name) {
         if (!o) cli_fail(cmd, "--output: no node named '%s'", name);
         return o;
     }
-    nn_node *loss = NULL;
-    int n = nn_graph_num_nodes(g);
-    for (int i = 0; i < n; i++) {
-        nn_node *node = nn_graph_node(g, i);
-        const char *op = nn_node_op(node);
-        if (!nn_node_is_grad(node) && (!strcmp(op, "softmax_cross_entropy") || !strcmp(op, "bce_with_logits") ||
-                                       !strcmp(op, "mse")))
-            loss = node;
-    }
-    if (loss) return nn_node_input(loss, 0);
-    for (int i = n - 1; i >= 0; i--) {
-        nn_node *node = nn_graph_node(g, i);
-        if (nn_node_kind_of(node) == NN_NODE_OP && !nn_node_is_grad(node) && nn_node_shape(node).rank > 0) return node;
-    }
+    nn_node *out = nn_graph_guess_output(g);
+    if (out) return out;
     cli_fail(cmd, "the graph has no output to predict with (name one with --output)");
     return NULL;
 }

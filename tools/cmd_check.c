@@ -5,7 +5,6 @@
  * elements compared, worst relative error; exit 1 if any element is past
  * the tolerance. */
 #include "cli.h"
-#include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,17 +24,6 @@ typedef struct op_row {
     double worst_rel;
     char worst_node[256], detail[256];
 } op_row;
-
-/* Two nodes the audit would treat alike: same op, attributes, input
- * shapes and dtypes. */
-static int same_case(const nn_node *a, const nn_node *b) {
-    if (a->op != b->op || a->n_in != b->n_in) return 0;
-    if (memcmp(a->fattr, b->fattr, sizeof a->fattr) || memcmp(a->iattr, b->iattr, sizeof a->iattr)) return 0;
-    if (a->opdata != b->opdata) return 0;
-    for (int k = 0; k < a->n_in; k++)
-        if (!nn_shape_equal(a->in[k]->shape, b->in[k]->shape) || a->in[k]->dtype != b->in[k]->dtype) return 0;
-    return 1;
-}
 
 static int run(int argc, char **argv) {
     const char *file = NULL, *v;
@@ -67,7 +55,7 @@ static int run(int argc, char **argv) {
         if (nn_node_kind_of(node) != NN_NODE_OP) continue;
         int seen = 0;
         for (int j = 0; j < i && !seen; j++) seen = nn_node_kind_of(nn_graph_node(g, j)) == NN_NODE_OP &&
-                                                    same_case(nn_graph_node(g, j), node);
+                                                    nn_gradcheck_same_case(nn_graph_node(g, j), node);
         if (seen) continue;
         nn_gradcheck_report rep;
         if (nn_gradcheck_node(node, batch, (uint64_t)seed + (uint64_t)i, &rep) != NN_OK) {

@@ -27,6 +27,12 @@
 extern "C" {
 #endif
 
+/* What this header declares is the library's API: the shared library
+ * exports it and hides everything else (-fvisibility=hidden). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define NN_VERSION_STRING "0.1.0"
 
 /* ------------------------------------------------------------------ */
@@ -210,6 +216,19 @@ void nn_graph_free(nn_graph *g);
 nn_status nn_graph_status(const nn_graph *g);
 /* Text of the first error, naming op, node and shapes; "" if none. */
 const char *nn_error_message(const nn_graph *g);
+/* The op node a builder refused, beside the graph's error message: what a
+ * picture of the broken graph marks (nn_graph_dot draws it in red). */
+typedef struct nn_fault {
+    char op[64];              /* the op's name */
+    char node[256];           /* the name the node would have had, scope included */
+    int n_inputs;
+    char inputs[4][256];      /* the input nodes' names */
+    nn_shape input_shapes[4]; /* and their shapes */
+    nn_dtype input_dtypes[4];
+} nn_fault;
+/* The fault behind the graph's build error; NULL when there is no build
+ * error or it is not an op's refusal (a NULL input, out of memory). */
+const nn_fault *nn_graph_fault(const nn_graph *g);
 /* Forgets a run error (build errors stay). */
 void nn_graph_clear_run_error(nn_graph *g);
 /* The graph's random generator (initialisers, shuffles). */
@@ -258,6 +277,15 @@ nn_node *nn_graph_find(const nn_graph *g, const char *name);
 int nn_graph_params(const nn_graph *g, nn_node **out, int max);
 /* Total number of parameter elements. */
 int64_t nn_graph_param_count(const nn_graph *g);
+/* The loss, as tools take it when none is named: the last forward op with
+ * a scalar output that no forward node reads (so a weighted sum of losses
+ * wins over its terms); NULL if there is none or memory ran out. */
+nn_node *nn_graph_guess_loss(const nn_graph *g);
+/* What the model predicts with, when no output is named: input 0 of the
+ * last loss op (an op whose descriptor says it is a loss, e.g. the logits
+ * of softmax_cross_entropy); without a loss, the last forward op with a
+ * non-scalar output; NULL if none. */
+nn_node *nn_graph_guess_output(const nn_graph *g);
 
 /* ------------------------------------------------------------------ */
 /* Ops                                                                 */
@@ -355,6 +383,10 @@ float nn_value_scalar(const nn_node *n);
 nn_status nn_graph_set_threads(nn_graph *g, int threads);
 /* The thread count runs use: the one set, else the default it resolves to. */
 int nn_graph_threads(const nn_graph *g);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

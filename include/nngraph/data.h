@@ -17,6 +17,12 @@
 extern "C" {
 #endif
 
+/* What this header declares is the library's API: the shared library
+ * exports it and hides everything else (-fvisibility=hidden). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 typedef struct nn_dataset {
     nn_tensor *x; /* f32 [n, features] */
     nn_tensor *y; /* i32 [n] class labels, or f32 [n, k] targets; may be NULL */
@@ -93,6 +99,10 @@ void nn_scaler_free(nn_scaler *s);
  * test split); d is not changed. Both parts must be non-empty. */
 nn_status nn_dataset_split(const nn_dataset *d, double fraction, uint64_t seed,
                            nn_dataset **first, nn_dataset **second);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

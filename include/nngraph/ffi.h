@@ -88,6 +88,12 @@
 extern "C" {
 #endif
 
+/* What this header declares is the library's API: the shared library
+ * exports it and hides everything else (-fvisibility=hidden). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 /* Most scalar parameters an ffi op may take. */
 #define NN_FFI_MAX_SCALARS 8
 /* Largest whole-tensor op whose gradient finite differences will compute
@@ -137,6 +143,10 @@ nn_status nn_ffi_signature_check(const char *signature, char *canon, size_t len)
  * that builds gradients. */
 typedef void (*nn_ffi_warning_fn)(const char *message, void *user);
 void nn_ffi_set_warning_handler(nn_ffi_warning_fn fn, void *user);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

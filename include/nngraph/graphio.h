@@ -46,6 +46,12 @@
 extern "C" {
 #endif
 
+/* What this header declares is the library's API: the shared library
+ * exports it and hides everything else (-fvisibility=hidden). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 /* The format version written on the first line ("nngraph-graph 1"). */
 #define NN_GRAPH_FORMAT_VERSION 1
 
@@ -183,6 +189,9 @@ typedef struct nn_gradcheck_report {
  * fails when no step agrees: |a - n| > 1e-4 + 1e-2 |n|. NN_OK with the report filled in (failures > 0 means
  * the rule is wrong); an error status if the op cannot be built or run. */
 nn_status nn_gradcheck_node(const nn_node *node, int64_t batch, uint64_t seed, nn_gradcheck_report *report);
+/* 1 if the audit would treat the two op nodes alike (same op, attributes,
+ * input shapes and dtypes), so checking one stands for both. */
+int nn_gradcheck_same_case(const nn_node *a, const nn_node *b);
 
 /* ------------------------------------------------------------------ */
 /* DOT and rendering                                                   */
@@ -242,6 +251,10 @@ int nn_graph_layers(const nn_graph *g, nn_layer_info *out, int max);
 void nn_layer_title(const nn_layer_info *l, char *buf, size_t len);
 /* n with thousands separators: 10025 -> "10,025". */
 char *nn_format_count(int64_t n, char *buf, size_t len);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,12 @@
 extern "C" {
 #endif
 
+/* What this header declares is the library's API: the shared library
+ * exports it and hides everything else (-fvisibility=hidden). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 /* The file a fit loop logs to when the user names none. */
 #define NN_RUNLOG_DEFAULT_PATH "nngraph.db"
 /* PRAGMA application_id of an nngraph run log: "nngR" in ASCII. A database
@@ -382,6 +388,10 @@ const char *nn_runlog_fit_error(const nn_runlog_fit *f);
 /* attach + nn_fit + detach. */
 nn_status nn_fit_logged(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_fit_opts *opts,
                         const nn_runlog_fit_opts *ro, nn_fit_result *result);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,12 @@
 extern "C" {
 #endif
 
+/* What this header declares is the library's API: the shared library
+ * exports it and hides everything else (-fvisibility=hidden). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 /* ---- Layers ---------------------------------------------------------- */
 
 typedef enum nn_activation {
@@ -198,6 +204,10 @@ int64_t nn_count_errors(const nn_tensor *scores, const nn_tensor *labels);
 /* Prints a Keras-like table of layers (scopes), output shapes and
  * parameter counts, with the total. */
 void nn_summary(const nn_graph *g, FILE *out);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

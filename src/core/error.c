@@ -4,24 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *nn_status_name(nn_status s) {
-    switch (s) {
-    case NN_OK: return "ok";
-    case NN_ERR_ARG: return "bad argument";
-    case NN_ERR_SHAPE: return "shape error";
-    case NN_ERR_NOMEM: return "out of memory";
-    case NN_ERR_RUNTIME: return "runtime error";
-    case NN_ERR_IO: return "i/o error";
-    case NN_ERR_FORMAT: return "format error";
-    case NN_ERR_STATE: return "bad state";
-    case NN_ERR_NUMERIC: return "numeric error";
-    case NN_ERR_DB: return "database error";
-    case NN_ERR_FFI: return "foreign op error";
-    case NN_ERR_INTERRUPTED: return "interrupted";
-    }
-    return "unknown status";
-}
-
 nn_node *nn_fail(nn_graph *g, nn_status s, const char *fmt, ...) {
     if (!g || g->status != NN_OK) return NULL; /* keep the first error */
     va_list ap;
@@ -63,21 +45,13 @@ const char *nn_error_message(const nn_graph *g) {
     return nn_graph_status(g) == NN_OK ? "" : g->err;
 }
 
+const nn_fault *nn_graph_fault(const nn_graph *g) {
+    return g && g->status != NN_OK && g->has_fault ? &g->fault : NULL;
+}
+
 void nn_graph_clear_run_error(nn_graph *g) {
     if (g && g->status == NN_OK && g->run_status != NN_OK) {
         g->run_status = NN_OK;
         g->err[0] = 0;
     }
-}
-
-static _Thread_local char last_error[NN_ERRLEN];
-
-const char *nn_last_error(void) { return last_error; }
-
-nn_status nn_set_error(nn_status s, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
-    va_end(ap);
-    return s;
 }

@@ -24,7 +24,10 @@
  * more than the digits network's whole step gains from it. */
 #define NN_PAR_MIN_FLOPS 4e6
 
-nn_status nn_step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
+/* Runs step s of p: binds its inputs, calls its kernel (or the fused
+ * dense kernel). On failure writes the reason, naming op and node, into
+ * err (NN_ERRLEN). */
+static nn_status step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
     nn_plan_step *st = &p->steps[s];
     const nn_tensor *in[NN_MAX_INPUTS];
     for (int k = 0; k < st->n_in; k++)
@@ -50,6 +53,26 @@ nn_status nn_step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
     nn_status rc = st->node->op->forward(&c);
     if (rc != NN_OK) nn_errf(err, rc, "%s '%s': %s", st->node->op->name, st->node->name, msg);
     return rc;
+}
+
+/* ---- a plan as the pool's task graph ---- */
+
+static int step_deps(void *plan, int s) { return ((nn_plan *)plan)->steps[s].n_deps; }
+
+static int step_successors(void *plan, int s, const int **succ) {
+    const nn_plan_step *st = &((nn_plan *)plan)->steps[s];
+    *succ = st->succ;
+    return st->n_succ;
+}
+
+static nn_status step_task(void *plan, int s, struct nn_exec *e, char *err) { return step_run(plan, s, e, err); }
+
+nn_status nn_exec_run_plan(struct nn_exec *e, nn_graph *g, nn_plan *p) {
+    /* the plan's own scratch: nothing is allocated per run */
+    nn_task_graph tg = {p->n_steps, p, step_deps, step_successors, step_task, p->pending, p->ready};
+    char err[NN_ERRLEN];
+    nn_status st = nn_pool_run_tasks(e, &tg, err);
+    return st == NN_OK ? NN_OK : nn_fail_run(g, st, "%s", err);
 }
 
 /* OpenBLAS (the pthread build Debian ships) starts its own threads when
@@ -85,7 +108,7 @@ nn_status nn_plan_execute(nn_graph *g, nn_plan *p) {
     } else {
         char err[NN_ERRLEN];
         for (int s = 0; s < p->n_steps && st == NN_OK; s++)
-            if ((st = nn_step_run(p, s, e, err)) != NN_OK) nn_fail_run(g, st, "%s", err);
+            if ((st = step_run(p, s, e, err)) != NN_OK) nn_fail_run(g, st, "%s", err);
     }
     if (st != NN_OK) return st;
     for (int s = 0; s < p->n_steps; s++) p->steps[s].node->value = &p->bufs[s];

@@ -23,8 +23,48 @@ static void node_free(nn_node *n) {
 
 void nn_exec_free(struct nn_exec *e);
 
+/* One layer's state kept with the graph (nn_graph_attach). */
+typedef struct nn_attachment {
+    const void *key;
+    void *data;
+    void (*free_fn)(void *);
+    struct nn_attachment *next;
+} nn_attachment;
+
+nn_status nn_graph_attach(nn_graph *g, const void *key, void *data, void (*free_fn)(void *)) {
+    nn_attachment *a = g->attachments;
+    while (a && a->key != key) a = a->next;
+    if (!a) {
+        a = calloc(1, sizeof *a);
+        if (!a) {
+            if (free_fn) free_fn(data);
+            return NN_ERR_NOMEM;
+        }
+        a->key = key;
+        a->next = g->attachments;
+        g->attachments = a;
+    } else if (a->free_fn) {
+        a->free_fn(a->data);
+    }
+    a->data = data;
+    a->free_fn = free_fn;
+    return NN_OK;
+}
+
+void *nn_graph_attachment(const nn_graph *g, const void *key) {
+    for (const nn_attachment *a = g->attachments; a; a = a->next)
+        if (a->key == key) return a->data;
+    return NULL;
+}
+
 void nn_graph_free(nn_graph *g) {
     if (!g) return;
+    while (g->attachments) {
+        nn_attachment *a = g->attachments;
+        g->attachments = a->next;
+        if (a->free_fn) a->free_fn(a->data);
+        free(a);
+    }
     nn_plans_free(g);
     nn_exec_free(g->exec);
     for (int i = 0; i < g->n_nodes; i++) node_free(g->nodes[i]);
@@ -246,6 +286,17 @@ nn_node *nn_op_node(nn_graph *g, const nn_op_def *op, const char *name, int n_in
     if (s != NN_OK) {
         char a[64], b[64];
         const char *who = name ? name : op->name;
+        nn_fault *f = &g->fault;
+        memset(f, 0, sizeof *f);
+        snprintf(f->op, sizeof f->op, "%s", op->name);
+        snprintf(f->node, sizeof f->node, "%.120s%s%.128s", g->scope, g->scope[0] ? "/" : "", who);
+        f->n_inputs = n_in;
+        for (int i = 0; i < n_in; i++) {
+            snprintf(f->inputs[i], sizeof f->inputs[i], "%s", in[i]->name);
+            f->input_shapes[i] = in[i]->shape;
+            f->input_dtypes[i] = in[i]->dtype;
+        }
+        g->has_fault = 1; /* g had no error: this one is the first */
         if (n_in >= 2)
             return nn_fail(g, s, "%s '%s%s%s': %s (inputs '%s' %s and '%s' %s)", op->name, g->scope,
                            g->scope[0] ? "/" : "", who, err, in[0]->name, nn_shape_str(in[0]->shape, a, sizeof a),
@@ -306,4 +357,55 @@ int64_t nn_graph_param_count(const nn_graph *g) {
     for (int i = 0; g && i < g->n_nodes; i++)
         if (g->nodes[i]->kind == NN_NODE_PARAM) total += g->nodes[i]->tensor->size;
     return total;
+}
+
+/* ---- what outputs need ---- */
+
+int nn_mark_needed(const nn_graph *g, nn_node *const *outputs, int n, char *need) {
+    int top = -1;
+    for (int i = 0; i < n; i++) {
+        need[outputs[i]->id] = 1;
+        if (outputs[i]->id > top) top = outputs[i]->id;
+    }
+    for (int i = top; i >= 0; i--)
+        if (need[i])
+            for (int k = 0; k < g->nodes[i]->n_in; k++) need[g->nodes[i]->in[k]->id] = 1;
+    return top;
+}
+
+/* ---- what a graph's ops are for ---- */
+
+/* 1 for each node a forward (not gradient) node reads; NULL if out of memory. */
+static char *forward_reads(const nn_graph *g) {
+    char *read = calloc((size_t)g->n_nodes + 1, 1);
+    for (int i = 0; read && i < g->n_nodes; i++)
+        if (!g->nodes[i]->is_grad)
+            for (int k = 0; k < g->nodes[i]->n_in; k++) read[g->nodes[i]->in[k]->id] = 1;
+    return read;
+}
+
+nn_node *nn_graph_guess_loss(const nn_graph *g) {
+    char *read = forward_reads(g);
+    if (!read) return NULL;
+    nn_node *loss = NULL;
+    for (int i = 0; i < g->n_nodes; i++) {
+        nn_node *n = g->nodes[i];
+        if (n->kind == NN_NODE_OP && !n->is_grad && !read[i] && n->shape.rank == 0) loss = n;
+    }
+    free(read);
+    return loss;
+}
+
+nn_node *nn_graph_guess_output(const nn_graph *g) {
+    nn_node *loss = NULL;
+    for (int i = 0; i < g->n_nodes; i++) {
+        nn_node *n = g->nodes[i];
+        if (n->kind == NN_NODE_OP && !n->is_grad && n->op->role == NN_OP_LOSS) loss = n;
+    }
+    if (loss) return loss->in[0];
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        nn_node *n = g->nodes[i];
+        if (n->kind == NN_NODE_OP && !n->is_grad && n->shape.rank > 0) return n;
+    }
+    return NULL;
 }

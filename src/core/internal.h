@@ -11,6 +11,7 @@
 
 #define NN_MAX_INPUTS 4
 #define NN_MAX_ATTRS 4
+#define NN_MAX_OP_ATTRS (2 * NN_MAX_ATTRS) /* named: every iattr and fattr */
 #define NN_ERRLEN 512
 #define NN_ALIGN 64
 
@@ -55,11 +56,49 @@ struct nn_kernel_call {
                                (nn_row_name words a row for a message) */
 };
 
-/* An op: its shape rule, forward kernel and gradient rule. One per file in
- * ops/, listed in ops/registry.c. */
+/* The activation a fused dense step applies after its product and bias
+ * (plan.c, and the kernels that run such a step). */
+/* The bit of nn_op_def.inplace_ok for input k. */
+#define NN_INPLACE(k) (1 << (k))
+
+typedef enum nn_act { NN_ACT_NONE = 0, NN_ACT_RELU, NN_ACT_SIGMOID } nn_act;
+
+/* What an op is, for the code that reads graphs rather than computing
+ * them (layer tables, DOT, summaries, predict, the fusion pass). */
+typedef enum nn_op_role {
+    NN_OP_COMPUTE = 0, /* computes a value; nothing more to know */
+    NN_OP_ACTIVATION,  /* elementwise activation: names its layer's activation */
+    NN_OP_LOSS,        /* a scalar loss of (model output, targets): input 0 is
+                          what the model predicts */
+} nn_op_role;
+
+/* How the model output feeding a loss (the loss's input 0) is read as a
+ * prediction: by predict, accuracy and `nngraph predict`. */
+typedef enum nn_output_kind {
+    NN_OUTPUT_NONE = 0, /* not a loss */
+    NN_OUTPUT_CLASSES,  /* logits over the last axis: the class is the argmax */
+    NN_OUTPUT_BINARY,   /* one logit per target: positive means class 1 */
+    NN_OUTPUT_VALUES,   /* the values themselves (regression) */
+} nn_output_kind;
+
+/* A named attribute of an op, as graph files write it (`key=value`):
+ * `kind` 'i' (0/1 flag in iattr, written when nonzero), 'n' (integer in
+ * iattr, always written), 'f' (float in fattr, always written) or 'a'
+ * (axis in iattr: a number or "all", always written); `index` into iattr
+ * or fattr. */
+typedef struct nn_op_attr {
+    const char *key; /* NULL ends a list shorter than NN_MAX_OP_ATTRS */
+    char kind;
+    int index;
+} nn_op_attr;
+
+/* An op: everything nngraph knows about it, in one place. One descriptor
+ * (or a forward and a gradient one) per file in ops/, written with
+ * designated initialisers; fields left out are 0/NULL, which is the
+ * right default for each. docs/adding-an-op.md walks through one. */
 struct nn_op_def {
-    const char *name;
-    int n_inputs; /* exact arity */
+    const char *name; /* its name in graph files, DOT, errors */
+    int n_inputs;     /* exact arity */
     /* Sets *out and *out_dtype from the inputs; returns NN_OK or an error
      * after writing ctx->err (without the op/node prefix, added by the
      * caller). */
@@ -70,9 +109,26 @@ struct nn_op_def {
      * sets dx[i] for each input i with want[i] set (NULL: no gradient
      * flows). NULL rule: the op is not differentiable. */
     nn_status (*grad)(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx);
-    /* Bit k set: out may share the buffer of in[k] when that input dies
-     * here (every output element reads only the same element of in[k]). */
+    /* In-place rule: NN_INPLACE(k) set means out may share the buffer of
+     * in[k] when that input dies here (every output element reads only the
+     * same element of in[k]). */
     int inplace_ok;
+    /* The attributes graph files name; an attribute missing here is lost
+     * on save, so every iattr/fattr the op reads is listed. */
+    nn_op_attr attrs[NN_MAX_OP_ATTRS];
+    nn_op_role role;
+    /* NN_OP_ACTIVATION: its name in layer tables (NULL: the op's name;
+     * identity says "linear", as Keras does). */
+    const char *activation;
+    /* 1: the plan may fold this activation into a preceding dense step
+     * (matmul + bias), applying fused_act there. */
+    int fusable;
+    nn_act fused_act;
+    /* NN_OP_LOSS: how its input 0 reads as a prediction. */
+    nn_output_kind output;
+    /* A layer (scope) holding this op is a layer of this kind in layer
+     * tables and summaries ("dense" for matmul); NULL: says nothing. */
+    const char *layer_kind;
 };
 
 struct nn_node {
@@ -111,18 +167,17 @@ struct nn_graph {
     nn_status status;     /* sticky build error */
     nn_status run_status; /* last run's error */
     char err[NN_ERRLEN];
+    int has_fault; /* 1: fault describes the build error */
+    nn_fault fault;
     int building_grad; /* nodes made now are gradient nodes */
     int threads;
     int plan_flags;        /* NN_PLAN_* (plan.h): optimisations switched off */
     struct nn_plan *plans; /* cached plans, a list */
     struct nn_exec *exec;  /* thread pool, made on first run */
-    /* nn_fit's gradients, found again by a later fit of the same loss
-     * instead of differentiating twice: the loss's id + 1 (0: none) and
-     * the range of node ids that nn_grad made for it */
-    int fit_loss;
-    int fit_grad_begin, fit_grad_end;
-    /* while nn_fit runs a batch: the dataset row of each of its rows, so
-     * that a kernel's error names the row the user can find; else NULL */
+    struct nn_attachment *attachments; /* layers' state (nn_graph_attach) */
+    /* while nn_fit or nn_evaluate runs a batch: the dataset row of each of
+     * its rows, so that a kernel's error names the row the user can find;
+     * else NULL */
     const int64_t *row_ids;
 };
 
@@ -149,14 +204,44 @@ nn_status nn_errf(char *err, nn_status s, const char *fmt, ...)
  * fattr/iattr may be NULL (zeros). The building block of every nn_<op>(). */
 nn_node *nn_op_node(nn_graph *g, const nn_op_def *op, const char *name, int n_in, nn_node *const *in,
                     const float *fattr, const int64_t *iattr);
+/* State a layer above core keeps with a graph (fit's gradients, found
+ * again by a later fit), under a key of that layer's own (the address of
+ * one of its statics): core stores it and frees it with the graph, and
+ * knows nothing more. Attaching under a key already used frees the old
+ * data first. NN_ERR_NOMEM (data freed) if the entry cannot be made. */
+nn_status nn_graph_attach(nn_graph *g, const void *key, void *data, void (*free_fn)(void *));
+/* The data attached under key, or NULL. */
+void *nn_graph_attachment(const nn_graph *g, const void *key);
+
+/* Sets need[i] = 1 for every node the n outputs depend on, the outputs
+ * included (need has g->n_nodes entries; others are left as they are).
+ * The one walk behind plans, runs and fit: inputs precede their consumers
+ * in creation order, so one backward sweep from the highest output is
+ * enough. Returns the highest output id, -1 if n is 0. */
+int nn_mark_needed(const nn_graph *g, nn_node *const *outputs, int n, char *need);
 /* Adds a node (any kind) under a unique name derived from `base` within
  * the open scope. Takes ownership of nothing; returns NULL on failure. */
 nn_node *nn_graph_add_node(nn_graph *g, nn_node_kind kind, const char *base);
 
-/* Op registry (ops/registry.c). */
+/* The number of named attributes of op (its attrs up to the first NULL key). */
+static inline int nn_op_attr_count(const nn_op_def *op) {
+    int n = 0;
+    while (n < NN_MAX_OP_ATTRS && op->attrs[n].key) n++;
+    return n;
+}
+
+/* Op registry (ops/registry.c): the ops listed in ops/meson.build, then
+ * any registered at run time. */
 const nn_op_def *nn_op_find(const char *name);
 int nn_op_count(void);
 const nn_op_def *nn_op_at(int i);
+/* Adds an op that is not in the table (a test's, or an embedder's own):
+ * from now on graph files, DOT, summaries and `check` know it by name. The
+ * descriptor must outlive every graph using it. Refuses a name already
+ * taken or a descriptor without name, arity, shape rule or kernel
+ * (NN_ERR_ARG, with nn_last_error() saying why). Not thread-safe: register
+ * before building graphs. */
+nn_status nn_op_register(const nn_op_def *op);
 
 /* Execution plans (src/plan.c) and the executor (src/exec.c). */
 struct nn_plan *nn_plan_get(nn_graph *g, nn_node *const *outputs, int n, int64_t batch);

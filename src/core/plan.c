@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const nn_op_def nn_op_matmul, nn_op_add, nn_op_relu, nn_op_sigmoid, nn_op_identity;
+extern const nn_op_def nn_op_matmul, nn_op_add;
 
 static void plan_free(nn_plan *p) {
     if (!p) return;
@@ -139,11 +139,6 @@ static int add_dep(compiler *c, int from, int to) {
     return 0;
 }
 
-/* 1 if node is the activation of a fusable dense pattern. */
-static int fusable_act(const nn_op_def *op) {
-    return op == &nn_op_relu || op == &nn_op_sigmoid || op == &nn_op_identity;
-}
-
 /* Fusion pass: an add of [M,N] = matmul + bias [N] where the matmul feeds
  * only the add and is not wanted by itself. */
 static void find_fusions(compiler *c) {
@@ -166,7 +161,7 @@ static void find_fusions(compiler *c) {
     /* an activation that is the add's only consumer joins the step */
     for (int i = 0; i < c->n; i++) {
         nn_node *r = c->g->nodes[i];
-        if (!c->needed[i] || r->kind != NN_NODE_OP || !fusable_act(r->op)) continue;
+        if (!c->needed[i] || r->kind != NN_NODE_OP || !r->op->fusable) continue;
         nn_node *a = r->in[0];
         if (a->kind == NN_NODE_OP && c->fused_mm[a->id] >= 0 && c->n_cons[a->id] == 1 && !c->is_out[a->id])
             c->absorbed[a->id] = 1;
@@ -238,9 +233,9 @@ static int compile_steps(compiler *c) {
         nn_plan_step *st = &p->steps[p->n_steps];
         st->node = node;
         nn_node *add = NULL;
-        if (fusable_act(node->op) && c->absorbed[node->in[0]->id]) {
+        if (node->op->fusable && c->absorbed[node->in[0]->id]) {
             add = node->in[0];
-            st->act = node->op == &nn_op_relu ? NN_ACT_RELU : node->op == &nn_op_sigmoid ? NN_ACT_SIGMOID : NN_ACT_NONE;
+            st->act = node->op->fused_act;
         } else if (node->op == &nn_op_add && c->fused_mm[i] >= 0) {
             add = node;
             st->act = NN_ACT_NONE;
@@ -408,21 +403,17 @@ static nn_plan *plan_compile(nn_graph *g, nn_node *const *outputs, int n, int64_
     if (!p->out_ids) goto nomem;
     for (int i = 0; i < n; i++) {
         p->out_ids[i] = outputs[i]->id;
-        c.needed[outputs[i]->id] = c.is_out[outputs[i]->id] = 1;
+        c.is_out[outputs[i]->id] = 1;
     }
-    /* inputs always precede their consumers in creation order, so one
-     * backward sweep marks everything needed and ascending ids are a
-     * topological order */
+    /* ascending ids are a topological order (inputs precede consumers) */
     int n_ops = 0, n_inputs = 0;
-    for (int i = c.n - 1; i >= 0; i--) {
+    nn_mark_needed(g, outputs, n, c.needed);
+    for (int i = 0; i < c.n; i++) {
         if (!c.needed[i]) continue;
         nn_node *node = g->nodes[i];
         if (node->kind == NN_NODE_OP) n_ops++;
         if (node->kind == NN_NODE_INPUT) n_inputs++;
-        for (int k = 0; k < node->n_in; k++) {
-            c.needed[node->in[k]->id] = 1;
-            c.n_cons[node->in[k]->id]++;
-        }
+        for (int k = 0; k < node->n_in; k++) c.n_cons[node->in[k]->id]++;
     }
     size_t S = (size_t)(n_ops ? n_ops : 1);
     p->steps = calloc(S, sizeof *p->steps);

@@ -5,9 +5,6 @@
 
 #include "internal.h"
 
-/* A fused dense step's activation. */
-typedef enum nn_act { NN_ACT_NONE = 0, NN_ACT_RELU, NN_ACT_SIGMOID } nn_act;
-
 /* One unit of work: an op node's kernel, or a fused dense layer
  * act(op(A) op(B) + bias) standing for a matmul, an add and an activation. */
 typedef struct nn_plan_step {
@@ -80,5 +77,10 @@ void nn_plan_set_flags(nn_graph *g, int flags);
 int nn_plan_flags(const nn_graph *g);
 /* How many plans the graph has cached (one per outputs and batch size). */
 int nn_plan_cached(const nn_graph *g);
+
+/* Runs every step of p on the pool e (exec.c): a step starts when the
+ * steps it depends on are done. Returns the first failing step's status
+ * (its message on g). */
+nn_status nn_exec_run_plan(struct nn_exec *e, nn_graph *g, nn_plan *p);
 
 #endif

@@ -1,11 +1,10 @@
 /* The thread pool. One mutex guards everything shared: the list of
- * parallel-for jobs and the state of the plan being run (dependency counts
- * and the ready queue). Work items are coarse (a whole step, or a chunk of
+ * parallel-for jobs and the state of the task graph being run (dependency
+ * counts and the ready queue). Work items are coarse (a whole step, or a chunk of
  * about a million flops), so one lock per item costs little next to the
  * item, and it keeps the waiting simple: threads with nothing to do block
  * on a condition variable and are woken only when work appears. */
 #include "pool.h"
-#include "plan.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -21,9 +20,9 @@ typedef struct pfor_job {
 } pfor_job;
 
 typedef struct dag_run {
-    nn_plan *p;
-    int *pending; /* per step: dependencies not yet done */
-    int *queue;   /* ready steps, each pushed once */
+    const nn_task_graph *tg;
+    int *pending; /* per task: dependencies not yet done */
+    int *queue;   /* ready tasks, each pushed once */
     int head, tail, remaining;
     nn_status st; /* the first failure */
     char err[NN_ERRLEN];
@@ -75,36 +74,36 @@ static void run_chunk(struct nn_exec *e, pfor_job *j, int chunk) {
     if (++j->done == j->n_chunks) pthread_cond_broadcast(&e->done_cv);
 }
 
-/* With the mutex held: marks step s done and queues the steps it freed.
+/* With the mutex held: marks task t done and queues the tasks it freed.
  * Returns how many became ready. */
-static int finish_step(dag_run *d, int s) {
-    nn_plan_step *st = &d->p->steps[s];
-    int ready = 0;
-    for (int i = 0; i < st->n_succ; i++)
-        if (--d->pending[st->succ[i]] == 0) {
-            d->queue[d->tail++] = st->succ[i];
+static int finish_task(dag_run *d, int t) {
+    const int *succ;
+    int n_succ = d->tg->successors(d->tg->ctx, t, &succ), ready = 0;
+    for (int i = 0; i < n_succ; i++)
+        if (--d->pending[succ[i]] == 0) {
+            d->queue[d->tail++] = succ[i];
             ready++;
         }
     d->remaining--;
     return ready;
 }
 
-/* With the mutex held on entry and exit: runs one ready step unlocked. */
-static void run_step(struct nn_exec *e, dag_run *d) {
-    int s = d->queue[d->head++];
+/* With the mutex held on entry and exit: runs one ready task unlocked. */
+static void run_task(struct nn_exec *e, dag_run *d) {
+    int t = d->queue[d->head++];
     int failed = d->st != NN_OK;
     pthread_mutex_unlock(&e->mu);
     char err[NN_ERRLEN];
     err[0] = '\0';
-    /* after a failure the remaining steps are drained, not run */
-    nn_status st = failed ? NN_OK : nn_step_run(d->p, s, e, err);
+    /* after a failure the remaining tasks are drained, not run */
+    nn_status st = failed ? NN_OK : d->tg->run(d->tg->ctx, t, e, err);
     pthread_mutex_lock(&e->mu);
     if (st != NN_OK && d->st == NN_OK) {
         d->st = st;
         memcpy(d->err, err, sizeof d->err);
     }
-    int ready = finish_step(d, s);
-    /* this thread takes one of the freed steps itself; wake others only
+    int ready = finish_task(d, t);
+    /* this thread takes one of the freed tasks itself; wake others only
      * for the rest, and everyone when the run is over */
     if (d->remaining == 0 || ready > 2)
         pthread_cond_broadcast(&e->work_cv);
@@ -121,7 +120,7 @@ static void *worker_main(void *arg) {
         if (j)
             run_chunk(e, j, chunk);
         else if (e->dag && e->dag->head < e->dag->tail)
-            run_step(e, e->dag);
+            run_task(e, e->dag);
         else
             pthread_cond_wait(&e->work_cv, &e->mu);
     }
@@ -202,33 +201,32 @@ void nn_parallel_for(struct nn_exec *e, int64_t n, int64_t grain, nn_range_fn fn
     pthread_mutex_unlock(&e->mu);
 }
 
-nn_status nn_exec_run_plan(struct nn_exec *e, nn_graph *g, nn_plan *p) {
+nn_status nn_pool_run_tasks(struct nn_exec *e, const nn_task_graph *tg, char *err) {
     dag_run d = {0};
-    d.p = p;
-    /* the plan's own scratch: nothing is allocated per run */
-    d.pending = p->pending;
-    d.queue = p->ready;
-    for (int s = 0; s < p->n_steps; s++) {
-        d.pending[s] = p->steps[s].n_deps;
-        if (d.pending[s] == 0) d.queue[d.tail++] = s;
+    d.tg = tg;
+    d.pending = tg->pending;
+    d.queue = tg->queue;
+    for (int t = 0; t < tg->n; t++) {
+        d.pending[t] = tg->n_deps(tg->ctx, t);
+        if (d.pending[t] == 0) d.queue[d.tail++] = t;
     }
-    d.remaining = p->n_steps;
+    d.remaining = tg->n;
     pthread_mutex_lock(&e->mu);
     e->dag = &d;
     pthread_cond_broadcast(&e->work_cv);
-    /* the calling thread works like the others until every step is done */
+    /* the calling thread works like the others until every task is done */
     while (d.remaining > 0) {
         int chunk;
         pfor_job *j = take_chunk(e, &chunk);
         if (j)
             run_chunk(e, j, chunk);
         else if (d.head < d.tail)
-            run_step(e, &d);
+            run_task(e, &d);
         else
             pthread_cond_wait(&e->work_cv, &e->mu);
     }
     e->dag = NULL;
     pthread_mutex_unlock(&e->mu);
-    if (d.st != NN_OK) return nn_fail_run(g, d.st, "%s", d.err);
-    return NN_OK;
+    if (d.st != NN_OK) memcpy(err, d.err, sizeof d.err);
+    return d.st;
 }

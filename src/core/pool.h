@@ -1,13 +1,13 @@
 /* The thread pool: made once per graph (on its first run, again only when
- * the thread count changes). It runs a plan's steps as their dependency
- * counts reach zero and splits large kernels into chunks (parallel_for).
- * Waiting threads block on condition variables; nothing spins. */
+ * the thread count changes). It knows two kinds of work and nothing of
+ * what the work is: a graph of tasks, each started when the tasks it
+ * depends on are done (exec.c runs a plan's steps as one), and ranges
+ * split into chunks (parallel_for, which kernels use). Waiting threads
+ * block on condition variables; nothing spins. */
 #ifndef NN_POOL_H
 #define NN_POOL_H
 
 #include "internal.h"
-
-struct nn_plan;
 
 /* A pool of `threads` threads in all: the caller of a run counts as one,
  * so threads - 1 workers are started. NULL if a thread cannot start. */
@@ -23,17 +23,30 @@ int nn_exec_threads(const struct nn_exec *e);
 typedef void (*nn_range_fn)(void *ctx, int64_t lo, int64_t hi);
 void nn_parallel_for(struct nn_exec *e, int64_t n, int64_t grain, nn_range_fn fn, void *ctx);
 
-/* Runs every step of p: a step starts when the steps it depends on are
- * done. Returns the first failing step's status (its message on g). */
-nn_status nn_exec_run_plan(struct nn_exec *e, nn_graph *g, struct nn_plan *p);
+/* n tasks with dependencies: task t starts once n_deps(t) tasks naming
+ * it among their successors have finished. */
+typedef struct nn_task_graph {
+    int n;
+    void *ctx; /* passed to the callbacks */
+    /* how many tasks must finish before t may start */
+    int (*n_deps)(void *ctx, int t);
+    /* the tasks waiting for t: returns their count, *succ points at them */
+    int (*successors)(void *ctx, int t, const int **succ);
+    /* runs t, which may use e for parallel_for; on failure returns the
+     * status after writing why into err (NN_ERRLEN bytes) */
+    nn_status (*run)(void *ctx, int t, struct nn_exec *e, char *err);
+    int *pending, *queue; /* scratch of n ints each, the caller's: a run
+                             allocates nothing */
+} nn_task_graph;
+
+/* Runs every task of tg as its dependencies finish, on the pool's threads
+ * and the caller's. After a failure the tasks not yet started are skipped.
+ * Returns NN_OK, or the first failure's status with its message in err
+ * (NN_ERRLEN bytes). */
+nn_status nn_pool_run_tasks(struct nn_exec *e, const nn_task_graph *tg, char *err);
 
 /* The default thread count: NNGRAPH_THREADS if set to a positive number,
  * else the machine's online cores. */
 int nn_default_threads(void);
 
-
-
-/* Runs step s of p (exec.c): binds its inputs, calls its kernel. On
- * failure writes the reason, naming op and node, into err (NN_ERRLEN). */
-nn_status nn_step_run(struct nn_plan *p, int s, struct nn_exec *e, char *err);
 #endif

@@ -47,13 +47,8 @@ nn_status nn_run(nn_graph *g, nn_node *const *outputs, int n) {
             free(inputs);
             return nn_fail_run(g, NN_ERR_NOMEM, "run: out of memory");
         }
-        for (int i = 0; i < n; i++) needed[outputs[i]->id] = 1;
-        for (int i = g->n_nodes - 1; i >= 0; i--) {
-            if (!needed[i]) continue;
-            nn_node *node = g->nodes[i];
-            for (int k = 0; k < node->n_in; k++) needed[node->in[k]->id] = 1;
-            if (node->kind == NN_NODE_INPUT) inputs[n_inputs++] = node;
-        }
+        for (int i = nn_mark_needed(g, outputs, n, needed); i >= 0; i--)
+            if (needed[i] && g->nodes[i]->kind == NN_NODE_INPUT) inputs[n_inputs++] = g->nodes[i];
         free(needed);
     }
     /* the batch: every needed input with an open first dim must agree */

@@ -228,13 +228,13 @@ nn_ffi_binding *nn_ffi_bind(nn_graph *g, const char *who, const char *lib_path, 
                             .shape = rule_forward,
                             .forward = nn_ffi_forward_kernel,
                             .grad = ffi_grad_rule,
-                            .inplace_ok = b->sig.elementwise ? 1 : 0};
+                            .inplace_ok = b->sig.elementwise ? NN_INPLACE(0) : 0};
     b->grad_op = (nn_op_def){.name = b->grad_name,
                              .n_inputs = 2,
                              .shape = rule_grad,
                              .forward = b->grad_fn ? nn_ffi_grad_kernel : nn_ffi_fd_grad_kernel,
                              .grad = NULL,
-                             .inplace_ok = b->sig.elementwise ? 3 : 0};
+                             .inplace_ok = b->sig.elementwise ? NN_INPLACE(0) | NN_INPLACE(1) : 0};
     return b;
 }
 

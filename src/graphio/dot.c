@@ -58,55 +58,19 @@ static int layer_of(const char *name, int is_grad, const nn_layer_info *layers, 
     return -1;
 }
 
-/* ---- the loss ---- */
-
-static const nn_node *guess_loss(const nn_graph *g) {
-    /* the last scalar op of the forward graph that no forward node reads */
-    char *read = calloc((size_t)g->n_nodes + 1, 1);
-    if (!read) return NULL;
-    for (int i = 0; i < g->n_nodes; i++)
-        if (!g->nodes[i]->is_grad)
-            for (int k = 0; k < g->nodes[i]->n_in; k++) read[g->nodes[i]->in[k]->id] = 1;
-    const nn_node *loss = NULL;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const nn_node *n = g->nodes[i];
-        if (n->kind == NN_NODE_OP && !n->is_grad && !read[i] && n->shape.rank == 0) loss = n;
-    }
-    free(read);
-    return loss;
-}
-
 /* ---- the failing node of a graph in error ---- */
 
-/* Reads "OP 'NAME': reason (inputs 'A' [..] and 'B' [..])", the message of
- * a refused builder (graph.c), possibly behind "file:line:col: ". */
-static int fault_from_message(const char *msg, nn_load_fault *f) {
+/* The fault the graph recorded when a builder refused a node, as the
+ * picture's failed node; 0 if it recorded none. */
+static int fault_of_graph(const nn_graph *g, nn_load_fault *f) {
+    const nn_fault *gf = nn_graph_fault(g);
     memset(f, 0, sizeof *f);
-    for (const char *q = strstr(msg, " '"); q; q = strstr(q + 1, " '")) {
-        const char *op = q;
-        while (op > msg && op[-1] != ' ') op--;
-        char opname[64];
-        size_t ol = (size_t)(q - op);
-        if (ol == 0 || ol >= sizeof opname) continue;
-        memcpy(opname, op, ol);
-        opname[ol] = 0;
-        if (!nn_op_find(opname) && !nn_graphio_family_for(opname)) continue;
-        const char *name = q + 2, *end = strchr(name, '\'');
-        if (!end || end[1] != ':' || (size_t)(end - name) >= sizeof f->node) continue;
-        snprintf(f->op, sizeof f->op, "%s", opname);
-        snprintf(f->node, sizeof f->node, "%.*s", (int)(end - name), name);
-        const char *ins = strstr(end, "(input");
-        if (ins) ins = strchr(ins, '\'');
-        while (ins && f->n_inputs < NN_MAX_INPUTS) {
-            const char *e = strchr(ins + 1, '\'');
-            if (!e || (size_t)(e - ins - 1) >= sizeof f->inputs[0]) break;
-            snprintf(f->inputs[f->n_inputs++], sizeof f->inputs[0], "%.*s", (int)(e - ins - 1), ins + 1);
-            ins = strstr(e + 1, " and '");
-            if (ins) ins = strchr(ins, '\'');
-        }
-        return 1;
-    }
-    return 0;
+    if (!gf) return 0;
+    snprintf(f->op, sizeof f->op, "%s", gf->op);
+    snprintf(f->node, sizeof f->node, "%s", gf->node);
+    f->n_inputs = gf->n_inputs;
+    for (int k = 0; k < gf->n_inputs; k++) snprintf(f->inputs[k], sizeof f->inputs[k], "%s", gf->inputs[k]);
+    return 1;
 }
 
 /* ---- labels ---- */
@@ -389,12 +353,12 @@ char *nn_graph_dot_string(const nn_graph *g, const nn_dot_opts *opts) {
     c.n_layers = nn_graph_layers(g, c.layers, n_layers);
     for (int i = 0; i < g->n_nodes; i++)
         c.layer[i] = layer_of(g->nodes[i]->name, g->nodes[i]->is_grad, c.layers, c.n_layers);
-    c.loss = c.o->loss ? nn_graph_find(g, c.o->loss) : guess_loss(g);
+    c.loss = c.o->loss ? nn_graph_find(g, c.o->loss) : nn_graph_guess_loss(g);
     if (c.o->fault && c.o->fault->node[0]) {
         c.fault = *c.o->fault;
         c.has_fault = 1;
-    } else if (g->status != NN_OK) {
-        c.has_fault = fault_from_message(g->err, &c.fault);
+    } else {
+        c.has_fault = fault_of_graph(g, &c.fault);
     }
     /* a fault named like an existing node would merge with it */
     if (c.has_fault && nn_graph_find(g, c.fault.node)) {

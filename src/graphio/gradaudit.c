@@ -155,3 +155,13 @@ done:
     nn_graph_free(g);
     return st;
 }
+
+int nn_gradcheck_same_case(const nn_node *a, const nn_node *b) {
+    if (a->op != b->op || a->n_in != b->n_in) return 0;
+    if (memcmp(a->fattr, b->fattr, sizeof a->fattr) || memcmp(a->iattr, b->iattr, sizeof a->iattr)) return 0;
+    if (a->opdata != b->opdata) return 0;
+    for (int k = 0; k < a->n_in; k++)
+        if (!nn_shape_equal(a->in[k]->shape, b->in[k]->shape) || a->in[k]->dtype != b->in[k]->dtype) return 0;
+    return 1;
+}
+

@@ -1,7 +1,6 @@
 /* Graph files, the writing half: the text of a graph (one node a line),
- * atomic saves, the op-attribute names shared with the reader, the op
- * families registered by custom-op modules, and rebuilding one op in
- * another graph. */
+ * atomic saves, the op families registered by custom-op modules, and
+ * rebuilding one op in another graph. */
 #include "graphio_common.h"
 
 #include <errno.h>
@@ -10,78 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* ---- text buffer ---- */
-
-void nn_sb_append(nn_strbuf *sb, const char *s, size_t n) {
-    if (sb->failed) return;
-    if (sb->len + n + 1 > sb->cap) {
-        size_t cap = sb->cap ? sb->cap : 256;
-        while (cap < sb->len + n + 1) cap *= 2;
-        char *d = realloc(sb->data, cap);
-        if (!d) {
-            sb->failed = 1;
-            return;
-        }
-        sb->data = d;
-        sb->cap = cap;
-    }
-    memcpy(sb->data + sb->len, s, n);
-    sb->len += n;
-    sb->data[sb->len] = 0;
-}
-
-void nn_sb_puts(nn_strbuf *sb, const char *s) { nn_sb_append(sb, s, strlen(s)); }
-
-void nn_sb_printf(nn_strbuf *sb, const char *fmt, ...) {
-    char small[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        sb->failed = 1;
-        return;
-    }
-    if ((size_t)n < sizeof small) {
-        nn_sb_append(sb, small, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (!big) {
-        sb->failed = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    nn_sb_append(sb, big, (size_t)n);
-    free(big);
-}
-
-void nn_sb_free(nn_strbuf *sb) {
-    free(sb->data);
-    memset(sb, 0, sizeof *sb);
-}
-
-/* ---- names of op attributes ---- */
-
-static const nn_attr_name attr_names[] = {
-    {"matmul", "trans_a", 'i', 0}, {"matmul", "trans_b", 'i', 1}, {"scale", "alpha", 'f', 0},
-    {"sum", "axis", 'a', 0},       {"mean", "axis", 'a', 0},      {"expand", "axis", 'a', 0},
-    {"expand", "mean", 'i', 1},
-};
-
-const nn_attr_name *nn_op_attr_names(const char *op, int *n) {
-    int first = -1, count = 0;
-    for (int i = 0; i < (int)(sizeof attr_names / sizeof *attr_names); i++)
-        if (strcmp(attr_names[i].op, op) == 0) {
-            if (first < 0) first = i;
-            count++;
-        }
-    *n = count;
-    return first < 0 ? NULL : &attr_names[first];
-}
 
 /* ---- op families ---- */
 
@@ -150,15 +77,7 @@ int nn_name_needs_quotes(const char *name) {
     return !*name || strchr(name, '=') || name[0] == '#' || name[0] == '"';
 }
 
-void nn_format_float(float v, char *buf, size_t len) {
-    /* the fewest digits that read back as the same float: 0.1, not
-     * 0.100000001 (9 digits always suffice) */
-    if (!buf || !len) return;
-    for (int digits = 1; digits <= 9; digits++) {
-        snprintf(buf, len, "%.*g", digits, (double)v);
-        if (isnan(v) || strtof(buf, NULL) == v) return;
-    }
-}
+void nn_format_float(float v, char *buf, size_t len) { nn_format_number(v, 1, buf, len); }
 
 /* ---- writing ---- */
 
@@ -201,12 +120,12 @@ static void put_const(nn_strbuf *sb, const nn_tensor *t) {
 }
 
 static void put_op_attrs(nn_strbuf *sb, const nn_node *n) {
-    int count;
-    const nn_attr_name *names = nn_op_attr_names(n->op->name, &count);
+    int count = nn_op_attr_count(n->op);
+    const nn_op_attr *names = n->op->attrs;
     int named_f[NN_MAX_ATTRS] = {0}, named_i[NN_MAX_ATTRS] = {0};
     char num[32];
     for (int k = 0; k < count; k++) {
-        const nn_attr_name *a = &names[k];
+        const nn_op_attr *a = &names[k];
         if (a->kind == 'f') {
             named_f[a->index] = 1;
             nn_format_float(n->fattr[a->index], num, sizeof num);
@@ -216,7 +135,7 @@ static void put_op_attrs(nn_strbuf *sb, const nn_node *n) {
             int64_t v = n->iattr[a->index];
             if (a->kind == 'a' && v == NN_ALL_AXES)
                 nn_sb_printf(sb, " %s=all", a->key);
-            else if (a->kind == 'a' || v != 0)
+            else if (a->kind == 'a' || a->kind == 'n' || v != 0)
                 nn_sb_printf(sb, " %s=%lld", a->key, (long long)v);
         }
     }
@@ -307,50 +226,13 @@ nn_status nn_graph_save_text(const nn_graph *g, FILE *out) {
     return ok ? NN_OK : nn_set_error(NN_ERR_IO, "save: write failed: %s", strerror(errno));
 }
 
-/* Writes `data` to path through a temporary file in the same directory
- * and rename(), so readers see the old file or the whole new one. */
-static nn_status write_atomic(const char *path, const char *data, size_t len) {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) return nn_set_error(NN_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        nn_status s = nn_set_error(NN_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-        free(tmp);
-        return s;
-    }
-    /* mkstemp makes the file private (0600); a saved graph or picture is
-     * an ordinary file, readable like one made by fopen */
-    fchmod(fd, 0644);
-    FILE *f = fdopen(fd, "wb");
-    int ok = f != NULL;
-    if (ok) ok = fwrite(data, 1, len, f) == len;
-    if (ok) ok = fflush(f) == 0 && fsync(fd) == 0;
-    int err = errno;
-    if (f ? fclose(f) != 0 : close(fd) != 0) ok = 0;
-    if (ok && rename(tmp, path) != 0) ok = 0, err = errno;
-    if (!ok) {
-        unlink(tmp);
-        free(tmp);
-        return nn_set_error(NN_ERR_IO, "%s: write failed: %s", path, strerror(err));
-    }
-    free(tmp);
-    return NN_OK;
-}
-
 nn_status nn_graph_save(const nn_graph *g, const char *path) {
     if (!path) return nn_set_error(NN_ERR_ARG, "save: path is NULL");
     char *text = nn_graph_to_text(g);
     if (!text) return NN_ERR_ARG;
-    nn_status s = write_atomic(path, text, strlen(text));
+    nn_status s = nn_write_file_atomic(path, text, strlen(text));
     free(text);
     return s;
-}
-
-nn_status nn_write_file_atomic(const char *path, const void *data, size_t len) {
-    if (!path || (!data && len)) return nn_set_error(NN_ERR_ARG, "write: path and data are required");
-    return write_atomic(path, data, len);
 }
 
 /* ---- rebuilding one op elsewhere ---- */

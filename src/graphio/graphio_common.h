@@ -1,41 +1,12 @@
-/* Shared by the graph-file writer, reader and the DOT writer: a growable
- * text buffer, the names of op attributes, registered op families, and the
- * checks a name must pass to be written. */
+/* Shared by the graph-file writer, reader and the DOT writer: registered
+ * op families and the checks a name must pass to be written. */
 #ifndef NN_GRAPHIO_COMMON_H
 #define NN_GRAPHIO_COMMON_H
 
 #include "internal.h"
+#include "strbuf.h"
 
 #include <stdarg.h>
-
-/* A growable NUL-terminated string; `failed` sticks after an allocation
- * fails so callers check once at the end. */
-typedef struct nn_strbuf {
-    char *data;
-    size_t len, cap;
-    int failed;
-} nn_strbuf;
-
-void nn_sb_append(nn_strbuf *sb, const char *s, size_t n);
-void nn_sb_puts(nn_strbuf *sb, const char *s);
-void nn_sb_printf(nn_strbuf *sb, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-void nn_sb_free(nn_strbuf *sb);
-
-/* A named op attribute: `kind` 'i' (integer flag, written when nonzero),
- * 'f' (float, always written) or 'a' (axis: a number or "all", always
- * written); `index` into iattr/fattr. */
-typedef struct nn_attr_name {
-    const char *op, *key;
-    char kind;
-    int index;
-} nn_attr_name;
-
-/* The named attributes of op `op` (count in *n); NULL if none. */
-const nn_attr_name *nn_op_attr_names(const char *op, int *n);
 
 /* The registered family whose prefix starts `op_token`, or NULL. */
 const nn_op_text_family *nn_graphio_family_for(const char *op_token);
@@ -47,7 +18,8 @@ int nn_text_clean(const char *s);
 int nn_name_needs_quotes(const char *name);
 
 
-/* Shortest text that reads back as the same float ("%.9g"). */
+/* Shortest text that reads back as the same float, as people write it
+ * (nn_format_number): 0.1, 40, 3e-08. */
 void nn_format_float(float v, char *buf, size_t len);
 
 #endif

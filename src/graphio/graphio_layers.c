@@ -5,21 +5,7 @@
 
 #include <string.h>
 
-char *nn_format_count(int64_t n, char *buf, size_t len) {
-    char digits[32];
-    int neg = n < 0;
-    snprintf(digits, sizeof digits, "%lld", (long long)(neg ? -n : n));
-    size_t nd = strlen(digits), k = 0;
-    char out[48];
-    if (neg) out[k++] = '-';
-    for (size_t i = 0; i < nd; i++) {
-        if (i && (nd - i) % 3 == 0) out[k++] = ',';
-        out[k++] = digits[i];
-    }
-    out[k] = 0;
-    snprintf(buf, len, "%s", out);
-    return buf;
-}
+extern const nn_op_def nn_op_matmul;
 
 /* Length of the first scope of a name ("L1" in "L1/a/b"); 0 if none. */
 static size_t scope_len(const char *name) {
@@ -31,12 +17,10 @@ static int in_scope(const nn_node *n, const char *scope, size_t len) {
     return !n->is_grad && scope_len(n->name) == len && strncmp(n->name, scope, len) == 0;
 }
 
-static const char *activation_of(const char *op) {
-    static const char *const acts[] = {"relu", "sigmoid", "tanh", "softmax", "log_softmax", "step"};
-    for (size_t i = 0; i < sizeof acts / sizeof *acts; i++)
-        if (strcmp(op, acts[i]) == 0) return acts[i];
-    if (strcmp(op, "identity") == 0) return "linear";
-    return NULL;
+/* The activation a layer's op names, from its descriptor; NULL if none. */
+static const char *activation_of(const nn_op_def *op) {
+    if (op->role != NN_OP_ACTIVATION) return NULL;
+    return op->activation ? op->activation : op->name;
 }
 
 static void describe(const nn_graph *g, nn_layer_info *l, size_t len) {
@@ -55,10 +39,15 @@ static void describe(const nn_graph *g, nn_layer_info *l, size_t len) {
         size_t ol = strlen(l->ops);
         if (ol + strlen(n->op->name) + 3 < sizeof l->ops)
             snprintf(l->ops + ol, sizeof l->ops - ol, "%s%s", ol ? ", " : "", n->op->name);
-        const char *act = activation_of(n->op->name);
+        const char *act = activation_of(n->op);
         if (act) snprintf(l->activation, sizeof l->activation, "%s", act);
+        /* an op with a layer kind reading a param of the scope (its
+         * weights) makes the scope a layer of that kind */
+        for (int k = 0; n->op->layer_kind && k < n->n_in; k++)
+            if (n->in[k]->kind == NN_NODE_PARAM && in_scope(n->in[k], scope, len) && strcmp(l->kind, "ops") == 0)
+                snprintf(l->kind, sizeof l->kind, "%s", n->op->layer_kind);
         /* a matmul by a rank-2 param of the scope is the dense kernel */
-        if (strcmp(n->op->name, "matmul") == 0 && l->in_features == 0) {
+        if (n->op == &nn_op_matmul && l->in_features == 0) {
             for (int k = 1; k >= 0; k--) {
                 const nn_node *w = n->in[k];
                 if (w->kind != NN_NODE_PARAM || w->shape.rank != 2 || !in_scope(w, scope, len)) continue;
@@ -67,7 +56,6 @@ static void describe(const nn_graph *g, nn_layer_info *l, size_t len) {
                 int flip = (k == 0) != (trans != 0);
                 l->in_features = w->shape.dim[flip ? 1 : 0];
                 l->out_features = w->shape.dim[flip ? 0 : 1];
-                strcpy(l->kind, "dense");
                 break;
             }
         }

@@ -24,12 +24,12 @@ static int is_attr(const nn_gf_token *t) { return !t->quoted && strchr(t->s, '='
 
 /* The op attributes of a registry op from key=value tokens. */
 static int op_attrs(nn_gf_parser *p, const nn_op_def *op, nn_gf_token *attr, int n_attr, float *fattr, int64_t *iattr) {
-    int count;
-    const nn_attr_name *names = nn_op_attr_names(op->name, &count);
+    int count = nn_op_attr_count(op);
+    const nn_op_attr *names = op->attrs;
     for (int a = 0; a < n_attr; a++) {
         char *key = attr[a].s, *val = strchr(key, '=') + 1;
         if (strncmp(key, "grad=", 5) == 0 || strncmp(key, "grad_of=", 8) == 0) continue;
-        const nn_attr_name *nm = NULL;
+        const nn_op_attr *nm = NULL;
         for (int k = 0; k < count; k++)
             if (strncmp(key, names[k].key, strlen(names[k].key)) == 0 && key[strlen(names[k].key)] == '=')
                 nm = &names[k];
@@ -57,7 +57,7 @@ static int op_attrs(nn_gf_parser *p, const nn_op_def *op, nn_gf_token *attr, int
         } else if (kind == 'a' && strcmp(val, "all") == 0) {
             iattr[idx] = NN_ALL_AXES;
         } else {
-            int64_t lo = kind == 'i' ? 0 : kind == 'a' ? -NN_MAX_RANK : INT32_MIN;
+            int64_t lo = kind == 'i' ? 0 : kind == 'a' ? -NN_MAX_RANK : INT32_MIN; /* 'n', raw 'r' */
             int64_t hi = kind == 'i' ? 1 : kind == 'a' ? NN_MAX_RANK - 1 : INT32_MAX;
             r = nn_gf_int(val, lo, hi, &v);
             iattr[idx] = v;

@@ -10,8 +10,21 @@
 #include "weights_format.h"
 
 #include <errno.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
+
+uint32_t nn_crc32(const void *data, size_t n) {
+    uLong crc = crc32(0L, Z_NULL, 0);
+    const unsigned char *p = data;
+    while (n > 0) {
+        uInt piece = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        crc = crc32(crc, p, piece);
+        p += piece;
+        n -= piece;
+    }
+    return (uint32_t)crc;
+}
 
 #define MAGIC "NNGW"
 #define VERSION 1u

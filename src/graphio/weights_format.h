@@ -9,6 +9,10 @@
 #include "fileutil.h"
 #include "graphio_common.h"
 
+/* zlib's CRC-32 of n bytes (fed to zlib in pieces: it takes uInt
+ * lengths), the checksum weights files and run-log checkpoints store. */
+uint32_t nn_crc32(const void *data, size_t n);
+
 /* Appends the file header: magic "NNGW", version 1, `count` tensors. */
 void nn_weights_put_header(nn_strbuf *sb, uint32_t count);
 

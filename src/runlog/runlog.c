@@ -1,6 +1,7 @@
 /* Run log: opening, runs, hyperparameters, finishing, truncating and
  * resuming (metrics: runlog_metric.c). */
 #include "runlog_internal.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -159,16 +160,7 @@ nn_status nn_runlog_param(nn_runlog *log, const char *key, const char *value) {
 
 nn_status nn_runlog_param_num(nn_runlog *log, const char *key, double value) {
     char text[40];
-    snprintf(text, sizeof text, "%.17g", value);
-    /* the shortest text that reads back to the same double, for humans */
-    for (int prec = 1; prec < 17; prec++) {
-        char shorter[40];
-        snprintf(shorter, sizeof shorter, "%.*g", prec, value);
-        if (strtod(shorter, NULL) == value) {
-            memcpy(text, shorter, sizeof text);
-            break;
-        }
-    }
+    nn_format_number(value, 0, text, sizeof text); /* 40, 0.001: as people write them */
     return write_param(log, key, text, &value);
 }
 

@@ -2,6 +2,7 @@
  * checkpoint object. */
 #include "runlog_tensor.h"
 #include "fileutil.h"
+#include "weights_format.h"
 
 #include <errno.h>
 #include <stdio.h>

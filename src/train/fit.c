@@ -15,17 +15,6 @@
 
 /* ---- setup helpers ---- */
 
-/* Marks every node the loss needs (in the forward graph). */
-static char *needed_by(const nn_graph *g, const nn_node *loss) {
-    char *need = calloc((size_t)g->n_nodes, 1);
-    if (!need) return NULL;
-    need[loss->id] = 1;
-    for (int i = loss->id; i >= 0; i--)
-        if (need[i])
-            for (int k = 0; k < g->nodes[i]->n_in; k++) need[g->nodes[i]->in[k]->id] = 1;
-    return need;
-}
-
 /* 1 if t (f32) holds a NaN or an infinity. */
 static int has_nonfinite(const nn_tensor *t) {
     if (!t || t->dtype != NN_F32) return 0;
@@ -43,7 +32,8 @@ static int has_nonfinite(const nn_tensor *t) {
  * Writes "" if nothing is found. */
 static void explain_nonfinite(nn_graph *g, nn_node *loss, char *buf, size_t len) {
     buf[0] = 0;
-    char *need = needed_by(g, loss);
+    char *need = calloc((size_t)g->n_nodes, 1);
+    if (need) nn_mark_needed(g, &loss, 1, need);
     nn_node **ops = need ? malloc((size_t)(loss->id + 1) * sizeof *ops) : NULL;
     int n_ops = 0;
     for (int i = 0; ops && i <= loss->id; i++) {
@@ -89,14 +79,25 @@ static nn_status resolve_input(nn_graph *g, nn_node **node, const char *name, co
     return NN_OK;
 }
 
+/* nn_fit's gradients, kept with the graph (nn_graph_attach) so that a
+ * later fit of the same loss finds them instead of differentiating twice:
+ * the loss and the range of node ids nn_grad made for it. */
+typedef struct fit_grads {
+    int loss_id;
+    int begin, end;
+} fit_grads;
+
+static const char fit_grads_key; /* its address is the attachment's key */
+
 /* The gradients of loss with respect to params: those a previous fit of
  * the same loss made, or new ones. */
 static nn_status gradients(nn_graph *g, nn_node *loss, nn_node **params, int n, nn_node **grads) {
-    if (g->fit_loss == loss->id + 1) {
+    fit_grads *known = nn_graph_attachment(g, &fit_grads_key);
+    if (known && known->loss_id == loss->id) {
         int found = 0;
         for (int i = 0; i < n; i++) {
             grads[i] = NULL;
-            for (int j = g->fit_grad_begin; j < g->fit_grad_end && j < g->n_nodes; j++)
+            for (int j = known->begin; j < known->end && j < g->n_nodes; j++)
                 if (g->nodes[j]->grad_of == params[i]) grads[i] = g->nodes[j];
             found += grads[i] != NULL;
         }
@@ -105,9 +106,10 @@ static nn_status gradients(nn_graph *g, nn_node *loss, nn_node **params, int n, 
     int begin = g->n_nodes;
     nn_status st = nn_grad(g, loss, params, n, grads);
     if (st != NN_OK) return st;
-    g->fit_loss = loss->id + 1;
-    g->fit_grad_begin = begin;
-    g->fit_grad_end = g->n_nodes;
+    fit_grads *made = malloc(sizeof *made);
+    if (!made) return nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
+    *made = (fit_grads){loss->id, begin, g->n_nodes};
+    if (nn_graph_attach(g, &fit_grads_key, made, free) != NN_OK) return nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
     return NN_OK;
 }
 
@@ -200,7 +202,8 @@ static void fit_state_free(fit_state *s) {
 }
 
 static nn_status fit_setup(fit_state *s, nn_graph *g, nn_node *loss, const nn_dataset *train, nn_fit_opts *o) {
-    char *need = needed_by(g, loss);
+    char *need = calloc((size_t)g->n_nodes, 1);
+    if (need) nn_mark_needed(g, &loss, 1, need);
     if (!need) return nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
     nn_status st = resolve_input(g, &s->x, "x", train->x, "features");
     int wants_y = 0;

@@ -9,9 +9,11 @@
 
 nn_acc_kind nn_accuracy_kind(const nn_node *loss) {
     if (!loss || loss->kind != NN_NODE_OP) return NN_ACC_NONE;
-    if (!strcmp(loss->op->name, "softmax_cross_entropy")) return NN_ACC_SOFTMAX;
-    if (!strcmp(loss->op->name, "bce_with_logits")) return NN_ACC_BCE;
-    return NN_ACC_NONE;
+    switch (loss->op->output) {
+    case NN_OUTPUT_CLASSES: return NN_ACC_SOFTMAX;
+    case NN_OUTPUT_BINARY: return NN_ACC_BCE;
+    default: return NN_ACC_NONE; /* values (regression) have no accuracy */
+    }
 }
 
 static int64_t row_argmax(const float *z, int64_t cols) {

@@ -7,6 +7,7 @@
  * "grad/...") and scope-less ops such as the loss are not layers. */
 #include "internal.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@ typedef struct layer_row {
     char name[128];
     const nn_node *output; /* last forward op of the scope, or the param */
     int64_t params;
-    int dense;             /* has a matmul: a Dense layer */
+    const char *kind;      /* an op's layer kind ("dense"), or NULL */
 } layer_row;
 
 /* "(None, 25)": Keras writes the open batch dimension as None */
@@ -71,16 +72,19 @@ void nn_summary(const nn_graph *g, FILE *out) {
             if (!row->output) row->output = node;
         } else if (node->kind == NN_NODE_OP) {
             row->output = node;
-            if (!strcmp(node->op->name, "matmul")) row->dense = 1;
+            if (node->op->layer_kind && !row->kind) row->kind = node->op->layer_kind;
         }
     }
     const char *rule = "_________________________________________________________________";
     const char *dbl = "=================================================================";
     fprintf(out, "%s\n %-28s %-25s %s\n%s\n", rule, "Layer (type)", "Output Shape", "Param #", dbl);
-    char label[192], sh[96], num[40];
+    char label[192], sh[96], num[40], kind[64];
     for (int r = 0; r < n_rows; r++) {
         const layer_row *row = &rows[r];
-        const char *type = row->dense ? "Dense"
+        /* Keras capitalises layer types: "dense" reads "Dense" */
+        snprintf(kind, sizeof kind, "%s", row->kind ? row->kind : "");
+        kind[0] = (char)toupper((unsigned char)kind[0]);
+        const char *type = row->kind ? kind
                          : row->output && row->output->kind == NN_NODE_PARAM ? "Param"
                          : row->output ? row->output->op->name : "?";
         snprintf(label, sizeof label, "%s (%s)", row->name, type);

@@ -1,25 +1,14 @@
-/* Files as bytes: CRC-32, whole-file reads, little-endian integers
- * (fileutil.h). */
+/* Files as bytes: whole-file reads, atomic writes, little-endian
+ * integers (fileutil.h). */
 #include "fileutil.h"
-#include "graphio_common.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
-
-uint32_t nn_crc32(const void *data, size_t n) {
-    uLong crc = crc32(0L, Z_NULL, 0);
-    const unsigned char *p = data;
-    while (n > 0) {
-        uInt piece = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        crc = crc32(crc, p, piece);
-        p += piece;
-        n -= piece;
-    }
-    return (uint32_t)crc;
-}
+#include <sys/stat.h>
+#include <unistd.h>
 
 nn_status nn_read_file(const char *path, char **data_out, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -102,3 +91,40 @@ int nn_le_u32(nn_le_reader *r, uint32_t *v) {
 int nn_le_u64(nn_le_reader *r, uint64_t *v) { return get_le(r, v, 8); }
 
 size_t nn_le_left(const nn_le_reader *r) { return (size_t)(r->end - r->p); }
+
+/* Writes `data` to path through a temporary file in the same directory
+ * and rename(), so readers see the old file or the whole new one. */
+static nn_status write_atomic(const char *path, const void *data, size_t len) {
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16);
+    if (!tmp) return nn_set_error(NN_ERR_NOMEM, "%s: out of memory", path);
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        nn_status s = nn_set_error(NN_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+        free(tmp);
+        return s;
+    }
+    /* mkstemp makes the file private (0600); a saved graph or picture is
+     * an ordinary file, readable like one made by fopen */
+    fchmod(fd, 0644);
+    FILE *f = fdopen(fd, "wb");
+    int ok = f != NULL;
+    if (ok) ok = fwrite(data, 1, len, f) == len;
+    if (ok) ok = fflush(f) == 0 && fsync(fd) == 0;
+    int err = errno;
+    if (f ? fclose(f) != 0 : close(fd) != 0) ok = 0;
+    if (ok && rename(tmp, path) != 0) ok = 0, err = errno;
+    if (!ok) {
+        unlink(tmp);
+        free(tmp);
+        return nn_set_error(NN_ERR_IO, "%s: write failed: %s", path, strerror(err));
+    }
+    free(tmp);
+    return NN_OK;
+}
+
+nn_status nn_write_file_atomic(const char *path, const void *data, size_t len) {
+    if (!path || (!data && len)) return nn_set_error(NN_ERR_ARG, "write: path and data are required");
+    return write_atomic(path, data, len);
+}
