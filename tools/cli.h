@@ -39,6 +39,22 @@ int cli_fail(const char *cmd, const char *fmt, ...)
  * an unknown option (a lone "-" is a file) or a second graph file. */
 int cli_graph_file_arg(const char *cmd, const char *arg, const char **file);
 
+/* Takes the options of every subcommand out of argv (so the subcommand
+ * never sees them): loads the op libraries the user names (NNGRAPH_OPS,
+ * then each --ops LIB / --ops=LIB), sets the memory limit
+ * (NNGRAPH_MAX_MEMORY, then --max-memory SIZE), and registers the ffi op
+ * family: show_unresolved 1 for commands
+ * that only show a graph (ops of libraries not loaded become unresolved
+ * placeholders), 0 for those that run it. CLI_OK, or the exit code after
+ * printing the reason. */
+int cli_load_ops(const char *cmd, int *argc, char **argv, int show_unresolved);
+
+/* Before writing `out` (NULL or "-": nothing to check): refuses, with the
+ * reason on stderr, an output that is one of the command's inputs (the
+ * same path or the same file) or an existing SQLite database (a run log a
+ * weights file would replace). CLI_OK, or CLI_RUNTIME. */
+int cli_safe_output(const char *cmd, const char *out, const char *const *inputs, int n_inputs);
+
 /* 1 if argv[i] is "-h" or "--help" anywhere: the caller prints usage. */
 int cli_wants_help(int argc, char **argv);
 
