@@ -18,7 +18,7 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv);
 } cli_command;
 
-extern const cli_command cli_dot, cli_summary, cli_check, cli_train, cli_predict;
+extern const cli_command cli_dot, cli_summary, cli_check, cli_train, cli_predict, cli_plot, cli_tag, cli_ui;
 
 /* Prints "nngraph CMD: message" and the hint to use --help; returns
  * CLI_USAGE. */

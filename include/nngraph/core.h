@@ -104,7 +104,11 @@ nn_status nn_check_memory(uint64_t bytes, const char *source, const char *what);
 
 typedef enum nn_dtype {
     NN_F32 = 0, /* float, row-major */
-    NN_I32 = 1  /* int32_t, used for class labels */
+    NN_I32 = 1, /* int32_t, used for class labels */
+    NN_U8 = 2   /* uint8_t in unorm form: byte v stands for v / 255.0f (IDX
+                 * images, kept as bytes); only datasets hold it: gathering
+                 * rows into an f32 tensor, nn_predict and nn_evaluate
+                 * convert it, graph inputs are f32 */
 } nn_dtype;
 
 /* A shape by value: rank 0 is a scalar. */
@@ -126,7 +130,7 @@ int64_t nn_shape_size(nn_shape s);
 int nn_shape_equal(nn_shape a, nn_shape b);
 /* Writes "[32,400]" (open dims as "B") into buf; returns buf. */
 char *nn_shape_str(nn_shape s, char *buf, size_t len);
-/* "f32" or "i32". */
+/* "f32", "i32" or "u8". */
 const char *nn_dtype_name(nn_dtype dt);
 /* Size in bytes of one element. */
 size_t nn_dtype_size(nn_dtype dt);
@@ -407,6 +411,13 @@ float nn_value_scalar(const nn_node *n);
 nn_status nn_graph_set_threads(nn_graph *g, int threads);
 /* The thread count runs use: the one set, else the default it resolves to. */
 int nn_graph_threads(const nn_graph *g);
+/* Called after a run has computed `node`'s value, from the thread that
+ * computed it, before the run returns: what lets a caller act on a value
+ * (e.g. send a gradient to other processes) while the rest of the run goes
+ * on. The value is final unless the node is an in-place input of a later
+ * step; an output of the run is final. NULL: no hook (the default). */
+typedef void (*nn_value_fn)(void *user, const nn_node *node, const nn_tensor *value);
+void nn_graph_on_value(nn_graph *g, nn_value_fn fn, void *user);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

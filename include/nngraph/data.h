@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 typedef struct nn_dataset {
-    nn_tensor *x; /* f32 [n, features] */
+    nn_tensor *x; /* f32 [n, features], or u8 (unorm) images from nn_load_idx_pair */
     nn_tensor *y; /* i32 [n] class labels, or f32 [n, k] targets; may be NULL */
 } nn_dataset;
 
@@ -39,7 +39,8 @@ void nn_dataset_free(nn_dataset *d);
 int64_t nn_dataset_size(const nn_dataset *d);
 
 /* Copies rows idx[0..n) of src (any rank, rows along dim 0) into the first
- * n rows of dst, which must have the same row size and room for n rows. */
+ * n rows of dst, which must have the same row size and room for n rows and
+ * the same dtype, or f32 for a u8 source (converted: v / 255). */
 nn_status nn_gather_rows(const nn_tensor *src, const int64_t *idx, int64_t n, nn_tensor *dst);
 
 /* ---- Loaders --------------------------------------------------------- */
@@ -51,7 +52,10 @@ nn_status nn_gather_rows(const nn_tensor *src, const int64_t *idx, int64_t n, nn
  * nn_last_error() on failure: bad magic, other data types, a truncated
  * header or body, bytes past the declared data, overflowing dimensions. */
 nn_tensor *nn_load_idx(const char *path);
-/* Images and labels as one dataset; the counts must agree. */
+/* Images and labels as one dataset; the counts must agree. The images stay
+ * bytes (x is NN_U8 [n, rows*cols], a quarter of the memory of floats):
+ * nn_gather_rows into an f32 batch, nn_fit, nn_evaluate and nn_predict
+ * convert them to v / 255, the same floats nn_load_idx gives. */
 nn_dataset *nn_load_idx_pair(const char *images_path, const char *labels_path);
 
 /* Reads a CSV of numeric columns. Column `label_col` (0-based; -1 for the
@@ -60,6 +64,25 @@ nn_dataset *nn_load_idx_pair(const char *images_path, const char *labels_path);
  * not parse as numbers is taken as a header. */
 #define NN_CSV_NO_LABEL (-1000000)
 nn_dataset *nn_load_csv(const char *path, int label_col, int int_labels);
+
+/* Reads a NumPy .npy file (format versions 1, 2 and 3; C order;
+ * little-endian float32, float64, int32, int64 or uint8), keeping its shape
+ * (at most 4 dimensions). Floats become f32 (float64 rounded; a value
+ * beyond float32's range is an error); integers become i32 labels (an int64
+ * outside int32 is an error), or f32 if `as_f32`. Values are not scaled.
+ * NULL and nn_last_error() naming the file and the fault otherwise: bad
+ * magic, unsupported version or dtype, Fortran order, a malformed header, a
+ * shape whose size disagrees with the bytes in the file (truncated or
+ * trailing data). The file is read whole first and nothing is allocated
+ * from the header's sizes before they are checked against it. */
+nn_tensor *nn_load_npy(const char *path, int as_f32);
+/* The same over bytes in memory; `name` names them in messages. Safe on
+ * any input (the fuzzing entry point for the format). */
+nn_tensor *nn_npy_parse(const void *bytes, size_t len, const char *name, int as_f32);
+/* Features (as f32) and targets (integers: i32 labels; floats: f32, rank 1
+ * becoming [n, 1]) from two .npy files; y_path may be NULL. The first
+ * dimensions must agree. */
+nn_dataset *nn_load_npy_pair(const char *x_path, const char *y_path);
 
 /* ---- Generators for the labs (deterministic for a seed) --------------- */
 
