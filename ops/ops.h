@@ -51,6 +51,9 @@ void nn_broadcast_strides(nn_shape s, nn_shape out, int64_t dim4[4], int64_t str
 /* Reductions over one axis (iattr[0], or NN_ALL_AXES): the shape rule
  * removes the axis; the kernel sums (or averages) it. */
 nn_status nn_rule_reduce(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt);
+/* x reduced over `axis` (NN_ALL_AXES: a scalar); NN_ERR_SHAPE with the
+ * reason in err when the axis is not one of x's. */
+nn_status nn_reduced_shape(nn_shape x, int64_t axis, nn_shape *out, char *err);
 void nn_reduce_forward(nn_kernel_call *c, int mean);
 /* The node of reduction `op` (sum, mean) of x over `axis` (negative counts
  * from the end; NN_ALL_AXES for all); an axis outside x fails the graph
@@ -61,6 +64,11 @@ void nn_axis_split(nn_shape s, int axis, int64_t *outer, int64_t *len, int64_t *
 
 /* A normalised axis in [0,rank), or NN_ALL_AXES; -1 if out of range. */
 int nn_norm_axis(int axis, int rank);
+
+/* Row r of the batch, worded for an error message: "row 2", or during
+ * nn_fit "dataset row 6 (row 2 of the batch)"; written to buf (cap
+ * bytes), which is returned. */
+const char *nn_row_name(const nn_kernel_call *c, int64_t r, char *buf, size_t cap);
 
 /* Row-wise helpers of the softmax family: rows = size / last dim. */
 void nn_rows_of(const nn_tensor *t, int64_t *rows, int64_t *cols);

@@ -18,7 +18,7 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv);
 } cli_command;
 
-extern const cli_command cli_dot, cli_summary, cli_check, cli_train, cli_predict;
+extern const cli_command cli_dot, cli_summary, cli_check, cli_train, cli_predict, cli_plot, cli_tag, cli_ui;
 
 /* Prints "nngraph CMD: message" and the hint to use --help; returns
  * CLI_USAGE. */
@@ -38,6 +38,22 @@ int cli_fail(const char *cmd, const char *fmt, ...)
  * Sets *file and returns 0; prints a usage error and returns CLI_USAGE for
  * an unknown option (a lone "-" is a file) or a second graph file. */
 int cli_graph_file_arg(const char *cmd, const char *arg, const char **file);
+
+/* Takes the options of every subcommand out of argv (so the subcommand
+ * never sees them): loads the op libraries the user names (NNGRAPH_OPS,
+ * then each --ops LIB / --ops=LIB), sets the memory limit
+ * (NNGRAPH_MAX_MEMORY, then --max-memory SIZE), and registers the ffi op
+ * family: show_unresolved 1 for commands
+ * that only show a graph (ops of libraries not loaded become unresolved
+ * placeholders), 0 for those that run it. CLI_OK, or the exit code after
+ * printing the reason. */
+int cli_load_ops(const char *cmd, int *argc, char **argv, int show_unresolved);
+
+/* Before writing `out` (NULL or "-": nothing to check): refuses, with the
+ * reason on stderr, an output that is one of the command's inputs (the
+ * same path or the same file) or an existing SQLite database (a run log a
+ * weights file would replace). CLI_OK, or CLI_RUNTIME. */
+int cli_safe_output(const char *cmd, const char *out, const char *const *inputs, int n_inputs);
 
 /* 1 if argv[i] is "-h" or "--help" anywhere: the caller prints usage. */
 int cli_wants_help(int argc, char **argv);

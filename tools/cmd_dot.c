@@ -108,6 +108,7 @@ static int run(int argc, char **argv) {
         file = spec;
     }
     if (!file) return cli_usage_error("dot", "no graph file given");
+    if (cli_safe_output("dot", out, &file, 1) != CLI_OK) return CLI_RUNTIME;
     if (!format && out) {
         format = format_from_path(out);
         if (!format) return cli_usage_error("dot", "cannot tell the format from '%s': add -T svg|png|pdf|json|dot", out);

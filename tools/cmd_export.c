@@ -2,6 +2,7 @@
  * of the run log into a weights file (the one `nngraph predict --weights`
  * and nn_weights_load() read), or with --full the whole checkpoint
  * (optimizer state, generator) for nn_checkpoint_read(). */
+#include "cli.h"
 #include "cmd_runlog.h"
 #include "nngraph.h"
 
@@ -72,6 +73,7 @@ int nn_cmd_export(int argc, char **argv) {
         return 2;
     }
     if (!db) db = NN_RUNLOG_DEFAULT_PATH;
+    if (cli_safe_output("export", out, &db, 1) != CLI_OK) return 1;
     nn_runlog *log = nn_runlog_open(db, NN_RUNLOG_READONLY);
     if (!log) {
         fprintf(stderr, "nngraph export: %s\n", nn_last_error());

@@ -31,12 +31,17 @@ extern const char nn_cmd_runs_summary[], nn_cmd_show_summary[], nn_cmd_export_su
 
 /* Writes s as a JSON string (with quotes). */
 void nnc_json_str(FILE *out, const char *s);
+/* Text from a run log made safe for a terminal: control characters (C0,
+ * DEL, C1 as UTF-8) become '?', so a crafted run name or error cannot send
+ * escape sequences. Writes into buf (len bytes, cut to fit); returns buf. */
+const char *nnc_clean(const char *s, char *buf, size_t len);
 /* Writes a number, or null for NaN; infinities as +-1e999 (JSON has no
  * Inf; 1e999 reads back as Inf in most parsers). */
 void nnc_json_num(FILE *out, double v);
 /* The fields every JSON record of a run starts with ("id", "uuid", "name",
  * "status", "start_time", "end_time", "duration_s", "epochs", "steps",
- * "seed", "threads", "error"), without the enclosing braces. */
+ * "seed", "threads", "error", "experiment", "git_commit", "git_dirty"),
+ * without the enclosing braces. */
 void nnc_json_run_fields(FILE *out, const nn_run_row *r);
 /* "1m 23.4s", "2h 03m" for a duration in seconds; "-" if NaN. */
 void nnc_duration(double s, char *buf, size_t len);

@@ -2,16 +2,21 @@
  * without writing C. Progress goes to stderr, the final metrics to stdout,
  * the trained weights to -o (a weights file, docs/graph-format.md). */
 #include "cli.h"
+#include "cli_dist.h"
 
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph train FILE.nng (--data IMAGES LABELS | --csv FILE) [-o WEIGHTS] [options]\n\n"
-    "Trains the parameters of the graph on IDX or CSV data with minibatch\n"
+    "Usage: nngraph train FILE.nng (--data IMAGES LABELS | --csv FILE | --npy X Y) [-o WEIGHTS] [options]\n\n"
+    "Trains the parameters of the graph on IDX, CSV or NumPy data with minibatch\n"
     "gradient descent, then prints the final loss and accuracy on stdout.\n\n"
     "  --data IMAGES LABELS  IDX files, gzip or raw (images become rows scaled to 0..1)\n"
+    "  --npy X Y             NumPy .npy files: features (as f32, not scaled) and\n"
+    "                        targets (integers: class labels; floats: values)\n"
     "  --csv FILE            numeric CSV (a header row is skipped); the label column\n"
     "                        gives class labels if the graph's y is i32, targets if f32\n"
     "  --label-col N         the CSV's label column, 0-based, -1 the last (default)\n"
@@ -19,9 +24,28 @@ static const char usage[] =
     "  --weights FILE        start from these weights instead of the initialisers\n"
     "  --epochs N            passes over the data (default 10)\n"
     "  --batch N             minibatch size (default 32)\n"
-    "  --lr X                learning rate (default 0.001 for adam, 0.01 for sgd)\n"
-    "  --optimizer adam|sgd  (default adam, Keras's defaults)\n"
-    "  --momentum X          sgd momentum (default 0)\n"
+    "  --optimizer NAME      sgd, adam, adamw or rmsprop (default adam; Keras's rules\n"
+    "                        and defaults, docs/training.md)\n"
+    "  --lr X                learning rate (default 0.01 for sgd, 0.001 for the others)\n"
+    "  --momentum X          sgd and rmsprop momentum (default 0)\n"
+    "  --nesterov            sgd: Nesterov momentum (needs --momentum)\n"
+    "  --rho X               rmsprop: decay of the mean square (default 0.9)\n"
+    "  --epsilon X           adam, adamw, rmsprop (default 1e-7)\n"
+    "  --adam-epsilon FORM   keras (default) or torch: where adam puts epsilon\n"
+    "  --weight-decay X      adamw: decoupled (default 0.004); others: L2 added to\n"
+    "                        the gradient (default 0)\n"
+    "  --clip-norm X         scale the gradients to a global L2 norm of at most X\n"
+    "  --clip-value X        clip each gradient element to [-X, X]\n"
+    "  --lr-schedule S       step[:EPOCHS[:GAMMA]], exponential[:GAMMA],\n"
+    "                        cosine[:WARMUP[:MIN_LR]], plateau[:PATIENCE[:FACTOR[:MIN_LR]]]\n"
+    "  --val-split F         hold out the last fraction F of the rows for validation\n"
+    "  --patience N          stop after N epochs without improvement of val_loss (or\n"
+    "                        of loss without --val-split)\n"
+    "  --restore-best        with --patience: end with the best epoch's weights\n"
+    "  --metrics LIST        comma-separated: top_k_accuracy, precision, recall, f1,\n"
+    "                        confusion, mae: the last epoch's on stdout, each\n"
+    "                        epoch's in the run log with --log\n"
+    "  --top-k K             k of top_k_accuracy (default 5)\n"
     "  --seed N              seed of the initial weights and shuffles (default 1)\n"
     "  --threads N           worker threads (default: the machine's cores)\n"
     "  --loss NODE           the loss (default: the last scalar output)\n"
@@ -29,42 +53,170 @@ static const char usage[] =
     "  --log DB              record the run in this run log (SQLite): hyperparameters,\n"
     "                        every step's loss, epoch metrics, a checkpoint an epoch\n"
     "  --run-name NAME       the run's name in the log (default: the graph file's name)\n"
+    "  --experiment NAME     the experiment the run belongs to (groups runs in the log)\n"
     "  --checkpoint-every N  epochs between checkpoints in the log (default 1)\n"
     "  --resume RUN          continue run RUN of the --log database from its last\n"
     "                        checkpoint (weights, optimizer state, shuffle order)\n"
     "                        up to --epochs in all; same graph file, same seed\n"
     "Ctrl-C during a logged run writes a checkpoint, marks the run interrupted\n"
     "and exits 130; --resume picks it up.\n"
+    "Under mpirun (mpirun -np N nngraph train ...) every process trains on its\n"
+    "shard of each global batch of N * --batch rows and the gradients are averaged\n"
+    "(docs/scale-out.md); rank 0 prints, writes -o and the run log.\n"
     "  --quiet               no progress on stderr\n";
 
 typedef struct train_args {
-    const char *file, *images, *labels, *csv, *out, *log, *run_name, *weights, *loss, *x, *y, *optimizer;
-    long long epochs, batch, seed, threads, label_col, checkpoint_every, resume;
-    double lr, momentum;
-    int quiet;
+    const char *file, *images, *labels, *csv, *npy_x, *npy_y, *out, *log, *run_name, *experiment, *weights, *loss, *x, *y;
+    const char *optimizer, *adam_epsilon;
+    long long epochs, batch, seed, threads, label_col, checkpoint_every, resume, patience, top_k;
+    double lr, momentum, rho, epsilon, weight_decay, clip_norm, clip_value, val_split;
+    int quiet, nesterov, restore_best;
+    nn_lr_schedule schedule;
+    int have_schedule;
+    unsigned metrics;
 } train_args;
 
-/* Set by Ctrl-C during a logged run: the run log checkpoints and stops. */
+/* The options that take a number in a range, as one table. */
+typedef struct number_opt {
+    const char *name;
+    size_t offset; /* of the double in train_args */
+    double min, max;
+} number_opt;
+
+static const number_opt number_opts[] = {
+    {"--lr", offsetof(train_args, lr), 1e-12, 1e6},
+    {"--momentum", offsetof(train_args, momentum), 0, 0.999999},
+    {"--rho", offsetof(train_args, rho), 1e-6, 0.999999},
+    {"--epsilon", offsetof(train_args, epsilon), 1e-30, 1},
+    {"--weight-decay", offsetof(train_args, weight_decay), 0, 1e6},
+    {"--clip-norm", offsetof(train_args, clip_norm), 1e-12, 1e12},
+    {"--clip-value", offsetof(train_args, clip_value), 1e-12, 1e12},
+    {"--val-split", offsetof(train_args, val_split), 1e-6, 0.999999},
+};
+
+/* "f1,precision" into NN_METRIC_* bits. */
+static int parse_metrics(const char *list, unsigned *out) {
+    char name[64];
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof name) return cli_usage_error("train", "--metrics: empty or overlong name in '%s'", list);
+        memcpy(name, p, n);
+        name[n] = 0;
+        int bit = nn_metric_from_name(name);
+        if (!bit)
+            return cli_usage_error("train", "--metrics: unknown metric '%s' (known: top_k_accuracy, precision, recall, "
+                                   "f1, confusion, mae)", name);
+        *out |= (unsigned)bit;
+        p += n + (p[n] == ',');
+    }
+    return CLI_OK;
+}
+
+/* The last epoch's extra metrics, kept for the final report (the confusion
+ * matrix is valid only during the callback, so it is copied). */
+typedef struct last_metrics {
+    nn_metric_values train, val;
+    int64_t *confusion;
+    int classes;
+    const char *split;
+} last_metrics;
+
+static int keep_metrics(const nn_epoch_info *e, void *user) {
+    last_metrics *m = user;
+    m->train = e->metrics;
+    m->val = e->val_metrics;
+    const nn_metric_values *src = e->val_metrics.confusion ? &e->val_metrics : &e->metrics;
+    if (src->confusion) {
+        size_t bytes = (size_t)src->classes * (size_t)src->classes * sizeof *m->confusion;
+        int64_t *copy = m->classes == src->classes ? m->confusion : realloc(m->confusion, bytes);
+        if (copy) {
+            memcpy(copy, src->confusion, bytes);
+            m->confusion = copy;
+            m->classes = src->classes;
+            m->split = src == &e->val_metrics ? "val" : "train";
+        }
+    }
+    return 0;
+}
+
+static void print_metric_values(const nn_metric_values *m, const char *prefix) {
+    const struct {
+        const char *name;
+        double v;
+    } kv[] = {{"top_k_accuracy", m->top_k_accuracy}, {"precision", m->precision}, {"recall", m->recall},
+              {"f1", m->f1}, {"mae", m->mae}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        if (!isnan(kv[i].v)) printf("  %s%s %.4f", prefix, kv[i].name, kv[i].v);
+}
+
+static void print_confusion(const last_metrics *m) {
+    if (!m->confusion) return;
+    printf("confusion matrix (%s, last epoch; rows: true class, columns: predicted):\n     ", m->split);
+    for (int q = 0; q < m->classes; q++) printf(" %6d", q);
+    for (int t = 0; t < m->classes; t++) {
+        printf("\n%4d ", t);
+        for (int q = 0; q < m->classes; q++) printf(" %6lld", (long long)m->confusion[(size_t)t * m->classes + q]);
+    }
+    putchar('\n');
+}
+
+/* Set by Ctrl-C during a logged run (or SIGTERM from mpirun): the run log
+ * checkpoints and stops. */
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) {
     (void)sig;
     interrupted = 1;
 }
 
+/* Options that are a number in a range: 1 if argv[*i] was one (r < 0 on
+ * a bad value), 0 if not. */
+static int number_option(int argc, char **argv, int *i, train_args *a, int *r) {
+    const char *v;
+    for (size_t k = 0; k < sizeof number_opts / sizeof number_opts[0]; k++) {
+        const number_opt *o = &number_opts[k];
+        if ((*r = cli_opt("train", argc, argv, i, o->name, &v)) == 0) continue;
+        if (*r > 0 && cli_double("train", o->name, v, o->min, o->max, (double *)((char *)a + o->offset))) *r = -1;
+        return 1;
+    }
+    return 0;
+}
+
 static int parse(int argc, char **argv, train_args *a) {
     const char *v;
     for (int i = 1; i < argc; i++) {
         int r = 0;
-        if (strcmp(argv[i], "--data") == 0) {
-            if (i + 2 >= argc) return cli_usage_error("train", "--data needs two paths: IMAGES LABELS");
-            a->images = argv[++i];
-            a->labels = argv[++i];
+        if (strcmp(argv[i], "--data") == 0 || strcmp(argv[i], "--npy") == 0) {
+            int npy = argv[i][2] == 'n';
+            if (i + 2 >= argc) return cli_usage_error("train", "%s needs two paths: %s", argv[i], npy ? "X Y" : "IMAGES LABELS");
+            *(npy ? &a->npy_x : &a->images) = argv[++i];
+            *(npy ? &a->npy_y : &a->labels) = argv[++i];
+        } else if (number_option(argc, argv, &i, a, &r)) {
+            if (r < 0) return CLI_USAGE;
+        } else if ((r = cli_opt("train", argc, argv, &i, "--lr-schedule", &v)) != 0) {
+            if (r < 0) return CLI_USAGE;
+            if (nn_lr_schedule_parse(v, &a->schedule) != NN_OK) return cli_usage_error("train", "--lr-schedule: %s", nn_last_error());
+            a->have_schedule = 1;
+        } else if ((r = cli_opt("train", argc, argv, &i, "--metrics", &v)) != 0) {
+            if (r < 0 || parse_metrics(v, &a->metrics) != CLI_OK) return CLI_USAGE;
+        } else if ((r = cli_opt("train", argc, argv, &i, "--patience", &v)) != 0) {
+            if (r < 0 || cli_int("train", "--patience", v, 1, 1000000, &a->patience)) return CLI_USAGE;
+        } else if ((r = cli_opt("train", argc, argv, &i, "--top-k", &v)) != 0) {
+            if (r < 0 || cli_int("train", "--top-k", v, 1, 1000000, &a->top_k)) return CLI_USAGE;
+        } else if ((r = cli_opt("train", argc, argv, &i, "--adam-epsilon", &a->adam_epsilon)) != 0) {
+            if (r < 0) return CLI_USAGE;
+            if (strcmp(a->adam_epsilon, "keras") && strcmp(a->adam_epsilon, "torch"))
+                return cli_usage_error("train", "--adam-epsilon takes keras or torch, not '%s'", a->adam_epsilon);
+        } else if (strcmp(argv[i], "--nesterov") == 0) {
+            a->nesterov = 1;
+        } else if (strcmp(argv[i], "--restore-best") == 0) {
+            a->restore_best = 1;
         } else if ((r = cli_opt("train", argc, argv, &i, "--label-col", &v)) != 0) {
             if (r < 0 || cli_int("train", "--label-col", v, -1000000, 1000000, &a->label_col)) return CLI_USAGE;
         } else if ((r = cli_opt("train", argc, argv, &i, "-o", &a->out)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--csv", &a->csv)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--log", &a->log)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--run-name", &a->run_name)) != 0 ||
+                   (r = cli_opt("train", argc, argv, &i, "--experiment", &a->experiment)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--output", &a->out)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--weights", &a->weights)) != 0 ||
                    (r = cli_opt("train", argc, argv, &i, "--loss", &a->loss)) != 0 ||
@@ -73,8 +225,9 @@ static int parse(int argc, char **argv, train_args *a) {
             if (r < 0) return CLI_USAGE;
         } else if ((r = cli_opt("train", argc, argv, &i, "--optimizer", &a->optimizer)) != 0) {
             if (r < 0) return CLI_USAGE;
-            if (strcmp(a->optimizer, "adam") && strcmp(a->optimizer, "sgd"))
-                return cli_usage_error("train", "--optimizer takes adam or sgd, not '%s'", a->optimizer);
+            nn_optimizer *probe = nn_optimizer_from_name(a->optimizer, NULL);
+            if (!probe) return cli_usage_error("train", "--optimizer: %s", nn_last_error());
+            nn_optimizer_free(probe);
         } else if ((r = cli_opt("train", argc, argv, &i, "--epochs", &v)) != 0) {
             if (r < 0 || cli_int("train", "--epochs", v, 1, 1000000, &a->epochs)) return CLI_USAGE;
         } else if ((r = cli_opt("train", argc, argv, &i, "--checkpoint-every", &v)) != 0) {
@@ -88,11 +241,6 @@ static int parse(int argc, char **argv, train_args *a) {
             if (r < 0 || cli_int("train", "--seed", v, 0, (long long)INT64_MAX, &a->seed)) return CLI_USAGE;
         } else if ((r = cli_opt("train", argc, argv, &i, "--threads", &v)) != 0) {
             if (r < 0 || cli_int("train", "--threads", v, 1, 1024, &a->threads)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--lr", &v)) != 0) {
-            if (r < 0 || cli_double("train", "--lr", v, 0, 1e6, &a->lr)) return CLI_USAGE;
-            if (a->lr == 0) return cli_usage_error("train", "--lr must be above 0");
-        } else if ((r = cli_opt("train", argc, argv, &i, "--momentum", &v)) != 0) {
-            if (r < 0 || cli_double("train", "--momentum", v, 0, 0.999999, &a->momentum)) return CLI_USAGE;
         } else if (strcmp(argv[i], "--quiet") == 0) {
             a->quiet = 1;
         } else if (cli_graph_file_arg("train", argv[i], &a->file) != 0) {
@@ -100,19 +248,24 @@ static int parse(int argc, char **argv, train_args *a) {
         }
     }
     if (!a->file) return cli_usage_error("train", "no graph file given");
-    if (!a->images && !a->csv) return cli_usage_error("train", "no training data: give --data IMAGES LABELS or --csv FILE");
-    if (a->images && a->csv) return cli_usage_error("train", "give --data or --csv, not both");
+    if (!a->images && !a->csv && !a->npy_x)
+        return cli_usage_error("train", "no training data: give --data IMAGES LABELS, --csv FILE or --npy X Y");
+    if (!!a->images + !!a->csv + !!a->npy_x > 1) return cli_usage_error("train", "give one of --data, --csv and --npy");
+    if (a->restore_best && !a->patience) return cli_usage_error("train", "--restore-best needs --patience N");
     if ((a->resume || a->checkpoint_every) && !a->log)
         return cli_usage_error("train", "--resume and --checkpoint-every need --log DB");
     return CLI_OK;
 }
 
-static int train(const train_args *a) {
+static int train(const train_args *a, cli_dist *dist) {
+    const char *inputs[] = {a->file, a->weights, a->images, a->labels, a->csv, a->npy_x, a->npy_y, a->log};
+    if (cli_safe_output("train", a->out, inputs, 8) != CLI_OK) return CLI_RUNTIME;
     nn_graph *g = cli_load_graph("train", a->file, (uint64_t)a->seed);
     if (!g) return CLI_RUNTIME;
-    int status = CLI_RUNTIME;
+    int status = CLI_RUNTIME, rank = cli_dist_rank(dist);
     nn_dataset *data = NULL;
     nn_optimizer *opt = NULL;
+    last_metrics lm = {0};
     nn_node *loss = cli_find_loss("train", g, a->loss);
     nn_node *x = loss ? cli_find_input("train", g, a->x, "features") : NULL;
     nn_node *y = x ? cli_find_input("train", g, a->y, "labels") : NULL;
@@ -121,8 +274,9 @@ static int train(const train_args *a) {
         cli_fail("train", "%s", nn_last_error());
         goto done;
     }
-    data = a->csv ? nn_load_csv(a->csv, (int)a->label_col, nn_node_dtype(y) == NN_I32)
-                  : nn_load_idx_pair(a->images, a->labels);
+    data = a->csv     ? nn_load_csv(a->csv, (int)a->label_col, nn_node_dtype(y) == NN_I32)
+           : a->npy_x ? nn_load_npy_pair(a->npy_x, a->npy_y)
+                      : nn_load_idx_pair(a->images, a->labels);
     if (!data) {
         cli_fail("train", "%s", nn_last_error());
         goto done;
@@ -135,11 +289,19 @@ static int train(const train_args *a) {
         goto done;
     }
     if (a->threads) nn_graph_set_threads(g, (int)a->threads);
-    int sgd = a->optimizer && strcmp(a->optimizer, "sgd") == 0;
-    float lr = (float)(a->lr > 0 ? a->lr : sgd ? 0.01 : 0.001);
-    opt = sgd ? nn_sgd(lr, (float)a->momentum) : nn_adam(lr);
+    nn_optimizer_opts oo = {.lr = (float)a->lr,
+                            .momentum = (float)a->momentum,
+                            .nesterov = a->nesterov,
+                            .rho = (float)a->rho,
+                            .epsilon = (float)a->epsilon,
+                            .epsilon_form = a->adam_epsilon && !strcmp(a->adam_epsilon, "torch") ? NN_EPSILON_TORCH
+                                                                                                  : NN_EPSILON_KERAS,
+                            .weight_decay = (float)a->weight_decay,
+                            .clip_norm = (float)a->clip_norm,
+                            .clip_value = (float)a->clip_value};
+    opt = nn_optimizer_from_name(a->optimizer ? a->optimizer : NN_OPTIMIZER_DEFAULT, &oo);
     if (!opt) {
-        cli_fail("train", "out of memory");
+        cli_fail("train", "%s", nn_last_error());
         goto done;
     }
     nn_fit_opts fo = {0};
@@ -148,28 +310,60 @@ static int train(const train_args *a) {
     fo.optimizer = opt;
     fo.x = x;
     fo.y = y;
-    fo.verbose = a->quiet ? 0 : 1;
+    fo.verbose = a->quiet || rank != 0 ? 0 : 1;
     fo.shuffle_seed = (uint64_t)a->seed;
+    fo.val_split = a->val_split;
+    fo.lr_schedule = a->have_schedule ? &a->schedule : NULL;
+    fo.metrics = a->metrics;
+    fo.top_k = (int)a->top_k;
+    if (a->patience) {
+        fo.monitor = a->val_split > 0 ? "val_loss" : "loss";
+        fo.patience = (int)a->patience;
+        fo.restore_best_weights = a->restore_best;
+    }
+    if (a->metrics) {
+        fo.on_epoch = keep_metrics;
+        fo.user = &lm;
+    }
+    cli_dist_fit_opts(dist, &fo, &interrupted);
     nn_fit_result res;
     nn_status fs;
-    if (a->log) {
+    if (dist) {
+        signal(SIGINT, on_sigint);
+        signal(SIGTERM, on_sigint);
+    }
+    if (a->log && rank == 0) {
         const char *slash = strrchr(a->file, '/');
         nn_runlog_fit_opts ro = {0};
         ro.path = a->log;
         ro.run_name = a->run_name ? a->run_name : slash ? slash + 1 : a->file;
+        ro.experiment = a->experiment;
         ro.seed = (uint64_t)a->seed;
         ro.checkpoint_every = (int)a->checkpoint_every;
         ro.resume_run = a->resume;
         ro.stop = &interrupted;
+        cli_dist_log_hook(dist, &fo);
         nn_runlog_fit *logged = nn_runlog_attach(&fo, g, loss, &ro);
         if (!logged) {
             cli_fail("train", "%s", nn_last_error());
+            goto done;
+        }
+        if (cli_dist_log_start(dist, nn_runlog_fit_log(logged), (int)a->batch) != CLI_OK) {
+            nn_runlog_detach(logged, NN_ERR_ARG);
             goto done;
         }
         int64_t run_id = nn_runlog_fit_run(logged);
         signal(SIGINT, on_sigint);
         fs = nn_runlog_detach(logged, nn_fit(g, loss, data, &fo, &res));
         signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        if (fs == NN_ERR_INTERRUPTED && dist && nn_error_message(g)[0]) {
+            /* a wait on the other ranks was given up: the run is marked failed */
+            fprintf(stderr, "\nnngraph train: %s; run %lld in %s continues from its last checkpoint with --resume %lld\n",
+                    nn_error_message(g), (long long)run_id, a->log, (long long)run_id);
+            status = 130;
+            goto done;
+        }
         if (fs == NN_ERR_INTERRUPTED) {
             fprintf(stderr, "\nnngraph train: interrupted; run %lld checkpointed in %s (continue with --resume %lld)\n",
                     (long long)run_id, a->log, (long long)run_id);
@@ -179,20 +373,46 @@ static int train(const train_args *a) {
     } else {
         fs = nn_fit(g, loss, data, &fo, &res);
     }
+    if (dist && fs == NN_ERR_INTERRUPTED) { /* rank 0 of a logged run said it above */
+        if (rank != 0 || !a->log) cli_fail("train", "%s", nn_error_message(g)[0] ? nn_error_message(g) : nn_last_error());
+        status = 130;
+        goto done;
+    }
+    if (dist && fs == NN_OK && interrupted) {
+        if (rank == 0) fprintf(stderr, "\nnngraph train: interrupted at step %lld\n", (long long)res.steps);
+        status = 130;
+        goto done;
+    }
+
     if (fs != NN_OK) {
         /* the run log reports through nn_last_error, a failed fit on g */
         cli_fail("train", "%s", fs == NN_ERR_DB || !nn_error_message(g)[0] ? nn_last_error() : nn_error_message(g));
         goto done;
     }
+    if (rank != 0) { /* rank 0 reports and writes the weights */
+        status = CLI_OK;
+        goto done;
+    }
     printf("epochs %d  steps %lld  loss %.6g", res.epochs_run, (long long)res.steps, res.loss);
     if (!isnan(res.accuracy)) printf("  accuracy %.4f", res.accuracy);
+    if (!isnan(res.val_loss)) printf("  val_loss %.6g", res.val_loss);
+    if (!isnan(res.val_accuracy)) printf("  val_accuracy %.4f", res.val_accuracy);
+    if (a->metrics) {
+        print_metric_values(&lm.train, "");
+        print_metric_values(&lm.val, "val_");
+    }
+    if (res.restored) printf("  restored epoch %d", res.best_epoch);
     printf("  seconds %.3f\n", res.seconds);
+    /* checked again: the file may have appeared while training */
+    if (a->out && cli_safe_output("train", a->out, inputs, 8) != CLI_OK) goto done;
+    print_confusion(&lm);
     if (a->out && nn_weights_save(g, a->out) != NN_OK) {
         cli_fail("train", "%s", nn_last_error());
         goto done;
     }
     status = fflush(stdout) == 0 ? CLI_OK : cli_fail("train", "writing to stdout failed");
 done:
+    free(lm.confusion);
     nn_optimizer_free(opt);
     nn_dataset_free(data);
     nn_graph_free(g);
@@ -208,7 +428,10 @@ static int run(int argc, char **argv) {
     a.x = "x";
     a.y = "y";
     int r = parse(argc, argv, &a);
-    return r != CLI_OK ? r : train(&a);
+    if (r != CLI_OK) return r;
+    cli_dist *dist = NULL;
+    if ((r = cli_dist_open("train", &dist)) != CLI_OK) return r;
+    return cli_dist_close(dist, train(&a, dist));
 }
 
 const cli_command cli_train = {"train", "train a graph file's parameters on IDX data (nn_fit)", usage, run};

@@ -4,11 +4,13 @@
 #include "cmd_runlog.h"
 #include "nngraph.h"
 
+#include <signal.h>
 #include <string.h>
 
 static const char usage[] = "usage: nngraph-runlog runs|show|export ... (each with --help)\n";
 
 int main(int argc, char **argv) {
+    signal(SIGXFSZ, SIG_IGN); /* as in nngraph.c: a failed write, not a kill */
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;

@@ -75,6 +75,28 @@ nn_status nn_set_error(nn_status s, const char *fmt, ...)
 
 #define NN_MAX_RANK 4
 
+/* The memory limit: the most bytes one file may make nngraph allocate (a
+ * whole-file read, a graph file's parameters and constants together, a
+ * data set, a weights file or checkpoint). Sizes read from a file are
+ * checked against it, and against the bytes actually present, before
+ * anything is allocated; past it a load fails with NN_ERR_NOMEM and a
+ * message saying how to raise it. Process-wide; 0 restores the default
+ * (NN_DEFAULT_MEMORY_LIMIT, 1 GiB). The nngraph command sets it from
+ * --max-memory or NNGRAPH_MAX_MEMORY. */
+#define NN_DEFAULT_MEMORY_LIMIT ((uint64_t)1 << 30)
+void nn_set_memory_limit(uint64_t bytes);
+uint64_t nn_memory_limit(void);
+/* NN_OK if `bytes` (what `what` of `source` needs) fits the memory limit;
+ * else NN_ERR_NOMEM with "SOURCE: WHAT needs N bytes, over the memory
+ * limit of M (raise it with --max-memory, NNGRAPH_MAX_MEMORY or
+ * nn_set_memory_limit())". */
+nn_status nn_check_memory(uint64_t bytes, const char *source, const char *what);
+
+/* Longest name of a node or saved tensor, in bytes, plus its NUL: every
+ * builder, writer and reader accepts the same names (at most 1023 bytes),
+ * so whatever is written can be read back. */
+#define NN_MAX_NAME 1024
+
 /* A dimension left open when a graph is built and fixed when it runs: the
  * batch. Only the first dimension of an input may be open; ops carry it
  * through (a [NN_BATCH,400] x [400,25] matmul is [NN_BATCH,25]). */
@@ -311,11 +333,17 @@ nn_node *nn_mul(nn_graph *g, nn_node *a, nn_node *b);
 nn_node *nn_scale(nn_graph *g, nn_node *x, float alpha);
 
 /* Activations, elementwise. */
+/* max(x, 0). Its derivative at 0 is taken as 0 (the gradient passes only
+ * where x > 0), as in PyTorch (torch.relu) and TensorFlow/Keras. */
 nn_node *nn_relu(nn_graph *g, nn_node *x);
 nn_node *nn_sigmoid(nn_graph *g, nn_node *x);
 nn_node *nn_tanh(nn_graph *g, nn_node *x);
 nn_node *nn_identity(nn_graph *g, nn_node *x); /* Keras's "linear" */
-/* 1 where x >= 0, else 0 (the perceptron's); its gradient is zero. */
+/* 1 where x >= 0, else 0 (the perceptron's). It passes no gradient: what
+ * reaches x through it is zero (its derivative wherever it exists).
+ * PyTorch's torch.heaviside refuses to differentiate ("derivative not
+ * implemented"); in TensorFlow/Keras a step made by a cast has no
+ * gradient (None), which optimizers skip. */
 nn_node *nn_step(nn_graph *g, nn_node *x);
 
 /* Along the last axis, max-subtracted so large logits stay finite. */
@@ -327,7 +355,10 @@ nn_node *nn_log_softmax(nn_graph *g, nn_node *x);
  * logsumexp(z) - z[label], computed together (never exp/divide/log). */
 nn_node *nn_softmax_cross_entropy(nn_graph *g, nn_node *logits, nn_node *labels);
 /* logits and targets of one shape, targets in [0,1]: mean of the stable
- * max(z,0) - z*y + log(1+exp(-|z|)). Targets get no gradient. */
+ * max(z,0) - z*y + log(1+exp(-|z|)). Targets are data and get no gradient
+ * (zero if asked for); PyTorch's binary_cross_entropy_with_logits and
+ * TensorFlow's sigmoid_cross_entropy_with_logits give them -z/N. Build
+ * the loss from ops where targets must learn. */
 nn_node *nn_bce_with_logits(nn_graph *g, nn_node *logits, nn_node *targets);
 /* mean((pred - target)^2) over all elements. */
 nn_node *nn_mse(nn_graph *g, nn_node *pred, nn_node *target);
@@ -346,9 +377,10 @@ nn_node *nn_mean(nn_graph *g, nn_node *x, int axis);
 /* Adds to g the gradient nodes of the scalar `loss` with respect to each
  * of wrt[0..n), and stores them in grads[0..n). Gradients are ordinary
  * nodes (nn_node_is_grad() says 1), built from each op's gradient rule and
- * summed where a node feeds several consumers. A parameter that does not
- * influence the loss gets a zero constant. Calling it again for the same
- * loss reuses nothing: call it once per loss. */
+ * summed where a node feeds several consumers. A node that does not
+ * influence the loss gets a zero of its shape: a constant, or for a node
+ * with an open batch dimension a zero of each run's batch. Calling it
+ * again for the same loss reuses nothing: call it once per loss. */
 nn_status nn_grad(nn_graph *g, nn_node *loss, nn_node *const *wrt, int n, nn_node **grads);
 
 /* ------------------------------------------------------------------ */
@@ -373,10 +405,19 @@ const nn_tensor *nn_value(const nn_node *n);
 float nn_value_scalar(const nn_node *n);
 
 /* Worker threads used by runs (default, or 0: the machine's cores, or the
- * environment variable NNGRAPH_THREADS; 1 gives a deterministic order). */
+ * environment variable NNGRAPH_THREADS; 1 gives a deterministic order).
+ * At most NN_MAX_THREADS; more is NN_ERR_ARG. */
+#define NN_MAX_THREADS 1024
 nn_status nn_graph_set_threads(nn_graph *g, int threads);
 /* The thread count runs use: the one set, else the default it resolves to. */
 int nn_graph_threads(const nn_graph *g);
+/* Called after a run has computed `node`'s value, from the thread that
+ * computed it, before the run returns: what lets a caller act on a value
+ * (e.g. send a gradient to other processes) while the rest of the run goes
+ * on. The value is final unless the node is an in-place input of a later
+ * step; an output of the run is final. NULL: no hook (the default). */
+typedef void (*nn_value_fn)(void *user, const nn_node *node, const nn_tensor *value);
+void nn_graph_on_value(nn_graph *g, nn_value_fn fn, void *user);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

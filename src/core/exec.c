@@ -95,6 +95,7 @@ static nn_status step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
     for (int k = 0; k < st->n_in; k++) c.in[k] = in[k];
     c.out = out;
     c.exec = e;
+    c.row_ids = p->row_ids;
     char msg[NN_ERRLEN];
     msg[0] = '\0'; /* not the whole buffer: this runs for every step */
     c.err = msg;
@@ -113,7 +114,14 @@ static int step_successors(void *plan, int s, const int **succ) {
     return st->n_succ;
 }
 
-static nn_status step_task(void *plan, int s, struct nn_exec *e, char *err) { return step_run(plan, s, e, err); }
+/* Runs step s, then tells the graph's value hook (nn_graph_on_value),
+ * from this thread, that the step's value is ready. */
+static nn_status step_task(void *plan, int s, struct nn_exec *e, char *err) {
+    nn_plan *p = plan;
+    nn_status st = step_run(p, s, e, err);
+    if (st == NN_OK && p->on_value) p->on_value(p->on_value_user, p->steps[s].node, &p->bufs[s]);
+    return st;
+}
 
 nn_status nn_exec_run_plan(struct nn_exec *e, nn_graph *g, nn_plan *p) {
     /* the plan's own scratch: nothing is allocated per run */
@@ -151,6 +159,9 @@ nn_status nn_plan_execute(nn_graph *g, nn_plan *p) {
     struct nn_exec *e = graph_pool(g);
     if (!e) return nn_fail_run(g, NN_ERR_NOMEM, "run: cannot start the thread pool");
     nn_status st = NN_OK;
+    p->row_ids = g->row_ids;
+    p->on_value = g->on_value;
+    p->on_value_user = g->on_value_user;
     /* Products that go to BLAS (CPUs without AVX2, or NNGRAPH_GEMM=blas)
      * are split into blocks by our pool, one single-threaded call each:
      * OpenBLAS's own threads would only compete with ours. So OpenBLAS runs
@@ -170,7 +181,7 @@ nn_status nn_plan_execute(nn_graph *g, nn_plan *p) {
          * the plan runs on all threads */
         char err[NN_ERRLEN];
         for (int s = 0; s < p->n_steps && st == NN_OK; s++)
-            if ((st = step_run(p, s, all ? e : NULL, err)) != NN_OK) nn_fail_run(g, st, "%s", err);
+            if ((st = step_task(p, s, all ? e : NULL, err)) != NN_OK) nn_fail_run(g, st, "%s", err);
     }
     if (measured && st == NN_OK) sched_record(p, all, now_s() - t0);
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);

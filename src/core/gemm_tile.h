@@ -58,13 +58,13 @@ INLINE TARGET void TILE(const int mr, const int nv, const nn_ukr_args *u) {
 #undef BIAS
     }
     if (u->relu) {
-        /* max returns its second operand for NaN and for -0 against +0,
-         * so this is exactly relu's y > 0 ? y : 0 */
+        /* max(a, b) is a > b ? a : b, so max(0, y) is exactly relu's
+         * y < 0 ? 0 : y: NaN stays NaN and -0 stays -0 */
         const V z = VZERO();
 #define RELU(r)                                                                                                        \
     if (mr > r) {                                                                                                      \
-        x##r = VMAX(x##r, z);                                                                                          \
-        if (nv > 1) y##r = VMAX(y##r, z);                                                                              \
+        x##r = VMAX(z, x##r);                                                                                          \
+        if (nv > 1) y##r = VMAX(z, y##r);                                                                              \
     }
         EACH(RELU)
 #undef RELU

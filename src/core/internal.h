@@ -64,6 +64,8 @@ struct nn_kernel_call {
     nn_tensor *out;
     struct nn_exec *exec; /* thread pool for splitting work; may be NULL */
     char *err;            /* on failure, write a message here (NN_ERRLEN) */
+    const int64_t *row_ids; /* the dataset row of each batch row, or NULL
+                               (nn_row_name words a row for a message) */
 };
 
 /* The bit of nn_op_def.inplace_ok for input k. */
@@ -191,6 +193,11 @@ struct nn_graph {
     struct nn_plan *plans; /* cached plans, a list */
     struct nn_exec *exec;  /* thread pool, made on first run */
     struct nn_attachment *attachments; /* layers' state (nn_graph_attach) */
+    /* while nn_fit runs a batch: the dataset row of each of its rows, so
+     * that a kernel's error names the row the user can find; else NULL */
+    const int64_t *row_ids;
+    nn_value_fn on_value; /* nn_graph_on_value: called after each step */
+    void *on_value_user;
 };
 
 /* Records a build error (keeps the first); returns NULL for convenience. */

@@ -45,6 +45,9 @@ typedef struct nn_plan {
                            list instead of walking the graph */
     int *pending, *ready; /* scratch of one pool run (dependency counts and
                              the ready queue), allocated with the plan */
+    const int64_t *row_ids; /* the graph's row_ids for the run under way */
+    nn_value_fn on_value;   /* the graph's value hook for the run under way */
+    void *on_value_user;
     /* what threads measured to be worth for this plan (exec.c): the
      * smoothed time of a run on one thread [0] and on all [1], how many
      * runs each had, and runs in all */

@@ -86,6 +86,10 @@ float nn_value_scalar(const nn_node *n) {
 
 nn_status nn_graph_set_threads(nn_graph *g, int threads) {
     if (!g || threads < 0) return NN_ERR_ARG;
+    /* each worker is a thread with its own stack: a count from a file or a
+     * typo must not take minutes and gigabytes before failing */
+    if (threads > NN_MAX_THREADS)
+        return nn_set_error(NN_ERR_ARG, "set threads: %d threads, at most %d", threads, NN_MAX_THREADS);
     g->threads = threads;
     return NN_OK;
 }
@@ -93,4 +97,10 @@ nn_status nn_graph_set_threads(nn_graph *g, int threads) {
 int nn_graph_threads(const nn_graph *g) {
     if (!g) return 0;
     return g->threads > 0 ? g->threads : nn_default_threads();
+}
+
+void nn_graph_on_value(nn_graph *g, nn_value_fn fn, void *user) {
+    if (!g) return;
+    g->on_value = fn;
+    g->on_value_user = user;
 }

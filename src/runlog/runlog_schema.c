@@ -7,8 +7,49 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *const rl_splits[3] = {"train", "val", "test"};
+
+/* v_run's body up to its FROM (version 1's view; version 2 keeps it as
+ * v_run_core and adds its own columns on top), shared so the text a
+ * version 1 file was made with stays exactly the same. */
+#define V_RUN_V1_BODY \
+    "SELECT r.id, r.uuid, r.name,\n" \
+    "  CASE WHEN r.status = 'running' AND\n" \
+    "    (julianday('now') - julianday(r.heartbeat)) * 86400.0 >\n" \
+    "      COALESCE((SELECT value FROM setting WHERE key = 'stale_after_s'), 60)\n" \
+    "  THEN 'interrupted' ELSE r.status END AS status,\n" \
+    "  r.start_time, r.end_time,\n" \
+    "  (julianday(COALESCE(r.end_time, r.heartbeat)) - julianday(r.start_time)) * 86400.0\n" \
+    "    AS duration_s,\n" \
+    /* the train loss's last epoch and step are one primary-key seek each; \
+     * a run without a loss falls back to scanning its rows */ \
+    "  COALESCE((SELECT MAX(epoch) FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n" \
+    "             AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')),\n" \
+    "           (SELECT MAX(epoch) FROM epoch_metric e WHERE e.run = r.id)) AS epochs,\n" \
+    "  COALESCE((SELECT MAX(step) FROM step_metric s WHERE s.run = r.id AND s.split = 'train'\n" \
+    "             AND s.key = (SELECT id FROM metric_key WHERE name = 'loss')),\n" \
+    "           (SELECT MAX(step) FROM step_metric s WHERE s.run = r.id)) AS steps,\n" \
+    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n" \
+    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')\n" \
+    "   ORDER BY e.epoch DESC LIMIT 1) AS final_loss,\n" \
+    "  (SELECT MIN(value) FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n" \
+    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')) AS best_loss,\n" \
+    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n" \
+    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'accuracy')\n" \
+    "   ORDER BY e.epoch DESC LIMIT 1) AS final_accuracy,\n" \
+    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'val'\n" \
+    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')\n" \
+    "   ORDER BY e.epoch DESC LIMIT 1) AS final_val_loss,\n" \
+    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'val'\n" \
+    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'accuracy')\n" \
+    "   ORDER BY e.epoch DESC LIMIT 1) AS final_val_accuracy,\n" \
+    "  (SELECT json_group_object(p.key, CASE WHEN p.num IS NULL THEN p.value ELSE p.num END)\n" \
+    "     FROM param p WHERE p.run = r.id) AS params,\n" \
+    "  r.seed, r.threads, r.version, r.host, r.pid, r.command_line,\n" \
+    "  r.parent_run_id, r.parent_step, r.error\n" \
+    "FROM run r;\n"
 
 /*
  * Version 1. Why it looks like this:
@@ -120,42 +161,8 @@ static const char schema_v1[] =
     ") STRICT;\n"
     "INSERT INTO setting VALUES ('stale_after_s', 60);\n"
     /* v_run: one row a run */
-    "CREATE VIEW v_run AS\n"
-    "SELECT r.id, r.uuid, r.name,\n"
-    "  CASE WHEN r.status = 'running' AND\n"
-    "    (julianday('now') - julianday(r.heartbeat)) * 86400.0 >\n"
-    "      COALESCE((SELECT value FROM setting WHERE key = 'stale_after_s'), 60)\n"
-    "  THEN 'interrupted' ELSE r.status END AS status,\n"
-    "  r.start_time, r.end_time,\n"
-    "  (julianday(COALESCE(r.end_time, r.heartbeat)) - julianday(r.start_time)) * 86400.0\n"
-    "    AS duration_s,\n"
-    /* the train loss's last epoch and step are one primary-key seek each;
-     * a run without a loss falls back to scanning its rows */
-    "  COALESCE((SELECT MAX(epoch) FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n"
-    "             AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')),\n"
-    "           (SELECT MAX(epoch) FROM epoch_metric e WHERE e.run = r.id)) AS epochs,\n"
-    "  COALESCE((SELECT MAX(step) FROM step_metric s WHERE s.run = r.id AND s.split = 'train'\n"
-    "             AND s.key = (SELECT id FROM metric_key WHERE name = 'loss')),\n"
-    "           (SELECT MAX(step) FROM step_metric s WHERE s.run = r.id)) AS steps,\n"
-    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n"
-    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')\n"
-    "   ORDER BY e.epoch DESC LIMIT 1) AS final_loss,\n"
-    "  (SELECT MIN(value) FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n"
-    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')) AS best_loss,\n"
-    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n"
-    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'accuracy')\n"
-    "   ORDER BY e.epoch DESC LIMIT 1) AS final_accuracy,\n"
-    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'val'\n"
-    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')\n"
-    "   ORDER BY e.epoch DESC LIMIT 1) AS final_val_loss,\n"
-    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'val'\n"
-    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'accuracy')\n"
-    "   ORDER BY e.epoch DESC LIMIT 1) AS final_val_accuracy,\n"
-    "  (SELECT json_group_object(p.key, CASE WHEN p.num IS NULL THEN p.value ELSE p.num END)\n"
-    "     FROM param p WHERE p.run = r.id) AS params,\n"
-    "  r.seed, r.threads, r.version, r.host, r.pid, r.command_line,\n"
-    "  r.parent_run_id, r.parent_step, r.error\n"
-    "FROM run r;\n"
+    "CREATE VIEW v_run AS\n" V_RUN_V1_BODY
+
     /* v_curve: per-epoch curves with metric names */
     "CREATE VIEW v_curve AS\n"
     "SELECT e.run, k.name AS metric, e.split, e.epoch, e.value, e.is_nan, e.wall\n"
@@ -181,7 +188,34 @@ static const char schema_v1[] =
     "WHERE s.run = r.id AND s.key = k.id AND s.split = sp.split AND s.step =\n"
     "  (SELECT MAX(x.step) FROM step_metric x WHERE x.run = r.id AND x.key = k.id AND x.split = sp.split);\n";
 
-const char *const rl_migrations[NN_RUNLOG_SCHEMA_VERSION] = {schema_v1};
+/*
+ * Version 2: what MLflow users expect of a run store. An experiment name
+ * groups runs; the project's git commit and whether its tree had
+ * uncommitted changes say what code ran; notes and tags (key = value,
+ * unique per run) are the user's own. Older files get the columns with
+ * empty defaults (git unknown: NULL). v_run adds them and the tags as one
+ * JSON object.
+ */
+static const char schema_v2[] =
+    "ALTER TABLE run ADD COLUMN experiment TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE run ADD COLUMN git_commit TEXT;\n"
+    "ALTER TABLE run ADD COLUMN git_dirty INTEGER;\n"
+    "ALTER TABLE run ADD COLUMN notes TEXT NOT NULL DEFAULT '';\n"
+    "CREATE INDEX run_experiment ON run(experiment);\n"
+    "CREATE TABLE tag (\n"
+    "  run INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,\n"
+    "  key TEXT NOT NULL,\n"
+    "  value TEXT NOT NULL,\n"
+    "  PRIMARY KEY (run, key)\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "DROP VIEW v_run;\n"
+    "CREATE VIEW v_run_core AS\n" V_RUN_V1_BODY
+    "CREATE VIEW v_run AS\n"
+    "SELECT c.*, r.experiment, r.git_commit, r.git_dirty, r.notes,\n"
+    "  (SELECT json_group_object(t.key, t.value) FROM tag t WHERE t.run = c.id) AS tags\n"
+    "FROM v_run_core c JOIN run r ON r.id = c.id;\n";
+
+const char *const rl_migrations[NN_RUNLOG_SCHEMA_VERSION] = {schema_v1, schema_v2};
 
 double rl_now(void) {
     struct timespec ts;
@@ -339,6 +373,34 @@ static nn_status migrate(nn_runlog *log) {
     return rl_commit(log, "migrating the schema");
 }
 
+/* A reader in a directory it cannot write cannot make the WAL index
+ * (-shm) SQLite reads a WAL database through, so even `sqlite3 -readonly`
+ * fails there. When no -wal file holds commits beyond the main file, the
+ * main file is the whole log: it is opened as immutable (no locks, no
+ * index). NULL (open normally) otherwise; else the URI, to free(). */
+static char *immutable_uri(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (access(dir, W_OK) == 0) return NULL;
+    char wal[4096];
+    struct stat sb;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (stat(wal, &sb) == 0 && sb.st_size > 0) return NULL;
+    size_t n = strlen(path);
+    char *uri = malloc(3 * n + 32);
+    if (!uri) return NULL;
+    size_t at = (size_t)sprintf(uri, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        at += (size_t)(*p == '?' || *p == '#' || *p == '%' || *p < 0x21 ? sprintf(uri + at, "%%%02X", *p)
+                                                                         : sprintf(uri + at, "%c", *p));
+    sprintf(uri + at, "?immutable=1");
+    return uri;
+}
+
 nn_status rl_open_db(nn_runlog *log) {
     int readonly = (log->flags & NN_RUNLOG_READONLY) != 0;
     struct stat sb;
@@ -351,7 +413,9 @@ nn_status rl_open_db(nn_runlog *log) {
         return nn_set_error(NN_ERR_DB, "%s: is a directory, not a run log", log->path);
     }
     int oflags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    int rc = sqlite3_open_v2(log->path, &log->db, oflags, NULL);
+    char *uri = readonly ? immutable_uri(log->path) : NULL;
+    int rc = sqlite3_open_v2(uri ? uri : log->path, &log->db, oflags | (uri ? SQLITE_OPEN_URI : 0), NULL);
+    free(uri);
     if (rc != SQLITE_OK) return rl_fail(log, rc, "opening");
     sqlite3_extended_result_codes(log->db, 1);
     sqlite3_busy_timeout(log->db, log->busy_timeout_ms);
