@@ -22,6 +22,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,10 +205,16 @@ static int own_block(const nn_ukernel *uk, const float *A, const float *B, const
 enum { PATH_TINY, PATH_OWN, PATH_BLAS };
 
 /* The kernel of the own path (NULL: none on this CPU) and a forced path
- * (-1 none); set on the first product from NNGRAPH_GEMM unless
- * nn_gemm_force_path came first. */
+ * (-1 none); set once, on the first product, from NNGRAPH_GEMM unless
+ * nn_gemm_force_path came first (pthread_once: graphs on several user
+ * threads may start at once). */
 static const nn_ukernel *own_kernel;
 static int forced_path = -1, configured;
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+static void configure_from_env(void) {
+    if (!configured) nn_gemm_force_path(getenv("NNGRAPH_GEMM"));
+}
 
 int nn_gemm_force_path(const char *name) {
     int ok = 1;
@@ -237,13 +244,13 @@ int nn_gemm_force_path(const char *name) {
  * how C is split across threads. */
 static int choose_path(int64_t M, int64_t N, int64_t K) {
     if (M * N * K < NN_GEMM_TINY) return PATH_TINY;
-    if (!configured) nn_gemm_force_path(getenv("NNGRAPH_GEMM")); /* a race only repeats this */
+    pthread_once(&env_once, configure_from_env);
     if (!own_kernel) return PATH_BLAS;
     return forced_path >= 0 ? forced_path : PATH_OWN;
 }
 
 int nn_gemm_may_use_blas(void) {
-    if (!configured) nn_gemm_force_path(getenv("NNGRAPH_GEMM"));
+    pthread_once(&env_once, configure_from_env);
     return !own_kernel || forced_path == PATH_BLAS;
 }
 
