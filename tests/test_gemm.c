@@ -24,6 +24,7 @@ static const int shapes[][3] = {
     {9, 1100, 40}, /* more columns than one packed block */
     {13, 70, 3},   /* small packed B (stack) */
     {64, 200, 300},
+    {300, 70, 400}, /* transposed A packed into row panels (M >= 256, several column tiles) */
     {1, 1, 1000},
 };
 enum { N_SHAPES = sizeof shapes / sizeof *shapes };
