@@ -190,4 +190,23 @@ static int fashion_train(nn_graph *g, nn_node *x, nn_node *y, nn_node *logits, n
     return 0;
 }
 
+/* The whole program: options (defaults in `o`), the graph with inputs x
+ * [B, 784] and y [B], the network build() makes from x (its logits), the
+ * softmax cross-entropy, training and the report. Returns the exit code. */
+static int fashion_main(int argc, char **argv, fashion_opts o, const char *what, const char *run_name,
+                        nn_node *(*build)(nn_graph *g, nn_node *x)) {
+    int rc = fashion_args(argc, argv, &o, what);
+    if (rc) return rc - 1;
+    nn_graph *g = nn_graph_new(o.seed);
+    if (o.threads) nn_graph_set_threads(g, o.threads);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 784));
+    nn_node *y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
+    nn_node *logits = build(g, x);
+    nn_node *loss = nn_softmax_cross_entropy(g, logits, y);
+    lab_check_graph(g);
+    rc = fashion_train(g, x, y, logits, loss, &o, run_name);
+    nn_graph_free(g);
+    return rc;
+}
+
 #endif
