@@ -5,8 +5,9 @@
  *
  * The mask is not stored: element i of a run is kept when a hash of (the
  * run's seed, the node's stream iattr[0], i) clears the rate. The run's
- * seed is drawn from the graph's generator (so a graph's seed fixes its
- * masks), the stream tells the dropout layers of one graph apart, and
+ * seed mixes the graph's generator state with a count of its runs (so a
+ * graph's seed fixes its masks, and no draw is taken from the generator),
+ * the stream tells the dropout layers of one graph apart, and
  * dropout_grad(dy), which carries the same attributes, rebuilds exactly
  * the forward mask in the same run, on any thread. */
 #include "ops.h"
@@ -22,7 +23,7 @@ static nn_status dropout_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
 }
 
 /* out = x * mask / (1 - rate), or a copy outside training. */
-static void apply_mask(const nn_kernel_call *c, const float *restrict x, float *restrict y) {
+static void apply_mask(const nn_kernel_call *c, const float *x, float *y) { /* y may be x: in place */
     int64_t n = c->out->size;
     float rate = c->node->fattr[0];
     if (!c->training || rate == 0.f) {

@@ -19,16 +19,16 @@ static nn_status leaky_grad_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) 
 }
 
 NN_VECTOR_CLONES static nn_status leaky_forward(nn_kernel_call *c) {
-    const float *restrict x = NN_CF(c->in[0]);
-    float *restrict y = NN_F(c->out);
+    const float *x = NN_CF(c->in[0]);
+    float *y = NN_F(c->out);
     float a = c->node->fattr[0];
     for (int64_t i = 0; i < c->out->size; i++) y[i] = x[i] > 0.f ? x[i] : a * x[i];
     return NN_OK;
 }
 
 NN_VECTOR_CLONES static nn_status leaky_grad_forward(nn_kernel_call *c) {
-    const float *restrict x = NN_CF(c->in[0]), *restrict dy = NN_CF(c->in[1]);
-    float *restrict dx = NN_F(c->out);
+    const float *x = NN_CF(c->in[0]), *dy = NN_CF(c->in[1]);
+    float *dx = NN_F(c->out);
     float a = c->node->fattr[0];
     for (int64_t i = 0; i < c->out->size; i++) dx[i] = x[i] > 0.f ? dy[i] : a * dy[i];
     return NN_OK;
