@@ -38,8 +38,8 @@ static nn_status axis_geom(const char *axis, int64_t in, int64_t k, int64_t s, i
     }
     int64_t padded = in + 2 * pad;
     if (extent > padded)
-        return nn_errf(err, NN_ERR_SHAPE, "the window's %s extent %lld is larger than the %s input %lld", axis,
-                       (long long)extent, pad ? "padded" : "", (long long)padded);
+        return nn_errf(err, NN_ERR_SHAPE, "the window's %s extent %lld is larger than the %s %lld", axis,
+                       (long long)extent, pad ? "padded input" : "input", (long long)padded);
     *out = (padded - extent) / s + 1;
     *before = pad;
     return NN_OK;
