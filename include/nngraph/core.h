@@ -252,13 +252,14 @@ nn_status nn_graph_status(const nn_graph *g);
 const char *nn_error_message(const nn_graph *g);
 /* The op node a builder refused, beside the graph's error message: what a
  * picture of the broken graph marks (nn_graph_dot draws it in red). */
+#define NN_FAULT_INPUTS 5 /* the most inputs an op takes (batch_norm) */
 typedef struct nn_fault {
     char op[64];              /* the op's name */
     char node[256];           /* the name the node would have had, scope included */
     int n_inputs;
-    char inputs[4][256];      /* the input nodes' names */
-    nn_shape input_shapes[4]; /* and their shapes */
-    nn_dtype input_dtypes[4];
+    char inputs[NN_FAULT_INPUTS][256];      /* the input nodes' names */
+    nn_shape input_shapes[NN_FAULT_INPUTS]; /* and their shapes */
+    nn_dtype input_dtypes[NN_FAULT_INPUTS];
 } nn_fault;
 /* The fault behind the graph's build error; NULL when there is no build
  * error or it is not an op's refusal (a NULL input, out of memory). */

@@ -307,8 +307,8 @@ nn_node *nn_op_node(nn_graph *g, const nn_op_def *op, const char *name, int n_in
         memset(f, 0, sizeof *f);
         snprintf(f->op, sizeof f->op, "%s", op->name);
         snprintf(f->node, sizeof f->node, "%.120s%s%.128s", g->scope, g->scope[0] ? "/" : "", who);
-        f->n_inputs = n_in;
-        for (int i = 0; i < n_in; i++) {
+        f->n_inputs = n_in < NN_FAULT_INPUTS ? n_in : NN_FAULT_INPUTS;
+        for (int i = 0; i < f->n_inputs; i++) {
             snprintf(f->inputs[i], sizeof f->inputs[i], "%s", in[i]->name);
             f->input_shapes[i] = in[i]->shape;
             f->input_dtypes[i] = in[i]->dtype;

@@ -10,6 +10,9 @@
 #include <stdarg.h>
 
 #define NN_MAX_INPUTS 5 /* batch_norm: x, gamma, beta and the running statistics */
+#if NN_MAX_INPUTS > NN_FAULT_INPUTS
+#error "nn_fault (core.h) must hold every input of an op"
+#endif
 #define NN_MAX_ATTRS 8  /* conv2d: stride, padding, dilation (2 each), groups, mode */
 #define NN_MAX_OP_ATTRS (2 * NN_MAX_ATTRS) /* named: every iattr and fattr */
 #define NN_ERRLEN 512
