@@ -55,6 +55,30 @@ check 200 text/html /run/1
 check 200 image/svg+xml /run/1/graph.svg
 check 200 application/octet-stream /run/2/weights/epoch-4.nnw
 head -c 4 "$DIR/body" | grep -q NNGW || fail "the weights download is not an .nnw file"
+cp "$DIR/body" "$DIR/epoch4.nnw"
+# one parameter as NumPy's .npy (the name URL-encoded as the page links it)
+check 200 application/octet-stream "/run/2/weights/epoch-4/L1%2FW.npy"
+cp "$DIR/body" "$DIR/L1W.npy"
+python3 - "$DIR/L1W.npy" "$DIR/epoch4.nnw" <<'EOF' || fail "/run/2/weights/epoch-4/L1%2FW.npy is not the .npy of L1/W"
+import sys
+npy, nnw = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+assert npy[:8] == b'\x93NUMPY\x01\x00', npy[:8]
+hlen = npy[8] | npy[9] << 8
+assert (10 + hlen) % 64 == 0, hlen
+header = npy[10:10 + hlen].decode('latin-1')
+want = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 16), }"
+assert header.startswith(want) and header[len(want):-1].strip(' ') == '' and header.endswith('\n'), header
+data = npy[10 + hlen:]
+assert len(data) == 2 * 16 * 4, len(data)
+assert data in nnw, 'the values differ from the .nnw of the same checkpoint'
+EOF
+GET -D - -o /dev/null "$URL/run/2/weights/epoch-4/L1%2FW.npy" | grep -q 'filename="run2-epoch4-L1_W.npy"' ||
+    fail "the .npy download is not named run2-epoch4-L1_W.npy"
+GET "$URL/run/2" | grep -q 'href="/run/2/weights/epoch-4/L2%2Fb.npy" download>L2/b</a>' ||
+    fail "the run page does not link each parameter's .npy"
+check 404 text/html /run/2/weights/epoch-4/nope.npy
+check 404 text/html /run/2/weights/epoch-99/L1%2FW.npy
+check 404 text/html /run/2/weights/epoch-4/.npy
 check 200 text/html "/compare?runs=1,2"
 check 400 text/html /run/abc
 check 400 text/html "/run/1x"
@@ -119,9 +143,11 @@ SERVER=""
 grep -q "stopped" "$DIR/server.log" || fail "the server did not stop cleanly on SIGTERM"
 
 expect 0 "index.html" "$CLI" ui "$DB" --export "$DIR/site"
-for f in index.html run-1.html run-2.html run-2-graph.svg run-2-epoch-4.nnw; do
+for f in index.html run-1.html run-2.html run-2-graph.svg run-2-epoch-4.nnw run-2-epoch-4-L1_W.npy run-2-epoch-4-L2_b.npy; do
     [ -s "$DIR/site/$f" ] || fail "export: no $f"
 done
+cmp -s "$DIR/site/run-2-epoch-4-L1_W.npy" "$DIR/L1W.npy" || fail "export: the .npy differs from the served one"
+grep -q 'href="run-2-epoch-4-L1_W.npy" download>L1/W</a>' "$DIR/site/run-2.html" || fail "export: no link to the .npy"
 grep -q 'href="run-2.html"' "$DIR/site/index.html" || fail "export: links are not to files"
 grep -q 'data-live="0"' "$DIR/site/index.html" || fail "export: pages must not poll a server"
 [ "$(cat "$DB" | cksum)" = "$SUM" ] || fail "export changed the database file"
