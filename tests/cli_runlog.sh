@@ -68,5 +68,40 @@ expect 2 "DB:RUN" "$CLI" tag "$DB"
 expect 1 "no run" "$CLI" tag "$DB:99" a=b
 "$CLI" runs "$DB" --json | grep -q '"experiment":""' || fail "runs --json: no experiment field"
 
+# runs and show print the experiment, git state, tags and notes (text and
+# JSON); terminal control characters in them are shown as '?'
+ESC=$(printf '\033')
+"$CLI" tag "$DB:1" --notes "$(printf 'line one\nline %s[31mtwo' "$ESC")" > /dev/null 2>&1 || fail "tag --notes"
+sqlite3 "$DB" "UPDATE run SET experiment = 'exp-a', git_commit = '0123456789abcdef0123456789abcdef01234567',
+  git_dirty = 1 WHERE id = 1; UPDATE run SET git_commit = 'fedcba9876543210fedcba9876543210fedcba98', git_dirty = 0
+  WHERE id = 2" || fail "sqlite3: cannot set the experiment and git fields"
+"$CLI" runs "$DB" > "$DIR/runs.txt" 2>&1 || fail "runs after tagging"
+grep -q '^ *1  straight .* exp-a  *01234567+dirty  *stage=<b>one</b> | line one$' "$DIR/runs.txt" ||
+    fail "runs: run 1 lacks its experiment, commit, tag or notes: $(cat "$DIR/runs.txt")"
+grep -q '^ *2  cut .*  -  *fedcba98  *$' "$DIR/runs.txt" || fail "runs: run 2's row: $(cat "$DIR/runs.txt")"
+grep -q 'tags | notes' "$DIR/runs.txt" || fail "runs: no tags | notes heading"
+grep -q "$ESC" "$DIR/runs.txt" && fail "runs: a control character reached the terminal"
+"$CLI" show 1 "$DB" > "$DIR/show.txt" 2>&1 || fail "show 1 after tagging"
+for want in '^  experiment exp-a$' '^  git        0123456789abcdef0123456789abcdef01234567 (uncommitted changes)$' \
+    '^tags:$' '^  stage  *<b>one</b>$' '^notes:$' '^  line one$' '^  line ?\[31mtwo$'; do
+    grep -q -- "$want" "$DIR/show.txt" || fail "show 1: no '$want' in: $(cat "$DIR/show.txt")"
+done
+grep -q "$ESC" "$DIR/show.txt" && fail "show: a control character reached the terminal"
+expect 0 '^  git        fedcba9876543210fedcba9876543210fedcba98 (clean)$' "$CLI" show 2 "$DB"
+"$CLI" show 2 "$DB" | grep -q '^tags:\|^notes:' && fail "show 2: tags or notes printed for a run without them"
+if command -v python3 >/dev/null 2>&1; then
+    { "$CLI" runs "$DB" --json; "$CLI" show 1 "$DB" --json; "$CLI" show 2 "$DB" --json; } | python3 -c '
+import json, sys
+runs = [json.loads(line) for line in sys.stdin]
+one, two, show1, show2 = runs[0], runs[1], runs[-2], runs[-1]
+for r in (one, show1):
+    assert r["experiment"] == "exp-a" and r["git_commit"] == "0123456789abcdef0123456789abcdef01234567", r
+    assert r["git_dirty"] is True and r["tags"] == {"stage": "<b>one</b>"}, r
+    assert r["notes"] == "line one\nline \x1b[31mtwo", r["notes"]
+for r in (two, show2):
+    assert r["git_dirty"] is False and r["tags"] == {} and r["notes"] is None, r
+' || fail "runs/show --json: experiment, git, tags or notes wrong"
+fi
+
 [ "$FAILS" -eq 0 ] && echo "cli_runlog: all checks passed"
 exit $((FAILS > 0))

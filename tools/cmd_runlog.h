@@ -43,6 +43,15 @@ void nnc_json_num(FILE *out, double v);
  * "seed", "threads", "error", "experiment", "git_commit", "git_dirty"),
  * without the enclosing braces. */
 void nnc_json_run_fields(FILE *out, const nn_run_row *r);
+/* The run's tags (sorted by key) and notes ("" if none), both malloc'ed
+ * (free()); NN_ERR_DB with nn_last_error() if they cannot be read. */
+nn_status nnc_tags_notes(nn_runlog *log, int64_t id, nn_param_kv **tags, int *ntags, char **notes);
+/* Them as JSON fields, each after a comma:
+ * ,"tags":{"key":"value",...},"notes":"..." (null when empty). */
+void nnc_json_tags_notes(FILE *out, const nn_param_kv *tags, int ntags, const char *notes);
+/* The run's commit for people: "0123abcd" (its first 8 hex digits), with
+ * "+dirty" when the tree had uncommitted changes; "-" if unknown. */
+const char *nnc_git_short(const nn_run_row *r, char *buf, size_t len);
 /* "1m 23.4s", "2h 03m" for a duration in seconds; "-" if NaN. */
 void nnc_duration(double s, char *buf, size_t len);
 /* 1 if arg is --help or -h. */

@@ -10,13 +10,16 @@ const char nn_cmd_runs_summary[] = "list the runs of a run log (SQLite)";
 const char nn_cmd_runs_usage[] =
     "usage: nngraph runs [DB] [--json]\n"
     "List the runs of a run log (default " NN_RUNLOG_DEFAULT_PATH "): id, name, status, epochs,\n"
-    "final loss and accuracy, duration. A run whose process died reads 'interrupted'.\n"
+    "final loss and accuracy, duration, experiment, git commit (+dirty: uncommitted\n"
+    "changes), tags and the first line of the notes (nngraph tag sets them). A run\n"
+    "whose process died reads 'interrupted'.\n"
     "  --json   one JSON object a run (JSON Lines)\n"
     "  --help   this text\n";
 
-static void print_json(const nn_run_row *r) {
+static void print_json(const nn_run_row *r, const nn_param_kv *tags, int ntags, const char *notes) {
     putchar('{');
     nnc_json_run_fields(stdout, r);
+    nnc_json_tags_notes(stdout, tags, ntags, notes);
     printf(",\"final_loss\":");
     nnc_json_num(stdout, r->final_loss);
     printf(",\"best_loss\":");
@@ -33,6 +36,22 @@ static void print_json(const nn_run_row *r) {
     printf(",\"version\":");
     nnc_json_str(stdout, r->version);
     printf("}\n");
+}
+
+/* The tags as "key=value, ..." then " | " and the notes' first line, cut
+ * to TAGS_WIDTH characters with "..."; cleaned for the terminal. */
+enum { TAGS_WIDTH = 60 };
+static void tags_and_notes(const nn_param_kv *tags, int ntags, const char *notes, char *out, size_t len) {
+    char text[1024] = "", clean[1024];
+    size_t at = 0;
+    for (int i = 0; i < ntags && at < sizeof text; i++)
+        at += (size_t)snprintf(text + at, sizeof text - at, "%s%s=%s", i ? ", " : "", tags[i].key, tags[i].value);
+    size_t first_line = strcspn(notes, "\r\n");
+    if (first_line && at < sizeof text)
+        snprintf(text + at, sizeof text - at, "%s%.*s", ntags ? " | " : "", (int)first_line, notes);
+    nnc_clean(text, clean, sizeof clean);
+    if (strlen(clean) > TAGS_WIDTH) snprintf(out, len, "%.*s...", TAGS_WIDTH - 3, clean);
+    else snprintf(out, len, "%s", clean);
 }
 
 static void fmt_num(double v, const char *fmt, char *buf, size_t len) {
@@ -72,25 +91,37 @@ int nn_cmd_runs(int argc, char **argv) {
         nn_runlog_close(log);
         return 1;
     }
-    if (!json) printf("%4s  %-20s %-11s %6s %10s %8s %10s\n", "id", "name", "status", "epochs", "loss", "acc",
-                      "duration");
-    for (int i = 0; i < n; i++) {
+    if (!json)
+        printf("%4s  %-20s %-11s %6s %10s %8s %10s  %-14s %-14s %s\n", "id", "name", "status", "epochs", "loss", "acc",
+               "duration", "experiment", "git", "tags | notes");
+    nn_status s = NN_OK;
+    for (int i = 0; i < n && s == NN_OK; i++) {
         const nn_run_row *r = &rows[i];
+        nn_param_kv *tags = NULL;
+        int ntags = 0;
+        char *notes = NULL;
+        if ((s = nnc_tags_notes(log, r->id, &tags, &ntags, &notes)) != NN_OK) break;
         if (json) {
-            print_json(r);
-            continue;
+            print_json(r, tags, ntags, notes);
+        } else {
+            char loss[24], acc[24], dur[24], extra[TAGS_WIDTH + 8], git[32];
+            fmt_num(r->final_loss, "%.4g", loss, sizeof loss);
+            fmt_num(r->final_accuracy, "%.4f", acc, sizeof acc);
+            nnc_duration(r->duration_s, dur, sizeof dur);
+            tags_and_notes(tags, ntags, notes, extra, sizeof extra);
+            char name[64], status[32], experiment[64];
+            printf("%4lld  %-20.20s %-11s %6lld %10s %8s %10s  %-14.14s %-14s %s\n", (long long)r->id,
+                   r->name[0] ? nnc_clean(r->name, name, sizeof name) : "-", nnc_clean(r->status, status, sizeof status),
+                   (long long)r->epochs, loss, acc, dur,
+                   r->experiment[0] ? nnc_clean(r->experiment, experiment, sizeof experiment) : "-",
+                   nnc_git_short(r, git, sizeof git), extra);
         }
-        char loss[24], acc[24], dur[24];
-        fmt_num(r->final_loss, "%.4g", loss, sizeof loss);
-        fmt_num(r->final_accuracy, "%.4f", acc, sizeof acc);
-        nnc_duration(r->duration_s, dur, sizeof dur);
-        char name[64], status[32];
-        printf("%4lld  %-20.20s %-11s %6lld %10s %8s %10s\n", (long long)r->id,
-               r->name[0] ? nnc_clean(r->name, name, sizeof name) : "-", nnc_clean(r->status, status, sizeof status),
-               (long long)r->epochs, loss, acc, dur);
+        free(tags);
+        free(notes);
     }
+    if (s != NN_OK) fprintf(stderr, "nngraph runs: %s\n", nn_last_error());
     if (!json && n == 0) fprintf(stderr, "nngraph runs: %s holds no runs yet\n", db);
     free(rows);
     nn_runlog_close(log);
-    return 0;
+    return s == NN_OK ? 0 : 1;
 }

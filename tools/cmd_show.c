@@ -10,7 +10,8 @@
 const char nn_cmd_show_summary[] = "show one logged run: params, metrics, loss curve";
 const char nn_cmd_show_usage[] =
     "usage: nngraph show RUN [DB] [--json]\n"
-    "Show one run of a run log (default " NN_RUNLOG_DEFAULT_PATH "): its record, hyperparameters,\n"
+    "Show one run of a run log (default " NN_RUNLOG_DEFAULT_PATH "): its record (experiment and\n"
+    "git commit included), tags and notes (nngraph tag sets them), hyperparameters,\n"
     "latest metrics, the last confusion matrix if one was logged, and the training\n"
     "loss curve with the learning rate each epoch used. RUN is an id, a uuid (or a\n"
     "unique prefix) or a name (its latest run).\n"
@@ -143,21 +144,47 @@ static void print_confusion(const nn_metric_last *m, int nm) {
     putchar('\n');
 }
 
-static void print_text(const nn_run_row *r, const nn_param_kv *kv, int nkv, const nn_metric_last *m, int nm,
+/* The tags, one a line, and the notes, line by line, each indented;
+ * nothing for a run that has neither. */
+static void print_tags_notes(const nn_param_kv *tags, int ntags, const char *notes) {
+    char key[256], value[1024];
+    if (ntags) printf("\ntags:\n");
+    for (int i = 0; i < ntags; i++)
+        printf("  %-20s %s\n", nnc_clean(tags[i].key, key, sizeof key), nnc_clean(tags[i].value, value, sizeof value));
+    if (!notes[0]) return;
+    printf("\nnotes:\n");
+    for (const char *line = notes; *line;) {
+        size_t n = strcspn(line, "\n");
+        char text[1024];
+        snprintf(text, sizeof text, "%.*s", (int)(n < sizeof text ? n : sizeof text - 1), line);
+        text[strcspn(text, "\r")] = 0;
+        printf("  %s\n", nnc_clean(text, value, sizeof value));
+        line += n + (line[n] == '\n');
+    }
+}
+
+static void print_text(const nn_run_row *r, const nn_param_kv *tags, int ntags, const char *notes,
+                       const nn_param_kv *kv, int nkv, const nn_metric_last *m, int nm,
                        const nn_metric_point *p, int np, int per_epoch, const lr_info *lr) {
     char dur[24], c1[1024], c2[1024], c3[256];
     nnc_duration(r->duration_s, dur, sizeof dur);
     /* everything read from the log is cleaned of control characters */
     printf("run %lld  %s\n", (long long)r->id, r->name[0] ? nnc_clean(r->name, c1, sizeof c1) : "(no name)");
-    printf("  uuid      %s\n  status    %s%s%s\n", nnc_clean(r->uuid, c3, sizeof c3),
+    printf("  uuid       %s\n  status     %s%s%s\n", nnc_clean(r->uuid, c3, sizeof c3),
            nnc_clean(r->status, c2, sizeof c2), r->error[0] ? ": " : "", nnc_clean(r->error, c1, sizeof c1));
-    printf("  started   %s\n  ended     %s\n  duration  %s\n", r->start_time, r->end_time[0] ? r->end_time : "-",
+    printf("  started    %s\n  ended      %s\n  duration   %s\n", r->start_time, r->end_time[0] ? r->end_time : "-",
            dur);
-    printf("  epochs    %lld (%lld steps)\n  seed      %llu\n  threads   %d\n  version   %s\n  host      %s\n",
+    printf("  epochs     %lld (%lld steps)\n  seed       %llu\n  threads    %d\n  version    %s\n  host       %s\n",
            (long long)r->epochs, (long long)r->steps, (unsigned long long)r->seed, r->threads,
            nnc_clean(r->version, c2, sizeof c2), nnc_clean(r->host, c1, sizeof c1));
     if (r->parent_run_id > 0)
-        printf("  parent    run %lld at step %lld\n", (long long)r->parent_run_id, (long long)r->parent_step);
+        printf("  parent     run %lld at step %lld\n", (long long)r->parent_run_id, (long long)r->parent_step);
+    printf("  experiment %s\n", r->experiment[0] ? nnc_clean(r->experiment, c1, sizeof c1) : "-");
+    if (r->git_commit[0])
+        printf("  git        %s%s\n", nnc_clean(r->git_commit, c3, sizeof c3),
+               r->git_dirty == 1 ? " (uncommitted changes)" : r->git_dirty == 0 ? " (clean)" : "");
+    else printf("  git        -\n");
+    print_tags_notes(tags, ntags, notes);
     printf("\nhyperparameters:\n");
     if (nkv == 0) printf("  (none)\n");
     for (int i = 0; i < nkv; i++)
@@ -175,10 +202,12 @@ static void print_text(const nn_run_row *r, const nn_param_kv *kv, int nkv, cons
     print_curve(p, np, per_epoch, lr);
 }
 
-static void print_json(const nn_run_row *r, const nn_param_kv *kv, int nkv, const nn_metric_last *m, int nm,
-                       const nn_metric_point *p, int np, int per_epoch, const lr_info *lr) {
+static void print_json(const nn_run_row *r, const nn_param_kv *tags, int ntags, const char *notes, const nn_param_kv *kv,
+                       int nkv, const nn_metric_last *m, int nm, const nn_metric_point *p, int np, int per_epoch,
+                       const lr_info *lr) {
     putchar('{');
     nnc_json_run_fields(stdout, r);
+    nnc_json_tags_notes(stdout, tags, ntags, notes);
     printf(",\"params\":{");
     for (int i = 0; i < nkv; i++) {
         if (i) putchar(',');
@@ -246,20 +275,25 @@ int nn_cmd_show(int argc, char **argv) {
     }
     int64_t id = 0;
     nn_run_row row;
-    nn_param_kv *kv = NULL;
+    nn_param_kv *kv = NULL, *tags = NULL;
+    char *notes = NULL;
+    int ntags = 0;
     nn_metric_last *m = NULL;
     nn_metric_point *p = NULL;
     int nkv = 0, nm = 0, np = 0, per_epoch = 1;
     lr_info lr = {0};
     nn_status s = nn_runlog_find_run(log, spec, &id);
     if (s == NN_OK) s = nn_runlog_get_run(log, id, &row);
+    if (s == NN_OK) s = nnc_tags_notes(log, id, &tags, &ntags, &notes);
     if (s == NN_OK) s = nn_runlog_params(log, id, &kv, &nkv);
     if (s == NN_OK) s = nn_runlog_last_metrics(log, id, &m, &nm);
     if (s == NN_OK) s = loss_curve(log, id, &p, &np, &per_epoch);
     if (s == NN_OK) s = lr_curve(log, id, kv, nkv, &lr.p, &lr.n, &lr.logged, &lr.constant);
     if (s != NN_OK) fprintf(stderr, "nngraph show: %s\n", nn_last_error());
-    else if (json) print_json(&row, kv, nkv, m, nm, p, np, per_epoch, &lr);
-    else print_text(&row, kv, nkv, m, nm, p, np, per_epoch, &lr);
+    else if (json) print_json(&row, tags, ntags, notes, kv, nkv, m, nm, p, np, per_epoch, &lr);
+    else print_text(&row, tags, ntags, notes, kv, nkv, m, nm, p, np, per_epoch, &lr);
+    free(tags);
+    free(notes);
     free(lr.p);
     free(kv);
     free(m);
