@@ -14,7 +14,9 @@ void ui_link_home(const ui_ctx *c, nn_strbuf *b) { nn_sb_puts(b, c->exported ? "
 
 static void page_head(const ui_ctx *c, nn_strbuf *b, const char *title, int live) {
     nn_sb_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-               "<meta name=\"viewport\" content=\"width=device-width\"><title>");
+               "<meta name=\"viewport\" content=\"width=device-width\">"
+               /* no icon: otherwise the browser asks for /favicon.ico, a 404 in its console */
+               "<link rel=\"icon\" href=\"data:,\"><title>");
     ui_put_html(b, title);
     nn_sb_puts(b, " - nngraph</title><style>");
     nn_sb_puts(b, ui_css);
@@ -102,7 +104,9 @@ void ui_page_runs(ui_ctx *c, nn_strbuf *b) {
         nn_sb_puts(b, "</td>");
         free(kv);
         kv = NULL, nkv = 0;
-        nn_sb_printf(b, "<td class=\"status-%s\">", r->status);
+        nn_sb_puts(b, "<td class=\"status-");
+        ui_put_html(b, r->status); /* a run log is user input, its status too */
+        nn_sb_puts(b, "\">");
         ui_put_html(b, r->status);
         nn_sb_puts(b, "</td>");
         /* "2026-11-30 06:32:13": the ISO time to the second, sortable as text */
@@ -158,7 +162,9 @@ nn_status ui_page_run(ui_ctx *c, int64_t id, nn_strbuf *b) {
     nn_sb_puts(b, "<h1>");
     ui_put_html(b, title);
     nn_sb_puts(b, "</h1>\n<div id=\"live\">\n<table>\n");
-    nn_sb_printf(b, "<tr><th>status</th><td class=\"status-%s\">", r.status);
+    nn_sb_puts(b, "<tr><th>status</th><td class=\"status-");
+    ui_put_html(b, r.status);
+    nn_sb_puts(b, "\">");
     ui_put_html(b, r.status);
     if (r.error[0]) nn_sb_puts(b, ": "), ui_put_html(b, r.error);
     nn_sb_puts(b, "</td></tr>\n");
