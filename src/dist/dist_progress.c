@@ -7,7 +7,7 @@
  * hides the last bucket (the first layer's gradient: nothing runs after
  * it). While a step is armed, this thread instead starts the buckets that
  * are full (whichever pool thread filled them) and tests those in flight,
- * every PROGRESS_POLL_NS. It needs MPI_THREAD_SERIALIZED: the two threads
+ * every POLL_IN_FLIGHT_NS. It needs MPI_THREAD_SERIALIZED: the two threads
  * never call MPI at once, because the thread makes its calls holding `mu`
  * with the phase armed, and the fit's thread makes its own only after it has
  * set the phase idle under `mu`. Without that thread level (or with
@@ -17,24 +17,37 @@
 #include <stdlib.h>
 #include <time.h>
 
-/* Between polls while a bucket is in flight or still filling. A poll
- * costs about a microsecond; 20 us keeps the collective's rounds moving
- * without taking a core from the backward pass. */
-#define PROGRESS_POLL_NS 20000
+/* Between polls while a bucket is in flight: a poll costs about a
+ * microsecond, and 20 us keeps the collective's rounds moving without
+ * taking a core from the backward pass. While the next bucket is still
+ * filling, a longer sleep (it starts at most that late, against backward
+ * passes of milliseconds); once all are done, none until the next step. */
+#define POLL_IN_FLIGHT_NS 20000
+#define POLL_FILLING_NS 200000
 
 enum { PHASE_IDLE, PHASE_ARMED, PHASE_QUIT };
+
+/* Under prog_mu: 0 every bucket of the step is done, 1 one is in flight,
+ * 2 none in flight but some not started. */
+static int pending(const nn_dist *d) {
+    for (int i = 0; i < d->next_start; i++)
+        if (!d->buckets[i].done) return 1;
+    return d->next_start < d->n_buckets ? 2 : 0;
+}
 
 static void *progress_main(void *arg) {
     nn_dist *d = arg;
     pthread_mutex_lock(&d->prog_mu);
     for (;;) {
-        while (d->prog_phase == PHASE_IDLE) pthread_cond_wait(&d->prog_cv, &d->prog_mu);
+        while (d->prog_phase == PHASE_IDLE || (d->prog_phase == PHASE_ARMED && pending(d) == 0))
+            pthread_cond_wait(&d->prog_cv, &d->prog_mu);
         if (d->prog_phase == PHASE_QUIT) break;
         nn_dist_start_ready(d);
         nn_dist_poke(d);
+        int left = pending(d);
         pthread_mutex_unlock(&d->prog_mu);
-        struct timespec ts = {0, PROGRESS_POLL_NS};
-        nanosleep(&ts, NULL);
+        struct timespec ts = {0, left == 1 ? POLL_IN_FLIGHT_NS : POLL_FILLING_NS};
+        if (left) nanosleep(&ts, NULL);
         pthread_mutex_lock(&d->prog_mu);
     }
     pthread_mutex_unlock(&d->prog_mu);
@@ -80,6 +93,6 @@ void nn_dist_progress_arm(nn_dist *d, int armed) {
     pthread_mutex_lock(&d->prog_mu);
     /* once idle is set here, the thread makes no MPI call until re-armed */
     d->prog_phase = armed ? PHASE_ARMED : PHASE_IDLE;
-    if (armed) pthread_cond_signal(&d->prog_cv);
+    pthread_cond_signal(&d->prog_cv);
     pthread_mutex_unlock(&d->prog_mu);
 }

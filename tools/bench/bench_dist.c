@@ -97,8 +97,9 @@ int main(int argc, char **argv) {
     double sps[2][16], wait[2][16], span[2][16];
     int have_thread = 0;
     for (int rep = 0; rep < reps; rep++)
-        for (int mode = 0; mode < 2; mode++) {
-            int on = nn_dist_set_progress_thread(d, mode);
+        for (int k = 0; k < 2; k++) {
+            /* alternate which goes first: no order effect (warm caches) */
+            int mode = (k + rep) % 2, on = nn_dist_set_progress_thread(d, mode);
             if (mode) have_thread = on;
             nn_optimizer *opt = nn_sgd(0.01f, 0);
             nn_fit_opts o = {.epochs = 1, .batch_size = (int)batch, .optimizer = opt, .shuffle_seed = 1};
