@@ -71,6 +71,8 @@ for fault in kill-rank-1 ctrl-c; do
     done
     kill -0 "$mp" 2>/dev/null || fail "$fault: the job ended before it had logged two epochs"
     [ -n "$e" ] && [ "$e" -ge 2 ] 2>/dev/null || { kill -KILL "$mp"; fail "$fault: no two epochs logged after 300 s"; }
+    # rank 0 writes the run's last status; read it once rank 0 is gone
+    rank0=$(rank_pid "$mp" 0) || fail "$fault: rank 0 not found among mpirun's children"
     if [ "$fault" = kill-rank-1 ]; then
         victim=$(rank_pid "$mp" 1) || fail "kill-rank-1: rank 1 not found among mpirun's children"
         kill -KILL "$victim"
@@ -81,6 +83,10 @@ for fault in kill-rank-1 ctrl-c; do
     while kill -0 "$mp" 2>/dev/null && [ $(( $(date +%s) - start )) -le $end_bound ]; do sleep 0.1; done
     kill -0 "$mp" 2>/dev/null && { kill -KILL "$mp"; fail "$fault: the job still runs $end_bound s later"; }
     wait "$mp"
+    # mpirun may exit before rank 0, SIGKILLed in a write, is gone (until
+    # then the log's dead-process rule rightly shows the run 'running')
+    while [ -d "/proc/$rank0" ] && [ $(( $(date +%s) - start )) -le $end_bound ]; do sleep 0.1; done
+    [ -d "/proc/$rank0" ] && fail "$fault: rank 0 (pid $rank0) still exists $end_bound s after the fault"
     echo "$fault: the job ended after $(( $(date +%s) - start )) s or less (load $(cut -d' ' -f1 /proc/loadavg))"
     if [ "$fault" = kill-rank-1 ]; then
         grep -q "rank 1" err.txt || fail "kill-rank-1: no message names rank 1"
