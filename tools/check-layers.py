@@ -36,11 +36,7 @@ LAYERS = {
 # fit's gradient nodes, a run's values), so it is a layer, at the top.
 SEPARATE = {'dist': 'dist.h'}
 # Uses that still point up, each with the change that removes it.
-KNOWN = {
-    # graphio.c names the ffi family instead of ffi registering it through
-    # nn_graphio_register_ops (issue 13; done on the security branch)
-    ('graphio', 'nn_ffi_text_family'),
-}
+KNOWN = set()
 # Add-on libraries over libnngraph, each with its own dependencies and its
 # own public header, so the core never links them: src/plot (PLplot) and
 # src/ui (libmicrohttpd). They use only public headers and their own; their
