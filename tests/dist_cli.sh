@@ -7,26 +7,13 @@
 # usage: dist_cli.sh MPIEXEC NNGRAPH DATA_DIR
 set -u
 mpiexec=$1 nngraph=$2 data=$3
+here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 fail() { echo "FAIL: $*" >&2; cat err.txt >&2 2>/dev/null; exit 1; }
-cat > mlp.nng <<'G'
-nngraph-graph 1
-x input f32 [B,400]
-y input i32 [B]
-L1/W param f32 [400,25] init=glorot_uniform
-L1/b param f32 [25] init=zeros
-L1/matmul matmul f32 [B,25] x L1/W
-L1/add add f32 [B,25] L1/matmul L1/b
-L1/relu relu f32 [B,25] L1/add
-L2/W param f32 [25,10] init=glorot_uniform
-L2/b param f32 [10] init=zeros
-L2/matmul matmul f32 [B,10] L1/relu L2/W
-L2/add add f32 [B,10] L2/matmul L2/b
-loss softmax_cross_entropy f32 [] L2/add y
-end 12
-G
+# the graph both dist scripts train (a file beside them)
+cp "$here/dist_mlp.nng" mlp.nng || exit 1
 images=$data/digits20-train-images.idx3-ubyte.gz labels=$data/digits20-train-labels.idx1-ubyte.gz
 oversub=
 "$mpiexec" --version 2>/dev/null | grep -Eq 'OpenRTE|Open MPI' && oversub=--oversubscribe

@@ -67,7 +67,8 @@ int nn_dist_set_progress_thread(nn_dist *d, int on) {
 }
 
 nn_status nn_dist_progress_start(nn_dist *d) {
-    if (!d->prog_wanted || d->prog_running) return NN_OK;
+    /* one rank: its "allreduce" is a local copy, nothing to overlap */
+    if (!d->prog_wanted || d->prog_running || d->size < 2) return NN_OK;
     d->prog_phase = PHASE_IDLE;
     if (pthread_create(&d->prog_thread, NULL, progress_main, d) != 0) {
         /* not fatal: the value hook polls instead */
