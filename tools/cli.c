@@ -30,13 +30,21 @@ int cli_graph_file_arg(const char *cmd, const char *arg, const char **file) {
     return 0;
 }
 
+static char last_failure[1024];
+
 int cli_fail(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
+    va_list again;
+    va_copy(again, ap);
     vreport(cmd, fmt, ap);
+    vsnprintf(last_failure, sizeof last_failure, fmt, again);
+    va_end(again);
     va_end(ap);
     return CLI_RUNTIME;
 }
+
+const char *cli_last_failure(void) { return last_failure; }
 
 int cli_wants_help(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {

@@ -33,6 +33,9 @@ int cli_fail(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* The message of the last cli_fail (without "nngraph CMD: "), "" if none:
+ * what an MPI rank that failed tells the others (cli_dist.c). */
+const char *cli_last_failure(void);
 
 /* An argument that matched none of the command's options: the graph file.
  * Sets *file and returns 0; prints a usage error and returns CLI_USAGE for

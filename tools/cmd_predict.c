@@ -2,6 +2,7 @@
  * IDX images and prints one prediction a line on stdout; with labels, the
  * accuracy goes to stderr. */
 #include "cli.h"
+#include "cli_dist.h"
 
 #include <string.h>
 
@@ -16,7 +17,13 @@ static const char usage[] =
     "  --output NODE    the node to read (default: the loss's logits)\n"
     "  --scores         print the output row (comma-separated) instead of the class\n"
     "  --batch N        rows per run (default 256)\n"
-    "  --x NAME         the input fed with the images (default x)\n";
+    "  --x NAME         the input fed with the images (default x)\n\n"
+    "Under mpirun (mpirun -np N nngraph predict ...) each process predicts a\n"
+    "contiguous share of the rows; rank 0 gathers them and prints them all, in order.\n";
+
+static int predict(const char *file, const char *weights, const char *images, const char *labels, const char *csv,
+                   const char *output, const char *xname, long long batch, long long label_col, int scores,
+                   cli_dist *dist);
 
 static int run(int argc, char **argv) {
     const char *file = NULL, *weights = NULL, *images = NULL, *csv = NULL, *labels = NULL, *output = NULL, *xname = "x", *v;
@@ -48,6 +55,15 @@ static int run(int argc, char **argv) {
     if (!images && !csv) return cli_usage_error("predict", "no data: give --data IMAGES [LABELS] or --csv FILE");
     if (images && csv) return cli_usage_error("predict", "give --data or --csv, not both");
 
+    cli_dist *dist = NULL;
+    int r = cli_dist_open("predict", &dist);
+    if (r != CLI_OK) return r;
+    return cli_dist_close(dist, predict(file, weights, images, labels, csv, output, xname, batch, label_col, scores, dist));
+}
+
+static int predict(const char *file, const char *weights, const char *images, const char *labels, const char *csv,
+                   const char *output, const char *xname, long long batch, long long label_col, int scores,
+                   cli_dist *dist) {
     int status = CLI_RUNTIME;
     nn_tensor *x_data = NULL, *y_data = NULL, *out = NULL, *cls = NULL;
     nn_dataset *pair = NULL;
@@ -73,9 +89,14 @@ static int run(int argc, char **argv) {
         cli_fail("predict", "%s", nn_last_error());
         goto done;
     }
-    out = nn_predict(g, x, o, x_data, (int)batch);
-    if (!out) {
-        cli_fail("predict", "%s", nn_graph_status(g) ? nn_error_message(g) : nn_last_error());
+    nn_status ps;
+    out = cli_dist_predict(dist, g, x, o, x_data, (int)batch, &ps);
+    if (ps != NN_OK) {
+        cli_fail("predict", "%s", nn_graph_status(g) && nn_error_message(g)[0] ? nn_error_message(g) : nn_last_error());
+        goto done;
+    }
+    if (cli_dist_rank(dist) != 0) { /* rank 0 has every row and prints */
+        status = CLI_OK;
         goto done;
     }
     nn_shape s = nn_tensor_shape(out);
