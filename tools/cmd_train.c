@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph train FILE.nng (--data IMAGES LABELS | --csv FILE) [-o WEIGHTS] [options]\n\n"
+    "Usage: nngraph train FILE.nng|DB:RUN (--data IMAGES LABELS | --csv FILE) [-o WEIGHTS] [options]\n\n"
     "Trains the parameters of the graph on IDX or CSV data with minibatch\n"
     "gradient descent, then prints the final loss and accuracy on stdout.\n\n"
     "  --data IMAGES LABELS  IDX files, gzip or raw (images become rows scaled to 0..1)\n"
@@ -26,19 +26,20 @@ static const char usage[] =
     "  --threads N           worker threads (default: the machine's cores)\n"
     "  --loss NODE           the loss (default: the last scalar output)\n"
     "  --x NAME, --y NAME    input nodes fed with images and labels (default x, y)\n"
-    "  --log DB              record the run in this run log (SQLite): hyperparameters,\n"
+    "  --db DB               record the run in this run log (SQLite): hyperparameters,\n"
     "                        every step's loss, epoch metrics, a checkpoint an epoch\n"
     "  --run-name NAME       the run's name in the log (default: the graph file's name)\n"
     "  --checkpoint-every N  epochs between checkpoints in the log (default 1)\n"
-    "  --resume RUN          continue run RUN of the --log database from its last\n"
+    "  --resume RUN          continue run RUN of the --db database from its last\n"
     "                        checkpoint (weights, optimizer state, shuffle order)\n"
     "                        up to --epochs in all; same graph file, same seed\n"
+    "  -q, --quiet           no progress on stderr\n\n"
     "Ctrl-C during a logged run writes a checkpoint, marks the run interrupted\n"
-    "and exits 130; --resume picks it up.\n"
-    "  --quiet               no progress on stderr\n";
+    "and exits 130; --resume picks it up.\n";
 
 typedef struct train_args {
-    const char *file, *images, *labels, *csv, *out, *log, *run_name, *weights, *loss, *x, *y, *optimizer;
+    cli_source src; /* the graph: a file or DB:RUN */
+    const char *images, *labels, *csv, *out, *log, *run_name, *weights, *loss, *x, *y, *optimizer;
     long long epochs, batch, seed, threads, label_col, checkpoint_every, resume;
     double lr, momentum;
     int quiet;
@@ -51,64 +52,103 @@ static void on_sigint(int sig) {
     interrupted = 1;
 }
 
+enum {
+    OPT_DATA = 1, OPT_CSV, OPT_LABEL_COL, OPT_OUTPUT, OPT_WEIGHTS, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER,
+    OPT_MOMENTUM, OPT_SEED, OPT_THREADS, OPT_LOSS, OPT_X, OPT_Y, OPT_DB, OPT_RUN_NAME, OPT_CHECKPOINT_EVERY,
+    OPT_RESUME, OPT_QUIET
+};
+static const cli_option options[] = {
+    {"data", 0, "IMAGES LABELS", OPT_DATA},
+    {"csv", 0, "FILE", OPT_CSV},
+    {"label-col", 0, "N", OPT_LABEL_COL},
+    {"output", 'o', "WEIGHTS", OPT_OUTPUT},
+    {"weights", 0, "FILE", OPT_WEIGHTS},
+    {"epochs", 0, "N", OPT_EPOCHS},
+    {"batch", 0, "N", OPT_BATCH},
+    {"lr", 0, "X", OPT_LR},
+    {"optimizer", 0, "adam|sgd", OPT_OPTIMIZER},
+    {"momentum", 0, "X", OPT_MOMENTUM},
+    {"seed", 0, "N", OPT_SEED},
+    {"threads", 0, "N", OPT_THREADS},
+    {"loss", 0, "NODE", OPT_LOSS},
+    {"x", 0, "NAME", OPT_X},
+    {"y", 0, "NAME", OPT_Y},
+    {"db", 0, "DB", OPT_DB},
+    {"run-name", 0, "NAME", OPT_RUN_NAME},
+    {"checkpoint-every", 0, "N", OPT_CHECKPOINT_EVERY},
+    {"resume", 0, "RUN", OPT_RESUME},
+    {"quiet", 'q', NULL, OPT_QUIET},
+    {NULL, 0, NULL, 0},
+};
+
 static int parse(int argc, char **argv, train_args *a) {
-    const char *v;
-    for (int i = 1; i < argc; i++) {
-        int r = 0;
-        if (strcmp(argv[i], "--data") == 0) {
-            if (i + 2 >= argc) return cli_usage_error("train", "--data needs two paths: IMAGES LABELS");
-            a->images = argv[++i];
-            a->labels = argv[++i];
-        } else if ((r = cli_opt("train", argc, argv, &i, "--label-col", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--label-col", v, -1000000, 1000000, &a->label_col)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "-o", &a->out)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--csv", &a->csv)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--log", &a->log)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--run-name", &a->run_name)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--output", &a->out)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--weights", &a->weights)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--loss", &a->loss)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--x", &a->x)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--y", &a->y)) != 0) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--optimizer", &a->optimizer)) != 0) {
-            if (r < 0) return CLI_USAGE;
-            if (strcmp(a->optimizer, "adam") && strcmp(a->optimizer, "sgd"))
-                return cli_usage_error("train", "--optimizer takes adam or sgd, not '%s'", a->optimizer);
-        } else if ((r = cli_opt("train", argc, argv, &i, "--epochs", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--epochs", v, 1, 1000000, &a->epochs)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--checkpoint-every", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--checkpoint-every", v, 1, 1000000, &a->checkpoint_every))
-                return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--resume", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--resume", v, 1, (long long)INT64_MAX, &a->resume)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--batch", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--batch", v, 1, 1 << 20, &a->batch)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--seed", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--seed", v, 0, (long long)INT64_MAX, &a->seed)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--threads", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--threads", v, 1, 1024, &a->threads)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--lr", &v)) != 0) {
-            if (r < 0 || cli_double("train", "--lr", v, 0, 1e6, &a->lr)) return CLI_USAGE;
+    cli_args p;
+    cli_args_init(&p, "train", options, argc, argv);
+    for (int opt; (opt = cli_next(&p)) != CLI_END;) {
+        const char *v = p.value;
+        switch (opt) {
+        case OPT_DATA:
+            a->images = v;
+            if (!(a->labels = cli_next_value(&p))) return cli_usage_error("train", "--data needs two paths: IMAGES LABELS");
+            break;
+        case OPT_CSV: a->csv = v; break;
+        case OPT_LABEL_COL:
+            if (cli_int("train", "--label-col", v, -1000000, 1000000, &a->label_col)) return CLI_USAGE;
+            break;
+        case OPT_OUTPUT: a->out = v; break;
+        case OPT_WEIGHTS: a->weights = v; break;
+        case OPT_EPOCHS:
+            if (cli_int("train", "--epochs", v, 1, 1000000, &a->epochs)) return CLI_USAGE;
+            break;
+        case OPT_BATCH:
+            if (cli_int("train", "--batch", v, 1, 1 << 20, &a->batch)) return CLI_USAGE;
+            break;
+        case OPT_LR:
+            if (cli_double("train", "--lr", v, 0, 1e6, &a->lr)) return CLI_USAGE;
             if (a->lr == 0) return cli_usage_error("train", "--lr must be above 0");
-        } else if ((r = cli_opt("train", argc, argv, &i, "--momentum", &v)) != 0) {
-            if (r < 0 || cli_double("train", "--momentum", v, 0, 0.999999, &a->momentum)) return CLI_USAGE;
-        } else if (strcmp(argv[i], "--quiet") == 0) {
-            a->quiet = 1;
-        } else if (cli_graph_file_arg("train", argv[i], &a->file) != 0) {
-            return CLI_USAGE;
+            break;
+        case OPT_OPTIMIZER:
+            a->optimizer = v;
+            if (strcmp(v, "adam") && strcmp(v, "sgd"))
+                return cli_usage_error("train", "--optimizer takes adam or sgd, not '%s'", v);
+            break;
+        case OPT_MOMENTUM:
+            if (cli_double("train", "--momentum", v, 0, 0.999999, &a->momentum)) return CLI_USAGE;
+            break;
+        case OPT_SEED:
+            if (cli_int("train", "--seed", v, 0, (long long)INT64_MAX, &a->seed)) return CLI_USAGE;
+            break;
+        case OPT_THREADS:
+            if (cli_int("train", "--threads", v, 1, 1024, &a->threads)) return CLI_USAGE;
+            break;
+        case OPT_LOSS: a->loss = v; break;
+        case OPT_X: a->x = v; break;
+        case OPT_Y: a->y = v; break;
+        case OPT_DB: a->log = v; break;
+        case OPT_RUN_NAME: a->run_name = v; break;
+        case OPT_CHECKPOINT_EVERY:
+            if (cli_int("train", "--checkpoint-every", v, 1, 1000000, &a->checkpoint_every)) return CLI_USAGE;
+            break;
+        case OPT_RESUME:
+            if (cli_int("train", "--resume", v, 1, (long long)INT64_MAX, &a->resume)) return CLI_USAGE;
+            break;
+        case OPT_QUIET: a->quiet = 1; break;
+        case CLI_OPERAND:
+            if (cli_source_operand("train", &a->src, v)) return CLI_USAGE;
+            break;
+        default: return CLI_USAGE;
         }
     }
-    if (!a->file) return cli_usage_error("train", "no graph file given");
+    if (cli_source_resolve("train", &a->src, NULL, 0)) return CLI_USAGE;
     if (!a->images && !a->csv) return cli_usage_error("train", "no training data: give --data IMAGES LABELS or --csv FILE");
     if (a->images && a->csv) return cli_usage_error("train", "give --data or --csv, not both");
     if ((a->resume || a->checkpoint_every) && !a->log)
-        return cli_usage_error("train", "--resume and --checkpoint-every need --log DB");
+        return cli_usage_error("train", "--resume and --checkpoint-every need --db DB");
     return CLI_OK;
 }
 
 static int train(const train_args *a) {
-    nn_graph *g = cli_load_graph("train", a->file, (uint64_t)a->seed);
+    nn_graph *g = cli_load_graph("train", &a->src, (uint64_t)a->seed);
     if (!g) return CLI_RUNTIME;
     int status = CLI_RUNTIME;
     nn_dataset *data = NULL;
@@ -153,10 +193,9 @@ static int train(const train_args *a) {
     nn_fit_result res;
     nn_status fs;
     if (a->log) {
-        const char *slash = strrchr(a->file, '/');
         nn_runlog_fit_opts ro = {0};
         ro.path = a->log;
-        ro.run_name = a->run_name ? a->run_name : slash ? slash + 1 : a->file;
+        ro.run_name = a->run_name ? a->run_name : cli_source_name(&a->src);
         ro.seed = (uint64_t)a->seed;
         ro.checkpoint_every = (int)a->checkpoint_every;
         ro.resume_run = a->resume;
@@ -171,8 +210,8 @@ static int train(const train_args *a) {
         fs = nn_runlog_detach(logged, nn_fit(g, loss, data, &fo, &res));
         signal(SIGINT, SIG_DFL);
         if (fs == NN_ERR_INTERRUPTED) {
-            fprintf(stderr, "\nnngraph train: interrupted; run %lld checkpointed in %s (continue with --resume %lld)\n",
-                    (long long)run_id, a->log, (long long)run_id);
+            fprintf(stderr, "\nnngraph train: interrupted; run %lld checkpointed in %s (continue with --db %s --resume %lld)\n",
+                    (long long)run_id, a->log, a->log, (long long)run_id);
             status = 130;
             goto done;
         }
