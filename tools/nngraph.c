@@ -34,6 +34,14 @@ static void usage(void) {
                  "messages to stderr. The graph file format: docs/graph-format.md.\n");
 }
 
+static int unknown_subcommand(const char *sub) {
+    const char *names[N_COMMANDS];
+    for (int i = 0; i < N_COMMANDS; i++) names[i] = commands[i]->name;
+    const char *close = cli_closest(sub, names, N_COMMANDS);
+    if (close) return cli_usage_error(NULL, "unknown subcommand '%s'; did you mean '%s'?", sub, close);
+    return cli_usage_error(NULL, "unknown subcommand '%s' (see the list in 'nngraph --help')", sub);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) return cli_usage_error(NULL, "no subcommand given");
     const char *sub = argv[1];
@@ -44,7 +52,7 @@ int main(int argc, char **argv) {
                     fputs(commands[i]->usage, stdout);
                     return CLI_OK;
                 }
-        if (argc > 2 && strcmp(sub, "help") == 0) return cli_usage_error(NULL, "no subcommand '%s'", argv[2]);
+        if (argc > 2 && strcmp(sub, "help") == 0) return unknown_subcommand(argv[2]);
         usage();
         return CLI_OK;
     }
@@ -61,9 +69,5 @@ int main(int argc, char **argv) {
             return commands[i]->run(argc - 1, argv + 1);
         }
     if (sub[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", sub);
-    const char *names[N_COMMANDS];
-    for (int i = 0; i < N_COMMANDS; i++) names[i] = commands[i]->name;
-    const char *close = cli_closest(sub, names, N_COMMANDS);
-    if (close) return cli_usage_error(NULL, "unknown subcommand '%s'; did you mean '%s'?", sub, close);
-    return cli_usage_error(NULL, "unknown subcommand '%s' (see the list in 'nngraph --help')", sub);
+    return unknown_subcommand(sub);
 }
