@@ -1,7 +1,8 @@
 /* bce_with_logits(z, y): the mean of the binary cross-entropy of sigmoid(z)
  * against targets y, in the stable form max(z,0) - z*y + log(1+exp(-|z|)),
  * which never takes log(0) nor overflows exp. Gradient: (sigmoid(z) - y)/N.
- * Targets are data and get no gradient. */
+ * Targets are data and get no gradient (PyTorch and TensorFlow give them
+ * -z/N; include/nngraph/core.h). */
 #include "ops.h"
 
 #include <math.h>

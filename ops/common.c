@@ -1,8 +1,10 @@
 /* Shape rules and kernels shared by several ops. */
 #include "ops.h"
+
 #include "kernels.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 nn_status nn_rule_like_input(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
@@ -145,6 +147,14 @@ int nn_norm_axis(int axis, int rank) {
     if (axis == NN_ALL_AXES) return NN_ALL_AXES;
     if (axis < 0) axis += rank;
     return axis >= 0 && axis < rank ? axis : -1;
+}
+
+const char *nn_row_name(const nn_kernel_call *c, int64_t r, char *buf, size_t cap) {
+    if (c->row_ids)
+        snprintf(buf, cap, "dataset row %lld (row %lld of the batch)", (long long)c->row_ids[r], (long long)r);
+    else
+        snprintf(buf, cap, "row %lld", (long long)r);
+    return buf;
 }
 
 void nn_rows_of(const nn_tensor *t, int64_t *rows, int64_t *cols) {

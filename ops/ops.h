@@ -62,6 +62,11 @@ void nn_axis_split(nn_shape s, int axis, int64_t *outer, int64_t *len, int64_t *
 /* A normalised axis in [0,rank), or NN_ALL_AXES; -1 if out of range. */
 int nn_norm_axis(int axis, int rank);
 
+/* Row r of the batch, worded for an error message: "row 2", or during
+ * nn_fit "dataset row 6 (row 2 of the batch)"; written to buf (cap
+ * bytes), which is returned. */
+const char *nn_row_name(const nn_kernel_call *c, int64_t r, char *buf, size_t cap);
+
 /* Row-wise helpers of the softmax family: rows = size / last dim. */
 void nn_rows_of(const nn_tensor *t, int64_t *rows, int64_t *cols);
 /* The largest of the n >= 1 values of a row: the shift that keeps exp() of

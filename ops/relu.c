@@ -1,4 +1,5 @@
-/* relu: max(x, 0). Its gradient passes dy where the output is positive;
+/* relu: max(x, 0). Its gradient passes dy where the output is positive,
+ * so relu'(0) = 0, as in PyTorch and TensorFlow;
  * relu_grad reads the output y rather than x so relu can run in place. */
 #include "ops.h"
 #include "kernels.h"

@@ -22,9 +22,10 @@ static nn_status sce_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
 }
 
 static nn_status check_label(nn_kernel_call *c, int64_t r, int32_t label, int64_t cols) {
+    char row[64];
     if (label < 0 || label >= cols)
-        return nn_errf(c->err, NN_ERR_RUNTIME, "label %d in row %lld is outside the classes [0,%lld)", (int)label,
-                       (long long)r, (long long)cols);
+        return nn_errf(c->err, NN_ERR_RUNTIME, "label %d in %s is outside the classes [0,%lld)", (int)label,
+                       nn_row_name(c, r, row, sizeof row), (long long)cols);
     return NN_OK;
 }
 

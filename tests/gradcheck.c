@@ -43,7 +43,8 @@ gc_result gc_check(nn_graph *g, nn_node *loss, int max_per_param) {
             x[i] = keep;
             double numeric = (up - down) / (hp + hm);
             double a = nn_tensor_f32(analytic[p])[i];
-            double ratio = fabs(a - numeric) / (GC_ATOL + GC_RTOL * fabs(numeric));
+            double noise = GC_NOISE_U * ldexp(fabs(up) + fabs(down), -24) / (hp + hm);
+            double ratio = fabs(a - numeric) / (fmax(GC_ATOL, noise) + GC_RTOL * fabs(numeric));
             r.checked++;
             if (ratio > 1.0) r.failures++;
             if (ratio > r.worst_rel || !isfinite(a)) {

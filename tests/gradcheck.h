@@ -7,10 +7,15 @@
 
 /* Tolerances used across the suites (float32 forward, differences and
  * comparison in double): |analytic - numeric| <= atol + rtol * |numeric|,
- * with the step eps * max(1, |x|). */
+ * with the step h = eps * max(1, |x|). The central difference is off by
+ * its truncation, about h^2 |f'''| / 6 (rtol covers it for the smooth ops
+ * tested), plus the rounding of the two float32 losses divided by 2h: the
+ * loss is computed to within a few units of float32's roundoff u of its
+ * magnitude, so atol is the larger of GC_ATOL and GC_NOISE_U u |loss| / h. */
 #define GC_EPS 1e-3
 #define GC_RTOL 1e-2
 #define GC_ATOL 1e-4
+#define GC_NOISE_U 64
 
 typedef struct gc_result {
     int checked;       /* elements compared */

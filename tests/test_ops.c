@@ -2,6 +2,7 @@
  * gradcheck.h), forward values against hand-computed ones, stability. */
 #include "nngraph.h"
 #include "gradcheck.h"
+#include "testutil.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -250,19 +251,22 @@ Test(stability, softmax_family_large_logits) {
         cr_assert_eq(nn_run(g, outs, 4), NN_OK);
         const float *s = nn_tensor_f32(nn_value(sm)), *l = nn_tensor_f32(nn_value(ls));
         const float *d = nn_tensor_f32(nn_value(dx));
-        /* reference from the shifted logits, in double */
-        double m = rows[r][2], z = 0;
+        /* reference from the shifted logits, in double; the bounds count
+         * float32 roundings (testutil.h): the shift, 3 exponentials
+         * summed, the log or division, the subtraction */
+        double m = rows[r][2], z = 0, bound = tu_gamma(3 + 4);
         for (int j = 0; j < 3; j++) z += exp(rows[r][j] - m);
         for (int j = 0; j < 3; j++) {
-            double p = exp(rows[r][j] - m) / z;
+            double p = exp(rows[r][j] - m) / z, lp = (rows[r][j] - m) - log(z);
             cr_assert(isfinite(s[j]) && isfinite(l[j]) && isfinite(d[j]));
-            cr_assert_float_eq(s[j], p, 1e-6);
-            cr_assert_float_eq(l[j], (rows[r][j] - m) - log(z), 1e-3);
-            cr_assert_float_eq(d[j], p - (j == 0), 1e-6);
+            cr_assert_float_eq(s[j], p, bound * (p + 1));
+            cr_assert_float_eq(l[j], lp, bound * (fabs(rows[r][j] - m) + fabs(log(z)) + 1));
+            cr_assert_float_eq(d[j], p - (j == 0), bound * (p + 1));
         }
         double want_ce = -((rows[r][0] - m) - log(z));
         cr_assert(isfinite(nn_value_scalar(ce)));
-        cr_assert_float_eq(nn_value_scalar(ce), want_ce, 1e-3 * fmax(1.0, want_ce));
+        /* summed in double: the log-sum-exp's and the mean's roundings */
+        cr_assert_float_eq(nn_value_scalar(ce), want_ce, tu_gamma(4) * (want_ce + 1));
         nn_tensor_free(tl);
         nn_graph_free(g);
     }
@@ -278,11 +282,13 @@ Test(stability, bce_large_logits) {
     nn_node *outs[2] = {loss, dx};
     cr_assert_eq(nn_run(g, outs, 2), NN_OK);
     /* (1000 + 0 + log 2) / 3 */
-    cr_assert_float_eq(nn_value_scalar(loss), (1000.0 + log(2.0)) / 3.0, 1e-3);
+    /* summed in double, rounded once to float */
+    cr_assert_float_eq(nn_value_scalar(loss), (1000.0 + log(2.0)) / 3.0, tu_gamma(2) * 334);
     const float *d = nn_tensor_f32(nn_value(dx));
-    cr_assert_float_eq(d[0], 1.f / 3, 1e-6);
-    cr_assert_float_eq(d[1], 0.f, 1e-6);
-    cr_assert_float_eq(d[2], -0.5f / 3, 1e-6);
+    /* (sigmoid(z) - y) / 3: the sigmoid, the difference, the division */
+    cr_assert_float_eq(d[0], 1.0 / 3, tu_gamma(4));
+    cr_assert_float_eq(d[1], 0.f, tu_gamma(4));
+    cr_assert_float_eq(d[2], -0.5 / 3, tu_gamma(4));
     nn_tensor_free(tt);
     nn_graph_free(g);
 }

@@ -3,11 +3,16 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <math.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+double tu_gamma(double n) { return n * TU_U32 / (1.0 - n * TU_U32); }
+
+double tu_prob_gamma(double n) { return expm1(8.0 * sqrt(n) * TU_U32 + n * TU_U32 * TU_U32 / (1.0 - TU_U32)); }
 
 void tu_slurp(const char *path, char *buf, size_t cap) {
     FILE *f = fopen(path, "rb");

@@ -38,6 +38,26 @@ void tu_mkdtemp(char *dir, size_t cap, const char *template_);
 /* Removes dir and everything in it, failing the current test if it cannot. */
 void tu_rmtree(const char *dir);
 
+/* Tolerances that follow from the computation. A float32 result is
+ * compared with a double reference within a bound built from float32's
+ * unit roundoff u = 2^-24 and the magnitudes the result was computed
+ * from, as LAPACK's testers and Higham's error analysis do: a sum or dot
+ * product of n terms, rounded n times, is off by at most gamma(n) times
+ * the sum of the terms' absolute values, whichever order or blocking a
+ * BLAS kernel picks. A wrong kernel is off by the magnitudes themselves. */
+#define TU_U32 (1.0 / 16777216.0)
+/* gamma(n) = n u / (1 - n u) for float32's u: the relative bound of n
+ * successive roundings. */
+double tu_gamma(double n);
+/* The probabilistic counterpart (Higham and Mary, 2019): with rounding
+ * errors modelled as independent and of mean zero, n roundings stay
+ * within 8 sqrt(n) u with probability above 1 - 2n e^-32. Errors carried
+ * in from n independently rounded operands are combined the same way, in
+ * quadrature. Tighter than gamma(n) by sqrt(n)/8, so it catches subtler
+ * wrong results; a deterministic test either passes or fails for a given
+ * BLAS kernel, and the suite runs under several (.ci/run). */
+double tu_prob_gamma(double n);
+
 /* The digits network with the graph seed `seed`: x [B,400] -> L1 (25 relu)
  * -> L2 (15 relu) -> L3 (10 linear) -> softmax cross-entropy with y [B]
  * i32; 17 nodes, 10,575 parameters. x, the logits and the loss are stored

@@ -307,11 +307,17 @@ nn_node *nn_mul(nn_graph *g, nn_node *a, nn_node *b);
 nn_node *nn_scale(nn_graph *g, nn_node *x, float alpha);
 
 /* Activations, elementwise. */
+/* max(x, 0). Its derivative at 0 is taken as 0 (the gradient passes only
+ * where x > 0), as in PyTorch (torch.relu) and TensorFlow/Keras. */
 nn_node *nn_relu(nn_graph *g, nn_node *x);
 nn_node *nn_sigmoid(nn_graph *g, nn_node *x);
 nn_node *nn_tanh(nn_graph *g, nn_node *x);
 nn_node *nn_identity(nn_graph *g, nn_node *x); /* Keras's "linear" */
-/* 1 where x >= 0, else 0 (the perceptron's); its gradient is zero. */
+/* 1 where x >= 0, else 0 (the perceptron's). It passes no gradient: what
+ * reaches x through it is zero (its derivative wherever it exists).
+ * PyTorch's torch.heaviside refuses to differentiate ("derivative not
+ * implemented"); in TensorFlow/Keras a step made by a cast has no
+ * gradient (None), which optimizers skip. */
 nn_node *nn_step(nn_graph *g, nn_node *x);
 
 /* Along the last axis, max-subtracted so large logits stay finite. */
@@ -323,7 +329,10 @@ nn_node *nn_log_softmax(nn_graph *g, nn_node *x);
  * logsumexp(z) - z[label], computed together (never exp/divide/log). */
 nn_node *nn_softmax_cross_entropy(nn_graph *g, nn_node *logits, nn_node *labels);
 /* logits and targets of one shape, targets in [0,1]: mean of the stable
- * max(z,0) - z*y + log(1+exp(-|z|)). Targets get no gradient. */
+ * max(z,0) - z*y + log(1+exp(-|z|)). Targets are data and get no gradient
+ * (zero if asked for); PyTorch's binary_cross_entropy_with_logits and
+ * TensorFlow's sigmoid_cross_entropy_with_logits give them -z/N. Build
+ * the loss from ops where targets must learn. */
 nn_node *nn_bce_with_logits(nn_graph *g, nn_node *logits, nn_node *targets);
 /* mean((pred - target)^2) over all elements. */
 nn_node *nn_mse(nn_graph *g, nn_node *pred, nn_node *target);
@@ -342,9 +351,10 @@ nn_node *nn_mean(nn_graph *g, nn_node *x, int axis);
 /* Adds to g the gradient nodes of the scalar `loss` with respect to each
  * of wrt[0..n), and stores them in grads[0..n). Gradients are ordinary
  * nodes (nn_node_is_grad() says 1), built from each op's gradient rule and
- * summed where a node feeds several consumers. A parameter that does not
- * influence the loss gets a zero constant. Calling it again for the same
- * loss reuses nothing: call it once per loss. */
+ * summed where a node feeds several consumers. A node that does not
+ * influence the loss gets a zero of its shape: a constant, or for a node
+ * with an open batch dimension a zero of each run's batch. Calling it
+ * again for the same loss reuses nothing: call it once per loss. */
 nn_status nn_grad(nn_graph *g, nn_node *loss, nn_node *const *wrt, int n, nn_node **grads);
 
 /* ------------------------------------------------------------------ */

@@ -58,6 +58,13 @@ nn_optimizer *nn_sgd(float lr, float momentum);
  *   w -= alpha_t * m / (sqrt(v) + epsilon)
  * Hyperparameters are taken as the decimals they were written as (0.999f
  * means 0.999), as in Keras. NULL and nn_last_error() on a bad value. */
+/* Where epsilon sits (docs/correctness.md): this is Keras's form, epsilon
+ * added to sqrt(v) with the bias corrections folded into alpha_t.
+ * torch.optim.Adam adds it to the corrected root sqrt(v / (1 - beta2^t)),
+ * so Keras's epsilon equals PyTorch's times sqrt(1 - beta2^t). The two
+ * agree where sqrt(v) is large next to epsilon and differ most on the
+ * first steps: at step 1 with |g| well under epsilon, Keras's step is
+ * sqrt(1 - beta2) = 0.032 times PyTorch's. */
 nn_optimizer *nn_adam(float lr);
 nn_optimizer *nn_adam_ex(float lr, float beta1, float beta2, float epsilon);
 void nn_optimizer_free(nn_optimizer *opt);

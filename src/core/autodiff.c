@@ -6,9 +6,16 @@
  * that lead to a wanted parameter; where a node feeds several consumers the
  * contributions are summed with add nodes. */
 #include "internal.h"
+#include "ops.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+static int has_open_batch(nn_shape s) {
+    for (int k = 0; k < s.rank; k++)
+        if (s.dim[k] == NN_BATCH) return 1;
+    return 0;
+}
 
 nn_status nn_grad(nn_graph *g, nn_node *loss, nn_node *const *wrt, int n, nn_node **grads) {
     char sh[64];
@@ -80,8 +87,12 @@ nn_status nn_grad(nn_graph *g, nn_node *loss, nn_node *const *wrt, int n, nn_nod
     }
     for (int i = 0; i < n && g->status == NN_OK; i++) {
         nn_node *gr = acc[wrt[i]->id];
-        if (!gr) {
-            /* no path from this parameter to the loss: its gradient is 0 */
+        if (!gr && has_open_batch(wrt[i]->shape)) {
+            /* no path from this node to the loss, and its batch is open:
+             * a zero of its shape at each run, so of the run's batch */
+            gr = nn_expand_like(g, nn_scalar(g, 0.f), wrt[i], NN_ALL_AXES, 0);
+        } else if (!gr) {
+            /* no path from this node to the loss: its gradient is 0 */
             nn_tensor *zero = nn_tensor_new(NN_F32, wrt[i]->shape);
             if (!zero) {
                 nn_fail(g, NN_ERR_NOMEM, "grad: out of memory");

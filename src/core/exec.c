@@ -46,6 +46,7 @@ static nn_status step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
     for (int k = 0; k < st->n_in; k++) c.in[k] = in[k];
     c.out = out;
     c.exec = e;
+    c.row_ids = p->row_ids;
     char msg[NN_ERRLEN];
     msg[0] = '\0'; /* not the whole buffer: this runs for every step */
     c.err = msg;
@@ -101,6 +102,7 @@ nn_status nn_plan_execute(nn_graph *g, nn_plan *p) {
     struct nn_exec *e = graph_pool(g);
     if (!e) return nn_fail_run(g, NN_ERR_NOMEM, "run: cannot start the thread pool");
     nn_status st = NN_OK;
+    p->row_ids = g->row_ids;
     if (nn_exec_threads(e) > 1 && p->cost >= NN_PAR_MIN_FLOPS) {
         st = nn_exec_run_plan(e, g, p);
     } else {

@@ -52,6 +52,8 @@ struct nn_kernel_call {
     nn_tensor *out;
     struct nn_exec *exec; /* thread pool for splitting work; may be NULL */
     char *err;            /* on failure, write a message here (NN_ERRLEN) */
+    const int64_t *row_ids; /* the dataset row of each batch row, or NULL
+                               (nn_row_name words a row for a message) */
 };
 
 /* The activation a fused dense step applies after its product and bias
@@ -173,6 +175,9 @@ struct nn_graph {
     struct nn_plan *plans; /* cached plans, a list */
     struct nn_exec *exec;  /* thread pool, made on first run */
     struct nn_attachment *attachments; /* layers' state (nn_graph_attach) */
+    /* while nn_fit runs a batch: the dataset row of each of its rows, so
+     * that a kernel's error names the row the user can find; else NULL */
+    const int64_t *row_ids;
 };
 
 /* Records a build error (keeps the first); returns NULL for convenience. */

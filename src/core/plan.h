@@ -45,6 +45,7 @@ typedef struct nn_plan {
                            list instead of walking the graph */
     int *pending, *ready; /* scratch of one pool run (dependency counts and
                              the ready queue), allocated with the plan */
+    const int64_t *row_ids; /* the graph's row_ids for the run under way */
 } nn_plan;
 
 /* A cached plan for exactly these outputs at any batch size, or NULL:

@@ -358,7 +358,9 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
             }
             st = nn_set_input(g, s.x, xt);
             if (st == NN_OK && s.y) st = nn_set_input(g, s.y, yt);
+            g->row_ids = s.idx + first; /* errors name the dataset's rows */
             if (st == NN_OK) st = nn_run(g, s.outputs, s.n_outputs);
+            g->row_ids = NULL;
             if (st != NN_OK) break;
             double batch_loss = nn_value_scalar(loss);
             if (!isfinite(batch_loss)) {
