@@ -249,8 +249,11 @@ int main(int argc, char **argv) {
         lab_check_graph(g);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (o.weights_file && nn_weights_save(g, o.weights_file) != NN_OK)
+    int status = 0; /* a failed write still shows the results, then exits 1 */
+    if (o.weights_file && nn_weights_save(g, o.weights_file) != NN_OK) {
         fprintf(stderr, "error: %s\n", nn_last_error());
+        status = 1;
+    }
     double seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 
     printf("\ntrained %d epochs (%" PRId64 " steps) in %.2f s\n", fit.epochs_run, fit.steps, seconds);
@@ -266,5 +269,6 @@ int main(int argc, char **argv) {
     nn_graph_free(g);
     nn_dataset_free(train);
     nn_dataset_free(test);
-    return 0;
+    if (fflush(stdout) != 0) status = 1;
+    return status;
 }

@@ -42,6 +42,7 @@ nn_status nn_rule_pair_loss(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt, const 
 }
 
 nn_status nn_rule_pair_loss_grad(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt, const char *what) {
+    if (c->in_dtype[1] != NN_F32) return nn_errf(c->err, NN_ERR_ARG, "%s must be f32", what);
     if (!nn_shape_equal(c->in[0], c->in[1])) return nn_errf(c->err, NN_ERR_SHAPE, "%s differ in shape", what);
     return nn_rule_loss_grad(c, out, dt);
 }
@@ -206,19 +207,25 @@ nn_node *nn_grad_op3(nn_graph *g, const nn_op_def *op, nn_node *a, nn_node *b, n
     return nn_op_node(g, op, NULL, 3, in, NULL, NULL);
 }
 
-nn_status nn_rule_reduce(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
-    if (c->in_dtype[0] != NN_F32) return nn_errf(c->err, NN_ERR_ARG, "input must be f32");
-    int axis = (int)c->node->iattr[0];
+nn_status nn_reduced_shape(nn_shape x, int64_t axis, nn_shape *out, char *err) {
     if (axis == NN_ALL_AXES) {
         *out = NN_SCALAR;
-    } else {
-        if (axis < 0 || axis >= c->in[0].rank)
-            return nn_errf(c->err, NN_ERR_SHAPE, "axis %d is outside the input's %d axes", axis, c->in[0].rank);
-        nn_shape r = {c->in[0].rank - 1, {0}};
-        for (int i = 0, k = 0; i < c->in[0].rank; i++)
-            if (i != axis) r.dim[k++] = c->in[0].dim[i];
-        *out = r;
+        return NN_OK;
     }
+    /* the attribute is whatever a file said: check it whole, before any
+     * narrowing to int */
+    if (axis < 0 || axis >= x.rank)
+        return nn_errf(err, NN_ERR_SHAPE, "axis %lld is outside the input's %d axes", (long long)axis, x.rank);
+    nn_shape r = {x.rank - 1, {0}};
+    for (int i = 0, k = 0; i < x.rank; i++)
+        if (i != axis) r.dim[k++] = x.dim[i];
+    *out = r;
+    return NN_OK;
+}
+
+nn_status nn_rule_reduce(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
+    if (c->in_dtype[0] != NN_F32) return nn_errf(c->err, NN_ERR_ARG, "input must be f32");
+    if (nn_reduced_shape(c->in[0], c->node->iattr[0], out, c->err) != NN_OK) return NN_ERR_SHAPE;
     *dt = NN_F32;
     return NN_OK;
 }

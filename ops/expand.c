@@ -4,8 +4,18 @@
  * matching reduction. */
 #include "ops.h"
 
+/* Any graph file can name expand: the rule checks all the kernel relies
+ * on (the axis is one of x's, dy is x reduced over it). */
 static nn_status expand_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     if (c->in_dtype[0] != NN_F32) return nn_errf(c->err, NN_ERR_ARG, "input must be f32");
+    nn_shape want;
+    if (nn_reduced_shape(c->in[1], c->node->iattr[0], &want, c->err) != NN_OK) return NN_ERR_SHAPE;
+    if (!nn_shape_equal(want, c->in[0])) {
+        char a[96], b[96], w[96];
+        return nn_errf(c->err, NN_ERR_SHAPE, "dy %s is not x %s reduced over the axis (%s)",
+                       nn_shape_str(c->in[0], a, sizeof a), nn_shape_str(c->in[1], b, sizeof b),
+                       nn_shape_str(want, w, sizeof w));
+    }
     *out = c->in[1];
     *dt = NN_F32;
     return NN_OK;

@@ -83,7 +83,7 @@ NN_VECTOR_CLONES static void bias_act(float *restrict C, const float *restrict b
         float *restrict y = C + i * N;
         for (int64_t c = c0; c < c1; c++) y[c] = y[c] + bias[c];
         if (act == 1)
-            for (int64_t c = c0; c < c1; c++) y[c] = y[c] > 0.f ? y[c] : 0.f;
+            for (int64_t c = c0; c < c1; c++) y[c] = y[c] < 0.f ? 0.f : y[c]; /* NaN stays NaN, as in relu.c */
         else if (act == 2)
             for (int64_t c = c0; c < c1; c++) {
                 float e = expf(-fabsf(y[c]));

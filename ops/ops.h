@@ -51,6 +51,9 @@ void nn_broadcast_strides(nn_shape s, nn_shape out, int64_t dim4[4], int64_t str
 /* Reductions over one axis (iattr[0], or NN_ALL_AXES): the shape rule
  * removes the axis; the kernel sums (or averages) it. */
 nn_status nn_rule_reduce(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt);
+/* x reduced over `axis` (NN_ALL_AXES: a scalar); NN_ERR_SHAPE with the
+ * reason in err when the axis is not one of x's. */
+nn_status nn_reduced_shape(nn_shape x, int64_t axis, nn_shape *out, char *err);
 void nn_reduce_forward(nn_kernel_call *c, int mean);
 /* The node of reduction `op` (sum, mean) of x over `axis` (negative counts
  * from the end; NN_ALL_AXES for all); an axis outside x fails the graph

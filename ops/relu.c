@@ -9,7 +9,8 @@ extern const nn_op_def nn_op_relu_grad;
 static nn_status relu_forward(nn_kernel_call *c) {
     const float *restrict x = NN_CF(c->in[0]);
     float *restrict y = NN_F(c->out);
-    for (int64_t i = 0; i < c->out->size; i++) y[i] = x[i] > 0.f ? x[i] : 0.f;
+    /* NaN stays NaN (as in PyTorch), so the loss shows it */
+    for (int64_t i = 0; i < c->out->size; i++) y[i] = x[i] < 0.f ? 0.f : x[i];
     return NN_OK;
 }
 

@@ -111,8 +111,12 @@ static nn_status sce_grad_forward(nn_kernel_call *c) {
     return NN_OK;
 }
 
+/* (logits, labels, dy): the kernel reads one label per row of the logits */
 static nn_status sce_grad_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
-    if (c->in_dtype[1] != NN_I32) return nn_errf(c->err, NN_ERR_ARG, "labels must be i32");
+    nn_shape loss;
+    nn_dtype loss_dt;
+    nn_status s = sce_shape(c, &loss, &loss_dt);
+    if (s != NN_OK) return s;
     return nn_rule_loss_grad(c, out, dt);
 }
 

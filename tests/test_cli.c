@@ -27,13 +27,7 @@ static void setup(void) { tu_mkdtemp(dir, sizeof dir, "/tmp/nng_cli_XXXXXX"); }
 
 static void teardown(void) { tu_rmtree(dir); }
 
-static const char *at(const char *name) {
-    static char paths[32][160]; /* a few live at once in one call */
-    static int k;
-    k = (k + 1) % 32;
-    snprintf(paths[k], sizeof paths[k], "%s/%s", dir, name);
-    return paths[k];
-}
+static const char *at(const char *name) { return tu_path(dir, name); }
 
 /* Runs nngraph with the NULL-terminated arguments; stdout and stderr land
  * in out/err. Returns the exit status, or -1 if it died of a signal. */

@@ -294,10 +294,10 @@ Test(errors, missing_library) {
 }
 
 Test(errors, missing_symbols) {
-    expect_error(NN_ERR_FFI, LIB, "no_such_op", "float(float)", NULL, 0, NULL, "has no symbol 'no_such_op'",
-                 "ffi op 'no_such_op'");
-    expect_error(NN_ERR_FFI, LIB, "swish", "float(float)", NULL, 0, "swish_gradient", "has no symbol 'swish_gradient'",
-                 NULL);
+    expect_error(NN_ERR_FFI, LIB, "no_such_op", "float(float)", NULL, 0, NULL,
+                 "does not declare an op 'no_such_op' (it defines no nngraph_sig_no_such_op)", "ffi op 'no_such_op'");
+    expect_error(NN_ERR_FFI, LIB, "swish", "float(float)", NULL, 0, "swish_gradient",
+                 "does not declare an op 'swish_gradient'", NULL);
     expect_error(NN_ERR_ARG, LIB, "not an identifier", "float(float)", NULL, 0, NULL, "is not a C identifier", NULL);
     expect_error(NN_ERR_ARG, LIB, "swish", "float(float)", NULL, 0, "bad-name", "gradient symbol 'bad-name'", NULL);
 }

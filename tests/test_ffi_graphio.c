@@ -5,6 +5,7 @@
 #include "ffi_testing.h"
 #include "testutil.h"
 
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,10 +128,15 @@ static void expect_load_error(const char *body, const char *frag1, const char *f
     if (frag2) cr_assert(strstr(nn_last_error(), frag2), "want '%s' in: %s", frag2, nn_last_error());
 }
 
-Test(graphfile, ffi_errors_name_file_line_and_cause) {
+static void load_myops(void) { cr_assert_eq(nn_ffi_load_library(LIB), NN_OK, "%s", nn_last_error()); }
+
+Test(graphfile, ffi_errors_name_file_line_and_cause, .init = load_myops) {
     expect_load_error("y ffi:/nonexistent/libx.so:f f32 [B,3] x sig=float(float)", "bad.nng:3:",
-                      "cannot load library '/nonexistent/libx.so'");
-    expect_load_error("y ffi:" LIB ":nope f32 [B,3] x sig=float(float)", "bad.nng:3:", "has no symbol 'nope'");
+                      "no loaded op library is '/nonexistent/libx.so'");
+    expect_load_error("y ffi:/nonexistent/libx.so:f f32 [B,3] x sig=float(float)", "--ops /nonexistent/libx.so",
+                      "nn_ffi_load_library()");
+    expect_load_error("y ffi:" LIB ":nope f32 [B,3] x sig=float(float)", "bad.nng:3:",
+                      "does not declare an op 'nope'");
     expect_load_error("y ffi:" LIB ":swish f32 [B,3] x", "bad.nng:3:", "needs sig=SIGNATURE");
     expect_load_error("y ffi:" LIB ":swish f32 [B,3] x sig=float(float,float) args=1",
                       "the graph declares function swish as float(float,float)", NULL);
@@ -146,6 +152,130 @@ Test(graphfile, ffi_errors_name_file_line_and_cause) {
     expect_load_error("y ffi:" LIB ":swish_grad f32 [B,3] x x sig=float(float) role=grad", "needs fn=FORWARD_SYMBOL",
                       NULL);
     expect_load_error("y ffi:" LIB ":swish f32 [B,3] x sig=float(float", "cannot parse signature", NULL);
+}
+
+/* ---- trust: a graph file is data ---- */
+
+/* 1 if the dynamic loader has `path` open in this process. */
+static int is_open(const char *path) {
+    void *h = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+    if (h) dlclose(h);
+    return h != NULL;
+}
+
+/* Each trust test runs in a directory of its own, where the hostile
+ * library's constructor would leave EVIL_RAN. */
+static char trust_dir[64];
+static void trust_setup(void) {
+    tu_mkdtemp(trust_dir, sizeof trust_dir, "/tmp/nng_trust_XXXXXX");
+    cr_assert_eq(chdir(trust_dir), 0);
+}
+static void trust_teardown(void) { tu_rmtree(trust_dir); }
+TestSuite(trust, .init = trust_setup, .fini = trust_teardown);
+
+static const char evil_graph[] = "nngraph-graph 1\nx input f32 [B,3]\n"
+                                 "y ffi:" NN_EVIL_OPS_PATH ":negate f32 [B,3] x sig=float(float)\n"
+                                 "s sum f32 [] y axis=all\nend 3\n";
+
+Test(trust, loading_a_graph_never_opens_a_library) {
+    /* no family registered: the op is unknown, and the message says how */
+    cr_assert_null(nn_graph_load_text(evil_graph, strlen(evil_graph), "evil.nng", 1));
+    cr_assert(strstr(nn_last_error(), "evil.nng:3:") && strstr(nn_last_error(), "no op family 'ffi:'") &&
+                  strstr(nn_last_error(), "--ops"),
+              "%s", nn_last_error());
+    /* registered strict: the library is not loaded, so the load fails */
+    cr_assert_eq(nn_ffi_register_graph_ops(0), NN_OK);
+    cr_assert_null(nn_graph_load_text(evil_graph, strlen(evil_graph), "evil.nng", 1));
+    cr_assert(strstr(nn_last_error(), "no loaded op library is '" NN_EVIL_OPS_PATH "'") &&
+                  strstr(nn_last_error(), "none is loaded") && strstr(nn_last_error(), "--ops " NN_EVIL_OPS_PATH),
+              "%s", nn_last_error());
+    cr_assert_not(is_open(NN_EVIL_OPS_PATH), "a graph file made nngraph dlopen a library");
+    cr_assert_neq(access("EVIL_RAN", F_OK), 0, "the library's constructor ran");
+}
+
+Test(trust, unresolved_ops_are_shown_saved_and_never_run) {
+    cr_assert_eq(nn_ffi_register_graph_ops(1), NN_OK);
+    nn_graph *g = nn_graph_load_text(evil_graph, strlen(evil_graph), "evil.nng", 1);
+    cr_assert_not_null(g, "%s", nn_last_error());
+    cr_assert_not(is_open(NN_EVIL_OPS_PATH));
+    nn_ffi_info info;
+    nn_node *y = nn_graph_find(g, "y");
+    cr_assert(nn_ffi_node_info(y, &info) && info.unresolved && strcmp(info.symbol, "negate") == 0);
+    /* saved back as read */
+    char *text = nn_graph_to_text(g);
+    cr_assert(text && strstr(text, "y ffi:" NN_EVIL_OPS_PATH ":negate f32 [B,3] x sig=float(float)\n"), "%s", text);
+    free(text);
+    /* drawn as what it is */
+    char *dot = nn_graph_dot_string(g, NULL);
+    cr_assert(dot && strstr(dot, "unresolved ffi op"), "%s", dot);
+    free(dot);
+    /* its gradient builds (for pictures), and running fails with the reason */
+    nn_node *x = nn_graph_find(g, "x"), *s = nn_graph_find(g, "s"), *dx;
+    cr_assert_eq(nn_grad(g, s, &x, 1, &dx), NN_OK, "%s", nn_error_message(g));
+    float v[6] = {1, 2, 3, 4, 5, 6};
+    nn_tensor *t = nn_tensor_from(NN_F32, NN_SHAPE(2, 3), v);
+    nn_set_input(g, x, t);
+    cr_assert_neq(nn_run(g, &s, 1), NN_OK);
+    cr_assert(strstr(nn_error_message(g), "unresolved ffi op ffi:" NN_EVIL_OPS_PATH ":negate") &&
+                  strstr(nn_error_message(g), "--ops"),
+              "%s", nn_error_message(g));
+    nn_tensor_free(t);
+    nn_graph_free(g);
+    cr_assert_not(is_open(NN_EVIL_OPS_PATH));
+    cr_assert_neq(access("EVIL_RAN", F_OK), 0);
+}
+
+Test(trust, loaded_on_purpose_by_path_or_file_name) {
+    cr_assert_eq(nn_ffi_load_library(NN_EVIL_OPS_PATH), NN_OK, "%s", nn_last_error());
+    cr_assert(is_open(NN_EVIL_OPS_PATH));
+    unlink("EVIL_RAN"); /* the user chose to run it */
+    nn_graph *g = nn_graph_load_text(evil_graph, strlen(evil_graph), "evil.nng", 1);
+    cr_assert_not_null(g, "%s", nn_last_error());
+    nn_node *x = nn_graph_find(g, "x"), *s = nn_graph_find(g, "s");
+    float v[6] = {1, 2, 3, 4, 5, 6};
+    nn_tensor *t = nn_tensor_from(NN_F32, NN_SHAPE(2, 3), v);
+    nn_set_input(g, x, t);
+    cr_assert_eq(nn_run(g, &s, 1), NN_OK, "%s", nn_error_message(g));
+    cr_assert_eq(nn_value_scalar(s), -21.f);
+    nn_tensor_free(t);
+    nn_graph_free(g);
+    /* a graph written elsewhere names it by another directory */
+    static const char moved[] = "nngraph-graph 1\nx input f32 [B,3]\n"
+                                "y ffi:/somewhere/else/libevil_ops.so:negate f32 [B,3] x sig=float(float)\nend 2\n";
+    g = nn_graph_load_text(moved, strlen(moved), "moved.nng", 1);
+    cr_assert_not_null(g, "%s", nn_last_error());
+    nn_graph_free(g);
+    /* unloaded: graph files cannot name it any more, and it is closed */
+    cr_assert_eq(nn_ffi_unload_library(NN_EVIL_OPS_PATH), NN_OK);
+    cr_assert_not(is_open(NN_EVIL_OPS_PATH));
+    cr_assert_null(nn_graph_load_text(evil_graph, strlen(evil_graph), "evil.nng", 1));
+    cr_assert_eq(nn_ffi_unload_library(NN_EVIL_OPS_PATH), NN_ERR_ARG);
+}
+
+/* Loads a one-op graph calling SYMBOL of LIBRARY and checks the refusal. */
+static void expect_refused(const char *library, const char *symbol, const char *sig, const char *why) {
+    char text[512];
+    snprintf(text, sizeof text, "nngraph-graph 1\nx input f32 [B,3]\ny ffi:%s:%s f32 [B,3] x sig=%s\nend 2\n",
+             library, symbol, sig);
+    cr_assert_null(nn_graph_load_text(text, strlen(text), "refused.nng", 1), "%s:%s loaded", library, symbol);
+    cr_assert(strstr(nn_last_error(), why), "want '%s' in: %s", why, nn_last_error());
+}
+
+Test(trust, only_declared_ops_of_the_library_itself) {
+    /* even a library loaded on purpose exposes only what it declares */
+    cr_assert_eq(nn_ffi_load_library("libc.so.6"), NN_OK, "%s", nn_last_error());
+    expect_refused("libc.so.6", "system", "float(float)", "does not declare an op 'system'");
+    expect_refused("libc.so.6", "free", "void(float*,float*,int64_t)", "does not declare an op 'free'");
+    cr_assert_eq(nn_ffi_load_library(NN_EVIL_OPS_PATH), NN_OK, "%s", nn_last_error());
+    expect_refused(NN_EVIL_OPS_PATH, "undeclared", "float(float)", "does not declare an op 'undeclared'");
+    /* a declaration whose function comes from a dependency (libm) */
+    expect_refused(NN_EVIL_OPS_PATH, "cosf", "float(float)", "symbol 'cosf' is not defined in the library itself");
+    /* the program's own calls obey the same rule */
+    nn_graph *g = nn_graph_new(1);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(3));
+    cr_assert_null(nn_ffi_op(g, "libc.so.6", "system", "float(float)", x, NULL, 0, NULL));
+    cr_assert(strstr(nn_error_message(g), "does not declare an op 'system'"), "%s", nn_error_message(g));
+    nn_graph_free(g);
 }
 
 /* ---- the nngraph command on graph files with ffi ops ---- */
@@ -175,13 +305,7 @@ static void cli_setup(void) {
 
 static void cli_teardown(void) { tu_rmtree(tmpdir); }
 
-static const char *in_tmp(const char *name) {
-    static char paths[8][160];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(paths[k], sizeof paths[k], "%s/%s", tmpdir, name);
-    return paths[k];
-}
+static const char *in_tmp(const char *name) { return tu_path(tmpdir, name); }
 
 /* Runs nngraph with the NULL-terminated arguments, stdout and stderr into
  * out/err; the exit status, or -1 if it died of a signal. */
@@ -220,7 +344,7 @@ TestSuite(ffi_cli, .init = cli_setup, .fini = cli_teardown);
 
 Test(ffi_cli, check_dot_and_summary) {
     const char *net = write_net("net.nng", 4, LIB);
-    cr_assert_eq(nngraph("check", net, NULL), 0, "%s%s", out, err);
+    cr_assert_eq(nngraph("check", "--ops", LIB, net, NULL), 0, "%s%s", out, err);
     /* every ffi op audited and passing, by its full op name */
     cr_assert(strstr(out, "ffi:" LIB ":swish") && strstr(out, "ffi:" LIB ":leaky_relu") &&
                   strstr(out, "ffi:" LIB ":softplus"),
@@ -237,7 +361,7 @@ Test(ffi_cli, check_dot_and_summary) {
 
 Test(ffi_cli, train_on_digits) {
     const char *net = write_net("digits.nng", 400, LIB);
-    cr_assert_eq(nngraph("train", net, "--data", NN_EXAMPLES_DATA "/digits20-train-images.idx3-ubyte.gz",
+    cr_assert_eq(nngraph("train", "--ops", LIB, net, "--data", NN_EXAMPLES_DATA "/digits20-train-images.idx3-ubyte.gz",
                          NN_EXAMPLES_DATA "/digits20-train-labels.idx1-ubyte.gz", "--epochs", "3", "--lr", "0.01",
                          "--quiet", "-o", in_tmp("w.bin"), NULL),
                  0, "%s", err);
@@ -254,8 +378,59 @@ Test(ffi_cli, train_on_digits) {
 
 Test(ffi_cli, missing_library_is_a_clear_runtime_failure) {
     const char *net = write_net("bad.nng", 4, "/nonexistent/libmyops.so");
+    cr_assert_eq(nngraph("train", net, "--csv", "a.csv", NULL), 1);
+    cr_assert(strstr(err, "bad.nng:8:") && strstr(err, "no loaded op library is '/nonexistent/libmyops.so'") &&
+                  strstr(err, "--ops /nonexistent/libmyops.so"),
+              "%s", err);
+    cr_assert_eq(nngraph("check", "--ops", "/nonexistent/libmyops.so", net, NULL), 1);
+    cr_assert(strstr(err, "--ops /nonexistent/libmyops.so: load ops: cannot load library"), "%s", err);
+    /* the graph names another directory: the loaded library of that file
+     * name serves */
+    cr_assert_eq(nngraph("check", "--ops", LIB, net, NULL), 0, "%s", err);
+    cr_assert(strstr(out, "ffi:/nonexistent/libmyops.so:swish") && !strstr(out, "unresolved"), "%s", out);
+}
+
+Test(ffi_cli, showing_a_graph_runs_no_code) {
+    cr_assert_eq(chdir(tmpdir), 0); /* where the library would leave EVIL_RAN */
+    const char *net = write_net("evil.nng", 4, NN_EVIL_OPS_PATH);
+    cr_assert_eq(nngraph("summary", net, NULL), 0, "%s", err);
+    cr_assert(strstr(out, "Total params: 202"), "%s", out);
+    cr_assert_eq(nngraph("dot", net, NULL), 0, "%s", err);
+    cr_assert(strstr(out, "unresolved ffi op"), "%s", out);
+    cr_assert_eq(nngraph("check", net, NULL), 0, "%s", err);
+    cr_assert(strstr(out, "unresolved ffi op (not checked"), "%s", out);
+    cr_assert_eq(nngraph("train", net, "--csv", "a.csv", NULL), 1);
+    cr_assert(strstr(err, "no loaded op library"), "%s", err);
+    /* the same graph stored in a run log: `dot DB:RUN` */
+    char text[4096];
+    tu_slurp(net, text, sizeof text);
+    nn_runlog *log = nn_runlog_open(in_tmp("runs.db"), 0);
+    cr_assert_not_null(log, "%s", nn_last_error());
+    nn_run_info ri = {.name = "evil", .graph_text = text, .command_line = "x"};
+    cr_assert_eq(nn_runlog_start(log, &ri, NULL), NN_OK, "%s", nn_last_error());
+    nn_runlog_close(log);
+    char spec[256];
+    snprintf(spec, sizeof spec, "%s:1", in_tmp("runs.db"));
+    cr_assert_eq(nngraph("dot", spec, NULL), 0, "%s", err);
+    cr_assert(strstr(out, "unresolved ffi op"), "%s", out);
+    cr_assert_neq(access(in_tmp("EVIL_RAN"), F_OK), 0, "a graph file ran a library's constructor");
+    /* loaded on purpose it does run: the test's own check that it can */
+    cr_assert_eq(nngraph("summary", "--ops", NN_EVIL_OPS_PATH, write_net("my.nng", 4, LIB), NULL), 0, "%s", err);
+    cr_assert_eq(access(in_tmp("EVIL_RAN"), F_OK), 0);
+}
+
+Test(ffi_cli, ops_from_the_environment) {
+    const char *net = write_net("net.nng", 4, LIB);
+    char var[512];
+    snprintf(var, sizeof var, "NNGRAPH_OPS=/nonexistent/libz.so:%s", LIB);
+    int n = 0;
+    while (child_env[n]) n++;
+    child_env[n] = var;
+    child_env[n + 1] = NULL;
     cr_assert_eq(nngraph("check", net, NULL), 1);
-    cr_assert(strstr(err, "bad.nng:8:") && strstr(err, "cannot load library '/nonexistent/libmyops.so'"), "%s", err);
-    cr_assert_eq(nngraph("dot", net, NULL), 1);
-    cr_assert(strstr(err, "cannot load library"), "%s", err);
+    cr_assert(strstr(err, "NNGRAPH_OPS: load ops: cannot load library '/nonexistent/libz.so'"), "%s", err);
+    snprintf(var, sizeof var, "NNGRAPH_OPS=%s", LIB);
+    cr_assert_eq(nngraph("check", net, NULL), 0, "%s", err);
+    cr_assert(!strstr(out, "unresolved") && strstr(out, "ffi:" LIB ":swish"), "%s", out);
+    child_env[n] = NULL;
 }

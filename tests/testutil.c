@@ -14,6 +14,14 @@ double tu_gamma(double n) { return n * TU_U32 / (1.0 - n * TU_U32); }
 
 double tu_prob_gamma(double n) { return expm1(8.0 * sqrt(n) * TU_U32 + n * TU_U32 * TU_U32 / (1.0 - TU_U32)); }
 
+const char *tu_path(const char *dir, const char *name) {
+    static char paths[32][512];
+    static int k;
+    k = (k + 1) % 32;
+    snprintf(paths[k], sizeof paths[k], "%s/%s", dir, name);
+    return paths[k];
+}
+
 void tu_slurp(const char *path, char *buf, size_t cap) {
     FILE *f = fopen(path, "rb");
     size_t n = f ? fread(buf, 1, cap - 1, f) : 0;

@@ -27,6 +27,10 @@ int tu_vrun(const char *exe, char *const *env, const char *dir, char *out, size_
 int tu_run(const char *exe, const char *dir, char *out, size_t out_cap, char *err, size_t err_cap, const char *first,
            ...);
 
+/* "DIR/NAME" in one of 32 buffers used in turn (so several can be live in
+ * one call). */
+const char *tu_path(const char *dir, const char *name);
+
 /* Writes n bytes to path (created or truncated), failing the current test
  * if it cannot. */
 void tu_write_file(const char *path, const void *bytes, size_t n);

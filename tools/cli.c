@@ -287,6 +287,8 @@ nn_graph *cli_load_graph_partial(const char *cmd, const cli_source *src, uint64_
     return load(cmd, src, seed, 1, fault);
 }
 
+const char *cli_source_path(const cli_source *src) { return src->file ? src->file : src->db; }
+
 const char *cli_source_name(const cli_source *src) {
     if (src->file) {
         const char *slash = strrchr(src->file, '/');

@@ -107,6 +107,22 @@ int cli_source_resolve(const char *cmd, cli_source *s, const char *default_db, i
 /* 1 if path is an existing SQLite database (a run log), by its header. */
 int cli_is_database(const char *path);
 
+/* Takes the options of every subcommand out of argv (so the subcommand
+ * never sees them): loads the op libraries the user names (NNGRAPH_OPS,
+ * then each --ops LIB / --ops=LIB), sets the memory limit
+ * (NNGRAPH_MAX_MEMORY, then --max-memory SIZE), and registers the ffi op
+ * family: show_unresolved 1 for commands
+ * that only show a graph (ops of libraries not loaded become unresolved
+ * placeholders), 0 for those that run it. CLI_OK, or the exit code after
+ * printing the reason. */
+int cli_load_ops(const char *cmd, int *argc, char **argv, int show_unresolved);
+
+/* Before writing `out` (NULL or "-": nothing to check): refuses, with the
+ * reason on stderr, an output that is one of the command's inputs (the
+ * same path or the same file) or an existing SQLite database (a run log a
+ * weights file would replace). CLI_OK, or CLI_RUNTIME. */
+int cli_safe_output(const char *cmd, const char *out, const char *const *inputs, int n_inputs);
+
 /* 1 if argv[i] is "-h" or "--help" anywhere: the caller prints usage. */
 int cli_wants_help(int argc, char **argv);
 
@@ -123,6 +139,8 @@ nn_graph *cli_load_graph(const char *cmd, const cli_source *src, uint64_t seed);
 /* The same, keeping a graph whose node line failed (nn_graph_load_partial):
  * NULL only when nothing could be read (error printed). */
 nn_graph *cli_load_graph_partial(const char *cmd, const cli_source *src, uint64_t seed, nn_load_fault *fault);
+/* The file a resolved source reads: the graph file, or the run log. */
+const char *cli_source_path(const cli_source *src);
 /* The name a source goes by in titles: the file's base name, or DB:RUN. */
 const char *cli_source_name(const cli_source *src);
 

@@ -105,6 +105,8 @@ static int run(int argc, char **argv) {
         }
     }
     if (cli_source_resolve("dot", &src, NULL, 0)) return CLI_USAGE;
+    const char *input = cli_source_path(&src);
+    if (cli_safe_output("dot", out, &input, 1) != CLI_OK) return CLI_RUNTIME;
     if (!format && out) {
         format = format_from_path(out);
         if (!format) return cli_usage_error("dot", "cannot tell the format from '%s': add -T svg|png|pdf|json|dot", out);

@@ -48,6 +48,7 @@ static int run(int argc, char **argv) {
     if (cli_source_resolve("export", &src, NN_RUNLOG_DEFAULT_PATH, 1)) return CLI_USAGE;
     if (!out) return cli_usage_error("export", "no output file: give -o FILE");
     const char *db = src.db, *spec = src.run;
+    if (cli_safe_output("export", out, &db, 1) != CLI_OK) return CLI_RUNTIME;
     nn_runlog *log = nn_runlog_open(db, NN_RUNLOG_READONLY);
     if (!log) return cli_fail("export", "%s", nn_last_error());
     int64_t id = 0;

@@ -12,6 +12,10 @@
 
 /* Writes s as a JSON string (with quotes). */
 void nnc_json_str(FILE *out, const char *s);
+/* Text from a run log made safe for a terminal: control characters (C0,
+ * DEL, C1 as UTF-8) become '?', so a crafted run name or error cannot send
+ * escape sequences. Writes into buf (len bytes, cut to fit); returns buf. */
+const char *nnc_clean(const char *s, char *buf, size_t len);
 /* Writes a number, or null for NaN; infinities as +-1e999 (JSON has no
  * Inf; 1e999 reads back as Inf in most parsers). */
 void nnc_json_num(FILE *out, double v);

@@ -14,11 +14,34 @@ void nnc_json_str(FILE *out, const char *s) {
         case '\r': fputs("\\r", out); break;
         case '\t': fputs("\\t", out); break;
         default:
-            if (*p < 0x20) fprintf(out, "\\u%04x", *p);
-            else fputc(*p, out);
+            if (*p < 0x20 || *p == 0x7f) {
+                fprintf(out, "\\u%04x", *p);
+            } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+                fprintf(out, "\\u%04x", p[1]); /* C1 controls: a terminal reads them too */
+                p++;
+            } else {
+                fputc(*p, out);
+            }
         }
     }
     fputc('"', out);
+}
+
+const char *nnc_clean(const char *s, char *buf, size_t len) {
+    size_t at = 0;
+    if (!len) return buf;
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && at + 1 < len; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            buf[at++] = '?';
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            buf[at++] = '?'; /* U+0080..U+009F: C1 controls (CSI is one) */
+            p++;
+        } else {
+            buf[at++] = (char)*p;
+        }
+    }
+    buf[at] = 0;
+    return buf;
 }
 
 void nnc_json_num(FILE *out, double v) {

@@ -81,8 +81,10 @@ static int run(int argc, char **argv) {
         fmt_num(r->final_loss, "%.4g", loss, sizeof loss);
         fmt_num(r->final_accuracy, "%.4f", acc, sizeof acc);
         nnc_duration(r->duration_s, dur, sizeof dur);
-        printf("%4lld  %-20.20s %-11s %6lld %10s %8s %10s\n", (long long)r->id, r->name[0] ? r->name : "-",
-               r->status, (long long)r->epochs, loss, acc, dur);
+        char name[64], status[32];
+        printf("%4lld  %-20.20s %-11s %6lld %10s %8s %10s\n", (long long)r->id,
+               r->name[0] ? nnc_clean(r->name, name, sizeof name) : "-", nnc_clean(r->status, status, sizeof status),
+               (long long)r->epochs, loss, acc, dur);
     }
     if (!json && n == 0) fprintf(stderr, "nngraph runs: %s holds no runs yet\n", db);
     free(rows);

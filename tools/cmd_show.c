@@ -29,6 +29,18 @@ static nn_status loss_curve(nn_runlog *log, int64_t id, nn_metric_point **pts, i
     return s;
 }
 
+/* The bar of value v on a curve from lo to hi (all finite): 1 to
+ * BAR_WIDTH. Halved first, so that hi - lo cannot overflow (losses of
+ * +-1.7e308 are finite). */
+static int bar_width(double v, double lo, double hi) {
+    double span = hi / 2 - lo / 2;
+    if (!(span > 0)) return 1;
+    double frac = (v / 2 - lo / 2) / span;
+    if (!(frac >= 0)) frac = 0;
+    if (frac > 1) frac = 1;
+    return 1 + (int)((BAR_WIDTH - 1) * frac);
+}
+
 /* At most CURVE_ROWS rows, evenly sampled, the last one always shown; a
  * bar scaled between the curve's smallest and largest finite values. */
 static void print_curve(const nn_metric_point *p, int n, int per_epoch) {
@@ -47,9 +59,7 @@ static void print_curve(const nn_metric_point *p, int n, int per_epoch) {
     for (int r = 0; r < rows; r++) {
         int i = rows == 1 ? n - 1 : (int)((int64_t)r * (n - 1) / (rows - 1));
         char bar[BAR_WIDTH + 1];
-        int w = 0;
-        if (isfinite(p[i].value) && hi > lo) w = 1 + (int)((BAR_WIDTH - 1) * (p[i].value - lo) / (hi - lo));
-        else if (isfinite(p[i].value)) w = 1;
+        int w = isfinite(p[i].value) ? bar_width(p[i].value, lo, hi) : 0;
         memset(bar, '#', (size_t)w);
         bar[w] = 0;
         printf("%8lld  %12.6g  %s\n", (long long)p[i].at, p[i].value, isfinite(p[i].value) ? bar : "(not finite)");
@@ -58,26 +68,30 @@ static void print_curve(const nn_metric_point *p, int n, int per_epoch) {
 
 static void print_text(const nn_run_row *r, const nn_param_kv *kv, int nkv, const nn_metric_last *m, int nm,
                        const nn_metric_point *p, int np, int per_epoch) {
-    char dur[24];
+    char dur[24], c1[1024], c2[1024], c3[256];
     nnc_duration(r->duration_s, dur, sizeof dur);
-    printf("run %lld  %s\n", (long long)r->id, r->name[0] ? r->name : "(no name)");
-    printf("  uuid      %s\n  status    %s%s%s\n", r->uuid, r->status, r->error[0] ? ": " : "", r->error);
+    /* everything read from the log is cleaned of control characters */
+    printf("run %lld  %s\n", (long long)r->id, r->name[0] ? nnc_clean(r->name, c1, sizeof c1) : "(no name)");
+    printf("  uuid      %s\n  status    %s%s%s\n", nnc_clean(r->uuid, c3, sizeof c3),
+           nnc_clean(r->status, c2, sizeof c2), r->error[0] ? ": " : "", nnc_clean(r->error, c1, sizeof c1));
     printf("  started   %s\n  ended     %s\n  duration  %s\n", r->start_time, r->end_time[0] ? r->end_time : "-",
            dur);
     printf("  epochs    %lld (%lld steps)\n  seed      %llu\n  threads   %d\n  version   %s\n  host      %s\n",
-           (long long)r->epochs, (long long)r->steps, (unsigned long long)r->seed, r->threads, r->version, r->host);
+           (long long)r->epochs, (long long)r->steps, (unsigned long long)r->seed, r->threads,
+           nnc_clean(r->version, c2, sizeof c2), nnc_clean(r->host, c1, sizeof c1));
     if (r->parent_run_id > 0)
         printf("  parent    run %lld at step %lld\n", (long long)r->parent_run_id, (long long)r->parent_step);
     printf("\nhyperparameters:\n");
     if (nkv == 0) printf("  (none)\n");
-    for (int i = 0; i < nkv; i++) printf("  %-20s %s\n", kv[i].key, kv[i].value);
+    for (int i = 0; i < nkv; i++)
+        printf("  %-20s %s\n", nnc_clean(kv[i].key, c3, sizeof c3), nnc_clean(kv[i].value, c1, sizeof c1));
     printf("\nlatest metrics:\n");
     if (nm == 0) printf("  (none)\n");
     for (int i = 0; i < nm; i++) {
         char name[80];
         snprintf(name, sizeof name, "%s%s%s", strcmp(m[i].split, "train") ? m[i].split : "",
                  strcmp(m[i].split, "train") ? "_" : "", m[i].key);
-        printf("  %-20s %-12.6g (%s %lld)\n", name, m[i].value, m[i].per_epoch ? "epoch" : "step", (long long)m[i].at);
+        printf("  %-20s %-12.6g (%s %lld)\n", nnc_clean(name, c3, sizeof c3), m[i].value, m[i].per_epoch ? "epoch" : "step", (long long)m[i].at);
     }
     print_curve(p, np, per_epoch);
 }

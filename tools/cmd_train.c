@@ -148,6 +148,8 @@ static int parse(int argc, char **argv, train_args *a) {
 }
 
 static int train(const train_args *a) {
+    const char *inputs[] = {cli_source_path(&a->src), a->weights, a->images, a->labels, a->csv, a->log};
+    if (cli_safe_output("train", a->out, inputs, 6) != CLI_OK) return CLI_RUNTIME;
     nn_graph *g = cli_load_graph("train", &a->src, (uint64_t)a->seed);
     if (!g) return CLI_RUNTIME;
     int status = CLI_RUNTIME;
@@ -226,6 +228,8 @@ static int train(const train_args *a) {
     printf("epochs %d  steps %lld  loss %.6g", res.epochs_run, (long long)res.steps, res.loss);
     if (!isnan(res.accuracy)) printf("  accuracy %.4f", res.accuracy);
     printf("  seconds %.3f\n", res.seconds);
+    /* checked again: the file may have appeared while training */
+    if (a->out && cli_safe_output("train", a->out, inputs, 6) != CLI_OK) goto done;
     if (a->out && nn_weights_save(g, a->out) != NN_OK) {
         cli_fail("train", "%s", nn_last_error());
         goto done;

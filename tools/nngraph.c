@@ -2,6 +2,7 @@
  * subcommand (cmd_*.c). Exit codes: 0 ok, 1 runtime failure, 2 usage. */
 #include "cli.h"
 
+#include <signal.h>
 #include <string.h>
 
 /* Graphviz 2.43's dot layout and fontconfig keep allocations they never
@@ -29,7 +30,11 @@ static void usage(void) {
                  "Subcommands:\n");
     for (int i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\nOptions:\n  -h, --help     this help ('nngraph SUBCOMMAND --help' for one subcommand)\n"
-                 "  --version      print the version\n\n"
+                 "  --version      print the version\n"
+                 "  --ops LIB      load the custom op library LIB (repeatable; also NNGRAPH_OPS=LIB:LIB):\n"
+                 "                 graph files may call the ops it declares, and nothing else\n"
+                 "  --max-memory SIZE  most memory one file may make nngraph allocate (default 1G;\n"
+                 "                 K, M, G, T suffixes; also NNGRAPH_MAX_MEMORY)\n\n"
                  "Exit status: 0 ok, 1 runtime failure, 2 usage error. Data goes to stdout,\n"
                  "messages to stderr. The graph file format: docs/graph-format.md.\n");
 }
@@ -43,6 +48,9 @@ static int unknown_subcommand(const char *sub) {
 }
 
 int main(int argc, char **argv) {
+    /* past `ulimit -f` a write fails with EFBIG, reported, its temporary
+     * file removed, instead of the signal killing the process midway */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) return cli_usage_error(NULL, "no subcommand given");
     const char *sub = argv[1];
     if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
@@ -66,7 +74,13 @@ int main(int argc, char **argv) {
                 fputs(commands[i]->usage, stdout);
                 return CLI_OK;
             }
-            return commands[i]->run(argc - 1, argv + 1);
+            /* showing a graph never needs its custom ops' code */
+            const char *name = commands[i]->name;
+            int shows = !strcmp(name, "dot") || !strcmp(name, "summary") || !strcmp(name, "check");
+            int sub_argc = argc - 1;
+            int r = cli_load_ops(name, &sub_argc, argv + 1, shows);
+            if (r != CLI_OK) return r;
+            return commands[i]->run(sub_argc, argv + 1);
         }
     if (sub[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", sub);
     return unknown_subcommand(sub);

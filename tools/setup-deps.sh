@@ -11,8 +11,9 @@ pkgs=(meson ninja-build pkg-config gcc libc6-dev
       libplplot-dev plplot-driver-cairo libmicrohttpd-dev libxml2-dev curl chromium
       # real image data for the Fashion-MNIST examples
       dataset-fashion-mnist
-      # fuzz targets (libFuzzer)
-      clang)
+      # fuzz targets (libFuzzer): clang, and its runtimes (libFuzzer, ASan,
+      # UBSan), which clang only recommends
+      clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -75,6 +75,28 @@ nn_status nn_set_error(nn_status s, const char *fmt, ...)
 
 #define NN_MAX_RANK 4
 
+/* The memory limit: the most bytes one file may make nngraph allocate (a
+ * whole-file read, a graph file's parameters and constants together, a
+ * data set, a weights file or checkpoint). Sizes read from a file are
+ * checked against it, and against the bytes actually present, before
+ * anything is allocated; past it a load fails with NN_ERR_NOMEM and a
+ * message saying how to raise it. Process-wide; 0 restores the default
+ * (NN_DEFAULT_MEMORY_LIMIT, 1 GiB). The nngraph command sets it from
+ * --max-memory or NNGRAPH_MAX_MEMORY. */
+#define NN_DEFAULT_MEMORY_LIMIT ((uint64_t)1 << 30)
+void nn_set_memory_limit(uint64_t bytes);
+uint64_t nn_memory_limit(void);
+/* NN_OK if `bytes` (what `what` of `source` needs) fits the memory limit;
+ * else NN_ERR_NOMEM with "SOURCE: WHAT needs N bytes, over the memory
+ * limit of M (raise it with --max-memory, NNGRAPH_MAX_MEMORY or
+ * nn_set_memory_limit())". */
+nn_status nn_check_memory(uint64_t bytes, const char *source, const char *what);
+
+/* Longest name of a node or saved tensor, in bytes, plus its NUL: every
+ * builder, writer and reader accepts the same names (at most 1023 bytes),
+ * so whatever is written can be read back. */
+#define NN_MAX_NAME 1024
+
 /* A dimension left open when a graph is built and fixed when it runs: the
  * batch. Only the first dimension of an input may be open; ops carry it
  * through (a [NN_BATCH,400] x [400,25] matmul is [NN_BATCH,25]). */
@@ -379,7 +401,9 @@ const nn_tensor *nn_value(const nn_node *n);
 float nn_value_scalar(const nn_node *n);
 
 /* Worker threads used by runs (default, or 0: the machine's cores, or the
- * environment variable NNGRAPH_THREADS; 1 gives a deterministic order). */
+ * environment variable NNGRAPH_THREADS; 1 gives a deterministic order).
+ * At most NN_MAX_THREADS; more is NN_ERR_ARG. */
+#define NN_MAX_THREADS 1024
 nn_status nn_graph_set_threads(nn_graph *g, int threads);
 /* The thread count runs use: the one set, else the default it resolves to. */
 int nn_graph_threads(const nn_graph *g);

@@ -43,15 +43,25 @@
  * same. The canonical form (what graph files hold) drops all of those:
  * "void(float*,float*,int64_t,float)".
  *
- * Declaring the signature in the library (recommended). If the library
- * exports a string named nngraph_sig_<symbol>, e.g.
+ * Declaring the op in the library (required). The library exports, for
+ * every function nngraph may call, a string named nngraph_sig_<symbol>:
  *
  *        const char nngraph_sig_leaky_relu[] = "float leaky_relu(float x, float alpha)";
  *
- * nngraph checks the signature the graph declares against it and refuses
- * a mismatch (NN_ERR_FFI, naming both). Without it nngraph must trust the
- * graph: C libraries carry no types, and a wrong declaration is undefined
- * behaviour in the library's code.
+ * A symbol without its declaration (defined in the library itself, not in
+ * a library it depends on) is refused, so a graph cannot call libc's
+ * system() or free() through an op library. nngraph checks the signature
+ * the graph declares against the declaration and refuses a mismatch
+ * (NN_ERR_FFI, naming both).
+ *
+ * Trust: a graph file is data. Loading one never loads a library: an
+ * ffi:LIB:SYMBOL op resolves only against libraries the user loaded on
+ * purpose (nn_ffi_load_library, the nngraph command's --ops LIB and
+ * NNGRAPH_OPS, or the program's own nn_ffi_op call), matched by path or,
+ * failing that, by file name. Otherwise the load fails, naming the op and
+ * how to load its library; tools that only show a graph register the
+ * family with nn_ffi_register_graph_ops(1) and get such ops as unresolved
+ * placeholders. SECURITY.md states the model.
  *
  * No gradient function: the gradient is computed by central finite
  * differences of the forward function (step 4e-3 * max(1,|x|), the cube
@@ -65,19 +75,20 @@
  * or gradient symbol, a signature that does not parse or is neither form
  * (NN_ERR_ARG), a scalar count that differs from the signature's
  * (NN_ERR_ARG), a non-integer value for an integer scalar (NN_ERR_ARG), a
- * signature that differs from the library's nngraph_sig_<symbol>.
- * nngraph cannot catch a crash inside the user's own code.
+ * signature that differs from the library's nngraph_sig_<symbol>, a symbol
+ * the library does not declare. nngraph cannot catch a crash inside the
+ * user's own code.
  *
- * Libraries are loaded once per process and path (cached), shared by all
- * nodes that use them, and dlclose()d when the last graph using them is
- * freed. Paths follow dlopen(3): with a '/', relative to the working
- * directory; without, the loader's search path (LD_LIBRARY_PATH, ...).
+ * Libraries are opened once per process and path, shared by all nodes
+ * that use them, and dlclose()d when the last graph using them is freed
+ * and no nn_ffi_load_library holds them. Paths follow dlopen(3): with a
+ * '/', relative to the working directory; without, the loader's search
+ * path (LD_LIBRARY_PATH, ...).
  *
  * Graph files (nngraph/graphio.h) name a custom op `ffi:LIB:SYMBOL` with
  * attributes sig=SIGNATURE, args=V,V,... and dfn=GRAD_SYMBOL (absent:
  * finite differences); gradient nodes carry role=grad fn=FORWARD_SYMBOL or
- * role=fd. Loading such a file loads the library again, with every check
- * above. docs/ffi.md lists the attributes.
+ * role=fd. docs/ffi.md lists the attributes.
  */
 #ifndef NNGRAPH_FFI_H
 #define NNGRAPH_FFI_H
@@ -126,6 +137,8 @@ typedef struct nn_ffi_info {
     int elementwise;         /* 1: float f(float,...); 0: whole tensor */
     int n_scalars;
     double scalars[NN_FFI_MAX_SCALARS];
+    int unresolved; /* 1: read from a file while no loaded library declared
+                       it; shown and saved, never run */
 } nn_ffi_info;
 
 /* Fills *info (strings owned by the node) and returns 1 if n is an ffi
@@ -136,6 +149,29 @@ int nn_ffi_node_info(const nn_node *n, nn_ffi_info *info);
  * writes the canonical form to canon (may be NULL) and returns NN_OK, or
  * NN_ERR_ARG with the reason in nn_last_error(). */
 nn_status nn_ffi_signature_check(const char *signature, char *canon, size_t len);
+
+/* Loads an op library on purpose (dlopen: its constructors run), so graph
+ * files may name its declared ops. It stays loaded until
+ * nn_ffi_unload_library (or the process ends); loading a path twice is
+ * once. Also registers the ffi op family for graph files (strict) unless
+ * one is registered. NN_ERR_FFI with dlerror()'s text on failure. */
+nn_status nn_ffi_load_library(const char *path);
+/* Drops the hold nn_ffi_load_library took; the library closes once no
+ * graph uses it. NN_ERR_ARG if the path was not loaded. */
+nn_status nn_ffi_unload_library(const char *path);
+/* Loads every library named in the environment variable NNGRAPH_OPS
+ * (paths separated by ':'); NN_OK when it is unset or empty. Stops at
+ * the first that fails. */
+nn_status nn_ffi_load_env(void);
+/* Registers the ffi op family (ops ffi:LIB:SYMBOL) with the graph file
+ * reader and writer (nn_graphio_register_ops). show_unresolved 0: a graph
+ * naming an op no loaded library declares fails to load, with a message
+ * saying how to load it (the default, registered by nn_ffi_load_library
+ * and nn_ffi_op). 1: for tools that only show a graph (summary, dot,
+ * check): such an op loads as an unresolved placeholder of the declared
+ * shape (nn_ffi_info.unresolved), which saves back as read and whose run
+ * fails; no library is ever opened either way. Register at start-up. */
+nn_status nn_ffi_register_graph_ops(int show_unresolved);
 
 /* Warnings (finite differences in place of a missing gradient function)
  * go to this handler; NULL restores the default, one line on stderr

@@ -83,10 +83,10 @@ nn_status nn_write_file_atomic(const char *path, const void *data, size_t len);
  * picture can mark it. */
 typedef struct nn_load_fault {
     int line, column; /* 1-based; 0 when not tied to a place */
-    char node[256];
-    char op[256];
+    char node[NN_MAX_NAME];
+    char op[NN_MAX_NAME];
     int n_inputs;
-    char inputs[4][256];
+    char inputs[4][NN_MAX_NAME];
 } nn_load_fault;
 
 /* Rebuilds a graph from a file through the ordinary builders (so every
@@ -150,6 +150,9 @@ typedef struct nn_op_text_family {
      * g (a builder failing does that). */
     nn_node *(*build)(nn_graph *g, const char *name, const char *op, nn_node *const *in, int n_in,
                       const char *const *keys, const char *const *values, int n_attrs);
+    /* Optional: a short note drawings and summaries add under the node's
+     * op (e.g. "unresolved ffi op"), or NULL for none. */
+    const char *(*note)(const nn_node *node);
 } nn_op_text_family;
 
 /* Registers a family (the struct must outlive its use; at most 8
@@ -231,7 +234,7 @@ nn_status nn_graph_render_file(const nn_graph *g, const nn_dot_opts *opts, const
 /* One top-level scope ("L1" for L1/W, L1/matmul, ...) of the forward
  * graph, described like a Keras layer. */
 typedef struct nn_layer_info {
-    char name[128];       /* the scope */
+    char name[NN_MAX_NAME]; /* the scope, whole */
     char kind[32];        /* "dense", or "ops" when no dense pattern */
     char activation[32];  /* relu, sigmoid, tanh, softmax, step, linear */
     int64_t in_features, out_features; /* of the dense matmul; 0 if none */

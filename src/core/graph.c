@@ -172,6 +172,14 @@ nn_node *nn_graph_add_node(nn_graph *g, nn_node_kind kind, const char *base) {
         free(n);
         return nn_fail(g, NN_ERR_NOMEM, "out of memory adding node '%s'", base);
     }
+    size_t name_len = strlen(n->name);
+    if (name_len >= NN_MAX_NAME) {
+        nn_fail(g, NN_ERR_ARG, "node name '%.60s...' is %zu bytes long (scope included); names are at most %d bytes",
+                n->name, name_len, NN_MAX_NAME - 1);
+        free(n->name);
+        free(n);
+        return NULL;
+    }
     n->kind = kind;
     n->id = g->n_nodes;
     n->is_grad = g->building_grad;

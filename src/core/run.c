@@ -86,6 +86,10 @@ float nn_value_scalar(const nn_node *n) {
 
 nn_status nn_graph_set_threads(nn_graph *g, int threads) {
     if (!g || threads < 0) return NN_ERR_ARG;
+    /* each worker is a thread with its own stack: a count from a file or a
+     * typo must not take minutes and gigabytes before failing */
+    if (threads > NN_MAX_THREADS)
+        return nn_set_error(NN_ERR_ARG, "set threads: %d threads, at most %d", threads, NN_MAX_THREADS);
     g->threads = threads;
     return NN_OK;
 }

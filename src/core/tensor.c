@@ -25,6 +25,11 @@ char *nn_shape_str(nn_shape s, char *buf, size_t len) {
     size_t used = 0;
     if (!buf || len == 0) return buf;
     buf[0] = 0;
+    /* a shape being refused may hold any rank: say so, read no dims */
+    if (s.rank < 0 || s.rank > NN_MAX_RANK) {
+        snprintf(buf, len, "[rank %d]", s.rank);
+        return buf;
+    }
     used += (size_t)snprintf(buf + used, len - used, "[");
     for (int i = 0; i < s.rank && used < len; i++) {
         if (s.dim[i] == NN_BATCH)

@@ -77,6 +77,29 @@ static size_t split_fields(char *line, char ***fields, size_t *cap) {
     return n;
 }
 
+/* getline, bounded: a line longer than `max` bytes (or /dev/zero) stops
+ * with -2 instead of growing without end; -1 at the end of the file, -3
+ * out of memory. NUL bytes are kept (the caller refuses them). */
+static ssize_t read_line(FILE *f, char **line, size_t *cap, uint64_t max) {
+    size_t n = 0;
+    int ch = 0;
+    while ((ch = getc_unlocked(f)) != EOF) {
+        if (n + 2 > *cap) {
+            if (*cap > max) return -2;
+            size_t c = *cap ? *cap * 2 : 256;
+            char *l = realloc(*line, c);
+            if (!l) return -3;
+            *line = l;
+            *cap = c;
+        }
+        (*line)[n++] = (char)ch;
+        if (ch == '\n') break;
+    }
+    if (n == 0 && ch == EOF) return -1;
+    (*line)[n] = 0;
+    return (ssize_t)n;
+}
+
 static int is_blank(const char *s) {
     for (; *s; s++)
         if (!isspace((unsigned char)*s)) return 0;
@@ -141,7 +164,8 @@ nn_dataset *nn_load_csv(const char *path, int label_col, int int_labels) {
     int saw_first = 0;
     ssize_t len;
     errno = 0;
-    while ((len = getline(&line, &line_cap, f)) >= 0) {
+    uint64_t limit = nn_memory_limit();
+    while ((len = read_line(f, &line, &line_cap, limit)) >= 0) {
         lineno++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
         if ((size_t)len != strlen(line)) {
@@ -171,6 +195,12 @@ nn_dataset *nn_load_csv(const char *path, int label_col, int int_labels) {
         for (size_t j = 0; j < n; j++) {
             double v;
             char *cell = trim_field(fields[j]);
+            /* a double that float cannot hold (1e300) would become inf */
+            if (parse_number(cell, &v) == 0 && !isfinite((float)v)) {
+                nn_set_error(NN_ERR_FORMAT, "%s: line %ld (data row %zu), column %zu: '%.40s' is outside float's range "
+                             "(at most about 3.4e38)", path, lineno, rows + 1, j + 1, cell);
+                goto done;
+            }
             if (parse_number(cell, &v) != 0) {
                 if (*cell)
                     nn_set_error(NN_ERR_FORMAT, "%s: line %ld, column %zu: '%.40s' is not a finite number", path,
@@ -178,6 +208,11 @@ nn_dataset *nn_load_csv(const char *path, int label_col, int int_labels) {
                 else
                     nn_set_error(NN_ERR_FORMAT, "%s: line %ld, column %zu: empty field where a number belongs", path,
                                  lineno, j + 1);
+                goto done;
+            }
+            /* the cells (8 bytes each) and the tensor they become (4) */
+            if ((c.n + 1) * 12 > limit) {
+                nn_check_memory((uint64_t)(c.n + 1) * 12, path, "the data read so far");
                 goto done;
             }
             if (cells_push(&c, v) != 0) goto nomem;
@@ -192,6 +227,11 @@ nn_dataset *nn_load_csv(const char *path, int label_col, int int_labels) {
         row_line[rows++] = lineno;
         errno = 0;
     }
+    if (len == -2) {
+        nn_check_memory((uint64_t)line_cap, path, "a line longer than the memory limit");
+        goto done;
+    }
+    if (len == -3) goto nomem;
     if (ferror(f)) {
         nn_set_error(NN_ERR_IO, "%s: read error after line %ld: %s", path, lineno, strerror(errno));
         goto done;

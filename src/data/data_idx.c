@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #define IDX_UBYTE 0x08
@@ -163,6 +164,17 @@ nn_tensor *nn_load_idx(const char *path) {
     }
     char what[96];
     snprintf(what, sizeof what, "%s %s", dimstr, rank == 1 ? "labels" : "values");
+    /* a raw file's size is known: the data it declares must be there */
+    struct stat st;
+    uint64_t header = 4 + 4 * (uint64_t)rank;
+    if (gzdirect(f) && stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < header + total) {
+        nn_set_error(NN_ERR_FORMAT, "%s: truncated: the header declares %s (%" PRIu64 " bytes) but the file ends after %"
+                     PRIu64 " of them", path, what, total, (uint64_t)st.st_size - header);
+        goto done;
+    }
+    /* the bytes as read plus the tensor they become (4 bytes each), before
+     * a byte is read: a gzip bomb declaring gigabytes stops here */
+    if (nn_check_memory(total * 5, path, what) != NN_OK) goto done;
     bytes = read_payload(f, path, total, what);
     if (!bytes) goto done;
     unsigned char extra;

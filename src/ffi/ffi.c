@@ -7,7 +7,6 @@
 #include "ffi_internal.h"
 
 #include <ctype.h>
-#include <dlfcn.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,40 +106,31 @@ static int set_values(nn_ffi_binding *b, const double *scalars, char *err) {
     return 0;
 }
 
-/* dlsym through a data pointer, as POSIX allows, into a function pointer. */
-static int resolve(nn_ffi_binding *b, const char *symbol, void (**fn)(void), char *err) {
-    dlerror();
-    void *p = dlsym(nn_ffi_lib_handle(b->lib), symbol);
-    if (!p) {
-        const char *why = dlerror();
-        nn_errf(err, NN_ERR_FFI, "library '%s' has no symbol '%s'%s%s", b->lib_path, symbol, why ? ": " : "",
-                why ? why : "");
-        return -1;
-    }
-    memcpy(fn, &p, sizeof p);
-    return 0;
-}
-
-/* Compares `want` with the library's own nngraph_sig_<symbol>, if any. */
-static int check_declared(nn_ffi_binding *b, const char *symbol, const nn_ffi_proto *want, const char *what,
-                          char *err) {
-    char name[160], why[NN_ERRLEN], have_text[160], want_text[160];
-    snprintf(name, sizeof name, "nngraph_sig_%s", symbol);
-    const char *declared = dlsym(nn_ffi_lib_handle(b->lib), name);
-    if (!declared) return 0; /* undeclared: the graph is trusted */
+/* Resolves `symbol`: the library must declare it (nngraph_sig_<symbol>,
+ * in the library itself) as `want`, and define it. Undeclared symbols are
+ * refused before their address is even looked up. */
+static int resolve(nn_ffi_binding *b, const char *symbol, const nn_ffi_proto *want, const char *what,
+                   void (**fn)(void), char *err) {
+    char why[NN_ERRLEN], have_text[160], want_text[160];
+    const char *declared = nn_ffi_lib_declaration(b->lib, symbol, err);
+    if (!declared) return -1;
     nn_ffi_proto have;
     if (nn_ffi_proto_parse(declared, &have, why) != 0) {
-        nn_errf(err, NN_ERR_FFI, "library '%s' declares %s a signature nngraph cannot parse: %s", b->lib_path, name,
-                why);
+        nn_errf(err, NN_ERR_FFI, "library '%s' declares nngraph_sig_%s a signature nngraph cannot parse: %s",
+                b->lib_path, symbol, why);
         return -1;
     }
     nn_ffi_proto_format(&have, have_text, sizeof have_text);
     nn_ffi_proto_format(want, want_text, sizeof want_text);
     if (strcmp(have_text, want_text) != 0) {
-        nn_errf(err, NN_ERR_FFI, "the graph declares %s %s as %s, but library '%s' declares it %s (%s)", what, symbol,
-                want_text, b->lib_path, have_text, name);
+        nn_errf(err, NN_ERR_FFI, "the graph declares %s %s as %s, but library '%s' declares it %s (nngraph_sig_%s)",
+                what, symbol, want_text, b->lib_path, have_text, symbol);
         return -1;
     }
+    void *p = nn_ffi_lib_symbol(b->lib, symbol, err);
+    if (!p) return -1;
+    /* through a data pointer, as POSIX allows, into a function pointer */
+    memcpy(fn, &p, sizeof p);
     return 0;
 }
 
@@ -158,8 +148,8 @@ static char *op_name(const char *lib, const char *symbol) {
     return s;
 }
 
-static nn_status bind_steps(nn_ffi_binding *b, const char *signature, const double *scalars, int n_scalars,
-                            char *err) {
+static nn_status bind_steps(nn_ffi_binding *b, nn_ffi_source source, const char *signature,
+                            const double *scalars, int n_scalars, char *err) {
     if (nn_ffi_sig_parse(signature, &b->sig, err) != 0) return NN_ERR_ARG;
     nn_ffi_proto fwd, grad;
     nn_ffi_sig_forward(&b->sig, &fwd);
@@ -170,13 +160,15 @@ static nn_status bind_steps(nn_ffi_binding *b, const char *signature, const doub
                        b->sig.n_scalars, b->sig.n_scalars == 1 ? "" : "s", n_scalars);
     if (n_scalars > 0 && !scalars) return nn_errf(err, NN_ERR_ARG, "%d scalars declared but scalars is NULL", n_scalars);
     if (set_values(b, scalars, err) != 0) return NN_ERR_ARG;
-    b->lib = nn_ffi_lib_open(b->lib_path, err);
+    b->lib = source == NN_FFI_OPEN ? nn_ffi_lib_open(b->lib_path, err) : nn_ffi_lib_find(b->lib_path, err);
+    if (!b->lib && source == NN_FFI_FIND_OR_PLACEHOLDER) {
+        b->unresolved = 1; /* shown, never called: nothing to resolve */
+        return NN_OK;
+    }
     if (!b->lib) return NN_ERR_FFI;
-    if (resolve(b, b->symbol, &b->fn, err) || check_declared(b, b->symbol, &fwd, "function", err) ||
-        prepare(&b->cif, b->types, &fwd, b->symbol, err))
+    if (resolve(b, b->symbol, &fwd, "function", &b->fn, err) || prepare(&b->cif, b->types, &fwd, b->symbol, err))
         return NN_ERR_FFI;
-    if (b->grad_symbol && (resolve(b, b->grad_symbol, &b->grad_fn, err) ||
-                           check_declared(b, b->grad_symbol, &grad, "gradient function", err) ||
+    if (b->grad_symbol && (resolve(b, b->grad_symbol, &grad, "gradient function", &b->grad_fn, err) ||
                            prepare(&b->grad_cif, b->grad_types, &grad, b->grad_symbol, err)))
         return NN_ERR_FFI;
     return NN_OK;
@@ -184,8 +176,18 @@ static nn_status bind_steps(nn_ffi_binding *b, const char *signature, const doub
 
 static nn_status ffi_grad_rule(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx);
 
-nn_ffi_binding *nn_ffi_bind(nn_graph *g, const char *who, const char *lib_path, const char *symbol,
-                            const char *signature, const double *scalars, int n_scalars, const char *grad_symbol) {
+/* The kernel of an op no loaded library declares. */
+static nn_status unresolved_kernel(nn_kernel_call *c) {
+    const nn_ffi_binding *b = c->node->opdata;
+    return nn_errf(c->err, NN_ERR_FFI,
+                   "unresolved ffi op %s: no loaded library declares it (load the library on purpose with --ops %s, "
+                   "NNGRAPH_OPS or nn_ffi_load_library())",
+                   c->node->op->name, b->lib_path);
+}
+
+nn_ffi_binding *nn_ffi_bind(nn_graph *g, const char *who, nn_ffi_source source, const char *lib_path,
+                            const char *symbol, const char *signature, const double *scalars, int n_scalars,
+                            const char *grad_symbol) {
     if (!g || g->status != NN_OK) return NULL;
     const char *w = who ? who : symbol && is_identifier(symbol) ? symbol : "?";
     if (!lib_path || !*lib_path)
@@ -213,7 +215,7 @@ nn_ffi_binding *nn_ffi_bind(nn_graph *g, const char *who, const char *lib_path, 
     if (!b->lib_path || !b->symbol || (grad_symbol && !b->grad_symbol) || !b->fwd_name || !b->grad_name)
         snprintf(err, sizeof err, "out of memory");
     else
-        s = bind_steps(b, signature, scalars, n_scalars, err);
+        s = bind_steps(b, source, signature, scalars, n_scalars, err);
     if (s != NN_OK) {
         nn_fail(g, s, "ffi op '%s' (%s:%s): %s", w, lib_path, symbol, err);
         nn_ffi_binding_release(b);
@@ -226,13 +228,15 @@ nn_ffi_binding *nn_ffi_bind(nn_graph *g, const char *who, const char *lib_path, 
     b->fwd_op = (nn_op_def){.name = b->fwd_name,
                             .n_inputs = 1,
                             .shape = rule_forward,
-                            .forward = nn_ffi_forward_kernel,
+                            .forward = b->unresolved ? unresolved_kernel : nn_ffi_forward_kernel,
                             .grad = ffi_grad_rule,
                             .inplace_ok = b->sig.elementwise ? NN_INPLACE(0) : 0};
     b->grad_op = (nn_op_def){.name = b->grad_name,
                              .n_inputs = 2,
                              .shape = rule_grad,
-                             .forward = b->grad_fn ? nn_ffi_grad_kernel : nn_ffi_fd_grad_kernel,
+                             .forward = b->unresolved ? unresolved_kernel
+                                        : b->grad_fn   ? nn_ffi_grad_kernel
+                                                       : nn_ffi_fd_grad_kernel,
                              .grad = NULL,
                              .inplace_ok = b->sig.elementwise ? NN_INPLACE(0) | NN_INPLACE(1) : 0};
     return b;
@@ -243,7 +247,7 @@ nn_ffi_binding *nn_ffi_bind(nn_graph *g, const char *who, const char *lib_path, 
 nn_node *nn_ffi_make_node(nn_graph *g, nn_ffi_binding *b, nn_ffi_role role, const char *name, nn_node *x,
                           nn_node *dy) {
     if (!g || g->status != NN_OK) return NULL;
-    if ((role == NN_FFI_GRAD && !b->grad_fn) || (role == NN_FFI_FD_GRAD && b->grad_fn))
+    if ((role == NN_FFI_GRAD && !b->grad_symbol) || (role == NN_FFI_FD_GRAD && b->grad_symbol))
         return nn_fail(g, NN_ERR_ARG, "ffi op '%s': a %s gradient node needs %s", b->symbol,
                        role == NN_FFI_GRAD ? "user" : "finite-difference",
                        role == NN_FFI_GRAD ? "a gradient symbol" : "no gradient symbol");
@@ -255,7 +259,7 @@ nn_node *nn_ffi_make_node(nn_graph *g, nn_ffi_binding *b, nn_ffi_role role, cons
     n->opdata = b;
     n->opdata_free = nn_ffi_binding_release;
     b->refs++;
-    if (role == NN_FFI_FD_GRAD) {
+    if (role == NN_FFI_FD_GRAD && b->lib) {
         char msg[NN_ERRLEN];
         snprintf(msg, sizeof msg,
                  "ffi op %s:%s has no gradient function; its gradient ('%s') is computed by central finite "
@@ -269,7 +273,7 @@ nn_node *nn_ffi_make_node(nn_graph *g, nn_ffi_binding *b, nn_ffi_role role, cons
 static nn_status ffi_grad_rule(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
     (void)want;
     nn_ffi_binding *b = node->opdata;
-    dx[0] = nn_ffi_make_node(g, b, b->grad_fn ? NN_FFI_GRAD : NN_FFI_FD_GRAD, NULL, node->in[0], dy);
+    dx[0] = nn_ffi_make_node(g, b, b->grad_symbol ? NN_FFI_GRAD : NN_FFI_FD_GRAD, NULL, node->in[0], dy);
     return g->status;
 }
 
@@ -277,7 +281,7 @@ nn_node *nn_ffi_op(nn_graph *g, const char *lib_path, const char *symbol, const 
                    const double *scalars, int n_scalars, const char *grad_symbol) {
     if (!g || g->status != NN_OK) return NULL;
     if (!x) return nn_fail(g, NN_ERR_ARG, "ffi op '%s': input is NULL", symbol ? symbol : "?");
-    nn_ffi_binding *b = nn_ffi_bind(g, NULL, lib_path, symbol, signature, scalars, n_scalars, grad_symbol);
+    nn_ffi_binding *b = nn_ffi_bind(g, NULL, NN_FFI_OPEN, lib_path, symbol, signature, scalars, n_scalars, grad_symbol);
     if (!b) return NULL;
     nn_node *n = nn_ffi_make_node(g, b, NN_FFI_FORWARD, NULL, x, NULL);
     nn_ffi_binding_release(b); /* the node holds it now, or nobody */
@@ -289,7 +293,8 @@ int nn_ffi_node_info(const nn_node *n, nn_ffi_info *info) {
     const nn_ffi_binding *b = n->opdata;
     if (info) {
         memset(info, 0, sizeof *info);
-        info->role = n->op == &b->fwd_op ? NN_FFI_FORWARD : b->grad_fn ? NN_FFI_GRAD : NN_FFI_FD_GRAD;
+        info->role = n->op == &b->fwd_op ? NN_FFI_FORWARD : b->grad_symbol ? NN_FFI_GRAD : NN_FFI_FD_GRAD;
+        info->unresolved = b->unresolved;
         info->lib_path = b->lib_path;
         info->symbol = b->symbol;
         info->grad_symbol = b->grad_symbol;

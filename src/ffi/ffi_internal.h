@@ -66,8 +66,9 @@ typedef union nn_ffi_value {
  * node and its gradient node, freed with the last of them. */
 typedef struct nn_ffi_binding {
     int refs;
-    nn_ffi_lib *lib;
+    nn_ffi_lib *lib; /* NULL: unresolved (read from a file, no library loaded declares it) */
     char *lib_path, *symbol, *grad_symbol; /* grad_symbol NULL: finite differences */
+    int unresolved; /* only drawn, summarised and saved: its kernels fail */
     nn_ffi_sig sig;
     char sig_text[128]; /* canonical */
     double scalars[NN_FFI_MAX_SCALARS];
@@ -80,11 +81,19 @@ typedef struct nn_ffi_binding {
     char *fwd_name, *grad_name;
 } nn_ffi_binding;
 
-/* Builds a binding: loads the library, resolves and checks the symbols,
- * prepares the calls. NULL after recording the reason on g (the node name
- * `who` prefixes messages). */
-nn_ffi_binding *nn_ffi_bind(nn_graph *g, const char *who, const char *lib_path, const char *symbol,
-                            const char *signature, const double *scalars, int n_scalars, const char *grad_symbol);
+/* How nn_ffi_bind finds the library. */
+typedef enum nn_ffi_source {
+    NN_FFI_OPEN,           /* the program's own nn_ffi_op call: open it (a request on purpose) */
+    NN_FFI_FIND,           /* a graph file: only a library already loaded */
+    NN_FFI_FIND_OR_PLACEHOLDER /* a graph file shown, not run: an unresolved op when none is loaded */
+} nn_ffi_source;
+
+/* Builds a binding: opens or finds the library, resolves and checks the
+ * declared symbols, prepares the calls. NULL after recording the reason on
+ * g (the node name `who` prefixes messages). */
+nn_ffi_binding *nn_ffi_bind(nn_graph *g, const char *who, nn_ffi_source source, const char *lib_path,
+                            const char *symbol, const char *signature, const double *scalars, int n_scalars,
+                            const char *grad_symbol);
 void nn_ffi_binding_release(void *binding);
 
 /* Makes a node of a binding (taking one reference on success): the
@@ -98,10 +107,21 @@ nn_status nn_ffi_forward_kernel(nn_kernel_call *c);
 nn_status nn_ffi_grad_kernel(nn_kernel_call *c);
 nn_status nn_ffi_fd_grad_kernel(nn_kernel_call *c);
 
-/* The library cache (src/ffi_lib.c). */
+/* The libraries (src/ffi_lib.c). Open: dlopen on the program's request
+ * (one reference). Find: a library already open, by its path or, failing
+ * that, its unique file name; never dlopen (one reference). Both NULL
+ * with the reason in err. */
 nn_ffi_lib *nn_ffi_lib_open(const char *path, char *err);
+nn_ffi_lib *nn_ffi_lib_find(const char *path, char *err);
 void nn_ffi_lib_close(nn_ffi_lib *lib);
-void *nn_ffi_lib_handle(const nn_ffi_lib *lib);
+/* The library's own declaration nngraph_sig_<symbol> (defined in the
+ * library itself), or NULL with err set: undeclared symbols are refused. */
+const char *nn_ffi_lib_declaration(const nn_ffi_lib *lib, const char *symbol, char *err);
+/* The address of `symbol`, defined in the library itself; NULL with err. */
+void *nn_ffi_lib_symbol(const nn_ffi_lib *lib, const char *symbol, char *err);
+/* Registers the strict ffi op family for graph files unless one was
+ * registered already (src/ffi_text.c). */
+void nn_ffi_text_register_default(void);
 /* Emits the finite-difference warning for `symbol`, once per library. */
 void nn_ffi_warn_fd(nn_ffi_lib *lib, const char *symbol, const char *message);
 

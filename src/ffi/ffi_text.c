@@ -7,11 +7,16 @@
  *
  * SIG is the canonical forward signature ("float(float,float)"), args the
  * scalars as the shortest decimals that read back as the same double.
- * Loading a node resolves the library and symbols again, with every check
- * nn_ffi_op makes. */
+ * Loading a node finds the library among those the user loaded on purpose
+ * (never opening one) and resolves its declared symbols, with every check
+ * nn_ffi_op makes. The family is registered through the public hook
+ * nn_graphio_register_ops, in one of two variants: strict (an op no
+ * loaded library declares fails the load) or, for tools that only show a
+ * graph, with such ops as unresolved placeholders. */
 #include "ffi_internal.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,8 +83,8 @@ static int parse_args(const char *v, double *out, int *n) {
     }
 }
 
-static nn_node *ffi_build(nn_graph *g, const char *name, const char *op, nn_node *const *in, int n_in,
-                          const char *const *keys, const char *const *values, int n_attrs) {
+static nn_node *ffi_build(nn_graph *g, nn_ffi_source source, const char *name, const char *op, nn_node *const *in,
+                          int n_in, const char *const *keys, const char *const *values, int n_attrs) {
     /* ffi:LIB:SYMBOL, split at the last ':' (a path may hold ':') */
     const char *spec = op + 4, *colon = strrchr(spec, ':');
     if (strncmp(op, "ffi:", 4) != 0 || !colon || colon == spec || !colon[1])
@@ -127,8 +132,10 @@ static nn_node *ffi_build(nn_graph *g, const char *name, const char *op, nn_node
     const char *symbol = colon + 1;
     /* a user gradient node's op names the gradient function; its binding
      * is the forward op's */
-    nn_ffi_binding *b = r == NN_FFI_GRAD ? nn_ffi_bind(g, name, lib, fn, sig, scalars, n_scalars, symbol)
-                        : nn_ffi_bind(g, name, lib, symbol, sig, scalars, n_scalars, r == NN_FFI_FORWARD ? dfn : NULL);
+    nn_ffi_binding *b = r == NN_FFI_GRAD
+                            ? nn_ffi_bind(g, name, source, lib, fn, sig, scalars, n_scalars, symbol)
+                            : nn_ffi_bind(g, name, source, lib, symbol, sig, scalars, n_scalars,
+                                          r == NN_FFI_FORWARD ? dfn : NULL);
     free(lib);
     if (!b) return NULL;
     nn_node *n = nn_ffi_make_node(g, b, r, name, in[0], n_in > 1 ? in[1] : NULL);
@@ -136,4 +143,40 @@ static nn_node *ffi_build(nn_graph *g, const char *name, const char *op, nn_node
     return n;
 }
 
-const nn_op_text_family nn_ffi_text_family = {"ffi:", ffi_format_attrs, ffi_build};
+static nn_node *build_strict(nn_graph *g, const char *name, const char *op, nn_node *const *in, int n_in,
+                             const char *const *keys, const char *const *values, int n_attrs) {
+    return ffi_build(g, NN_FFI_FIND, name, op, in, n_in, keys, values, n_attrs);
+}
+
+static nn_node *build_showing(nn_graph *g, const char *name, const char *op, nn_node *const *in, int n_in,
+                              const char *const *keys, const char *const *values, int n_attrs) {
+    return ffi_build(g, NN_FFI_FIND_OR_PLACEHOLDER, name, op, in, n_in, keys, values, n_attrs);
+}
+
+/* what drawings and summaries say under an ffi op that nothing resolved */
+static const char *ffi_note(const nn_node *node) {
+    nn_ffi_info info;
+    return nn_ffi_node_info(node, &info) && info.unresolved ? "unresolved ffi op" : NULL;
+}
+
+static const nn_op_text_family strict_family = {
+    .prefix = "ffi:", .format_attrs = ffi_format_attrs, .build = build_strict, .note = ffi_note};
+static const nn_op_text_family showing_family = {
+    .prefix = "ffi:", .format_attrs = ffi_format_attrs, .build = build_showing, .note = ffi_note};
+
+static pthread_mutex_t register_lock = PTHREAD_MUTEX_INITIALIZER;
+static int registered;
+
+nn_status nn_ffi_register_graph_ops(int show_unresolved) {
+    pthread_mutex_lock(&register_lock);
+    nn_status s = nn_graphio_register_ops(show_unresolved ? &showing_family : &strict_family);
+    if (s == NN_OK) registered = 1;
+    pthread_mutex_unlock(&register_lock);
+    return s;
+}
+
+void nn_ffi_text_register_default(void) {
+    pthread_mutex_lock(&register_lock);
+    if (!registered && nn_graphio_register_ops(&strict_family) == NN_OK) registered = 1;
+    pthread_mutex_unlock(&register_lock);
+}

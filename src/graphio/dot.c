@@ -113,6 +113,12 @@ static void put_node_label(nn_strbuf *sb, const nn_node *n, int in_cluster, int 
             nn_sb_puts(sb, "\\n");
             put_escaped(sb, n->op->name);
         }
+        const nn_op_text_family *fam = nn_graphio_family_for(n->op->name);
+        const char *note = fam && fam->note ? fam->note(n) : NULL;
+        if (note) {
+            nn_sb_puts(sb, "\\n");
+            put_escaped(sb, note);
+        }
         if (is_loss && strcmp(nm, "loss") != 0) nn_sb_puts(sb, "\\nloss");
         break;
     }
@@ -203,7 +209,7 @@ static const char *drawn_id(const dot_ctx *c, const nn_node *n, char *buf, size_
 static void put_layer_box(dot_ctx *c, const nn_layer_info *l) {
     char sh[96];
     nn_shape_str(l->out_shape, sh, sizeof sh);
-    char id[160];
+    char id[NN_MAX_NAME + 8];
     snprintf(id, sizeof id, "%s/", l->name);
     nn_sb_puts(c->sb, "  ");
     put_id(c->sb, id);
@@ -227,7 +233,7 @@ static void put_layer_box(dot_ctx *c, const nn_layer_info *l) {
  * the op picture; edges between different boxes, each pair once. */
 static void put_layers(dot_ctx *c) {
     const nn_graph *g = c->g;
-    char ida[300], idb[300];
+    char ida[NN_MAX_NAME + 16], idb[NN_MAX_NAME + 16];
     for (int l = 0; l < c->n_layers; l++) put_layer_box(c, &c->layers[l]);
     nn_strbuf seen = {0}; /* "\nfrom\x01to\n..." of edges already drawn */
     nn_sb_puts(&seen, "\n");
@@ -253,7 +259,7 @@ static void put_layers(dot_ctx *c) {
         if (strcmp(id, "grad/") == 0)
             nn_sb_puts(c->sb, "∇ (outside layers)");
         else {
-            char scope[300];
+            char scope[NN_MAX_NAME + 16];
             snprintf(scope, sizeof scope, "%.*s", (int)strlen(id) - 6, id + 5);
             nn_sb_puts(c->sb, "∇ ");
             put_escaped(c->sb, scope);
@@ -292,7 +298,7 @@ static void put_ops(dot_ctx *c) {
         char title[512];
         nn_layer_title(&c->layers[l], title, sizeof title);
         nn_sb_puts(c->sb, "  subgraph ");
-        char cid[160];
+        char cid[NN_MAX_NAME + 16];
         snprintf(cid, sizeof cid, "cluster_%s", c->layers[l].name);
         put_id(c->sb, cid);
         nn_sb_printf(c->sb, " {\n    graph [%s, label=\"", STYLE_CLUSTER);
@@ -325,7 +331,7 @@ static void put_ops(dot_ctx *c) {
 }
 
 static void put_fault_edges(dot_ctx *c) {
-    char buf[300];
+    char buf[NN_MAX_NAME + 16];
     for (int k = 0; k < c->fault.n_inputs; k++) {
         const nn_node *in = nn_graph_find(c->g, c->fault.inputs[k]);
         if (in && drawn(c, in)) put_edge(c->sb, drawn_id(c, in, buf, sizeof buf), c->fault.node, in, "color=\"#cc0000\"");

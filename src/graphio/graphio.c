@@ -30,14 +30,9 @@ nn_status nn_graphio_register_ops(const nn_op_text_family *f) {
     return NN_OK;
 }
 
-/* built in: custom ops through libffi (src/ffi_text.c) */
-extern const nn_op_text_family nn_ffi_text_family;
-
 const nn_op_text_family *nn_graphio_family_for(const char *op) {
     for (int i = 0; op && i < n_families; i++)
         if (strncmp(op, families[i]->prefix, strlen(families[i]->prefix)) == 0) return families[i];
-    if (op && strncmp(op, nn_ffi_text_family.prefix, strlen(nn_ffi_text_family.prefix)) == 0)
-        return &nn_ffi_text_family;
     return NULL;
 }
 

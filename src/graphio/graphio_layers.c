@@ -23,8 +23,8 @@ static const char *activation_of(const nn_op_def *op) {
     return op->activation ? op->activation : op->name;
 }
 
-static void describe(const nn_graph *g, nn_layer_info *l, size_t len) {
-    const char *scope = l->name;
+/* Fills l for the scope scope[0..len) (a node's name, so never cut). */
+static void describe(const nn_graph *g, nn_layer_info *l, const char *scope, size_t len) {
     strcpy(l->kind, "ops");
     strcpy(l->activation, "linear");
     l->first_node = -1;
@@ -92,8 +92,7 @@ int nn_graph_layers(const nn_graph *g, nn_layer_info *out, int max) {
             nn_layer_info *l = &out[count];
             memset(l, 0, sizeof *l);
             snprintf(l->name, sizeof l->name, "%.*s", (int)len, n->name);
-            /* a scope longer than the field is described by its full name */
-            describe(g, l, len < sizeof l->name ? len : strlen(l->name));
+            describe(g, l, n->name, len);
         }
         count++;
     }

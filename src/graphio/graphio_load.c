@@ -193,7 +193,15 @@ static int parse_line(nn_gf_parser *p, char *buf, int *saw_end) {
     int kind = strcmp(op, "input") == 0 ? NN_NODE_INPUT : strcmp(op, "param") == 0 ? NN_NODE_PARAM
              : strcmp(op, "const") == 0 ? NN_NODE_CONST : NN_NODE_OP;
     if (kind == NN_NODE_OP && !nn_op_find(op) && !nn_graphio_family_for(op)) {
-        nn_gf_fail(p, tok[1].col, "unknown op '%s'", op);
+        /* FAMILY:... names an op of a family nobody registered (custom ops
+         * plug in at run time, e.g. ffi ops with their library) */
+        const char *colon = strchr(op, ':');
+        if (colon)
+            nn_gf_fail(p, tok[1].col, "unknown op '%s': no op family '%.*s:' is registered (ffi ops: load their "
+                       "library on purpose with --ops LIB, NNGRAPH_OPS or nn_ffi_load_library())", op,
+                       (int)(colon - op), op);
+        else
+            nn_gf_fail(p, tok[1].col, "unknown op '%s'", op);
         return -1;
     }
     nn_dtype dt;
@@ -244,6 +252,7 @@ static int parse_line(nn_gf_parser *p, char *buf, int *saw_end) {
         if (nn_gf_elems(shape) < 0)
             return nn_gf_fail(p, tok[3].col, "param too large (at most %lld elements)", (long long)NN_GF_MAX_ELEMS);
         if (!iv) return nn_gf_fail(p, tok[3].col, "param '%s' has no init=... initialiser", name);
+        if (nn_gf_reserve(p, tok[3].col, nn_gf_elems(shape)) != 0) return -1;
         if (nn_gf_init(p, acol, iv, &init) != 0) return -1;
         n = nn_param(p->g, name, shape, init);
     } else if (kind == NN_NODE_CONST) {
@@ -377,6 +386,16 @@ static nn_graph *parse_all(nn_gf_parser *p, int partial) {
     return NULL;
 }
 
+/* 1 if the last line holding anything but blanks starts with "end". */
+static int ends_with_end_line(const char *text, size_t len) {
+    size_t e = len;
+    while (e > 0 && (text[e - 1] == '\n' || text[e - 1] == '\r' || text[e - 1] == ' ' || text[e - 1] == '\t')) e--;
+    size_t s = e;
+    while (s > 0 && text[s - 1] != '\n') s--;
+    while (s < e && (text[s] == ' ' || text[s] == '\t')) s++;
+    return e - s >= 4 && strncmp(text + s, "end ", 4) == 0;
+}
+
 static nn_graph *load_text(const char *text, size_t len, const char *source, uint64_t seed, int partial,
                            nn_load_fault *fault) {
     if (fault) memset(fault, 0, sizeof *fault);
@@ -390,6 +409,8 @@ static nn_graph *load_text(const char *text, size_t len, const char *source, uin
     p.len = len;
     p.fault = fault;
     p.seed = seed;
+    /* a file cut short is found before big allocations, not after */
+    p.unterminated = !ends_with_end_line(text, len);
     nn_graph *g = parse_all(&p, partial);
     free(p.node_line);
     return g;

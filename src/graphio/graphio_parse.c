@@ -210,6 +210,20 @@ int nn_gf_init(nn_gf_parser *p, int col, const char *v, nn_init *out) {
     return 0;
 }
 
+int nn_gf_reserve(nn_gf_parser *p, int col, int64_t elems) {
+    p->tensor_bytes += (uint64_t)elems * 4;
+    if (p->unterminated && p->tensor_bytes > NN_GF_UNTERMINATED_BYTES)
+        return nn_gf_fail(p, col, "truncated file: no 'end N' line at the end, and its tensors need more than %llu "
+                          "bytes (a file is built only once it is whole)",
+                          (unsigned long long)NN_GF_UNTERMINATED_BYTES);
+    if (nn_check_memory(p->tensor_bytes, p->source, "the graph's parameters and constants") != NN_OK) {
+        char why[NN_ERRLEN];
+        snprintf(why, sizeof why, "%s", nn_last_error());
+        return nn_gf_fail(p, col, "%s", why);
+    }
+    return 0;
+}
+
 /* fill=V or value=V,V,... into a new tensor of dtype/shape. */
 nn_tensor *nn_gf_const(nn_gf_parser *p, int col, const char *key, const char *v, nn_dtype dt, nn_shape s) {
     int64_t n = nn_gf_elems(s);
@@ -217,6 +231,7 @@ nn_tensor *nn_gf_const(nn_gf_parser *p, int col, const char *key, const char *v,
         nn_gf_fail(p, col, "constant too large (at most %lld elements)", (long long)NN_GF_MAX_ELEMS);
         return NULL;
     }
+    if (nn_gf_reserve(p, col, n) != 0) return NULL;
     nn_tensor *x = nn_tensor_new(dt, s);
     if (!x) {
         nn_gf_fail(p, col, "out of memory");

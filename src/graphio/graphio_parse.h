@@ -29,7 +29,18 @@ typedef struct nn_gf_parser {
     int *node_line; /* line of each node, by node id */
     nn_load_fault *fault;
     int failed;
+    int unterminated;      /* the text's last line is no 'end N': build nothing big */
+    uint64_t tensor_bytes; /* parameters and constants so far */
 } nn_gf_parser;
+
+/* A file without its 'end N' line builds tensors of at most this many
+ * bytes in all before it fails as truncated. */
+#define NN_GF_UNTERMINATED_BYTES ((uint64_t)1 << 20)
+
+/* Counts a parameter or constant of `elems` elements (4 bytes each) against
+ * the memory limit, and against NN_GF_UNTERMINATED_BYTES for a file cut
+ * short; 0, or -1 after the error at column col. */
+int nn_gf_reserve(nn_gf_parser *p, int col, int64_t elems);
 
 /* Column of byte `at` on the current line, counted in characters. */
 int nn_gf_column(const nn_gf_parser *p, const char *at);

@@ -24,7 +24,7 @@ void nn_weights_put_tensor(nn_strbuf *sb, const char *name, nn_shape shape, cons
 
 /* One tensor as read from a file: fields are set as far as reading got. */
 typedef struct nn_weights_entry {
-    char name[512]; /* "" until the name is read */
+    char name[NN_MAX_NAME]; /* "" until the name is read */
     uint32_t dtype, rank;
     int64_t dim[NN_MAX_RANK];
     uint64_t nbytes;

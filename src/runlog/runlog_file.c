@@ -27,6 +27,9 @@ static nn_status encode_weights(const nn_checkpoint *c, nn_strbuf *out, const ch
         if (nn_tensor_dtype(c->items[i].tensor) != NN_F32)
             return nn_set_error(NN_ERR_ARG, "%s: parameter '%s' is not f32: a weights file holds f32 only", path,
                                 c->items[i].name);
+        if (strlen(c->items[i].name) >= NN_MAX_NAME)
+            return nn_set_error(NN_ERR_ARG, "%s: parameter name '%.60s...' is %zu bytes; names are at most %d", path,
+                                c->items[i].name, strlen(c->items[i].name), NN_MAX_NAME - 1);
         count++;
     }
     nn_weights_put_header(out, count);
@@ -50,6 +53,11 @@ static nn_status encode_checkpoint(const nn_checkpoint *c, nn_strbuf *out) {
         nn_status s = item_blob(it, &b);
         if (s != NN_OK) return s;
         size_t nl = strlen(it->name);
+        if (nl >= NN_MAX_NAME) {
+            rl_blob_free(&b);
+            return nn_set_error(NN_ERR_ARG, "checkpoint: tensor name '%.60s...' is %zu bytes; names are at most %d",
+                                it->name, nl, NN_MAX_NAME - 1);
+        }
         nn_put_u16(out, (uint16_t)nl);
         nn_sb_append(out, it->name, nl);
         char head[4] = {(char)it->role, (char)b.dtype, (char)b.rank, 0};
@@ -113,7 +121,7 @@ static nn_status read_nngw_tensor(nn_le_reader *r, nn_checkpoint *c, uint32_t in
 /* One tensor of a checkpoint file: u16 name length, name, role, dtype,
  * rank, a pad byte, u64 dims, u64 bytes, u32 CRC-32, data. */
 static nn_status read_nngc_tensor(nn_le_reader *r, nn_checkpoint *c, uint32_t index) {
-    char where[320], name[512];
+    char where[320], name[NN_MAX_NAME];
     const unsigned char *q;
     uint16_t nl;
     if (nn_le_u16(r, &nl)) return truncated(r, "a tensor name");

@@ -294,6 +294,51 @@ static nn_status log_hparams(nn_runlog_fit *f, const nn_fit_opts *o) {
     return s;
 }
 
+/* One recorded hyperparameter against what this resume asks for: 0, or
+ * -1 after the error. A run's history is one configuration; changing the
+ * optimizer, a rate or the batch midway would silently mix two. */
+static int same_param(const nn_param_kv *kv, int n, const char *key, const char *text, double num, int is_num,
+                      const char *path, int64_t run) {
+    for (int i = 0; i < n; i++) {
+        if (strcmp(kv[i].key, key) != 0) continue;
+        int same = is_num ? kv[i].is_num && kv[i].num == num : strcmp(kv[i].value, text) == 0;
+        if (same) return 0;
+        char want[64];
+        if (is_num)
+            snprintf(want, sizeof want, "%.9g", num);
+        else
+            snprintf(want, sizeof want, "%s", text);
+        nn_set_error(NN_ERR_ARG,
+                     "%s: resume: run %lld was trained with %s = %s, this resume asks for %s; resume it with the "
+                     "same hyperparameters, or start a new run",
+                     path, (long long)run, key, kv[i].value, want);
+        return -1;
+    }
+    return 0; /* not recorded (an older log): nothing to compare */
+}
+
+/* The hyperparameters log_hparams records, except the epoch count (a
+ * resume asks for more) and the checkpoint interval, compared with the
+ * run's. */
+static nn_status check_resume_hparams(nn_runlog_fit *f, const nn_fit_opts *o) {
+    nn_param_kv *kv = NULL;
+    int n = 0;
+    nn_status s = nn_runlog_params(f->log, f->ro.resume_run, &kv, &n);
+    if (s != NN_OK) return s;
+    const char *path = nn_runlog_path(f->log);
+    int64_t run = f->ro.resume_run;
+    int bad = same_param(kv, n, "optimizer", nn_optimizer_name(f->opt), 0, 0, path, run);
+    const char *keys[8];
+    double vals[8];
+    int nh = nn_optimizer_hparams(f->opt, keys, vals, 8);
+    for (int i = 0; i < nh && !bad; i++) bad = same_param(kv, n, keys[i], NULL, float_decimal(vals[i]), 1, path, run);
+    if (!bad) bad = same_param(kv, n, "batch_size", NULL, o->batch_size > 0 ? o->batch_size : 32, 1, path, run);
+    if (!bad) bad = same_param(kv, n, "val_split", NULL, o->val_split, 1, path, run);
+    if (!bad) bad = same_param(kv, n, "shuffle", o->no_shuffle ? "false" : "true", 0, 0, path, run);
+    free(kv);
+    return bad ? NN_ERR_ARG : NN_OK;
+}
+
 static void fit_free(nn_runlog_fit *f) {
     if (!f) return;
     nn_runlog_close(f->log);
@@ -346,7 +391,8 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
         nn_checkpoint *c = NULL;
         s = nn_runlog_resume(f->log, f->ro.resume_run, -1, &c);
         if (s == NN_OK) {
-            s = restore(f, c);
+            s = check_resume_hparams(f, opts);
+            if (s == NN_OK) s = restore(f, c);
             f->last_epoch = (int)nn_checkpoint_epoch(c);
             f->last_step = nn_checkpoint_step(c);
             f->last_ckpt_epoch = f->last_epoch;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *const rl_splits[3] = {"train", "val", "test"};
 
@@ -339,6 +340,34 @@ static nn_status migrate(nn_runlog *log) {
     return rl_commit(log, "migrating the schema");
 }
 
+/* A reader in a directory it cannot write cannot make the WAL index
+ * (-shm) SQLite reads a WAL database through, so even `sqlite3 -readonly`
+ * fails there. When no -wal file holds commits beyond the main file, the
+ * main file is the whole log: it is opened as immutable (no locks, no
+ * index). NULL (open normally) otherwise; else the URI, to free(). */
+static char *immutable_uri(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (access(dir, W_OK) == 0) return NULL;
+    char wal[4096];
+    struct stat sb;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (stat(wal, &sb) == 0 && sb.st_size > 0) return NULL;
+    size_t n = strlen(path);
+    char *uri = malloc(3 * n + 32);
+    if (!uri) return NULL;
+    size_t at = (size_t)sprintf(uri, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        at += (size_t)(*p == '?' || *p == '#' || *p == '%' || *p < 0x21 ? sprintf(uri + at, "%%%02X", *p)
+                                                                         : sprintf(uri + at, "%c", *p));
+    sprintf(uri + at, "?immutable=1");
+    return uri;
+}
+
 nn_status rl_open_db(nn_runlog *log) {
     int readonly = (log->flags & NN_RUNLOG_READONLY) != 0;
     struct stat sb;
@@ -351,7 +380,9 @@ nn_status rl_open_db(nn_runlog *log) {
         return nn_set_error(NN_ERR_DB, "%s: is a directory, not a run log", log->path);
     }
     int oflags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    int rc = sqlite3_open_v2(log->path, &log->db, oflags, NULL);
+    char *uri = readonly ? immutable_uri(log->path) : NULL;
+    int rc = sqlite3_open_v2(uri ? uri : log->path, &log->db, oflags | (uri ? SQLITE_OPEN_URI : 0), NULL);
+    free(uri);
     if (rc != SQLITE_OK) return rl_fail(log, rc, "opening");
     sqlite3_extended_result_codes(log->db, 1);
     sqlite3_busy_timeout(log->db, log->busy_timeout_ms);

@@ -12,7 +12,7 @@
 #include <string.h>
 
 typedef struct layer_row {
-    char name[128];
+    char name[NN_MAX_NAME];
     const nn_node *output; /* last forward op of the scope, or the param */
     int64_t params;
     const char *kind;      /* an op's layer kind ("dense"), or NULL */
@@ -50,7 +50,7 @@ void nn_summary(const nn_graph *g, FILE *out) {
         const nn_node *node = g->nodes[i];
         if (node->is_grad || node->kind == NN_NODE_INPUT) continue;
         const char *slash = strchr(node->name, '/');
-        char scope[128];
+        char scope[NN_MAX_NAME];
         if (slash) {
             size_t len = (size_t)(slash - node->name);
             if (len >= sizeof scope) len = sizeof scope - 1;

@@ -3,6 +3,7 @@
 #include "nngraph/core.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 const char *nn_status_name(nn_status s) {
@@ -34,4 +35,25 @@ nn_status nn_set_error(nn_status s, const char *fmt, ...) {
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
     return s;
+}
+
+/* ---- the memory limit ---- */
+
+/* 0: the default; read and set from any thread */
+static _Atomic uint64_t memory_limit;
+
+void nn_set_memory_limit(uint64_t bytes) { memory_limit = bytes; }
+
+uint64_t nn_memory_limit(void) {
+    uint64_t m = memory_limit;
+    return m ? m : NN_DEFAULT_MEMORY_LIMIT;
+}
+
+nn_status nn_check_memory(uint64_t bytes, const char *source, const char *what) {
+    uint64_t limit = nn_memory_limit();
+    if (bytes <= limit) return NN_OK;
+    return nn_set_error(NN_ERR_NOMEM,
+                        "%s: %s needs %llu bytes, over the memory limit of %llu (raise it with --max-memory, "
+                        "NNGRAPH_MAX_MEMORY or nn_set_memory_limit())",
+                        source, what, (unsigned long long)bytes, (unsigned long long)limit);
 }

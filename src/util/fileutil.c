@@ -19,8 +19,14 @@ nn_status nn_read_file(const char *path, char **data_out, size_t *len) {
      * pipe or /dev/stdin */
     char *data = NULL;
     size_t n = 0, cap = 0;
-    int failed = 0;
+    int failed = 0, too_big = 0;
+    uint64_t limit = nn_memory_limit();
     for (;;) {
+        /* a file past the memory limit (or /dev/zero) stops here */
+        if (n > limit) {
+            too_big = 1;
+            break;
+        }
         if (cap - n < 65536) {
             size_t want = cap ? 2 * cap : 65536 + 1;
             char *p = realloc(data, want);
@@ -37,6 +43,13 @@ nn_status nn_read_file(const char *path, char **data_out, size_t *len) {
     }
     int err = ferror(f);
     fclose(f);
+    if (too_big) {
+        free(data);
+        return nn_set_error(NN_ERR_NOMEM,
+                            "%s: the file is larger than the memory limit of %llu bytes (raise it with --max-memory, "
+                            "NNGRAPH_MAX_MEMORY or nn_set_memory_limit())",
+                            path, (unsigned long long)limit);
+    }
     if (err || failed) {
         free(data);
         return nn_set_error(err ? NN_ERR_IO : NN_ERR_NOMEM, "%s: %s", path, err ? "read failed" : "out of memory");
@@ -92,6 +105,24 @@ int nn_le_u64(nn_le_reader *r, uint64_t *v) { return get_le(r, v, 8); }
 
 size_t nn_le_left(const nn_le_reader *r) { return (size_t)(r->end - r->p); }
 
+/* The process's umask, without changing it even for a moment where the
+ * kernel says it (Linux 4.7+: /proc/self/status), else by setting and
+ * restoring it. */
+static mode_t current_umask(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned m;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Umask: %o", &m) == 1) {
+            fclose(f);
+            return (mode_t)m;
+        }
+    if (f) fclose(f);
+    mode_t old = umask(022);
+    umask(old);
+    return old;
+}
+
 /* Writes `data` to path through a temporary file in the same directory
  * and rename(), so readers see the old file or the whole new one. */
 static nn_status write_atomic(const char *path, const void *data, size_t len) {
@@ -105,9 +136,10 @@ static nn_status write_atomic(const char *path, const void *data, size_t len) {
         free(tmp);
         return s;
     }
-    /* mkstemp makes the file private (0600); a saved graph or picture is
-     * an ordinary file, readable like one made by fopen */
-    fchmod(fd, 0644);
+    /* mkstemp makes the file private (0600): a new file gets the mode fopen
+     * would give it (0666 less the umask), a replaced one keeps its own */
+    struct stat old;
+    fchmod(fd, stat(path, &old) == 0 ? old.st_mode & 07777 : 0666 & ~current_umask());
     FILE *f = fdopen(fd, "wb");
     int ok = f != NULL;
     if (ok) ok = fwrite(data, 1, len, f) == len;

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz with clang
+# (-fsanitize=fuzzer,address,undefined) in build-fuzz/ and runs them.
+#
+#   tools/fuzz.sh [-t SECONDS | -n RUNS] [-j JOBS] [TARGET...]
+#
+# Each target runs SECONDS (default 30) or RUNS inputs, one after the
+# other, on its seed corpus (tests/fuzz/corpus/TARGET, read only; inputs it
+# finds go to build-fuzz/corpus/TARGET) with the graph-format dictionary
+# for the graph target. A finding (crash, leak, sanitizer report, failed
+# check) is copied to tests/fuzz/crashes/TARGET/, which every `meson test`
+# replays: commit it with the fix. Exit status 1 if any target found
+# something. Targets: graph weights idx csv ffi_sig runlog (default: all).
+# The figures of each run (runs, seconds, runs/s) go to
+# build-fuzz/fuzz-TARGET.log; docs/fuzzing.md has the measured ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=30
+runs=
+while getopts "t:n:" opt; do
+    case $opt in
+    t) seconds=$OPTARG ;;
+    n) runs=$OPTARG ;;
+    *) sed -n '2,16p' "$0"; exit 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(graph weights idx csv ffi_sig runlog)
+
+if [ ! -f build-fuzz/build.ninja ]; then
+    CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dbuildtype=debugoptimized >/dev/null
+fi
+ninja -C build-fuzz $(printf 'tests/fuzz/fuzz_%s ' "${targets[@]}") >/dev/null
+
+# halt on undefined behaviour too; leaks are findings
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
+found=0
+for t in "${targets[@]}"; do
+    work=build-fuzz/corpus/$t crashes=tests/fuzz/crashes/$t
+    mkdir -p "$work" build-fuzz/artifacts/$t
+    args=(-rss_limit_mb=2048 -timeout=20 -artifact_prefix=build-fuzz/artifacts/$t/ -print_final_stats=1)
+    [ "$t" = graph ] && args+=(-dict=tests/fuzz/graph.dict)
+    if [ -n "$runs" ]; then args+=(-runs="$runs"); else args+=(-max_total_time="$seconds"); fi
+    # the seed corpus and earlier findings are read; new inputs go to $work
+    dirs=("$work" tests/fuzz/corpus/$t)
+    [ -d "$crashes" ] && dirs+=("$crashes")
+    echo "fuzz_$t: ${runs:+$runs runs}${runs:-$seconds s}"
+    if ! build-fuzz/tests/fuzz/fuzz_$t "${args[@]}" "${dirs[@]}" >build-fuzz/fuzz-$t.log 2>&1; then
+        found=1
+        mkdir -p "$crashes"
+        cp build-fuzz/artifacts/$t/* "$crashes/" 2>/dev/null || true
+        echo "fuzz_$t: FOUND something (input copied to $crashes/); the end of its log:" >&2
+        tail -40 build-fuzz/fuzz-$t.log >&2
+    fi
+    grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|Done [0-9]+ runs" build-fuzz/fuzz-$t.log | \
+        tr '\n' ' ' | sed "s/^/fuzz_$t: /"
+    echo
+done
+exit $found
