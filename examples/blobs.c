@@ -5,7 +5,7 @@
  * folded into the cross-entropy (nn_softmax_cross_entropy), which is both
  * cheaper and numerically safer than a softmax layer followed by a log.
  * Probabilities, when wanted, come from nn_probabilities() afterwards. */
-#include "lab.h"
+#include "lab_plot.h"
 
 #include <string.h>
 
@@ -18,15 +18,11 @@ static int report_epoch(const nn_epoch_info *e, void *user) {
 }
 
 int main(int argc, char **argv) {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: %s\nTrains Dense(2, relu) -> Dense(4) on four Gaussian blobs and prints\n"
-               "the accuracy and the first layer's weights.\n", argv[0]);
-        return 0;
-    }
-    if (argc > 1) {
-        fprintf(stderr, "%s: takes no arguments (try --help)\n", argv[0]);
-        return 2;
-    }
+    const char *plot_dir =
+        lab_plot_only_args(argc, argv,
+                           "Trains Dense(2, relu) -> Dense(4) on four Gaussian blobs and prints\n"
+                           "the accuracy and the first layer's weights. --plot DIR also draws the decision\n"
+                           "regions (blobs-regions.svg) and each hidden unit over the plane (blobs-units.svg).\n");
     /* the lab's data: 100 points around four centres, standard deviation 1 */
     const float centres[4 * 2] = {-5, 2, -2, -2, 1, 2, 5, -2};
     nn_dataset *train = nn_make_blobs(centres, 4, 2, 100, 1.0f, 2);
@@ -53,6 +49,17 @@ int main(int argc, char **argv) {
     printf("\nlayer 1, learned weights and biases:\n");
     lab_print_param(g, "L1/W");
     lab_print_param(g, "L1/b");
+
+    if (plot_dir) {
+        char path[4096];
+        nn_plot_model m = {g, x, logits};
+        nn_plot_boundary_opts regions = {.view = NN_VIEW_REGIONS};
+        lab_plot_path(path, sizeof path, plot_dir, "blobs-regions.svg");
+        lab_plot_done(nn_plot_boundary(path, NULL, &m, train->x, train->y, &regions, NULL), path);
+        nn_plot_boundary_opts units = {.view = NN_VIEW_LAYER, .layer = h};
+        lab_plot_path(path, sizeof path, plot_dir, "blobs-units.svg");
+        lab_plot_done(nn_plot_boundary(path, NULL, &m, train->x, train->y, &units, NULL), path);
+    }
 
     nn_tensor_free(scores);
     nn_optimizer_free(adam);

@@ -5,7 +5,7 @@
  * training errors out of 5,000, and the logits and probabilities of one
  * image. With --test IMAGES LABELS (or --holdout F) it also reports the
  * accuracy on data the network never trained on. */
-#include "lab.h"
+#include "lab_plot.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -21,6 +21,8 @@ typedef struct options {
     const char *test_images, *test_labels;
     const char *graph_file, *weights_file; /* --graph, --weights: for the nngraph command */
     const char *db;                        /* --db: the SQLite run log */
+    const char *plot_dir;                  /* --plot: where the pictures go */
+    const char *experiment;                /* --experiment: the run's group in --db */
     double holdout;
     int epochs, threads, image;
     uint64_t seed;
@@ -47,6 +49,9 @@ static void usage(FILE *out, const char *prog) {
             "                         epoch) to this SQLite file: nngraph runs FILE;\n"
             "                         Ctrl-C then checkpoints, marks the run interrupted\n"
             "                         and exits 130\n"
+            "  --experiment NAME      the experiment the --db run belongs to\n"
+            "  --plot DIR             draw the curves, the first layer's 25 filters and\n"
+            "                         the confusion matrix (digits-*.svg) into DIR\n"
             "  --help                 this text\n",
             prog);
 }
@@ -75,6 +80,8 @@ static int parse_args(int argc, char **argv, options *o) {
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout, prog);
             return 1;
+        } else if (lab_plot_arg(argc, argv, &i, &o->plot_dir)) {
+            continue;
         } else if (!strcmp(a, "--train") || !strcmp(a, "--test")) {
             if (left < 2) {
                 fprintf(stderr, "%s: %s needs two paths: IMAGES LABELS\n", prog, a);
@@ -83,13 +90,15 @@ static int parse_args(int argc, char **argv, options *o) {
             if (!strcmp(a, "--train")) o->train_images = argv[i + 1], o->train_labels = argv[i + 2];
             else o->test_images = argv[i + 1], o->test_labels = argv[i + 2];
             i += 2;
-        } else if (!strcmp(a, "--graph") || !strcmp(a, "--weights") || !strcmp(a, "--db")) {
+        } else if (!strcmp(a, "--graph") || !strcmp(a, "--weights") || !strcmp(a, "--db") ||
+                   !strcmp(a, "--experiment")) {
             if (left < 1) {
                 fprintf(stderr, "%s: %s needs a path\n", prog, a);
                 return 3;
             }
             if (!strcmp(a, "--graph")) o->graph_file = argv[++i];
             else if (!strcmp(a, "--db")) o->db = argv[++i];
+            else if (!strcmp(a, "--experiment")) o->experiment = argv[++i];
             else o->weights_file = argv[++i];
         } else if (!strcmp(a, "--holdout")) {
             char *end = NULL;
@@ -181,6 +190,29 @@ static void show_image(nn_graph *g, nn_node *x, nn_node *logits, const nn_datase
     nn_tensor_free(one);
 }
 
+/* --plot DIR: the curves, the first layer's filters and the confusion
+ * matrix on the test set (the training set without one). */
+static void plot_digits(const options *o, nn_graph *g, nn_node *x, nn_node *logits, const nn_dataset *d,
+                        const lab_history *h) {
+    char path[4096];
+    lab_plot_path(path, sizeof path, o->plot_dir, "digits-curves.svg");
+    lab_plot_done(lab_plot_history(path, h, "Digits 400-25-15-10: training curves"), path);
+    int64_t pixels = nn_tensor_shape(d->x).dim[1];
+    int side = 1;
+    while ((int64_t)(side + 1) * (side + 1) <= pixels) side++;
+    lab_plot_path(path, sizeof path, o->plot_dir, "digits-weights.svg");
+    if ((int64_t)side * side == pixels)
+        lab_plot_done(nn_plot_weights(path, NULL, nn_param_value(nn_graph_find(g, "L1/W")), side, side, "L1/W"), path);
+    nn_tensor *scores = nn_predict(g, x, logits, d->x, 256);
+    if (!scores) lab_check_graph(g);
+    int64_t counts[10 * 10];
+    lab_check(nn_plot_confusion_counts(scores, d->y, counts, 10) == NN_OK, "confusion");
+    lab_plot_path(path, sizeof path, o->plot_dir, "digits-confusion.svg");
+    nn_plot_opts co = {.title = NULL};
+    lab_plot_done(nn_plot_confusion(path, &co, counts, 10), path);
+    nn_tensor_free(scores);
+}
+
 int main(int argc, char **argv) {
     options o = {.train_images = NN_EXAMPLES_DATA "/digits20-train-images.idx3-ubyte.gz",
                  .train_labels = NN_EXAMPLES_DATA "/digits20-train-labels.idx1-ubyte.gz",
@@ -230,12 +262,15 @@ int main(int argc, char **argv) {
     nn_optimizer *adam = nn_adam(0.001f);
     nn_fit_opts opts = {.epochs = o.epochs, .batch_size = 32, .optimizer = adam, .x = x, .y = y,
                         .verbose = 1, .shuffle_seed = o.seed};
+    lab_history history = {0};
+    if (o.plot_dir) opts.on_epoch = lab_history_epoch, opts.user = &history;
     nn_fit_result fit;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (o.db) {
         signal(SIGINT, on_sigint);
-        nn_runlog_fit_opts log = {.path = o.db, .run_name = "digits", .seed = o.seed, .stop = &interrupted};
+        nn_runlog_fit_opts log = {.path = o.db, .run_name = "digits", .experiment = o.experiment, .seed = o.seed,
+                                  .stop = &interrupted};
         nn_status st = nn_fit_logged(g, loss, train, &opts, &log, &fit);
         if (st == NN_ERR_INTERRUPTED) {
             fprintf(stderr, "\ninterrupted: checkpoint written to %s (nngraph runs %s)\n", o.db, o.db);
@@ -264,6 +299,8 @@ int main(int argc, char **argv) {
         printf("test accuracy: %.4f\n", 1.0 - (double)errors / (double)m);
     }
     show_image(g, x, logits, train, o.image);
+    if (o.plot_dir) plot_digits(&o, g, x, logits, test ? test : train, &history);
+    lab_history_free(&history);
 
     nn_optimizer_free(adam);
     nn_graph_free(g);

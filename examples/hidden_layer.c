@@ -6,13 +6,14 @@
  * bends the boundary and succeeds. A hidden layer of 3 *linear* units
  * does not help: a linear map of a linear map is linear, so that network
  * is still one straight line. */
-#include "lab.h"
+#include "lab_plot.h"
 
 #include <string.h>
 
 /* Trains x -> [hidden units of `act`] -> one logit with BCE; returns the
  * training accuracy. hidden 0 means the bare neuron. */
-static double train_model(const nn_dataset *d, const nn_tensor *labels, int hidden, nn_activation act) {
+static double train_model(const nn_dataset *d, const nn_tensor *labels, int hidden, nn_activation act,
+                          const char *plot_dir, const char *picture) {
     nn_graph *g = nn_graph_new(3);
     nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 2));
     nn_node *y = nn_input(g, "y", NN_F32, NN_SHAPE(NN_BATCH, 1));
@@ -26,6 +27,21 @@ static double train_model(const nn_dataset *d, const nn_tensor *labels, int hidd
     nn_tensor *logits = nn_predict(g, x, z, d->x, 128);
     if (!logits) lab_check_graph(g);
     double acc = lab_accuracy(logits, labels);
+    if (plot_dir) {
+        /* the regions in the input plane and, with a hidden layer, the
+         * data as that layer sees it */
+        char path[4096], name[64];
+        nn_plot_model m = {g, x, z};
+        snprintf(name, sizeof name, "%s-regions.svg", picture);
+        lab_plot_path(path, sizeof path, plot_dir, name);
+        lab_plot_done(nn_plot_boundary(path, NULL, &m, d->x, labels, NULL, NULL), path);
+        if (hidden) {
+            nn_plot_boundary_opts t = {.view = NN_VIEW_TRANSFORMED, .layer = h};
+            snprintf(name, sizeof name, "%s-transformed.svg", picture);
+            lab_plot_path(path, sizeof path, plot_dir, name);
+            lab_plot_done(nn_plot_boundary(path, NULL, &m, d->x, labels, &t, NULL), path);
+        }
+    }
     nn_tensor_free(logits);
     nn_optimizer_free(adam);
     nn_graph_free(g);
@@ -33,20 +49,17 @@ static double train_model(const nn_dataset *d, const nn_tensor *labels, int hidd
 }
 
 int main(int argc, char **argv) {
-    if (argc > 1) {
-        int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
-        fprintf(help ? stdout : stderr,
-                "usage: %s\nCompares a sigmoid neuron, a ReLU hidden layer and a linear hidden layer\n"
-                "on a set no straight line separates.\n", argv[0]);
-        return help ? 0 : 2;
-    }
+    const char *plot_dir = lab_plot_only_args(argc, argv,
+                                              "Compares a sigmoid neuron, a ReLU hidden layer and a linear hidden layer\n"
+                                              "on a set no straight line separates. --plot DIR also draws each model's\n"
+                                              "regions and the data as each hidden layer sees it (hidden-*.svg).\n");
     nn_dataset *square = nn_make_square(400, 1);
     lab_check(square != NULL, "make_square");
     nn_dataset *d = lab_binary_targets(square);
 
-    double neuron = train_model(d, square->y, 0, NN_LINEAR);
-    double relu = train_model(d, square->y, 3, NN_RELU);
-    double linear = train_model(d, square->y, 3, NN_LINEAR);
+    double neuron = train_model(d, square->y, 0, NN_LINEAR, plot_dir, "hidden-neuron");
+    double relu = train_model(d, square->y, 3, NN_RELU, plot_dir, "hidden-relu");
+    double linear = train_model(d, square->y, 3, NN_LINEAR, plot_dir, "hidden-linear");
     printf("sigmoid neuron alone:               accuracy %.4f\n", neuron);
     printf("hidden layer, 3 ReLU units:         accuracy %.4f\n", relu);
     printf("hidden layer, 3 linear units:       accuracy %.4f\n", linear);

@@ -4,13 +4,14 @@
  * symmetric bump is flat at its mean, with a mean squared error of 1/180
  * (about 0.0056). Ten ReLU units build a piecewise-linear curve with up
  * to ten kinks, enough to follow the bump closely. */
-#include "lab.h"
+#include "lab_plot.h"
 
 #include <string.h>
 
 /* Trains x -> [hidden relu units] -> linear output on MSE; returns the
- * model's predictions for d->x (caller frees). */
-static nn_tensor *fit_model(const nn_dataset *d, int hidden) {
+ * model's predictions for d->x (caller frees). With a picture path, draws
+ * the fitted curve over the data there. */
+static nn_tensor *fit_model(const nn_dataset *d, int hidden, const char *picture) {
     nn_graph *g = nn_graph_new(5);
     nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 1));
     nn_node *y = nn_input(g, "y", NN_F32, NN_SHAPE(NN_BATCH, 1));
@@ -25,6 +26,14 @@ static nn_tensor *fit_model(const nn_dataset *d, int hidden) {
     if (nn_fit(g, loss, d, &opts, NULL) != NN_OK) lab_check_graph(g);
     nn_tensor *pred = nn_predict(g, x, out, d->x, 128);
     if (!pred) lab_check_graph(g);
+    if (picture) {
+        nn_plot_model m = {g, x, out};
+        char title[64];
+        snprintf(title, sizeof title, hidden ? "%d ReLU units fitted to the parabola" : "A linear neuron fitted to the parabola",
+                 hidden);
+        nn_plot_opts o = {.title = title};
+        lab_plot_done(nn_plot_regression(picture, &o, &m, d->x, d->y, NULL), picture);
+    }
     nn_optimizer_free(adam);
     nn_graph_free(g);
     return pred;
@@ -41,16 +50,19 @@ static double mse(const nn_tensor *pred, const nn_tensor *target) {
 }
 
 int main(int argc, char **argv) {
-    if (argc > 1) {
-        int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
-        fprintf(help ? stdout : stderr,
-                "usage: %s\nFits a parabola with a linear neuron and with 10 ReLU units.\n", argv[0]);
-        return help ? 0 : 2;
-    }
+    const char *plot_dir = lab_plot_only_args(argc, argv,
+                                              "Fits a parabola with a linear neuron and with 10 ReLU units.\n"
+                                              "--plot DIR also draws both fitted curves over the data\n"
+                                              "(regression-linear.svg, regression-relu.svg).\n");
     nn_dataset *d = nn_make_parabola(101);
     lab_check(d != NULL, "make_parabola");
-    nn_tensor *line = fit_model(d, 0);
-    nn_tensor *relu = fit_model(d, 10);
+    char line_svg[4096], relu_svg[4096];
+    if (plot_dir) {
+        lab_plot_path(line_svg, sizeof line_svg, plot_dir, "regression-linear.svg");
+        lab_plot_path(relu_svg, sizeof relu_svg, plot_dir, "regression-relu.svg");
+    }
+    nn_tensor *line = fit_model(d, 0, plot_dir ? line_svg : NULL);
+    nn_tensor *relu = fit_model(d, 10, plot_dir ? relu_svg : NULL);
 
     printf("     x   target   linear   10 relu\n");
     for (int64_t i = 0; i <= 100; i += 10)

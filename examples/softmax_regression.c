@@ -4,19 +4,15 @@
  * into probabilities. Classes i and j tie where z_i = z_j, that is on the
  * line (w_i - w_j) . x + (b_i - b_j) = 0: the difference of the two weight
  * columns is the normal of that decision boundary, pointing towards i. */
-#include "lab.h"
+#include "lab_plot.h"
 
 #include <math.h>
 #include <string.h>
 
 int main(int argc, char **argv) {
-    if (argc > 1) {
-        int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
-        fprintf(help ? stdout : stderr,
-                "usage: %s\nTrains softmax regression on three blobs and prints its decision boundaries.\n",
-                argv[0]);
-        return help ? 0 : 2;
-    }
+    const char *plot_dir = lab_plot_only_args(argc, argv,
+                                              "Trains softmax regression on three blobs and prints its decision "
+                                              "boundaries.\n--plot DIR also draws them (softmax-regions.svg).\n");
     enum { K = 3 };
     const float centres[K * 2] = {0, 3, -3, -2, 3, -2};
     nn_dataset *d = nn_make_blobs(centres, K, 2, 150, 1.0f, 11);
@@ -61,6 +57,13 @@ int main(int argc, char **argv) {
         printf("  (%4.1f, %4.1f) ", centres[2 * i], centres[2 * i + 1]);
         for (int k = 0; k < K; k++) printf("  %.4f", nn_tensor_f32(p)[i * K + k]);
         printf("\n");
+    }
+
+    if (plot_dir) {
+        char path[4096];
+        nn_plot_model m = {g, x, logits};
+        lab_plot_path(path, sizeof path, plot_dir, "softmax-regions.svg");
+        lab_plot_done(nn_plot_boundary(path, NULL, &m, d->x, d->y, NULL, NULL), path);
     }
 
     nn_tensor_free(p);

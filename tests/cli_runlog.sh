@@ -9,16 +9,7 @@ TRAIN=$2
 DIR=$(mktemp -d /tmp/nnrl-cli.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
 DB=$DIR/runs.db
-FAILS=0
-
-fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-# expect CODE PATTERN CMD...: exit status CODE and PATTERN in stdout+stderr
-expect() {
-    code=$1; pattern=$2; shift 2
-    out=$("$@" 2>&1); got=$?
-    [ "$got" -eq "$code" ] || fail "$* exited $got, want $code: $out"
-    printf '%s' "$out" | grep -q -- "$pattern" || fail "$*: no '$pattern' in: $out"
-}
+. "$(dirname "$0")/cli_lib.sh"
 
 expect 0 "Usage: nngraph runs" "$CLI" runs --help
 expect 0 "Usage: nngraph show" "$CLI" show --help
@@ -73,6 +64,17 @@ if command -v python3 >/dev/null 2>&1; then
 for line in sys.stdin: json.loads(line)' || fail "$args: not JSON Lines"
     done
 fi
+
+# tags and notes (schema 2)
+expect 0 "run 1: 2 tags and notes written" "$CLI" tag "$DB:1" owner=ana 'stage=<b>one</b>' --notes "first try"
+expect 0 "stage=<b>one</b>" "$CLI" tag "$DB:1"
+expect 0 "notes: first try" "$CLI" tag "$DB:straight"
+expect 0 "1 tag written" "$CLI" tag "$DB:1" owner=
+"$CLI" tag "$DB:1" | grep -q owner && fail "owner= did not remove the tag"
+expect 2 "is not KEY=VALUE" "$CLI" tag "$DB:1" novalue
+expect 2 "name one of its runs as $DB:RUN" "$CLI" tag "$DB"
+expect 1 "no run" "$CLI" tag "$DB:99" a=b
+"$CLI" runs "$DB" --json | grep -q '"experiment":""' || fail "runs --json: no experiment field"
 
 [ "$FAILS" -eq 0 ] && echo "cli_runlog: all checks passed"
 exit $((FAILS > 0))

@@ -202,9 +202,27 @@ Test(dot, backward_adds_gradient_nodes) {
     char *dot = nn_graph_dot_string(g, &o);
     a = parse(dot);
     cr_assert_eq(agnnodes(a), n);
-    /* every input edge, plus one dotted edge from each gradient to its param */
-    cr_assert_eq(agnedges(a), edges + 6);
-    cr_assert_eq(count_clusters(a), 3);
+    /* every input edge, plus one dotted edge from each gradient to its
+     * param and an invisible one that ranks the seed below the loss */
+    cr_assert_eq(agnedges(a), edges + 6 + 1);
+    /* three layers, and beside each its gradients' cluster, plus the loss's */
+    cr_assert_eq(count_clusters(a), 3 + 3 + 1);
+    Agraph_t *g3 = agsubg(a, "cluster_grad/L3", 0);
+    cr_assert(g3, "%s", dot);
+    cr_assert_str_eq(agget(g3, "label"), "∇ L3");
+    cr_assert(agsubnode(g3, agnode(a, "grad/L3/matmul/matmul", 0), 0));
+    cr_assert(agsubg(a, "cluster_grad/loss", 0));
+    /* a name is said once: the cluster says L3, the label the rest */
+    cr_assert_str_eq(node_attr(a, "grad/L3/matmul/matmul", "label"), "matmul");
+    cr_assert_str_eq(node_attr(a, "grad/L3/add/sum_like", "label"), "sum_like\\n∂ add");
+    for (Agnode_t *u = agfstnode(a); u; u = agnxtnode(a, u))
+        cr_assert(!strstr(agget(u, "label"), "grad/"), "label repeats the path: %s", agget(u, "label"));
+    /* the backward flow runs bottom-up: a gradient edge is written from
+     * the later gradient to the earlier one and drawn back */
+    Agedge_t *back = agedge(a, agnode(a, "grad/L2/relu/relu_grad", 0), agnode(a, "grad/L3/matmul/matmul", 0), NULL, 0);
+    cr_assert(back, "%s", dot);
+    cr_assert_str_eq(agget(back, "dir"), "back");
+    cr_assert_str_eq(agget(back, "label"), "[B,15]", "gradient edges carry shapes");
     Agnode_t *gn = agnode(a, (char *)nn_node_name(grads[0]), 0);
     cr_assert(gn);
     cr_assert(strstr(agget(gn, "style"), "dashed"));
@@ -218,6 +236,9 @@ Test(dot, backward_adds_gradient_nodes) {
     a = parse(lay);
     cr_assert(agnode(a, "grad/L1/", 0), "%s", lay);
     cr_assert(agnode(a, "grad/L3/", 0));
+    /* no "outside layers" box: the loss's gradients are named by the loss */
+    cr_assert(!strstr(lay, "outside"), "%s", lay);
+    cr_assert(strstr(node_attr(a, "grad/", "label"), "∇ softmax_cross_entropy"), "%s", node_attr(a, "grad/", "label"));
     /* each pair of boxes is joined once */
     int pairs = 0;
     for (Agnode_t *u = agfstnode(a); u; u = agnxtnode(a, u))

@@ -426,7 +426,7 @@ static void write_small_data(void) {
     fclose(f);
 }
 
-/* `train --log X -o X` and `export 1 X -o X` replaced the whole run log
+/* `train --db X -o X` and `export X:1 -o X` replaced the whole run log
  * with a weights file and exited 0. */
 Test(files, outputs_never_overwrite_a_run_log_or_an_input) {
     write_small_data();

@@ -26,10 +26,22 @@ LAYERS = {
     'graphio': {'core', 'util'},
     'runlog': {'train', 'data', 'graphio', 'core', 'util'},
     'ffi': {'graphio', 'core', 'util'},
+    # data parallelism over MPI: its own library (libnngraph_dist, built
+    # only with MPI), above everything else
+    'dist': {'runlog', 'train', 'data', 'graphio', 'core', 'util'},
 }
+# Layers built into libraries of their own, not into libnngraph: their
+# public header is theirs, and they may be missing (built only with MPI).
+SEPARATE = {'dist': 'dist.h'}
 # Symbols a layer may still use from above, each with the change that
 # removes it; empty, and kept so.
 KNOWN = set()
+# Add-on libraries over libnngraph, each with its own dependencies and its
+# own public header, so the core never links them: src/plot (PLplot) and
+# src/ui (libmicrohttpd). They use only public headers and their own; their
+# headers' functions live in libnngraph_plot.a / libnngraph_ui.a, not in
+# libnngraph.so.
+ADDONS = {'plot': 'plot.h', 'ui': 'ui.h'}
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -96,15 +108,15 @@ def check_includes(src):
             visit(p, [])
     for layer in LAYERS:
         print(f'{layer:8} includes {", ".join(sorted(uses.get(layer, set()) - {layer})) or "-"}')
-    # the tools see only the public headers and their own
-    for p in sources(src, 'tools'):
+    # the add-ons, like the tools, see only the public headers and their own
+    for p in [q for a in ADDONS for q in sources(src, os.path.join('src', a))] + list(sources(src, 'tools')):
         if p.startswith(os.path.join('tools', 'bench') + os.sep):
             continue  # benchmarks, like tests, measure internals
         text = open(os.path.join(src, p), encoding='utf-8').read()
         for inc in INCLUDE_RE.findall(text):
             if inc.startswith('nngraph') or os.path.exists(os.path.join(src, os.path.dirname(p), inc)):
                 continue
-            problems.append(f'{p}: includes "{inc}"; the tools use only public headers')
+            problems.append(f'{p}: includes "{inc}"; the tools and add-ons use only public headers')
     return problems
 
 
@@ -118,6 +130,10 @@ def check_symbols(build):
     defined, undefined = {}, {}
     for layer in LAYERS:
         lib = os.path.join(build, 'src', f'libnngraph_{layer}.a')
+        if layer in SEPARATE:
+            lib = os.path.join(build, 'src', layer, f'libnngraph_{layer}.a')
+            if not os.path.exists(lib):
+                continue
         if not os.path.exists(lib):
             return [f'{lib}: not built']
         undefined[layer] = set()
@@ -139,6 +155,10 @@ def declared_api(src):
     names = set()
     inc = os.path.join(src, 'include', 'nngraph')
     for f in sorted(os.listdir(inc)):
+        if f in ADDONS.values():
+            continue
+        if f in SEPARATE.values():
+            continue  # another library's API
         text = open(os.path.join(inc, f), encoding='utf-8').read()
         text = re.sub(r'/\*.*?\*/', ' ', text, flags=re.S)
         text = re.sub(r'//[^\n]*', ' ', text)

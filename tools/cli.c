@@ -88,7 +88,8 @@ const char *cli_closest(const char *word, const char *const *words, int n) {
 static int unknown_option(cli_args *a, const char *name) {
     const char *names[64];
     int n = 0;
-    for (const cli_option *o = a->opts; o->name && n < 62; o++) names[n++] = o->name;
+    for (const cli_option *o = a->opts; o->name && n < 62; o++)
+        if (o->name[0]) names[n++] = o->name;
     names[n++] = "help";
     const char *close = name[0] && name[1] != 0 ? cli_closest(name, names, n) : NULL;
     if (close) return cli_usage_error(a->cmd, "unknown option '%s'; did you mean '--%s'?", a->arg, close), CLI_BAD;
@@ -113,7 +114,7 @@ int cli_next(cli_args *a) {
     if (arg[1] == '-') {
         const char *name = arg + 2, *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
-        for (const cli_option *o = a->opts; o->name && !opt; o++)
+        for (const cli_option *o = a->opts; o->name && !opt && len; o++)
             if (strlen(o->name) == len && strncmp(o->name, name, len) == 0) opt = o;
         if (!opt) {
             char bare[64];
@@ -128,7 +129,7 @@ int cli_next(cli_args *a) {
         if (arg[2]) attached = arg + 2; /* -Tpng */
     }
     if (!opt->value) {
-        if (attached) return cli_usage_error(a->cmd, "option --%s takes no value", opt->name), CLI_BAD;
+        if (attached) return cli_usage_error(a->cmd, "option %.*s takes no value", (int)(attached - a->arg - (a->arg[1] == '-')), a->arg), CLI_BAD;
         return opt->id;
     }
     if (attached) {

@@ -18,7 +18,8 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv);
 } cli_command;
 
-extern const cli_command cli_dot, cli_summary, cli_check, cli_train, cli_predict, cli_runs, cli_show, cli_export;
+extern const cli_command cli_dot, cli_summary, cli_check, cli_train, cli_predict, cli_runs, cli_show, cli_export,
+    cli_plot, cli_tag, cli_ui;
 
 /* Prints "nngraph CMD: message" and the hint to use --help; returns
  * CLI_USAGE. */
@@ -39,7 +40,7 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 /* An option of a subcommand: --NAME (and -S when short_name is set). A
  * value is given as "--name V", "--name=V", "-S V" or "-SV" (so -Tpng). */
 typedef struct cli_option {
-    const char *name;  /* "epochs" for --epochs; NULL ends a table */
+    const char *name;  /* "epochs" for --epochs ("": short only); NULL ends a table */
     char short_name;   /* 'o' for -o, or 0 */
     const char *value; /* the value's name in messages ("N"); NULL: a flag */
     int id;            /* what cli_next returns for it, > 0 */

@@ -21,7 +21,8 @@ const char *nnc_clean(const char *s, char *buf, size_t len);
 void nnc_json_num(FILE *out, double v);
 /* The fields every JSON record of a run starts with ("id", "uuid", "name",
  * "status", "start_time", "end_time", "duration_s", "epochs", "steps",
- * "seed", "threads", "error"), without the enclosing braces. */
+ * "seed", "threads", "error", "experiment", "git_commit", "git_dirty"),
+ * without the enclosing braces. */
 void nnc_json_run_fields(FILE *out, const nn_run_row *r);
 /* "1m 23.4s", "2h 03m" for a duration in seconds; "-" if NaN. */
 void nnc_duration(double s, char *buf, size_t len);

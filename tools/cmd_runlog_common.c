@@ -71,6 +71,12 @@ void nnc_json_run_fields(FILE *out, const nn_run_row *r) {
     fprintf(out, ",\"epochs\":%lld,\"steps\":%lld,\"seed\":%llu,\"threads\":%d,\"error\":", (long long)r->epochs,
             (long long)r->steps, (unsigned long long)r->seed, r->threads);
     json_str_or_null(out, r->error);
+    fputs(",\"experiment\":", out);
+    nnc_json_str(out, r->experiment);
+    fputs(",\"git_commit\":", out);
+    json_str_or_null(out, r->git_commit);
+    fputs(",\"git_dirty\":", out);
+    fputs(r->git_dirty < 0 ? "null" : r->git_dirty ? "true" : "false", out);
 }
 
 void nnc_duration(double s, char *buf, size_t len) {

@@ -2,6 +2,7 @@
  * without writing C. Progress goes to stderr, the final metrics to stdout,
  * the trained weights to -o (a weights file, docs/graph-format.md). */
 #include "cli.h"
+#include "cli_dist.h"
 
 #include <math.h>
 #include <signal.h>
@@ -29,23 +30,28 @@ static const char usage[] =
     "  --db DB               record the run in this run log (SQLite): hyperparameters,\n"
     "                        every step's loss, epoch metrics, a checkpoint an epoch\n"
     "  --run-name NAME       the run's name in the log (default: the graph file's name)\n"
+    "  --experiment NAME     the experiment the run belongs to (groups runs in the log)\n"
     "  --checkpoint-every N  epochs between checkpoints in the log (default 1)\n"
     "  --resume RUN          continue run RUN of the --db database from its last\n"
     "                        checkpoint (weights, optimizer state, shuffle order)\n"
     "                        up to --epochs in all; same graph file, same seed\n"
     "  -q, --quiet           no progress on stderr\n\n"
     "Ctrl-C during a logged run writes a checkpoint, marks the run interrupted\n"
-    "and exits 130; --resume picks it up.\n";
+    "and exits 130; --resume picks it up.\n"
+    "Under mpirun (mpirun -np N nngraph train ...) every process trains on its\n"
+    "shard of each global batch of N * --batch rows and the gradients are averaged\n"
+    "(docs/scale-out.md); rank 0 prints, writes -o and the run log.\n";
 
 typedef struct train_args {
     cli_source src; /* the graph: a file or DB:RUN */
-    const char *images, *labels, *csv, *out, *log, *run_name, *weights, *loss, *x, *y, *optimizer;
+    const char *images, *labels, *csv, *out, *log, *run_name, *experiment, *weights, *loss, *x, *y, *optimizer;
     long long epochs, batch, seed, threads, label_col, checkpoint_every, resume;
     double lr, momentum;
     int quiet;
 } train_args;
 
-/* Set by Ctrl-C during a logged run: the run log checkpoints and stops. */
+/* Set by Ctrl-C during a logged run (or SIGTERM from mpirun): the run log
+ * checkpoints and stops. */
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) {
     (void)sig;
@@ -55,7 +61,7 @@ static void on_sigint(int sig) {
 enum {
     OPT_DATA = 1, OPT_CSV, OPT_LABEL_COL, OPT_OUTPUT, OPT_WEIGHTS, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER,
     OPT_MOMENTUM, OPT_SEED, OPT_THREADS, OPT_LOSS, OPT_X, OPT_Y, OPT_DB, OPT_RUN_NAME, OPT_CHECKPOINT_EVERY,
-    OPT_RESUME, OPT_QUIET
+    OPT_RESUME, OPT_QUIET, OPT_EXPERIMENT
 };
 static const cli_option options[] = {
     {"data", 0, "IMAGES LABELS", OPT_DATA},
@@ -75,6 +81,7 @@ static const cli_option options[] = {
     {"y", 0, "NAME", OPT_Y},
     {"db", 0, "DB", OPT_DB},
     {"run-name", 0, "NAME", OPT_RUN_NAME},
+    {"experiment", 0, "NAME", OPT_EXPERIMENT},
     {"checkpoint-every", 0, "N", OPT_CHECKPOINT_EVERY},
     {"resume", 0, "RUN", OPT_RESUME},
     {"quiet", 'q', NULL, OPT_QUIET},
@@ -126,6 +133,7 @@ static int parse(int argc, char **argv, train_args *a) {
         case OPT_Y: a->y = v; break;
         case OPT_DB: a->log = v; break;
         case OPT_RUN_NAME: a->run_name = v; break;
+        case OPT_EXPERIMENT: a->experiment = v; break;
         case OPT_CHECKPOINT_EVERY:
             if (cli_int("train", "--checkpoint-every", v, 1, 1000000, &a->checkpoint_every)) return CLI_USAGE;
             break;
@@ -147,12 +155,12 @@ static int parse(int argc, char **argv, train_args *a) {
     return CLI_OK;
 }
 
-static int train(const train_args *a) {
+static int train(const train_args *a, cli_dist *dist) {
     const char *inputs[] = {cli_source_path(&a->src), a->weights, a->images, a->labels, a->csv, a->log};
     if (cli_safe_output("train", a->out, inputs, 6) != CLI_OK) return CLI_RUNTIME;
     nn_graph *g = cli_load_graph("train", &a->src, (uint64_t)a->seed);
     if (!g) return CLI_RUNTIME;
-    int status = CLI_RUNTIME;
+    int status = CLI_RUNTIME, rank = cli_dist_rank(dist);
     nn_dataset *data = NULL;
     nn_optimizer *opt = NULL;
     nn_node *loss = cli_find_loss("train", g, a->loss);
@@ -190,27 +198,47 @@ static int train(const train_args *a) {
     fo.optimizer = opt;
     fo.x = x;
     fo.y = y;
-    fo.verbose = a->quiet ? 0 : 1;
+    fo.verbose = a->quiet || rank != 0 ? 0 : 1;
     fo.shuffle_seed = (uint64_t)a->seed;
+    cli_dist_fit_opts(dist, &fo, &interrupted);
     nn_fit_result res;
     nn_status fs;
-    if (a->log) {
+    if (dist) {
+        signal(SIGINT, on_sigint);
+        signal(SIGTERM, on_sigint);
+    }
+    if (a->log && rank == 0) {
         nn_runlog_fit_opts ro = {0};
         ro.path = a->log;
         ro.run_name = a->run_name ? a->run_name : cli_source_name(&a->src);
+        ro.experiment = a->experiment;
         ro.seed = (uint64_t)a->seed;
         ro.checkpoint_every = (int)a->checkpoint_every;
         ro.resume_run = a->resume;
         ro.stop = &interrupted;
+        cli_dist_log_hook(dist, &fo);
         nn_runlog_fit *logged = nn_runlog_attach(&fo, g, loss, &ro);
         if (!logged) {
             cli_fail("train", "%s", nn_last_error());
+            goto done;
+        }
+        if (cli_dist_log_start(dist, nn_runlog_fit_log(logged), (int)a->batch) != CLI_OK) {
+            nn_runlog_detach(logged, NN_ERR_ARG);
             goto done;
         }
         int64_t run_id = nn_runlog_fit_run(logged);
         signal(SIGINT, on_sigint);
         fs = nn_runlog_detach(logged, nn_fit(g, loss, data, &fo, &res));
         signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        if (fs == NN_ERR_INTERRUPTED && dist && nn_error_message(g)[0]) {
+            /* a wait on the other ranks was given up: the run is marked failed */
+            fprintf(stderr, "\nnngraph train: %s; run %lld in %s continues from its last checkpoint with --db %s --resume "
+                    "%lld\n",
+                    nn_error_message(g), (long long)run_id, a->log, a->log, (long long)run_id);
+            status = 130;
+            goto done;
+        }
         if (fs == NN_ERR_INTERRUPTED) {
             fprintf(stderr, "\nnngraph train: interrupted; run %lld checkpointed in %s (continue with --db %s --resume %lld)\n",
                     (long long)run_id, a->log, a->log, (long long)run_id);
@@ -220,9 +248,24 @@ static int train(const train_args *a) {
     } else {
         fs = nn_fit(g, loss, data, &fo, &res);
     }
+    if (dist && fs == NN_ERR_INTERRUPTED) { /* rank 0 of a logged run said it above */
+        if (rank != 0 || !a->log) cli_fail("train", "%s", nn_error_message(g)[0] ? nn_error_message(g) : nn_last_error());
+        status = 130;
+        goto done;
+    }
+    if (dist && fs == NN_OK && interrupted) {
+        if (rank == 0) fprintf(stderr, "\nnngraph train: interrupted at step %lld\n", (long long)res.steps);
+        status = 130;
+        goto done;
+    }
+
     if (fs != NN_OK) {
         /* the run log reports through nn_last_error, a failed fit on g */
         cli_fail("train", "%s", fs == NN_ERR_DB || !nn_error_message(g)[0] ? nn_last_error() : nn_error_message(g));
+        goto done;
+    }
+    if (rank != 0) { /* rank 0 reports and writes the weights */
+        status = CLI_OK;
         goto done;
     }
     printf("epochs %d  steps %lld  loss %.6g", res.epochs_run, (long long)res.steps, res.loss);
@@ -251,7 +294,10 @@ static int run(int argc, char **argv) {
     a.x = "x";
     a.y = "y";
     int r = parse(argc, argv, &a);
-    return r != CLI_OK ? r : train(&a);
+    if (r != CLI_OK) return r;
+    cli_dist *dist = NULL;
+    if ((r = cli_dist_open("train", &dist)) != CLI_OK) return r;
+    return cli_dist_close(dist, train(&a, dist));
 }
 
 const cli_command cli_train = {"train", "train a graph file's parameters on IDX data (nn_fit)", usage, run};

@@ -25,3 +25,5 @@ echo "== rendering the network"
 build/tools/nngraph dot "$out/digits.nng" --layers -o "$out/digits-layers.svg"
 build/tools/nngraph dot "$out/digits.nng" -o "$out/digits.svg"
 echo "wrote $out/digits.svg (ops) and $out/digits-layers.svg (layers), $out/digits.nng (graph), $out/digits.nnw (weights)"
+echo
+echo "== browse the run history: build/tools/nngraph ui $db   (then open http://127.0.0.1:8765/)"

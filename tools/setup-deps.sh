@@ -8,7 +8,7 @@ pkgs=(meson ninja-build pkg-config gcc libc6-dev
       # MPI scale-out (docs/scale-out.md)
       libopenmpi-dev openmpi-bin
       # pictures (nngraph plot) and the run page (nngraph ui, its browser test)
-      libplplot-dev plplot-driver-cairo libmicrohttpd-dev libxml2-dev curl chromium
+      libplplot-dev plplot-driver-cairo libmicrohttpd-dev libxml2-dev libpng-dev curl chromium
       # real image data for the Fashion-MNIST examples
       dataset-fashion-mnist
       # fuzz targets (libFuzzer): clang, and its runtimes (libFuzzer, ASan,

@@ -407,6 +407,13 @@ float nn_value_scalar(const nn_node *n);
 nn_status nn_graph_set_threads(nn_graph *g, int threads);
 /* The thread count runs use: the one set, else the default it resolves to. */
 int nn_graph_threads(const nn_graph *g);
+/* Called after a run has computed `node`'s value, from the thread that
+ * computed it, before the run returns: what lets a caller act on a value
+ * (e.g. send a gradient to other processes) while the rest of the run goes
+ * on. The value is final unless the node is an in-place input of a later
+ * step; an output of the run is final. NULL: no hook (the default). */
+typedef void (*nn_value_fn)(void *user, const nn_node *node, const nn_tensor *value);
+void nn_graph_on_value(nn_graph *g, nn_value_fn fn, void *user);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

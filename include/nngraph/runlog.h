@@ -60,7 +60,7 @@ extern "C" {
 #define NN_RUNLOG_APPLICATION_ID 0x6e6e6752
 /* PRAGMA user_version written by this nngraph; older files are migrated on
  * open, newer ones are refused. */
-#define NN_RUNLOG_SCHEMA_VERSION 1
+#define NN_RUNLOG_SCHEMA_VERSION 2
 
 /* Open flags (or-ed). */
 enum {
@@ -105,6 +105,13 @@ typedef struct nn_run_info {
     const char *graph_text;   /* the graph in its text (.nng) form */
     int64_t parent_run_id;    /* >0 for a run forked from another one */
     int64_t parent_step;      /* the parent's step it starts from */
+    const char *experiment;   /* groups runs, like MLflow's experiments ("" if NULL) */
+    const char *notes;        /* free text for humans ("" if NULL) */
+    /* The working directory's git commit and whether its tree has
+     * uncommitted changes are recorded (by running `git`) unless this is
+     * set or the environment has NNGRAPH_NO_GIT=1; unknown when git or a
+     * repository is missing. */
+    int no_git;
 } nn_run_info;
 
 /* Starts a new run (status 'running') and makes it the handle's current
@@ -172,6 +179,14 @@ nn_status nn_runlog_checkpoint(nn_runlog *log, int64_t step, int64_t epoch, cons
  * current and 'running' (never half finished). */
 nn_status nn_runlog_finish(nn_runlog *log, const char *status, const char *error);
 
+/* Sets tag `key` of run `run_id` to `value` (replacing an older value;
+ * an empty value deletes the tag). Keys are 1 to 63 bytes, values at most
+ * 191 (nn_param_kv's sizes): an error names the limit. Works on any run,
+ * finished or not. */
+nn_status nn_runlog_tag(nn_runlog *log, int64_t run_id, const char *key, const char *value);
+/* Replaces run `run_id`'s notes. */
+nn_status nn_runlog_set_notes(nn_runlog *log, int64_t run_id, const char *notes);
+
 /* Deletes the run's step metrics past `step` and epoch metrics and
  * checkpoints past `epoch` (so a resumed curve never zig-zags). */
 nn_status nn_runlog_truncate(nn_runlog *log, int64_t run_id, int64_t step, int64_t epoch);
@@ -207,6 +222,9 @@ typedef struct nn_run_row {
     char version[32];
     char host[128];
     char error[256]; /* why it failed, "" if it did not */
+    char experiment[128]; /* "" if none */
+    char git_commit[48];  /* "" if unknown */
+    int git_dirty;        /* 1 uncommitted changes, 0 clean, -1 unknown */
 } nn_run_row;
 
 /* Every run, oldest first; *rows is malloc'ed (free()). */
@@ -227,6 +245,10 @@ typedef struct nn_param_kv {
 } nn_param_kv;
 /* The run's hyperparameters sorted by key; *out malloc'ed (free()). */
 nn_status nn_runlog_params(nn_runlog *log, int64_t run_id, nn_param_kv **out, int *n);
+/* The run's tags sorted by key (is_num 0); *out malloc'ed (free()). */
+nn_status nn_runlog_tags(nn_runlog *log, int64_t run_id, nn_param_kv **out, int *n);
+/* The run's notes (malloc'ed, free(); "" if none); NULL with an error. */
+char *nn_runlog_notes(nn_runlog *log, int64_t run_id);
 
 typedef struct nn_metric_point {
     int64_t at;  /* step or epoch */
@@ -252,6 +274,16 @@ nn_status nn_runlog_last_metrics(nn_runlog *log, int64_t run_id, nn_metric_last 
 /* ---------------------------------------------------------------- */
 /* Checkpoints and weight files                                      */
 /* ---------------------------------------------------------------- */
+
+/* One checkpoint of a run, as listed (without its tensors). */
+typedef struct nn_ckpt_row {
+    int64_t id, step, epoch;
+    char reason[16];
+    char time[32];   /* ISO-8601 UTC */
+    int64_t bytes;   /* the parameters' data (role param), in bytes */
+} nn_ckpt_row;
+/* The run's checkpoints by epoch and step; *out malloc'ed (free()). */
+nn_status nn_runlog_checkpoints(nn_runlog *log, int64_t run_id, nn_ckpt_row **out, int *n);
 
 /* Loads run `run_id`'s checkpoint at `epoch` (-1: the last one), checking
  * each tensor's CRC-32, dtype and size. NULL with an error if none. */
@@ -341,6 +373,8 @@ typedef struct nn_runlog_fit_opts {
     const char *path;          /* NULL: NN_RUNLOG_DEFAULT_PATH */
     int open_flags;            /* NN_RUNLOG_DURABLE ... */
     const char *run_name;
+    const char *experiment;    /* groups runs (nn_run_info.experiment) */
+    const char *notes;         /* nn_run_info.notes */
     uint64_t seed;             /* the graph's seed, recorded (0: not known) */
     const char *graph_text;    /* the graph's .nng text; NULL: nn_graph_to_text(g) */
     const char *command_line;  /* NULL: this process's */
@@ -383,6 +417,9 @@ nn_runlog_fit *nn_runlog_attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, c
 nn_status nn_runlog_detach(nn_runlog_fit *f, nn_status fit_status);
 /* The run being logged. */
 int64_t nn_runlog_fit_run(const nn_runlog_fit *f);
+/* The open run log, for the caller's own params and metrics of the run
+ * (e.g. from its epoch callback, which runs after the log's). */
+nn_runlog *nn_runlog_fit_log(nn_runlog_fit *f);
 /* Why logging stopped under NN_RUNLOG_CONTINUE; "" while it works. */
 const char *nn_runlog_fit_error(const nn_runlog_fit *f);
 /* attach + nn_fit + detach. */

@@ -128,6 +128,66 @@ typedef struct nn_epoch_info {
 typedef int (*nn_step_fn)(const nn_step_info *info, void *user);
 typedef int (*nn_epoch_fn)(const nn_epoch_info *info, void *user);
 
+/* ---- Data parallelism: how nn_fit runs as one of several processes ---- */
+
+/* Sums over one step's global batch (or one evaluation) that data-parallel
+ * training adds up over processes: the loss weighted by rows, the rows,
+ * and the accuracy's correct and judged counts. */
+typedef struct nn_fit_sums {
+    double loss, rows, correct, judged;
+} nn_fit_sums;
+
+/* What the fit shares with the other processes when it starts. */
+typedef struct nn_fit_dist_start {
+    nn_status status;          /* this process's setup: a failure is announced */
+    nn_graph *graph;
+    nn_node *const *params;    /* the trained parameters, in the optimizer's order */
+    nn_node *const *grads;     /* their gradient nodes, same order */
+    int n_params;
+    nn_optimizer *optimizer;
+    nn_rng *shuffle;           /* the shuffle generator: rank 0's wins */
+    int *initial_epoch;        /* rank 0's wins (it may have resumed) */
+    int64_t n_train;           /* must agree */
+    int64_t local_batch;       /* rows per process in a full global batch */
+} nn_fit_dist_start;
+
+/* The hooks nn_fit calls when nn_fit_opts.dist is set. A transport fills
+ * them (nn_dist_fit_opts() in nngraph/dist.h, over MPI); nn_fit itself
+ * knows nothing of processes beyond rank and size. Every hook is a
+ * collective: all processes call it in the same order. Errors come back
+ * as a status with nn_last_error() naming the rank that failed. */
+typedef struct nn_fit_dist {
+    void *ctx;
+    int rank, size;
+    /* Rank 0's parameters, optimizer state, shuffle generator and
+     * initial epoch are copied to every process; graphs and data sizes are
+     * checked to match. */
+    nn_status (*begin)(void *ctx, const nn_fit_dist_start *start);
+    /* Before a step's run: this process computes `local` of the step's
+     * `global` rows (0: an empty shard, no run); its gradients are weighted
+     * by local/global, so that their sum is the global batch's gradient. */
+    nn_status (*step_begin)(void *ctx, int64_t local, int64_t global);
+    /* After the run: `local` is the run's status (its message in
+     * nn_last_error()); waits for the gradients' sums, which replace each
+     * gradient's value, and turns *sums into the sums over all processes. */
+    nn_status (*step_end)(void *ctx, nn_status local, nn_fit_sums *sums);
+    /* *stop becomes 1 if any process asked to stop. */
+    nn_status (*agree_stop)(void *ctx, int *stop);
+    /* Evaluation with each process taking a shard of data's rows; the
+     * results are the whole set's, on every process. */
+    nn_status (*evaluate)(void *ctx, nn_graph *g, nn_node *loss, const nn_dataset *data, nn_node *x, nn_node *y,
+                          int batch_size, double *loss_out, double *accuracy_out);
+    /* At the end of every epoch, before the epoch callback (statistics). */
+    nn_status (*epoch_end)(void *ctx, int epoch);
+    /* When the fit returns, whatever its status (not a collective). */
+    void (*end)(void *ctx, nn_status status);
+} nn_fit_dist;
+
+/* The rows [*first, *first + *count) of a global batch of `rows` that
+ * process `rank` of `size` computes: contiguous, sizes differing by at most
+ * one, the larger shards last; empty when rows < size for some ranks. */
+void nn_fit_shard(int64_t rows, int rank, int size, int64_t *first, int64_t *count);
+
 typedef struct nn_fit_opts {
     int epochs;               /* default 1 */
     int batch_size;           /* default 32 */
@@ -155,6 +215,12 @@ typedef struct nn_fit_opts {
      * past initial_epoch epochs, which gives the same order when the seed
      * is the same. */
     const nn_rng *shuffle_state;
+    /* Data parallelism: NULL trains alone. Set (nn_dist_fit_opts()), every
+     * process of the group runs nn_fit with the same graph and data;
+     * batch_size is then the batch of one process and the global batch is
+     * batch_size * size (DistributedDataParallel's convention: the same
+     * learning rate applies to the larger batch). */
+    const nn_fit_dist *dist;
 } nn_fit_opts;
 
 /* What a fit did. */

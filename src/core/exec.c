@@ -65,7 +65,14 @@ static int step_successors(void *plan, int s, const int **succ) {
     return st->n_succ;
 }
 
-static nn_status step_task(void *plan, int s, struct nn_exec *e, char *err) { return step_run(plan, s, e, err); }
+/* Runs step s, then tells the graph's value hook (nn_graph_on_value),
+ * from this thread, that the step's value is ready. */
+static nn_status step_task(void *plan, int s, struct nn_exec *e, char *err) {
+    nn_plan *p = plan;
+    nn_status st = step_run(p, s, e, err);
+    if (st == NN_OK && p->on_value) p->on_value(p->on_value_user, p->steps[s].node, &p->bufs[s]);
+    return st;
+}
 
 nn_status nn_exec_run_plan(struct nn_exec *e, nn_graph *g, nn_plan *p) {
     /* the plan's own scratch: nothing is allocated per run */
@@ -103,12 +110,14 @@ nn_status nn_plan_execute(nn_graph *g, nn_plan *p) {
     if (!e) return nn_fail_run(g, NN_ERR_NOMEM, "run: cannot start the thread pool");
     nn_status st = NN_OK;
     p->row_ids = g->row_ids;
+    p->on_value = g->on_value;
+    p->on_value_user = g->on_value_user;
     if (nn_exec_threads(e) > 1 && p->cost >= NN_PAR_MIN_FLOPS) {
         st = nn_exec_run_plan(e, g, p);
     } else {
         char err[NN_ERRLEN];
         for (int s = 0; s < p->n_steps && st == NN_OK; s++)
-            if ((st = step_run(p, s, e, err)) != NN_OK) nn_fail_run(g, st, "%s", err);
+            if ((st = step_task(p, s, e, err)) != NN_OK) nn_fail_run(g, st, "%s", err);
     }
     if (st != NN_OK) return st;
     for (int s = 0; s < p->n_steps; s++) p->steps[s].node->value = &p->bufs[s];

@@ -178,6 +178,8 @@ struct nn_graph {
     /* while nn_fit runs a batch: the dataset row of each of its rows, so
      * that a kernel's error names the row the user can find; else NULL */
     const int64_t *row_ids;
+    nn_value_fn on_value; /* nn_graph_on_value: called after each step */
+    void *on_value_user;
 };
 
 /* Records a build error (keeps the first); returns NULL for convenience. */

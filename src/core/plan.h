@@ -46,6 +46,8 @@ typedef struct nn_plan {
     int *pending, *ready; /* scratch of one pool run (dependency counts and
                              the ready queue), allocated with the plan */
     const int64_t *row_ids; /* the graph's row_ids for the run under way */
+    nn_value_fn on_value;   /* the graph's value hook for the run under way */
+    void *on_value_user;
 } nn_plan;
 
 /* A cached plan for exactly these outputs at any batch size, or NULL:

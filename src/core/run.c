@@ -98,3 +98,9 @@ int nn_graph_threads(const nn_graph *g) {
     if (!g) return 0;
     return g->threads > 0 ? g->threads : nn_default_threads();
 }
+
+void nn_graph_on_value(nn_graph *g, nn_value_fn fn, void *user) {
+    if (!g) return;
+    g->on_value = fn;
+    g->on_value_user = user;
+}

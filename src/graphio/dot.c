@@ -85,6 +85,32 @@ static const char *short_name(const char *name, int in_cluster) {
     return in_cluster ? name + top_scope_len(name) + 1 : name;
 }
 
+/* A gradient node's name says what it differentiates: "grad/L3/matmul/
+ * matmul_2" is made for the forward node L3/matmul. Inside its ∇ cluster
+ * the label drops what the cluster already says: the last part
+ * ("matmul_2"), then "∂ add" only when the forward node's name adds
+ * something (a sum_like of add). */
+static void put_grad_label(nn_strbuf *sb, const nn_node *n, size_t scope_len) {
+    const char *rest = n->name + scope_len, *last = strrchr(rest, '/');
+    last = last ? last + 1 : rest;
+    nn_sb_puts(sb, "label=\"");
+    put_escaped(sb, last);
+    /* the forward node: the part before the last one, if any */
+    const char *fwd_end = last > rest ? last - 1 : rest, *fwd = fwd_end;
+    while (fwd > rest && fwd[-1] != '/') fwd--;
+    size_t fl = (size_t)(fwd_end - fwd);
+    if (fl && strncmp(last, fwd, fl) != 0) {
+        nn_sb_puts(sb, "\\n∂ ");
+        nn_sb_append(sb, fwd, fl);
+    }
+    if (n->kind == NN_NODE_CONST && n->tensor->size == 1 && n->dtype == NN_F32) {
+        char v[32];
+        nn_format_float(((const float *)n->tensor->data)[0], v, sizeof v);
+        nn_sb_printf(sb, " = %s", v);
+    }
+    nn_sb_puts(sb, "\"");
+}
+
 static void put_node_label(nn_strbuf *sb, const nn_node *n, int in_cluster, int is_loss) {
     char sh[96];
     const char *nm = short_name(n->name, in_cluster);
@@ -149,7 +175,43 @@ typedef struct dot_ctx {
     nn_load_fault fault;
     int has_fault;
     int *layer; /* layer of each node, -1 if none */
+    int *grad_layer; /* of a gradient node: the layer it differentiates, -1 the loss's group, -2 not a gradient */
 } dot_ctx;
+
+/* The layer a gradient node belongs to by its name ("grad/L2/..."), -1
+ * for the others (the loss's gradient and its seed). */
+static int grad_layer_of(const nn_node *n, const nn_layer_info *layers, int n_layers) {
+    if (!n->is_grad) return -2;
+    if (strncmp(n->name, "grad/", 5) != 0) return -1;
+    const char *rest = n->name + 5;
+    size_t sl = top_scope_len(rest);
+    for (int i = 0; sl && i < n_layers; i++)
+        if (strlen(layers[i].name) == sl && strncmp(layers[i].name, rest, sl) == 0) return i;
+    return -1;
+}
+
+/* A gradient edge is written head first with dir=back: the arrow still
+ * points from the earlier gradient to the later one, but dot ranks the
+ * later one higher, so the backward pass reads bottom-up beside the
+ * forward one. Edges from forward nodes into gradients do not rank. */
+static void put_grad_edge(dot_ctx *c, const char *from, const char *to, const nn_node *src) {
+    char sh[96];
+    nn_shape_str(src->shape, sh, sizeof sh);
+    nn_sb_puts(c->sb, "  ");
+    if (src->is_grad) {
+        put_id(c->sb, to);
+        nn_sb_puts(c->sb, " -> ");
+        put_id(c->sb, from);
+        nn_sb_printf(c->sb, " [label=\"%s\", dir=back, %s];\n", sh, EDGE_GRAD);
+    } else {
+        put_id(c->sb, from);
+        nn_sb_puts(c->sb, " -> ");
+        put_id(c->sb, to);
+        /* lighter: the values a gradient reads, not the backward flow */
+        nn_sb_printf(c->sb, " [label=\"%s%s\", constraint=false, style=dashed, color=\"#e0a890\", fontcolor=\"#b06040\"];\n",
+                     sh, src->dtype == NN_I32 ? " i32" : "");
+    }
+}
 
 static int drawn(const dot_ctx *c, const nn_node *n) { return !n->is_grad || c->o->backward; }
 
@@ -163,7 +225,12 @@ static void put_op_node(dot_ctx *c, const nn_node *n, const char *indent) {
     nn_sb_puts(c->sb, indent);
     put_id(c->sb, n->name);
     nn_sb_printf(c->sb, " [%s, ", style);
-    put_node_label(c->sb, n, in_cluster, n == c->loss);
+    if (n->is_grad && !c->o->layers) {
+        int gl = c->grad_layer[n->id];
+        put_grad_label(c->sb, n, gl >= 0 ? 5 + strlen(c->layers[gl].name) + 1 : strncmp(n->name, "grad/", 5) ? 0 : 5);
+    } else {
+        put_node_label(c->sb, n, in_cluster, n == c->loss);
+    }
     nn_sb_puts(c->sb, "];\n");
 }
 
@@ -256,9 +323,11 @@ static void put_layers(dot_ctx *c) {
         nn_sb_puts(c->sb, "  ");
         put_id(c->sb, id);
         nn_sb_printf(c->sb, " [%s, label=\"", STYLE_GRAD);
-        if (strcmp(id, "grad/") == 0)
-            nn_sb_puts(c->sb, "∇ (outside layers)");
-        else {
+        if (strcmp(id, "grad/") == 0) {
+            /* the loss's own gradient and the seed: they differentiate the loss */
+            nn_sb_puts(c->sb, "∇ ");
+            put_escaped(c->sb, c->loss ? c->loss->name : "loss");
+        } else {
             char scope[NN_MAX_NAME + 16];
             snprintf(scope, sizeof scope, "%.*s", (int)strlen(id) - 6, id + 5);
             nn_sb_puts(c->sb, "∇ ");
@@ -282,7 +351,8 @@ static void put_layers(dot_ctx *c) {
             if (!dup) {
                 nn_sb_puts(&seen, key.data ? key.data + 1 : "");
                 if (seen.failed || key.failed) c->sb->failed = 1;
-                put_edge(c->sb, from, to, n->in[k], n->is_grad ? EDGE_GRAD : NULL);
+                if (n->is_grad) put_grad_edge(c, from, to, n->in[k]);
+                else put_edge(c->sb, from, to, n->in[k], NULL);
             }
             nn_sb_free(&key);
         }
@@ -309,15 +379,43 @@ static void put_ops(dot_ctx *c) {
         if (fault_layer == l) put_fault_node(c, "    ");
         nn_sb_puts(c->sb, "  }\n");
     }
+    /* with the backward pass: each layer's gradients in a cluster of their
+     * own, "∇ L2", and the loss's in "∇ loss" */
+    for (int l = -1; c->o->backward && l < c->n_layers; l++) {
+        int any = 0;
+        for (int i = 0; i < g->n_nodes && !any; i++) any = c->grad_layer[i] == l;
+        if (!any) continue;
+        char cid[NN_MAX_NAME + 16];
+        snprintf(cid, sizeof cid, "cluster_grad/%s", l >= 0 ? c->layers[l].name : "loss");
+        nn_sb_puts(c->sb, "  subgraph ");
+        put_id(c->sb, cid);
+        nn_sb_printf(c->sb, " {\n    graph [style=\"rounded,dashed\", color=\"#cc4125\", fontcolor=\"#990000\", label=\"∇ ");
+        put_escaped(c->sb, l >= 0 ? c->layers[l].name : c->loss ? c->loss->name : "loss");
+        nn_sb_puts(c->sb, "\"];\n");
+        for (int i = 0; i < g->n_nodes; i++)
+            if (c->grad_layer[i] == l) put_op_node(c, g->nodes[i], "    ");
+        nn_sb_puts(c->sb, "  }\n");
+    }
     for (int i = 0; i < g->n_nodes; i++)
-        if (c->layer[i] < 0 && drawn(c, g->nodes[i])) put_op_node(c, g->nodes[i], "  ");
+        if (c->layer[i] < 0 && !g->nodes[i]->is_grad) put_op_node(c, g->nodes[i], "  ");
     if (c->has_fault && fault_layer < 0) put_fault_node(c, "  ");
+    /* the backward pass starts level with the loss: its seed ranks below
+     * the loss, the gradients climb from there beside their layers */
+    for (int i = 0; c->o->backward && c->loss && i < g->n_nodes; i++)
+        if (g->nodes[i]->is_grad && g->nodes[i]->n_in == 0) {
+            nn_sb_puts(c->sb, "  ");
+            put_id(c->sb, c->loss->name);
+            nn_sb_puts(c->sb, " -> ");
+            put_id(c->sb, g->nodes[i]->name);
+            nn_sb_puts(c->sb, " [style=invis];\n");
+        }
     for (int i = 0; i < g->n_nodes; i++) {
         const nn_node *n = g->nodes[i];
         if (!drawn(c, n)) continue;
-        for (int k = 0; k < n->n_in; k++)
-            put_edge(c->sb, n->in[k]->name, n->name, n->in[k],
-                     n->is_grad ? EDGE_GRAD : n->in[k]->kind == NN_NODE_PARAM ? EDGE_PARAM : NULL);
+        for (int k = 0; k < n->n_in; k++) {
+            if (n->is_grad) put_grad_edge(c, n->in[k]->name, n->name, n->in[k]);
+            else put_edge(c->sb, n->in[k]->name, n->name, n->in[k], n->in[k]->kind == NN_NODE_PARAM ? EDGE_PARAM : NULL);
+        }
         if (n->grad_of && c->o->backward) {
             /* the gradient points back at its parameter, without pulling
              * the layout around */
@@ -344,21 +442,25 @@ char *nn_graph_dot_string(const nn_graph *g, const nn_dot_opts *opts) {
         return NULL;
     }
     nn_dot_opts defaults = {0};
-    dot_ctx c = {g, opts ? opts : &defaults, NULL, NULL, 0, NULL, {0}, 0, NULL};
+    dot_ctx c = {g, opts ? opts : &defaults, NULL, NULL, 0, NULL, {0}, 0, NULL, NULL};
     nn_strbuf sb = {0};
     c.sb = &sb;
     int n_layers = nn_graph_layers(g, NULL, 0);
     c.layers = calloc((size_t)n_layers + 1, sizeof *c.layers);
     c.layer = calloc((size_t)g->n_nodes + 1, sizeof *c.layer);
-    if (!c.layers || !c.layer) {
+    c.grad_layer = calloc((size_t)g->n_nodes + 1, sizeof *c.grad_layer);
+    if (!c.layers || !c.layer || !c.grad_layer) {
         free(c.layers);
         free(c.layer);
+        free(c.grad_layer);
         nn_set_error(NN_ERR_NOMEM, "dot: out of memory");
         return NULL;
     }
     c.n_layers = nn_graph_layers(g, c.layers, n_layers);
-    for (int i = 0; i < g->n_nodes; i++)
+    for (int i = 0; i < g->n_nodes; i++) {
         c.layer[i] = layer_of(g->nodes[i]->name, g->nodes[i]->is_grad, c.layers, c.n_layers);
+        c.grad_layer[i] = grad_layer_of(g->nodes[i], c.layers, c.n_layers);
+    }
     c.loss = c.o->loss ? nn_graph_find(g, c.o->loss) : nn_graph_guess_loss(g);
     if (c.o->fault && c.o->fault->node[0]) {
         c.fault = *c.o->fault;
@@ -395,6 +497,7 @@ char *nn_graph_dot_string(const nn_graph *g, const nn_dot_opts *opts) {
     nn_sb_puts(&sb, "}\n");
     free(c.layers);
     free(c.layer);
+    free(c.grad_layer);
     if (sb.failed) {
         nn_sb_free(&sb);
         nn_set_error(NN_ERR_NOMEM, "dot: out of memory");

@@ -97,10 +97,14 @@ nn_status nn_runlog_start(nn_runlog *log, const nn_run_info *info, int64_t *run_
     rl_iso_time(wall, now, sizeof now);
     gethostname(host, sizeof host - 1);
     char *cmd = in.command_line ? NULL : own_command_line();
+    char commit[48] = "";
+    int dirty = -1;
+    if (!in.no_git) rl_git_state(commit, sizeof commit, &dirty);
     sqlite3_stmt *st = rl_prepare(log,
                                   "INSERT INTO run (uuid, name, status, start_time, heartbeat, seed, threads, "
-                                  "version, host, pid, command_line, graph, parent_run_id, parent_step) "
-                                  "VALUES (?,?,'running',?,?,?,?,?,?,?,?,?,?,?)",
+                                  "version, host, pid, command_line, graph, parent_run_id, parent_step, "
+                                  "experiment, notes, git_commit, git_dirty) "
+                                  "VALUES (?,?,'running',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                   "starting a run");
     if (!st) {
         free(cmd);
@@ -121,6 +125,10 @@ nn_status nn_runlog_start(nn_runlog *log, const nn_run_info *info, int64_t *run_
         sqlite3_bind_int64(st, 12, in.parent_run_id);
         sqlite3_bind_int64(st, 13, in.parent_step);
     }
+    sqlite3_bind_text(st, 14, in.experiment ? in.experiment : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 15, in.notes ? in.notes : "", -1, SQLITE_TRANSIENT);
+    if (commit[0]) sqlite3_bind_text(st, 16, commit, -1, SQLITE_TRANSIENT);
+    if (dirty >= 0) sqlite3_bind_int(st, 17, dirty);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     free(cmd);

@@ -415,6 +415,8 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
          * recorded without it */
         char *text = f->ro.graph_text ? NULL : nn_graph_to_text(g);
         nn_run_info info = {.name = f->ro.run_name,
+                            .experiment = f->ro.experiment,
+                            .notes = f->ro.notes,
                             .seed = f->ro.seed,
                             .threads = nn_graph_threads(g),
                             .command_line = f->ro.command_line,
@@ -516,6 +518,8 @@ nn_status nn_runlog_detach(nn_runlog_fit *f, nn_status fit_status) {
 }
 
 int64_t nn_runlog_fit_run(const nn_runlog_fit *f) { return f ? nn_runlog_current(f->log) : 0; }
+
+nn_runlog *nn_runlog_fit_log(nn_runlog_fit *f) { return f ? f->log : NULL; }
 
 const char *nn_runlog_fit_error(const nn_runlog_fit *f) { return f ? f->db_error : ""; }
 

@@ -89,6 +89,11 @@ void rl_finalize_stmts(nn_runlog *log);
 /* NN_OK if the log has a current run, else the error for `what`. */
 nn_status rl_need_run(const nn_runlog *log, const char *what);
 
+/* The working directory's git commit ("" if unknown) and whether tracked
+ * files have uncommitted changes (1, 0, or -1 if unknown); nothing when
+ * NNGRAPH_NO_GIT=1 (runlog_meta.c). */
+void rl_git_state(char *commit, size_t len, int *dirty);
+
 /* The schema's migrations: rl_migrations[v] brings version v to v+1. */
 extern const char *const rl_migrations[NN_RUNLOG_SCHEMA_VERSION];
 /* Opens the file, checks it is ours, migrates it (runlog_schema.c). */

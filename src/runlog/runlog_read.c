@@ -15,7 +15,8 @@ static const char run_columns[] =
     "SELECT id, uuid, name, status, start_time, COALESCE(end_time, ''), duration_s, "
     "COALESCE(epochs, 0), COALESCE(steps, 0), final_loss, best_loss, final_accuracy, "
     "final_val_loss, final_val_accuracy, seed, threads, COALESCE(parent_run_id, 0), "
-    "COALESCE(parent_step, 0), version, COALESCE(host, ''), COALESCE(error, ''), pid "
+    "COALESCE(parent_step, 0), version, COALESCE(host, ''), COALESCE(error, ''), pid, "
+    "experiment, COALESCE(git_commit, ''), COALESCE(git_dirty, -1) "
     "FROM v_run";
 
 static void copy_text(char *dst, size_t len, sqlite3_stmt *st, int col) {
@@ -94,6 +95,9 @@ static void read_row(sqlite3_stmt *st, nn_run_row *r) {
     copy_text(r->host, sizeof r->host, st, 19);
     copy_text(r->error, sizeof r->error, st, 20);
     refine_status(r, (pid_t)sqlite3_column_int64(st, 21));
+    copy_text(r->experiment, sizeof r->experiment, st, 22);
+    copy_text(r->git_commit, sizeof r->git_commit, st, 23);
+    r->git_dirty = sqlite3_column_int(st, 24);
 }
 
 static void read_run(sqlite3_stmt *st, void *item) { read_row(st, item); }
@@ -218,6 +222,68 @@ nn_status nn_runlog_params(nn_runlog *log, int64_t run_id, nn_param_kv **out, in
     nn_status s = collect_rows(log, st, sizeof(nn_param_kv), read_param, "reading parameters", &items, n);
     *out = items;
     return s;
+}
+
+nn_status nn_runlog_tags(nn_runlog *log, int64_t run_id, nn_param_kv **out, int *n) {
+    if (!log || !out || !n) return nn_set_error(NN_ERR_ARG, "run log: tags: NULL argument");
+    *out = NULL;
+    *n = 0;
+    /* NULL num: read_param marks every tag as text */
+    sqlite3_stmt *st = rl_prepare(log, "SELECT key, value, NULL FROM tag WHERE run = ? ORDER BY key", "reading tags");
+    if (!st) return NN_ERR_DB;
+    sqlite3_bind_int64(st, 1, run_id);
+    void *items;
+    nn_status s = collect_rows(log, st, sizeof(nn_param_kv), read_param, "reading tags", &items, n);
+    *out = items;
+    return s;
+}
+
+static void read_ckpt(sqlite3_stmt *st, void *item) {
+    nn_ckpt_row *c = item;
+    c->id = sqlite3_column_int64(st, 0);
+    c->step = sqlite3_column_int64(st, 1);
+    c->epoch = sqlite3_column_int64(st, 2);
+    copy_text(c->reason, sizeof c->reason, st, 3);
+    copy_text(c->time, sizeof c->time, st, 4);
+    c->bytes = sqlite3_column_int64(st, 5);
+}
+
+nn_status nn_runlog_checkpoints(nn_runlog *log, int64_t run_id, nn_ckpt_row **out, int *n) {
+    if (!log || !out || !n) return nn_set_error(NN_ERR_ARG, "run log: checkpoints: NULL argument");
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = rl_prepare(log,
+                                  "SELECT c.id, c.step, c.epoch, c.reason, c.time, "
+                                  "(SELECT COALESCE(SUM(length(t.data)), 0) FROM tensor t "
+                                  " WHERE t.checkpoint = c.id AND t.role = 'param') "
+                                  "FROM checkpoint c WHERE c.run = ? ORDER BY c.epoch, c.step, c.id",
+                                  "listing checkpoints");
+    if (!st) return NN_ERR_DB;
+    sqlite3_bind_int64(st, 1, run_id);
+    void *items;
+    nn_status s = collect_rows(log, st, sizeof(nn_ckpt_row), read_ckpt, "listing checkpoints", &items, n);
+    *out = items;
+    return s;
+}
+
+char *nn_runlog_notes(nn_runlog *log, int64_t run_id) {
+    if (!log) return nn_set_error(NN_ERR_ARG, "run log: notes: NULL argument"), NULL;
+    sqlite3_stmt *st = rl_prepare(log, "SELECT notes FROM run WHERE id = ?", "reading notes");
+    if (!st) return NULL;
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = sqlite3_step(st);
+    char *notes = NULL;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        notes = strdup(t ? (const char *)t : "");
+        if (!notes) nn_set_error(NN_ERR_NOMEM, "%s: out of memory reading notes", log->path);
+    } else if (rc == SQLITE_DONE) {
+        nn_set_error(NN_ERR_ARG, "%s: no run with id %lld", log->path, (long long)run_id);
+    } else {
+        rl_fail(log, rc, "reading notes");
+    }
+    sqlite3_finalize(st);
+    return notes;
 }
 
 static void read_point(sqlite3_stmt *st, void *item) {

@@ -11,6 +11,46 @@
 
 const char *const rl_splits[3] = {"train", "val", "test"};
 
+/* v_run's body up to its FROM (version 1's view; version 2 keeps it as
+ * v_run_core and adds its own columns on top), shared so the text a
+ * version 1 file was made with stays exactly the same. */
+#define V_RUN_V1_BODY \
+    "SELECT r.id, r.uuid, r.name,\n" \
+    "  CASE WHEN r.status = 'running' AND\n" \
+    "    (julianday('now') - julianday(r.heartbeat)) * 86400.0 >\n" \
+    "      COALESCE((SELECT value FROM setting WHERE key = 'stale_after_s'), 60)\n" \
+    "  THEN 'interrupted' ELSE r.status END AS status,\n" \
+    "  r.start_time, r.end_time,\n" \
+    "  (julianday(COALESCE(r.end_time, r.heartbeat)) - julianday(r.start_time)) * 86400.0\n" \
+    "    AS duration_s,\n" \
+    /* the train loss's last epoch and step are one primary-key seek each; \
+     * a run without a loss falls back to scanning its rows */ \
+    "  COALESCE((SELECT MAX(epoch) FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n" \
+    "             AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')),\n" \
+    "           (SELECT MAX(epoch) FROM epoch_metric e WHERE e.run = r.id)) AS epochs,\n" \
+    "  COALESCE((SELECT MAX(step) FROM step_metric s WHERE s.run = r.id AND s.split = 'train'\n" \
+    "             AND s.key = (SELECT id FROM metric_key WHERE name = 'loss')),\n" \
+    "           (SELECT MAX(step) FROM step_metric s WHERE s.run = r.id)) AS steps,\n" \
+    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n" \
+    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')\n" \
+    "   ORDER BY e.epoch DESC LIMIT 1) AS final_loss,\n" \
+    "  (SELECT MIN(value) FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n" \
+    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')) AS best_loss,\n" \
+    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n" \
+    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'accuracy')\n" \
+    "   ORDER BY e.epoch DESC LIMIT 1) AS final_accuracy,\n" \
+    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'val'\n" \
+    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')\n" \
+    "   ORDER BY e.epoch DESC LIMIT 1) AS final_val_loss,\n" \
+    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'val'\n" \
+    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'accuracy')\n" \
+    "   ORDER BY e.epoch DESC LIMIT 1) AS final_val_accuracy,\n" \
+    "  (SELECT json_group_object(p.key, CASE WHEN p.num IS NULL THEN p.value ELSE p.num END)\n" \
+    "     FROM param p WHERE p.run = r.id) AS params,\n" \
+    "  r.seed, r.threads, r.version, r.host, r.pid, r.command_line,\n" \
+    "  r.parent_run_id, r.parent_step, r.error\n" \
+    "FROM run r;\n"
+
 /*
  * Version 1. Why it looks like this:
  * - STRICT tables so a wrong type is an error, not silently stored.
@@ -121,42 +161,8 @@ static const char schema_v1[] =
     ") STRICT;\n"
     "INSERT INTO setting VALUES ('stale_after_s', 60);\n"
     /* v_run: one row a run */
-    "CREATE VIEW v_run AS\n"
-    "SELECT r.id, r.uuid, r.name,\n"
-    "  CASE WHEN r.status = 'running' AND\n"
-    "    (julianday('now') - julianday(r.heartbeat)) * 86400.0 >\n"
-    "      COALESCE((SELECT value FROM setting WHERE key = 'stale_after_s'), 60)\n"
-    "  THEN 'interrupted' ELSE r.status END AS status,\n"
-    "  r.start_time, r.end_time,\n"
-    "  (julianday(COALESCE(r.end_time, r.heartbeat)) - julianday(r.start_time)) * 86400.0\n"
-    "    AS duration_s,\n"
-    /* the train loss's last epoch and step are one primary-key seek each;
-     * a run without a loss falls back to scanning its rows */
-    "  COALESCE((SELECT MAX(epoch) FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n"
-    "             AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')),\n"
-    "           (SELECT MAX(epoch) FROM epoch_metric e WHERE e.run = r.id)) AS epochs,\n"
-    "  COALESCE((SELECT MAX(step) FROM step_metric s WHERE s.run = r.id AND s.split = 'train'\n"
-    "             AND s.key = (SELECT id FROM metric_key WHERE name = 'loss')),\n"
-    "           (SELECT MAX(step) FROM step_metric s WHERE s.run = r.id)) AS steps,\n"
-    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n"
-    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')\n"
-    "   ORDER BY e.epoch DESC LIMIT 1) AS final_loss,\n"
-    "  (SELECT MIN(value) FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n"
-    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')) AS best_loss,\n"
-    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'train'\n"
-    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'accuracy')\n"
-    "   ORDER BY e.epoch DESC LIMIT 1) AS final_accuracy,\n"
-    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'val'\n"
-    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'loss')\n"
-    "   ORDER BY e.epoch DESC LIMIT 1) AS final_val_loss,\n"
-    "  (SELECT value FROM epoch_metric e WHERE e.run = r.id AND e.split = 'val'\n"
-    "     AND e.key = (SELECT id FROM metric_key WHERE name = 'accuracy')\n"
-    "   ORDER BY e.epoch DESC LIMIT 1) AS final_val_accuracy,\n"
-    "  (SELECT json_group_object(p.key, CASE WHEN p.num IS NULL THEN p.value ELSE p.num END)\n"
-    "     FROM param p WHERE p.run = r.id) AS params,\n"
-    "  r.seed, r.threads, r.version, r.host, r.pid, r.command_line,\n"
-    "  r.parent_run_id, r.parent_step, r.error\n"
-    "FROM run r;\n"
+    "CREATE VIEW v_run AS\n" V_RUN_V1_BODY
+
     /* v_curve: per-epoch curves with metric names */
     "CREATE VIEW v_curve AS\n"
     "SELECT e.run, k.name AS metric, e.split, e.epoch, e.value, e.is_nan, e.wall\n"
@@ -182,7 +188,34 @@ static const char schema_v1[] =
     "WHERE s.run = r.id AND s.key = k.id AND s.split = sp.split AND s.step =\n"
     "  (SELECT MAX(x.step) FROM step_metric x WHERE x.run = r.id AND x.key = k.id AND x.split = sp.split);\n";
 
-const char *const rl_migrations[NN_RUNLOG_SCHEMA_VERSION] = {schema_v1};
+/*
+ * Version 2: what MLflow users expect of a run store. An experiment name
+ * groups runs; the project's git commit and whether its tree had
+ * uncommitted changes say what code ran; notes and tags (key = value,
+ * unique per run) are the user's own. Older files get the columns with
+ * empty defaults (git unknown: NULL). v_run adds them and the tags as one
+ * JSON object.
+ */
+static const char schema_v2[] =
+    "ALTER TABLE run ADD COLUMN experiment TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE run ADD COLUMN git_commit TEXT;\n"
+    "ALTER TABLE run ADD COLUMN git_dirty INTEGER;\n"
+    "ALTER TABLE run ADD COLUMN notes TEXT NOT NULL DEFAULT '';\n"
+    "CREATE INDEX run_experiment ON run(experiment);\n"
+    "CREATE TABLE tag (\n"
+    "  run INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,\n"
+    "  key TEXT NOT NULL,\n"
+    "  value TEXT NOT NULL,\n"
+    "  PRIMARY KEY (run, key)\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "DROP VIEW v_run;\n"
+    "CREATE VIEW v_run_core AS\n" V_RUN_V1_BODY
+    "CREATE VIEW v_run AS\n"
+    "SELECT c.*, r.experiment, r.git_commit, r.git_dirty, r.notes,\n"
+    "  (SELECT json_group_object(t.key, t.value) FROM tag t WHERE t.run = c.id) AS tags\n"
+    "FROM v_run_core c JOIN run r ON r.id = c.id;\n";
+
+const char *const rl_migrations[NN_RUNLOG_SCHEMA_VERSION] = {schema_v1, schema_v2};
 
 double rl_now(void) {
     struct timespec ts;

@@ -187,6 +187,7 @@ typedef struct fit_state {
     nn_dataset val_view; /* the held-out tail for val_split */
     nn_tensor val_x, val_y;
     const nn_dataset *val;
+    const nn_fit_dist *dist; /* data parallelism, or NULL */
 } fit_state;
 
 static void fit_state_free(fit_state *s) {
@@ -271,10 +272,14 @@ static nn_status fit_setup(fit_state *s, nn_graph *g, nn_node *loss, const nn_da
     }
     if (s->val && (!s->val->x || (s->y && !s->val->y) || nn_dataset_size(s->val) < 1))
         return nn_fail_run(g, NN_ERR_ARG, "fit: the validation set is empty or lacks targets");
-    s->batch = o->batch_size < s->n_train ? o->batch_size : s->n_train;
+    /* s->batch is the global batch; this process's share is at most
+     * batch_size rows (nn_fit_shard) */
+    int64_t world = s->dist ? s->dist->size : 1, global = (int64_t)o->batch_size * world;
+    s->batch = global < s->n_train ? global : s->n_train;
     s->batches = (s->n_train + s->batch - 1) / s->batch;
-    s->xb = batch_buffer(train->x, s->batch);
-    s->yb = s->y ? batch_buffer(train->y, s->batch) : NULL;
+    int64_t local_rows = (s->batch + world - 1) / world;
+    s->xb = batch_buffer(train->x, local_rows);
+    s->yb = s->y ? batch_buffer(train->y, local_rows) : NULL;
     s->idx = malloc((size_t)s->n_train * sizeof *s->idx);
     if (!s->xb || (s->y && !s->yb) || !s->idx) return nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory for the batches");
     return NN_OK;
@@ -286,6 +291,68 @@ static nn_status fit_setup(fit_state *s, nn_graph *g, nn_node *loss, const nn_da
 static void epoch_order(fit_state *s, nn_rng *rng, int shuffle) {
     for (int64_t i = 0; i < s->n_train; i++) s->idx[i] = i;
     if (shuffle) nn_rng_shuffle(rng, s->idx, s->n_train);
+}
+
+/* A NaN or Inf loss: the error, naming the step and where it came from. */
+static nn_status nonfinite_loss(fit_state *s, nn_progress *prog, int epoch, int64_t b, double batch_loss) {
+    nn_progress_break(prog);
+    char where[256];
+    explain_nonfinite(s->g, s->loss, where, sizeof where);
+    nn_status st = nn_fail_run(s->g, NN_ERR_NUMERIC,
+                               "fit: the loss is %s at epoch %d, step %lld (batch %lld/%lld)%s; the weights are left "
+                               "as they were before this step (try a lower learning rate or check the data)",
+                               isnan(batch_loss) ? "NaN" : "Inf", epoch, (long long)(nn_optimizer_steps(s->opt) + 1),
+                               (long long)(b + 1), (long long)s->batches, where);
+    nn_set_error(st, "%s", nn_error_message(s->g));
+    return st;
+}
+
+/* ---- data parallelism: the calls into nn_fit_opts.dist ---- */
+
+void nn_fit_shard(int64_t rows, int rank, int size, int64_t *first, int64_t *count) {
+    if (size < 1 || rank < 0 || rank >= size) {
+        *first = 0;
+        *count = rows;
+        return;
+    }
+    int64_t lo = rows * rank / size, hi = rows * (rank + 1) / size;
+    *first = lo;
+    *count = hi - lo;
+}
+
+/* Announces this process's setup (st) and takes rank 0's starting state. */
+static nn_status dist_begin(fit_state *s, nn_status st, nn_rng *rng, int *initial_epoch) {
+    nn_node *const *grads = s->outputs ? s->outputs + s->grad_off : NULL;
+    if (st != NN_OK) nn_set_error(st, "%s", nn_error_message(s->g));
+    nn_fit_dist_start start = {st, s->g, s->params, grads, s->n_params, s->opt, rng, initial_epoch, s->n_train,
+                               s->xb ? s->xb->shape.dim[0] : 0};
+    nn_status agreed = s->dist->begin(s->dist->ctx, &start);
+    if (agreed != NN_OK && st == NN_OK) nn_fail_run(s->g, agreed, "fit: %s", nn_last_error());
+    return st != NN_OK ? st : agreed;
+}
+
+/* The step's sums over every process: the global batch's mean loss, rows,
+ * and accuracy counts replace this process's. A failure anywhere fails the
+ * step everywhere (before any weight changes). */
+static nn_status dist_step_end(fit_state *s, nn_status st, int64_t mine, double *batch_loss, int64_t *rows,
+                               int64_t *correct, int64_t *judged) {
+    nn_fit_sums sums = {*batch_loss * (double)mine, (double)mine, (double)*correct, (double)*judged};
+    if (st != NN_OK) nn_set_error(st, "%s", nn_error_message(s->g)); /* what the others are told */
+    nn_status agreed = s->dist->step_end(s->dist->ctx, st, &sums);
+    if (agreed != NN_OK && st == NN_OK) nn_fail_run(s->g, agreed, "fit: %s", nn_last_error());
+    if (st != NN_OK || agreed != NN_OK) return st != NN_OK ? st : agreed;
+    *batch_loss = sums.rows > 0 ? sums.loss / sums.rows : NAN;
+    *rows = (int64_t)sums.rows;
+    *correct = (int64_t)sums.correct;
+    *judged = (int64_t)sums.judged;
+    return NN_OK;
+}
+
+/* Whether any process asked to stop (its callbacks, a signal). */
+static nn_status dist_agree_stop(fit_state *s, int *stopped) {
+    nn_status st = s->dist->agree_stop(s->dist->ctx, stopped);
+    if (st != NN_OK) nn_fail_run(s->g, st, "fit: %s", nn_last_error());
+    return st;
 }
 
 nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_fit_opts *opts, nn_fit_result *result) {
@@ -313,28 +380,27 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
     s.loss = loss;
     s.x = o.x;
     s.y = o.y;
+    s.dist = o.dist;
     stopper stop;
     nn_status st = fit_setup(&s, g, loss, train, &o);
     if (st == NN_OK) st = stopper_init(g, &stop, &o, s.val != NULL, s.acc != NN_ACC_NONE);
-    if (st != NN_OK) {
-        fit_state_free(&s);
-        return st;
-    }
 
     nn_rng rng;
-    if (o.shuffle_state) {
+    if (st != NN_OK) {
+    } else if (o.shuffle_state) {
         rng = *o.shuffle_state;
     } else {
         nn_rng_seed(&rng, o.shuffle_seed ? o.shuffle_seed : nn_rng_u64(&g->rng));
         for (int e = 0; e < o.initial_epoch && !o.no_shuffle; e++) epoch_order(&s, &rng, 1);
     }
+    if (s.dist) st = dist_begin(&s, st, &rng, &o.initial_epoch);
+    if (st != NN_OK) {
+        fit_state_free(&s);
+        return st;
+    }
     nn_progress prog;
     nn_progress_init(&prog, o.progress, o.verbose, o.epochs, s.batches);
-    /* the last partial batch: its own headers over the same buffers */
-    nn_tensor xb_last, yb_last;
     int64_t last_rows = s.n_train - (s.batches - 1) * s.batch;
-    row_view(&xb_last, s.xb, 0, last_rows);
-    if (s.yb) row_view(&yb_last, s.yb, 0, last_rows);
 
     double fit_start = nn_now();
     nn_epoch_info ei = {0};
@@ -347,40 +413,41 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
         double epoch_start = nn_now(), loss_sum = 0.0;
         int64_t seen = 0, correct = 0, judged = 0;
         for (int64_t b = 0; b < s.batches && st == NN_OK; b++) {
-            int64_t first = b * s.batch, rows = b + 1 < s.batches ? s.batch : last_rows;
-            nn_tensor *xt = rows == s.batch ? s.xb : &xb_last;
-            nn_tensor *yt = rows == s.batch ? s.yb : &yb_last;
-            st = nn_gather_rows(train->x, s.idx + first, rows, xt);
-            if (st == NN_OK && s.y) st = nn_gather_rows(train->y, s.idx + first, rows, yt);
-            if (st != NN_OK) {
-                nn_fail_run(g, st, "fit: %s", nn_last_error());
-                break;
+            /* the global batch, and this process's rows of it */
+            int64_t first = b * s.batch, rows = b + 1 < s.batches ? s.batch : last_rows, mine = rows;
+            if (s.dist) {
+                int64_t skip;
+                nn_fit_shard(rows, s.dist->rank, s.dist->size, &skip, &mine);
+                first += skip;
+                if ((st = s.dist->step_begin(s.dist->ctx, mine, rows)) != NN_OK) {
+                    nn_fail_run(g, st, "fit: %s", nn_last_error());
+                    break;
+                }
             }
-            st = nn_set_input(g, s.x, xt);
-            if (st == NN_OK && s.y) st = nn_set_input(g, s.y, yt);
+            /* headers over the batch buffers (a partial batch uses their first rows) */
+            nn_tensor xt, yt;
+            row_view(&xt, s.xb, 0, mine);
+            if (s.y) row_view(&yt, s.yb, 0, mine);
+            if (mine > 0) {
+                st = nn_gather_rows(train->x, s.idx + first, mine, &xt);
+                if (st == NN_OK && s.y) st = nn_gather_rows(train->y, s.idx + first, mine, &yt);
+                if (st != NN_OK) nn_fail_run(g, st, "fit: %s", nn_last_error());
+            }
+            if (st == NN_OK && mine > 0) st = nn_set_input(g, s.x, &xt);
+            if (st == NN_OK && mine > 0 && s.y) st = nn_set_input(g, s.y, &yt);
             g->row_ids = s.idx + first; /* errors name the dataset's rows */
-            if (st == NN_OK) st = nn_run(g, s.outputs, s.n_outputs);
+            if (st == NN_OK && mine > 0) st = nn_run(g, s.outputs, s.n_outputs);
             g->row_ids = NULL;
+            double batch_loss = st == NN_OK && mine > 0 ? nn_value_scalar(loss) : 0.0;
+            if (st == NN_OK && !isfinite(batch_loss)) st = nonfinite_loss(&s, &prog, epoch, b, batch_loss);
+            int64_t c = 0, t = 0;
+            if (st == NN_OK && mine > 0 && s.acc != NN_ACC_NONE) nn_accuracy_count(loss, s.acc, &c, &t);
+            /* with other processes: every one learns whether any failed, and
+             * the sums become the global batch's */
+            if (s.dist) st = dist_step_end(&s, st, mine, &batch_loss, &rows, &c, &t);
             if (st != NN_OK) break;
-            double batch_loss = nn_value_scalar(loss);
-            if (!isfinite(batch_loss)) {
-                nn_progress_break(&prog);
-                char where[256];
-                explain_nonfinite(g, loss, where, sizeof where);
-                st = nn_fail_run(g, NN_ERR_NUMERIC,
-                                 "fit: the loss is %s at epoch %d, step %lld (batch %lld/%lld)%s; the weights are left "
-                                 "as they were before this step (try a lower learning rate or check the data)",
-                                 isnan(batch_loss) ? "NaN" : "Inf", epoch, (long long)(nn_optimizer_steps(s.opt) + 1),
-                                 (long long)(b + 1), (long long)s.batches, where);
-                nn_set_error(st, "%s", nn_error_message(g));
-                break;
-            }
-            if (s.acc != NN_ACC_NONE) {
-                int64_t c = 0, t = 0;
-                nn_accuracy_count(loss, s.acc, &c, &t);
-                correct += c;
-                judged += t;
-            }
+            correct += c;
+            judged += t;
             loss_sum += batch_loss * (double)rows;
             seen += rows;
             st = nn_optimizer_step(s.opt, s.outputs + s.grad_off, s.n_params);
@@ -393,11 +460,10 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
             nn_progress_step(&prog, b + 1, loss_sum / (double)seen, acc_now);
             if (o.on_step) {
                 nn_step_info si = {epoch, nn_optimizer_steps(s.opt), b + 1, s.batches, batch_loss};
-                if (o.on_step(&si, o.user)) {
-                    stopped = 1;
-                    break;
-                }
+                stopped = o.on_step(&si, o.user) != 0;
             }
+            if (s.dist && (st = dist_agree_stop(&s, &stopped)) != NN_OK) break;
+            if (stopped) break;
         }
         if (st != NN_OK) break;
         ei.epoch = epoch;
@@ -406,8 +472,14 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
         ei.loss = seen ? loss_sum / (double)seen : NAN;
         ei.accuracy = judged ? (double)correct / (double)judged : NAN;
         if (s.val && !stopped) {
-            st = nn_evaluate(g, loss, s.val, s.x, s.y, o.batch_size, &ei.val_loss, &ei.val_accuracy);
+            st = s.dist ? s.dist->evaluate(s.dist->ctx, g, loss, s.val, s.x, s.y, o.batch_size, &ei.val_loss,
+                                           &ei.val_accuracy)
+                        : nn_evaluate(g, loss, s.val, s.x, s.y, o.batch_size, &ei.val_loss, &ei.val_accuracy);
             if (st != NN_OK) break;
+        }
+        if (s.dist && (st = s.dist->epoch_end(s.dist->ctx, epoch)) != NN_OK) {
+            nn_fail_run(g, st, "fit: %s", nn_last_error());
+            break;
         }
         ei.seconds = nn_now() - epoch_start;
         ei.graph = g;
@@ -426,7 +498,9 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
                 fprintf(prog.out ? prog.out : stderr, "Early stopping: %s did not improve for %d epoch%s (best %.4f)\n",
                         stop.monitor, stop.wait, stop.wait == 1 ? "" : "s", stop.best);
         }
+        if (s.dist && (st = dist_agree_stop(&s, &stopped)) != NN_OK) break;
     }
+    if (s.dist) s.dist->end(s.dist->ctx, st);
     if (st != NN_OK) nn_progress_break(&prog); /* the error message starts on a line of its own */
     if (result) {
         result->epochs_run = epochs_run;

@@ -1,0 +1,91 @@
+/* Shared by the dist sources (dist.c, dist_fit.c, dist_eval.c): not
+ * installed. */
+#ifndef NN_DIST_INTERNAL_H
+#define NN_DIST_INTERNAL_H
+
+#include "internal.h"
+#include "nngraph/dist.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* One allreduce bucket: consecutive gradients (in the order the backward
+ * pass makes them) packed into one float buffer. */
+typedef struct dist_bucket {
+    float *buf;
+    int64_t n;        /* floats */
+    int first, count; /* its gradients: order[first .. first+count) */
+    atomic_int filled;/* gradients copied in this step */
+    int started, done;
+    MPI_Request req;
+} dist_bucket;
+
+struct nn_dist {
+    MPI_Comm comm;
+    int rank, size;
+    double timeout;
+    size_t bucket_bytes;
+    volatile sig_atomic_t *stop_flag;
+    char *hosts;
+    nn_fit_dist hooks;
+
+    /* the fit in progress (dist_fit.c) */
+    nn_graph *g;
+    int n_params;
+    nn_node **grads;       /* gradient nodes, the fit's order */
+    int *order;            /* gradient indices in bucket order */
+    int64_t *offset;       /* per gradient: its first float in its bucket */
+    int *bucket_of;        /* per gradient */
+    atomic_int *copied;    /* per gradient: copied into its bucket this step */
+    nn_tensor **spare;     /* per gradient: its value on a rank that never ran it */
+    int *grad_index;       /* per node id: its gradient index, -1 */
+    int n_nodes;
+    dist_bucket *buckets;
+    int n_buckets, next_start;
+    float weight;          /* local rows / global rows of this step */
+    int armed;             /* a step is between step_begin and step_end */
+    pthread_t owner;       /* the thread that calls MPI */
+    double *status_buf;    /* per step: 4 sums, then one status per rank */
+    char msg[NN_ERRLEN];
+    double step_t0, first_send;
+    nn_dist_stats mine;
+    nn_dist_stats *all;    /* rank 0: every rank's, gathered at epoch ends */
+    /* A wait was given up (timeout, signal, MPI error): a collective may
+     * still be pending in MPI with our buffers, so they are never freed,
+     * and the handle refuses further collectives (they could match the
+     * stale ones). The process is expected to end. */
+    int broken;
+    int64_t head[6];       /* share_state's broadcast */
+    int stop_buf[2];       /* agree_stop's allreduce */
+    double stats_buf[5];   /* epoch_end's gather (this rank's) */
+};
+
+/* Monotonic seconds. */
+double nn_dist_now(void);
+/* An MPI return code as an nngraph error naming the rank and what failed;
+ * NN_OK for MPI_SUCCESS. */
+nn_status nn_dist_check(const nn_dist *d, int rc, const char *what);
+/* Waits for reqs[0..n) (MPI_Testall in a loop), at most d->timeout seconds
+ * and not past a set stop flag. `what` names the collective in errors. */
+nn_status nn_dist_wait(nn_dist *d, MPI_Request *reqs, int n, const char *what);
+/* free(p), or after a given-up collective (d->broken) keeps p allocated
+ * and reachable: MPI may still write into it. */
+void nn_dist_drop(const nn_dist *d, void *p);
+/* NN_OK, or the error of a handle that gave up a collective. */
+nn_status nn_dist_usable(const nn_dist *d);
+/* Blocking collectives with the timeout: allreduce in place, broadcast. */
+nn_status nn_dist_allreduce(nn_dist *d, void *buf, int n, MPI_Datatype type, MPI_Op op, const char *what);
+nn_status nn_dist_bcast(nn_dist *d, void *buf, int n, MPI_Datatype type, int root, const char *what);
+
+/* After a SUM allreduce of one status slot per rank (0: fine): NN_OK if
+ * every slot is 0, else the first failed rank's error on every rank, its
+ * message (why, on that rank) broadcast from it. Collective. */
+nn_status nn_dist_agree_failure(nn_dist *d, const double *status, nn_status local, const char *why);
+
+/* The fit hooks (dist_fit.c) and sharded evaluation's hook (dist_eval.c). */
+void nn_dist_fit_hooks(nn_dist *d, nn_fit_dist *hooks);
+void nn_dist_fit_release(nn_dist *d);
+nn_status nn_dist_evaluate_hook(void *ctx, nn_graph *g, nn_node *loss, const nn_dataset *data, nn_node *x,
+                                nn_node *y, int batch_size, double *loss_out, double *accuracy_out);
+
+#endif

@@ -1,0 +1,131 @@
+/* What data parallelism costs and hides on this machine, for
+ * docs/scale-out.md. Run under mpirun with 1 or 2 ranks:
+ *
+ *   mpirun -np 2 build/tools/bench_dist [--steps 20] [--batch 256] [--bucket-mb 4]
+ *
+ * Measures, on the 784-2048-2048-10 MLP (5.8M parameters) with random
+ * data, batch --batch per rank, one thread per rank:
+ *   - the allreduce alone: latency (a 4-byte allreduce) and the time of the
+ *     whole gradient in buckets of --bucket-mb, nothing else running;
+ *   - a data-parallel nn_fit of --steps steps: per rank samples/s, the
+ *     seconds blocked on communication after the backward pass, and the
+ *     fraction of the gradient allreduce hidden behind the backward pass:
+ *     1 - blocked / (the allreduce alone).
+ * Times are medians of --repeat runs; the machine may be shared, so
+ * compare figures of one run, as ratios. */
+#include "nngraph.h"
+#include "nngraph/dist.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+static long arg(int argc, char **argv, const char *name, long dflt) {
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], name)) return atol(argv[i + 1]);
+    return dflt;
+}
+
+/* Seconds of one blocking allreduce of n floats in buckets of `bucket`. */
+static double time_allreduce(float *buf, long n, long bucket, int reps) {
+    double t[16];
+    for (int r = 0; r < reps; r++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        double t0 = MPI_Wtime();
+        MPI_Request req[64];
+        int k = 0;
+        for (long off = 0; off < n && k < 64; off += bucket, k++)
+            MPI_Iallreduce(MPI_IN_PLACE, buf + off, (int)(n - off < bucket ? n - off : bucket), MPI_FLOAT, MPI_SUM,
+                           MPI_COMM_WORLD, &req[k]);
+        MPI_Waitall(k, req, MPI_STATUSES_IGNORE);
+        t[r] = MPI_Wtime() - t0;
+    }
+    return median(t, reps);
+}
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    long steps = arg(argc, argv, "--steps", 20), batch = arg(argc, argv, "--batch", 256);
+    long bucket_mb = arg(argc, argv, "--bucket-mb", 4), reps = arg(argc, argv, "--repeat", 3);
+    if (reps > 16) reps = 16;
+    int widths[] = {784, 2048, 2048, 10};
+    long n_params = 0;
+    for (int i = 0; i < 3; i++) n_params += (long)widths[i] * widths[i + 1] + widths[i + 1];
+
+    /* the allreduce alone */
+    float *buf = calloc((size_t)n_params, sizeof *buf);
+    double lat = time_allreduce(buf, 1, 1, (int)reps);
+    long bucket = bucket_mb * (1L << 20) / 4;
+    double whole = time_allreduce(buf, n_params, bucket, (int)reps);
+    free(buf);
+
+    /* the network and random data: steps global batches */
+    nn_graph *g = nn_graph_new(1);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 784)), *y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
+    nn_node *h = x;
+    for (int i = 1; i < 4; i++) {
+        char scope[8];
+        snprintf(scope, sizeof scope, "L%d", i);
+        h = nn_dense(g, scope, h, widths[i], i < 3 ? NN_RELU : NN_LINEAR);
+    }
+    nn_node *loss = nn_softmax_cross_entropy(g, h, y);
+    nn_graph_set_threads(g, 1);
+    long rows = steps * batch * size;
+    nn_tensor *xt = nn_tensor_new(NN_F32, NN_SHAPE(rows, 784)), *yt = nn_tensor_new(NN_I32, NN_SHAPE(rows));
+    nn_rng r;
+    nn_rng_seed(&r, 5);
+    for (long i = 0; i < rows * 784; i++) nn_tensor_f32(xt)[i] = (float)nn_rng_uniform(&r);
+    for (long i = 0; i < rows; i++) ((int32_t *)nn_tensor_data(yt))[i] = (int32_t)(nn_rng_u64(&r) % 10);
+    nn_dataset *data = nn_dataset_new(xt, yt);
+
+    nn_dist *d = nn_dist_new(MPI_COMM_WORLD);
+    nn_dist_set_bucket_bytes(d, (size_t)bucket * 4);
+    double sps[16], wait[16], span[16];
+    for (int rep = 0; rep < reps; rep++) {
+        nn_optimizer *opt = nn_sgd(0.01f, 0);
+        nn_fit_opts o = {.epochs = 1, .batch_size = (int)batch, .optimizer = opt, .shuffle_seed = 1};
+        nn_dist_fit_opts(d, &o);
+        if (nn_fit(g, loss, data, &o, NULL) != NN_OK) {
+            fprintf(stderr, "rank %d: %s\n", rank, nn_error_message(g));
+            return 1;
+        }
+        nn_dist_stats s;
+        nn_dist_rank_stats(d, rank, &s);
+        sps[rep] = s.samples / s.seconds;
+        wait[rep] = s.wait / s.steps;
+        span[rep] = s.comm / s.steps;
+        nn_optimizer_free(opt);
+    }
+    double mine[3] = {median(sps, (int)reps), median(wait, (int)reps), median(span, (int)reps)}, all[3 * 64];
+    MPI_Gather(mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    if (rank == 0) {
+        printf("ranks %d, %ld parameters (%.1f MB of gradients), batch %ld per rank, buckets of %ld MB\n", size,
+               n_params, n_params * 4e-6, batch, bucket_mb);
+        printf("allreduce alone: latency %.1f us, whole gradient %.2f ms (%.2f GB/s algorithm bandwidth)\n", lat * 1e6,
+               whole * 1e3, n_params * 4e-9 / whole);
+        double total = 0;
+        for (int q = 0; q < size; q++) {
+            total += all[3 * q];
+            printf("rank %d: %.0f samples/s, blocked %.2f ms/step after the backward pass, allreduce span %.2f ms/step, "
+                   "hidden %.0f%%\n", q, all[3 * q], all[3 * q + 1] * 1e3, all[3 * q + 2] * 1e3,
+                   size > 1 ? 100 * (1 - (all[3 * q + 1] < whole ? all[3 * q + 1] / whole : 1)) : 0.0);
+        }
+        printf("total: %.0f samples/s\n", total);
+    }
+    nn_dist_free(d);
+    nn_graph_free(g);
+    nn_dataset_free(data);
+    MPI_Finalize();
+    return 0;
+}
