@@ -203,6 +203,7 @@ Test(cli, train_then_predict) {
                          "3", "--threads", "1", "--quiet", "-o", w, NULL),
                  0, "%s", err);
     cr_assert(strncmp(out, "epochs 60  steps 480  loss ", 27) == 0, "%s", out);
+    cr_assert_null(strstr(out, "f1"), "no extra metrics unless asked: %s", out);
     cr_assert(exists(w));
     cr_assert_eq(nngraph("predict", g, "--weights", w, "--data", img, lab, NULL), 0, "%s", err);
     /* one class a line, and they match the rule the labels follow */
@@ -229,8 +230,18 @@ Test(cli, train_then_predict) {
     cr_assert_eq(nngraph("train", g, "--data", img, NULL), 2);
     cr_assert(strstr(err, "--data needs two paths"));
     cr_assert_eq(nngraph("train", g, "--data", img, lab, "--epochs", "0", NULL), 2);
-    cr_assert_eq(nngraph("train", g, "--data", img, lab, "--optimizer", "rmsprop", NULL), 2);
-    cr_assert(strstr(err, "--optimizer takes adam or sgd, not 'rmsprop'"));
+    cr_assert_eq(nngraph("train", g, "--data", img, lab, "--optimizer", "adagrad", NULL), 2);
+    cr_assert(strstr(err, "unknown optimizer 'adagrad' (known: sgd, adam, adamw, rmsprop)"), "%s", err);
+    cr_assert_eq(nngraph("train", g, "--data", img, lab, "--lr-schedule", "linear", NULL), 2);
+    cr_assert(strstr(err, "--lr-schedule: lr schedule 'linear': unknown"), "%s", err);
+    cr_assert_eq(nngraph("train", g, "--data", img, lab, "--metrics", "f1,auc", NULL), 2);
+    cr_assert(strstr(err, "unknown metric 'auc'"), "%s", err);
+    cr_assert_eq(nngraph("train", g, "--data", img, lab, "--restore-best", NULL), 2);
+    cr_assert(strstr(err, "--restore-best needs --patience"), "%s", err);
+    cr_assert_eq(nngraph("train", g, "--data", img, lab, "--val-split", "1", NULL), 2);
+    cr_assert(strstr(err, "--val-split"), "%s", err);
+    cr_assert_eq(nngraph("train", g, "--data", img, lab, "--optimizer", "sgd", "--nesterov", NULL), 1);
+    cr_assert(strstr(err, "Nesterov momentum needs sgd with momentum > 0"), "%s", err);
     cr_assert_eq(nngraph("train", g, "--data", img, at("nope.idx"), NULL), 1);
     cr_assert(strstr(err, "nope.idx"), "%s", err);
     cr_assert_eq(nngraph("predict", g, "--weights", at("nope.w"), "--data", img, NULL), 1);
@@ -368,7 +379,64 @@ Test(cli, csv_train_then_predict) {
     cr_assert_geq(right, 43, "%d of 48 right", right);
     cr_assert(strstr(err, "accuracy "), "%s", err);
     cr_assert_eq(nngraph("train", g, "--csv", csv, "--data", csv, csv, NULL), 2);
-    cr_assert(strstr(err, "give --data or --csv, not both"));
+    cr_assert(strstr(err, "give one of --data, --csv and --npy"), "%s", err);
+}
+
+/* The training options of issue 14 reach the fit and the run log: the LR of
+ * every epoch, the metrics and the confusion matrix show in nngraph show. */
+Test(cli, schedule_patience_and_metrics_are_logged_and_shown) {
+    const char *g = at("net.nng"), *img = at("img.idx"), *lab = at("lab.idx"), *db = at("runs.db");
+    write_text(g, net);
+    write_idx(img, lab, 64);
+    cr_assert_eq(nngraph("train", g, "--data", img, lab, "--epochs", "4", "--batch", "8", "--optimizer", "rmsprop",
+                         "--lr", "0.02", "--lr-schedule", "step:1:0.5", "--val-split", "0.25", "--patience", "3",
+                         "--restore-best", "--metrics", "f1,confusion", "--weight-decay", "0.001", "--clip-norm", "5",
+                         "--threads", "1", "--quiet", "--db", db, NULL),
+                 0, "%s", err);
+    cr_assert(strstr(out, "val_loss ") && strstr(out, "  val_f1 ") && strstr(out, "restored epoch "), "%s", out);
+    cr_assert(strstr(out, "\nconfusion matrix (val, last epoch; rows: true class, columns: predicted):\n"), "%s", out);
+    cr_assert_eq(nngraph("show", "--db", db, "--run", "1", NULL), 0, "%s", err);
+    cr_assert(strstr(out, "optimizer            rmsprop"), "%s", out);
+    cr_assert(strstr(out, "lr_schedule          step:1:0.5"), "%s", out);
+    cr_assert(strstr(out, "restore_best_weights true"), "%s", out);
+    cr_assert(strstr(out, "with the learning rate it used"), "%s", out);
+    /* 0.02 halved each epoch: 0.02, 0.01, 0.005, 0.0025 */
+    const char *lrs[] = {"lr 0.02 ", "lr 0.01 ", "lr 0.005 ", "lr 0.0025 "};
+    for (int i = 0; i < 4; i++) cr_assert(strstr(out, lrs[i]), "%s missing:\n%s", lrs[i], out);
+    cr_assert(strstr(out, "confusion matrix (val, epoch 4; rows: true class, columns: predicted)"), "%s", out);
+    cr_assert(strstr(out, "val_f1"), "%s", out);
+    cr_assert_null(strstr(out, "confusion/0/0"), "cells are printed as a matrix, not as metrics");
+    cr_assert_eq(nngraph("show", "--db", db, "--run", "1", "--json", NULL), 0, "%s", err);
+    const char *curve = strstr(out, "\"lr_curve\":{\"source\":\"logged\",\"points\":[");
+    cr_assert(curve, "%s", out);
+    curve = strstr(curve, "[[") + 1;
+    for (int e = 1; e <= 4; e++) {
+        int at;
+        double lr;
+        cr_assert_eq(sscanf(curve, "[%d,%lf]", &at, &lr), 2, "%s", curve);
+        cr_assert_eq(at, e);
+        cr_assert_float_eq(lr, 0.02 / (1 << (e - 1)), 1e-12, "epoch %d: %.17g", e, lr);
+        curve = strchr(curve + 1, '[');
+    }
+}
+
+/* A run logged before the LR was logged per epoch (no 'lr' metric): show
+ * falls back to the lr hyperparameter and says so. */
+Test(cli, show_falls_back_to_the_lr_hyperparameter_for_older_runs) {
+    const char *db = at("old.db");
+    nn_runlog *log = nn_runlog_open(db, 0);
+    cr_assert_not_null(log, "%s", nn_last_error());
+    nn_run_info info = {.name = "old"};
+    cr_assert_eq(nn_runlog_start(log, &info, NULL), NN_OK, "%s", nn_last_error());
+    cr_assert_eq(nn_runlog_param_num(log, "lr", 0.125), NN_OK);
+    for (int e = 1; e <= 2; e++) cr_assert_eq(nn_runlog_epoch_metric(log, "loss", "train", e, 1.0 / e), NN_OK);
+    cr_assert_eq(nn_runlog_finish(log, "finished", NULL), NN_OK, "%s", nn_last_error());
+    nn_runlog_close(log);
+    cr_assert_eq(nngraph("show", "--db", db, "--run", "old", NULL), 0, "%s", err);
+    cr_assert(strstr(out, "with the run's lr hyperparameter (the run predates per-epoch lr logging)"), "%s", out);
+    cr_assert(strstr(out, "lr 0.125"), "%s", out);
+    cr_assert_eq(nngraph("show", "--db", db, "--run", "old", "--json", NULL), 0, "%s", err);
+    cr_assert(strstr(out, "\"lr_curve\":{\"source\":\"hyperparameter\",\"points\":[[1,0.125],[2,0.125]]}"), "%s", out);
 }
 
 /* train --db records the run; its graph is then drawn from DB:RUN. */

@@ -195,6 +195,70 @@ Test(runlog_fit, resume_after_sigkill_matches_uninterrupted) {
     rlt_rmdir(dir);
 }
 
+static volatile sig_atomic_t stop_flag;
+static int stop_after_epoch_2(const nn_epoch_info *e, void *user) {
+    (void)user;
+    if (e->epoch == 2) stop_flag = 1;
+    return 0;
+}
+
+/* RMSprop with momentum (two state slots a parameter) under a step
+ * schedule: 2 epochs, then a resume to 4 in a fresh graph, reaches the
+ * weights of 4 epochs straight, bit for bit; the LRs logged per epoch are
+ * the schedule's. Resuming with another optimizer is refused by name. */
+Test(runlog_fit, resume_keeps_rmsprop_state_and_the_schedule) {
+    char dir[64], db[96];
+    rlt_tmpdir(dir, db, "rms.db");
+    nn_optimizer_opts oo = {.lr = 0.01f, .momentum = 0.5f};
+    nn_lr_schedule sched = {.kind = NN_LR_STEP, .step_epochs = 1, .gamma = 0.5};
+    model a = make_model();
+    nn_optimizer *oa = nn_optimizer_from_name("rmsprop", &oo);
+    nn_fit_opts o = {.epochs = 4, .optimizer = oa, .lr_schedule = &sched};
+    nn_runlog_fit_opts r = {.path = db, .run_name = "straight"};
+    cr_assert_eq(nn_fit_logged(a.g, a.loss, a.data, &o, &r, NULL), NN_OK, "%s", nn_last_error());
+    model b = make_model();
+    nn_optimizer *ob = nn_optimizer_from_name("rmsprop", &oo);
+    nn_fit_opts o2 = {.epochs = 4, .optimizer = ob, .lr_schedule = &sched, .on_epoch = stop_after_epoch_2};
+    nn_runlog_fit_opts r2 = {.path = db, .run_name = "halves", .stop = &stop_flag};
+    cr_assert_eq(nn_fit_logged(b.g, b.loss, b.data, &o2, &r2, NULL), NN_ERR_INTERRUPTED, "%s", nn_last_error());
+    o2.on_epoch = NULL;
+    r2.stop = NULL;
+    model c = make_model();
+    nn_optimizer *oc = nn_optimizer_from_name("rmsprop", &oo);
+    o2.optimizer = oc;
+    r2.resume_run = 2;
+    cr_assert_eq(nn_fit_logged(c.g, c.loss, c.data, &o2, &r2, NULL), NN_OK, "%s", nn_last_error());
+    int64_t na, nc;
+    float *wa = weights(a.g, &na), *wc = weights(c.g, &nc);
+    cr_assert_eq(memcmp(wa, wc, (size_t)na * sizeof *wa), 0, "resumed weights equal the uninterrupted run's");
+    free(wa);
+    free(wc);
+    cr_assert_eq(rlt_int(db, "SELECT count(*) FROM epoch_metric a JOIN epoch_metric b ON a.epoch = b.epoch AND "
+                             "a.key = b.key AND a.split = b.split JOIN metric_key k ON k.id = a.key WHERE k.name = 'lr' "
+                             "AND a.run = 1 AND b.run = 2 AND a.value = b.value"),
+                 4);
+    cr_assert_eq(rlt_int(db, "SELECT count(*) FROM epoch_metric e JOIN metric_key k ON k.id = e.key WHERE "
+                             "k.name = 'lr' AND e.run = 1 AND e.epoch = 3 AND e.value = 0.0025"),
+                 1);
+    /* the same run resumed with adam: refused, naming both */
+    model d = make_model();
+    nn_optimizer *od = nn_adam(0.01f);
+    o2.epochs = 6;
+    o2.optimizer = od;
+    cr_assert_eq(rlt_exec(db, "UPDATE run SET status = 'interrupted' WHERE id = 2"), 0);
+    cr_assert_neq(nn_fit_logged(d.g, d.loss, d.data, &o2, &r2, NULL), NN_OK);
+    cr_assert(strstr(nn_last_error(), "trained with optimizer = rmsprop, this resume asks for adam"), "%s", nn_last_error());
+    nn_optimizer_free(oa);
+    nn_optimizer_free(ob);
+    nn_optimizer_free(oc);
+    nn_optimizer_free(od);
+    free_model(&a);
+    free_model(&b);
+    free_model(&c);
+    free_model(&d);
+    rlt_rmdir(dir);
+}
+
 static volatile sig_atomic_t got_sigint;
 static void on_sigint(int sig) {
     (void)sig;

@@ -31,32 +31,11 @@ static void set2(nn_node *n, float a, float b) {
     d[1] = b;
 }
 
-/* The lab's four Gaussian blobs: centres [-5,2], [-2,-2], [1,2], [5,-2],
- * standard deviation 1, labelled by blob (sample i in blob i % 4). */
-static nn_dataset *blobs(int n, uint64_t seed) {
-    static const float centres[4][2] = {{-5, 2}, {-2, -2}, {1, 2}, {5, -2}};
-    nn_rng r;
-    nn_rng_seed(&r, seed);
-    nn_tensor *x = nn_tensor_new(NN_F32, NN_SHAPE(n, 2));
-    nn_tensor *y = nn_tensor_new(NN_I32, NN_SHAPE(n));
-    for (int i = 0; i < n; i++) {
-        nn_tensor_i32(y)[i] = i % 4;
-        for (int d = 0; d < 2; d++) nn_tensor_f32(x)[2 * i + d] = centres[i % 4][d] + (float)nn_rng_normal(&r);
-    }
-    return nn_dataset_new(x, y);
-}
+static nn_dataset *blobs(int n, uint64_t seed) { return tu_blobs(n, seed, 1.f); }
 
 /* x [B,2] -> Dense 2 relu -> Dense 4 linear -> softmax cross-entropy */
 static nn_graph *blobs_model(uint64_t seed, nn_node **loss, nn_node **logits) {
-    nn_graph *g = nn_graph_new(seed);
-    nn_graph_set_threads(g, 1);
-    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 2));
-    nn_node *y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
-    nn_node *h = nn_dense(g, "L1", x, 2, NN_RELU);
-    *logits = nn_dense(g, "L2", h, 4, NN_LINEAR);
-    *loss = nn_softmax_cross_entropy(g, *logits, y);
-    cr_assert_eq(nn_graph_status(g), NN_OK, "%s", nn_error_message(g));
-    return g;
+    return tu_blobs_model(seed, 2, loss, logits);
 }
 
 /* ---- optimizers ---- */

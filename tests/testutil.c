@@ -31,9 +31,9 @@ void tu_slurp(const char *path, char *buf, size_t cap) {
 
 int tu_vrun(const char *exe, char *const *env, const char *dir, char *out, size_t out_cap, char *err, size_t err_cap,
             const char *first, va_list rest) {
-    const char *argv[32] = {exe};
+    const char *argv[64] = {exe};
     int argc = 1;
-    for (const char *a = first; a && argc < 31; a = va_arg(rest, const char *)) argv[argc++] = a;
+    for (const char *a = first; a && argc < 63; a = va_arg(rest, const char *)) argv[argc++] = a;
     argv[argc] = NULL;
     char o[160], e[160];
     snprintf(o, sizeof o, "%s/stdout", dir);
@@ -94,4 +94,29 @@ int tu_run(const char *exe, const char *dir, char *out, size_t out_cap, char *er
     int rc = tu_vrun(exe, environ, dir, out, out_cap, err, err_cap, first, ap);
     va_end(ap);
     return rc;
+}
+
+nn_dataset *tu_blobs(int n, uint64_t seed, float std) {
+    static const float centres[4][2] = {{-5, 2}, {-2, -2}, {1, 2}, {5, -2}};
+    nn_rng r;
+    nn_rng_seed(&r, seed);
+    nn_tensor *x = nn_tensor_new(NN_F32, NN_SHAPE(n, 2));
+    nn_tensor *y = nn_tensor_new(NN_I32, NN_SHAPE(n));
+    for (int i = 0; i < n; i++) {
+        nn_tensor_i32(y)[i] = i % 4;
+        for (int d = 0; d < 2; d++) nn_tensor_f32(x)[2 * i + d] = centres[i % 4][d] + std * (float)nn_rng_normal(&r);
+    }
+    return nn_dataset_new(x, y);
+}
+
+nn_graph *tu_blobs_model(uint64_t seed, int hidden, nn_node **loss, nn_node **logits) {
+    nn_graph *g = nn_graph_new(seed);
+    nn_graph_set_threads(g, 1);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 2));
+    nn_node *y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
+    nn_node *h = nn_dense(g, "L1", x, hidden, NN_RELU);
+    *logits = nn_dense(g, "L2", h, 4, NN_LINEAR);
+    *loss = nn_softmax_cross_entropy(g, *logits, y);
+    cr_assert_eq(nn_graph_status(g), NN_OK, "%s", nn_error_message(g));
+    return g;
 }

@@ -68,4 +68,14 @@ double tu_prob_gamma(double n);
  * through the pointers that are not NULL. */
 nn_graph *tu_digits_net(uint64_t seed, nn_node **x, nn_node **logits, nn_node **loss);
 
+/* The lab's four Gaussian blobs: centres [-5,2], [-2,-2], [1,2], [5,-2],
+ * standard deviation `std`, n samples labelled by blob (sample i in blob
+ * i % 4): x f32 [n,2], y i32 [n]. */
+nn_dataset *tu_blobs(int n, uint64_t seed, float std);
+
+/* A classifier for the blobs, graph seed `seed`, one thread: x [B,2] ->
+ * L1 (Dense `hidden` relu) -> L2 (Dense 4 linear) -> softmax cross-entropy
+ * with y i32 [B]. */
+nn_graph *tu_blobs_model(uint64_t seed, int hidden, nn_node **loss, nn_node **logits);
+
 #endif

@@ -9,9 +9,10 @@
 
 static const char usage[] =
     "Usage: nngraph show DB:RUN|RUN|--db DB --run RUN [--json]\n\n"
-    "Shows one run of a run log: its record, hyperparameters, latest metrics and\n"
-    "the training loss curve. RUN is an id, a uuid (or a unique prefix) or a name\n"
-    "(its latest run); a bare RUN is looked up in " NN_RUNLOG_DEFAULT_PATH " (or --db).\n\n"
+    "Shows one run of a run log: its record, hyperparameters, latest metrics, the\n"
+    "last confusion matrix if one was logged, and the training loss curve with the\n"
+    "learning rate each epoch used. RUN is an id, a uuid (or a unique prefix) or a\n"
+    "name (its latest run); a bare RUN is looked up in " NN_RUNLOG_DEFAULT_PATH " (or --db).\n\n"
     "  --db DB --run RUN  the run, spelled out (the same as DB:RUN)\n"
     "  --json             the run as one JSON object (curve included)\n";
 
@@ -41,9 +42,39 @@ static int bar_width(double v, double lo, double hi) {
     return 1 + (int)((BAR_WIDTH - 1) * frac);
 }
 
+/* The learning rate per epoch. Runs logged before nngraph logged it (the
+ * 'lr' epoch metric) fall back to the 'lr' hyperparameter, which was then
+ * the rate of every epoch unless a callback changed it: *logged says which. */
+static nn_status lr_curve(nn_runlog *log, int64_t id, const nn_param_kv *kv, int nkv, nn_metric_point **pts, int *n,
+                          int *logged, double *constant) {
+    *logged = 1;
+    *constant = NAN;
+    nn_status s = nn_runlog_curve(log, id, "lr", "train", 1, pts, n);
+    if (s == NN_OK && *n == 0) {
+        *logged = 0;
+        for (int i = 0; i < nkv; i++)
+            if (strcmp(kv[i].key, "lr") == 0 && kv[i].is_num) *constant = kv[i].num;
+    }
+    return s;
+}
+
+/* The lr of epoch `at` (NaN if none). */
+static double lr_at(const nn_metric_point *lr, int n, int logged, double constant, int64_t at) {
+    if (!logged) return constant;
+    for (int i = 0; i < n; i++)
+        if (lr[i].at == at) return lr[i].value;
+    return NAN;
+}
+
 /* At most CURVE_ROWS rows, evenly sampled, the last one always shown; a
  * bar scaled between the curve's smallest and largest finite values. */
-static void print_curve(const nn_metric_point *p, int n, int per_epoch) {
+typedef struct lr_info {
+    nn_metric_point *p;
+    int n, logged;
+    double constant;
+} lr_info;
+
+static void print_curve(const nn_metric_point *p, int n, int per_epoch, const lr_info *lr) {
     if (n == 0) {
         printf("\nloss curve: nothing logged yet\n");
         return;
@@ -54,7 +85,10 @@ static void print_curve(const nn_metric_point *p, int n, int per_epoch) {
             if (p[i].value < lo) lo = p[i].value;
             if (p[i].value > hi) hi = p[i].value;
         }
-    printf("\nloss per %s (train):\n", per_epoch ? "epoch" : "step");
+    int show_lr = per_epoch && (lr->n > 0 || !isnan(lr->constant));
+    printf("\nloss per %s (train)%s:\n", per_epoch ? "epoch" : "step",
+           !show_lr ? "" : lr->logged ? ", with the learning rate it used"
+                                      : ", with the run's lr hyperparameter (the run predates per-epoch lr logging)");
     int rows = n < CURVE_ROWS ? n : CURVE_ROWS;
     for (int r = 0; r < rows; r++) {
         int i = rows == 1 ? n - 1 : (int)((int64_t)r * (n - 1) / (rows - 1));
@@ -62,12 +96,54 @@ static void print_curve(const nn_metric_point *p, int n, int per_epoch) {
         int w = isfinite(p[i].value) ? bar_width(p[i].value, lo, hi) : 0;
         memset(bar, '#', (size_t)w);
         bar[w] = 0;
-        printf("%8lld  %12.6g  %s\n", (long long)p[i].at, p[i].value, isfinite(p[i].value) ? bar : "(not finite)");
+        if (show_lr)
+            printf("%8lld  %12.6g  lr %-10.4g  %s\n", (long long)p[i].at, p[i].value,
+                   lr_at(lr->p, lr->n, lr->logged, lr->constant, p[i].at), isfinite(p[i].value) ? bar : "(not finite)");
+        else
+            printf("%8lld  %12.6g  %s\n", (long long)p[i].at, p[i].value, isfinite(p[i].value) ? bar : "(not finite)");
     }
 }
 
+/* The latest confusion matrix ("confusion/T/P" epoch metrics), of the
+ * validation split when there is one. */
+static void print_confusion(const nn_metric_last *m, int nm) {
+    const char *split = NULL;
+    int classes = 0;
+    int64_t epoch = 0;
+    for (int pass = 0; pass < 2 && !split; pass++)
+        for (int i = 0; i < nm; i++)
+            if (strncmp(m[i].key, "confusion/", 10) == 0 && strcmp(m[i].split, pass == 0 ? "val" : "train") == 0)
+                split = pass == 0 ? "val" : "train";
+    if (!split) return;
+    for (int i = 0; i < nm; i++) {
+        int t, q;
+        if (strcmp(m[i].split, split) == 0 && sscanf(m[i].key, "confusion/%d/%d", &t, &q) == 2) {
+            if (t + 1 > classes) classes = t + 1;
+            if (m[i].at > epoch) epoch = m[i].at;
+        }
+    }
+    if (classes > 32) {
+        printf("\nconfusion matrix (%s): %d classes, too many to print; see nngraph export\n", split, classes);
+        return;
+    }
+    printf("\nconfusion matrix (%s, epoch %lld; rows: true class, columns: predicted):\n     ", split, (long long)epoch);
+    for (int q = 0; q < classes; q++) printf(" %6d", q);
+    for (int t = 0; t < classes; t++) {
+        printf("\n%4d ", t);
+        for (int q = 0; q < classes; q++) {
+            char key[48];
+            snprintf(key, sizeof key, "confusion/%d/%d", t, q);
+            double v = NAN;
+            for (int i = 0; i < nm; i++)
+                if (strcmp(m[i].split, split) == 0 && strcmp(m[i].key, key) == 0 && m[i].at == epoch) v = m[i].value;
+            printf(" %6.0f", v);
+        }
+    }
+    putchar('\n');
+}
+
 static void print_text(const nn_run_row *r, const nn_param_kv *kv, int nkv, const nn_metric_last *m, int nm,
-                       const nn_metric_point *p, int np, int per_epoch) {
+                       const nn_metric_point *p, int np, int per_epoch, const lr_info *lr) {
     char dur[24], c1[1024], c2[1024], c3[256];
     nnc_duration(r->duration_s, dur, sizeof dur);
     /* everything read from the log is cleaned of control characters */
@@ -88,16 +164,18 @@ static void print_text(const nn_run_row *r, const nn_param_kv *kv, int nkv, cons
     printf("\nlatest metrics:\n");
     if (nm == 0) printf("  (none)\n");
     for (int i = 0; i < nm; i++) {
+        if (strncmp(m[i].key, "confusion/", 10) == 0) continue; /* printed as a matrix below */
         char name[80];
         snprintf(name, sizeof name, "%s%s%s", strcmp(m[i].split, "train") ? m[i].split : "",
                  strcmp(m[i].split, "train") ? "_" : "", m[i].key);
         printf("  %-20s %-12.6g (%s %lld)\n", nnc_clean(name, c3, sizeof c3), m[i].value, m[i].per_epoch ? "epoch" : "step", (long long)m[i].at);
     }
-    print_curve(p, np, per_epoch);
+    print_confusion(m, nm);
+    print_curve(p, np, per_epoch, lr);
 }
 
 static void print_json(const nn_run_row *r, const nn_param_kv *kv, int nkv, const nn_metric_last *m, int nm,
-                       const nn_metric_point *p, int np, int per_epoch) {
+                       const nn_metric_point *p, int np, int per_epoch, const lr_info *lr) {
     putchar('{');
     nnc_json_run_fields(stdout, r);
     printf(",\"params\":{");
@@ -121,6 +199,14 @@ static void print_json(const nn_run_row *r, const nn_param_kv *kv, int nkv, cons
     for (int i = 0; i < np; i++) {
         printf("%s[%lld,", i ? "," : "", (long long)p[i].at);
         nnc_json_num(stdout, p[i].value);
+        putchar(']');
+    }
+    printf("]},\"lr_curve\":{\"source\":\"%s\",\"points\":[", lr->logged ? "logged" : "hyperparameter");
+    for (int i = 0, k = 0; per_epoch && i < np; i++) {
+        double v = lr_at(lr->p, lr->n, lr->logged, lr->constant, p[i].at);
+        if (isnan(v)) continue;
+        printf("%s[%lld,", k++ ? "," : "", (long long)p[i].at);
+        nnc_json_num(stdout, v);
         putchar(']');
     }
     printf("]}}\n");
@@ -148,14 +234,17 @@ static int run(int argc, char **argv) {
     nn_metric_last *m = NULL;
     nn_metric_point *p = NULL;
     int nkv = 0, nm = 0, np = 0, per_epoch = 1;
+    lr_info lr = {0};
     nn_status s = nn_runlog_find_run(log, spec, &id);
     if (s == NN_OK) s = nn_runlog_get_run(log, id, &row);
     if (s == NN_OK) s = nn_runlog_params(log, id, &kv, &nkv);
     if (s == NN_OK) s = nn_runlog_last_metrics(log, id, &m, &nm);
     if (s == NN_OK) s = loss_curve(log, id, &p, &np, &per_epoch);
+    if (s == NN_OK) s = lr_curve(log, id, kv, nkv, &lr.p, &lr.n, &lr.logged, &lr.constant);
     if (s != NN_OK) cli_fail("show", "%s", nn_last_error());
-    else if (json) print_json(&row, kv, nkv, m, nm, p, np, per_epoch);
-    else print_text(&row, kv, nkv, m, nm, p, np, per_epoch);
+    else if (json) print_json(&row, kv, nkv, m, nm, p, np, per_epoch, &lr);
+    else print_text(&row, kv, nkv, m, nm, p, np, per_epoch, &lr);
+    free(lr.p);
     free(kv);
     free(m);
     free(p);

@@ -61,6 +61,25 @@ nn_dataset *nn_load_idx_pair(const char *images_path, const char *labels_path);
 #define NN_CSV_NO_LABEL (-1000000)
 nn_dataset *nn_load_csv(const char *path, int label_col, int int_labels);
 
+/* Reads a NumPy .npy file (format versions 1, 2 and 3; C order;
+ * little-endian float32, float64, int32, int64 or uint8), keeping its shape
+ * (at most 4 dimensions). Floats become f32 (float64 rounded; a value
+ * beyond float32's range is an error); integers become i32 labels (an int64
+ * outside int32 is an error), or f32 if `as_f32`. Values are not scaled.
+ * NULL and nn_last_error() naming the file and the fault otherwise: bad
+ * magic, unsupported version or dtype, Fortran order, a malformed header, a
+ * shape whose size disagrees with the bytes in the file (truncated or
+ * trailing data). The file is read whole first and nothing is allocated
+ * from the header's sizes before they are checked against it. */
+nn_tensor *nn_load_npy(const char *path, int as_f32);
+/* The same over bytes in memory; `name` names them in messages. Safe on
+ * any input (the fuzzing entry point for the format). */
+nn_tensor *nn_npy_parse(const void *bytes, size_t len, const char *name, int as_f32);
+/* Features (as f32) and targets (integers: i32 labels; floats: f32, rank 1
+ * becoming [n, 1]) from two .npy files; y_path may be NULL. The first
+ * dimensions must agree. */
+nn_dataset *nn_load_npy_pair(const char *x_path, const char *y_path);
+
 /* ---- Generators for the labs (deterministic for a seed) --------------- */
 
 /* n_samples points in `dim` dimensions spread over n_centres Gaussian

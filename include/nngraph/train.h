@@ -49,7 +49,48 @@ nn_node *nn_dense_init(nn_graph *g, const char *scope, nn_node *x, int units, nn
 
 typedef struct nn_optimizer nn_optimizer;
 
-/* Plain SGD (momentum 0) or SGD with momentum: v = momentum*v - lr*g; w += v. */
+/* Where Adam puts epsilon. Keras's form (the default) adds it outside the
+ * bias-corrected root: w -= alpha_t * m / (sqrt(v) + eps) with alpha_t =
+ * lr*sqrt(1-beta2^t)/(1-beta1^t). PyTorch's adds it to the corrected root:
+ * w -= lr/(1-beta1^t) * m / (sqrt(v)/sqrt(1-beta2^t) + eps). They agree
+ * when sqrt(v) is much larger than eps; at eps 1e-3 the first steps can
+ * differ by a factor of two. Pick the form of the framework whose numbers
+ * you want to reproduce. */
+typedef enum nn_epsilon_form { NN_EPSILON_KERAS = 0, NN_EPSILON_TORCH = 1 } nn_epsilon_form;
+
+/* Options of nn_optimizer_from_name. Zero-initialise and set what you need:
+ * a zero field means the default given here. */
+typedef struct nn_optimizer_opts {
+    float lr;                     /* 0: the optimizer's default (sgd 0.01, others 0.001) */
+    float momentum;               /* sgd and rmsprop, in [0,1); default 0 */
+    int nesterov;                 /* sgd with momentum > 0: Nesterov's momentum */
+    float beta1, beta2;           /* adam, adamw: defaults 0.9 and 0.999 */
+    float rho;                    /* rmsprop's decay of the mean square: default 0.9 */
+    float epsilon;                /* adam, adamw, rmsprop: default 1e-7 (Keras) */
+    nn_epsilon_form epsilon_form; /* adam, adamw: default NN_EPSILON_KERAS */
+    /* adamw: decoupled decay w -= lr*weight_decay*w each step (default
+     * 0.004, Keras's); sgd, adam, rmsprop: PyTorch's L2 term, g +=
+     * weight_decay*w before the update (default 0) */
+    float weight_decay;
+    float clip_norm;              /* > 0: scale all gradients so their global L2 norm is <= this */
+    float clip_value;             /* > 0: clip each gradient element to [-clip_value, clip_value] */
+} nn_optimizer_opts;
+
+/* The optimizer nn_fit and the run log use when none is given. */
+#define NN_OPTIMIZER_DEFAULT "adam"
+
+/* An optimizer by name: "sgd", "adam", "adamw" or "rmsprop" (Keras's
+ * update rules; docs/training.md writes each out). opts may be NULL (all
+ * defaults). NULL and nn_last_error() naming the field on a bad value or an
+ * unknown name (the message lists the known ones). */
+nn_optimizer *nn_optimizer_from_name(const char *name, const nn_optimizer_opts *opts);
+/* NN_OPTIMIZER_DEFAULT with its defaults: Adam, lr 0.001. */
+nn_optimizer *nn_optimizer_default(void);
+/* The known names, comma separated, for help texts and messages. */
+const char *nn_optimizer_names(void);
+
+/* Plain SGD (momentum 0) or SGD with momentum: v = momentum*v - lr*g; w += v.
+ * lr 0 is allowed (a frozen optimizer). */
 nn_optimizer *nn_sgd(float lr, float momentum);
 /* Adam with Keras's defaults: beta1 0.9, beta2 0.999, epsilon 1e-7, bias
  * correction. Keras's update rule at step t = 1, 2, ...:
@@ -69,7 +110,7 @@ nn_optimizer *nn_adam(float lr);
 nn_optimizer *nn_adam_ex(float lr, float beta1, float beta2, float epsilon);
 void nn_optimizer_free(nn_optimizer *opt);
 
-/* The optimizer's kind, "sgd" or "adam" (NULL for NULL). */
+/* The optimizer's name, "sgd", "adam", "adamw" or "rmsprop" (NULL for NULL). */
 const char *nn_optimizer_name(const nn_optimizer *opt);
 /* The learning rate, and a new one for the following steps (e.g. a
  * schedule set from an epoch callback). */
@@ -82,13 +123,17 @@ void nn_optimizer_set_lr(nn_optimizer *opt, float lr);
  * count (a second fit continues; restored slots survive); other parameters
  * start afresh. */
 nn_status nn_optimizer_attach(nn_optimizer *opt, nn_node *const *params, int n);
-/* One update of every attached parameter from the current values of its
- * gradient node grads[i] (same order as attached). */
+/* One update of every attached parameter from its gradient grads[i] (f32,
+ * as many elements as the parameter; same order as attached). Clipping and
+ * weight decay, when set, apply to a copy: grads are not changed. */
+nn_status nn_optimizer_update(nn_optimizer *opt, const nn_tensor *const *grads, int n);
+/* The same, from the current values of the gradient nodes grads[i]. */
 nn_status nn_optimizer_step(nn_optimizer *opt, nn_node *const *grads, int n);
 
 /* State for checkpoints and resume: each attached parameter has
  * nn_optimizer_num_slots() state tensors (SGD with momentum: "velocity";
- * Adam: "adam_m", "adam_v"), and the optimizer counts its steps. */
+ * Adam and AdamW: "adam_m", "adam_v"; RMSprop: "rms", and "momentum" when
+ * it has momentum), and the optimizer counts its steps. */
 int nn_optimizer_num_slots(const nn_optimizer *opt);
 const char *nn_optimizer_slot_name(const nn_optimizer *opt, int slot);
 /* The state tensor of param (attached) for `slot`, writable; NULL if none. */
@@ -96,8 +141,100 @@ nn_tensor *nn_optimizer_slot(nn_optimizer *opt, const nn_node *param, int slot);
 int64_t nn_optimizer_steps(const nn_optimizer *opt);
 void nn_optimizer_set_steps(nn_optimizer *opt, int64_t steps);
 /* Hyperparameters as "key=value" pairs, for logs: writes up to max pairs
- * of keys/values (pointers valid while opt lives); returns the count. */
+ * of keys/values (pointers valid while opt lives); returns the count (at
+ * most 12). The optimizer's own keys always (adam: lr, beta1, beta2,
+ * epsilon, torch_epsilon 0/1); nesterov, weight_decay, clip_norm and
+ * clip_value only when they are on. */
 int nn_optimizer_hparams(const nn_optimizer *opt, const char **keys, double *values, int max);
+
+/* ---- Learning-rate schedules -------------------------------------------- */
+
+typedef enum nn_lr_schedule_kind {
+    NN_LR_CONSTANT = 0, /* the optimizer's lr throughout */
+    NN_LR_STEP,         /* lr * gamma^floor((epoch-1) / step_epochs) (PyTorch's StepLR) */
+    NN_LR_EXPONENTIAL,  /* lr * gamma^(epoch-1) (PyTorch's ExponentialLR) */
+    /* warmup: lr * epoch / warmup_epochs for the first warmup_epochs; then
+     * min_lr + (lr - min_lr) * (1 + cos(pi * k / span)) / 2, k = epochs
+     * since the warmup, span = decay_epochs or the rest of the fit
+     * (PyTorch's CosineAnnealingLR after a linear warmup) */
+    NN_LR_COSINE,
+    /* Keras's ReduceLROnPlateau: lr *= factor (not below min_lr) once
+     * `monitor` has not improved by min_delta for `patience` epochs, then
+     * `cooldown` epochs without counting */
+    NN_LR_PLATEAU
+} nn_lr_schedule_kind;
+
+/* A schedule, applied at the start of every epoch to the optimizer's lr as
+ * it was when nn_fit began. Zero fields take the defaults given. */
+typedef struct nn_lr_schedule {
+    nn_lr_schedule_kind kind;
+    int step_epochs;     /* step: default 10 */
+    double gamma;        /* step: default 0.1; exponential: default 0.9 */
+    int warmup_epochs;   /* cosine: default 0 */
+    int decay_epochs;    /* cosine: default 0 = the rest of the fit */
+    double min_lr;       /* cosine, plateau: the floor, default 0 */
+    const char *monitor; /* plateau: default "val_loss" with a validation set, else "loss" */
+    double factor;       /* plateau: default 0.1 */
+    int patience;        /* plateau: default 10 */
+    double min_delta;    /* plateau: default 1e-4 */
+    int cooldown;        /* plateau: default 0 */
+} nn_lr_schedule;
+
+/* The learning rate of epoch `epoch` (1-based) of `epochs` for a base lr;
+ * for plateau, the base (its reductions depend on the metrics). */
+double nn_lr_schedule_at(const nn_lr_schedule *s, double base_lr, int epoch, int epochs);
+/* NN_OK, or nn_last_error() naming the bad field. */
+nn_status nn_lr_schedule_check(const nn_lr_schedule *s);
+/* Parses the command line's form: "constant", "step[:EPOCHS[:GAMMA]]",
+ * "exponential[:GAMMA]" (or "exp"), "cosine[:WARMUP[:MIN_LR]]",
+ * "plateau[:PATIENCE[:FACTOR[:MIN_LR]]]". */
+nn_status nn_lr_schedule_parse(const char *text, nn_lr_schedule *out);
+/* The same form with every default filled in ("cosine:0:0"); returns what
+ * snprintf returns. */
+int nn_lr_schedule_str(const nn_lr_schedule *s, char *buf, size_t len);
+
+/* ---- Metrics ----------------------------------------------------------- */
+
+/* Extra metrics nn_fit computes per epoch (nn_fit_opts.metrics, a mask). For
+ * a classifier (softmax_cross_entropy; bce_with_logits counts as two
+ * classes): top-k accuracy, macro precision, recall and F1, and the
+ * confusion matrix; for a regression loss whose prediction has the
+ * targets' shape: the mean absolute error. */
+enum {
+    NN_METRIC_TOP_K = 1 << 0,
+    NN_METRIC_PRECISION = 1 << 1,
+    NN_METRIC_RECALL = 1 << 2,
+    NN_METRIC_F1 = 1 << 3,
+    NN_METRIC_CONFUSION = 1 << 4,
+    NN_METRIC_MAE = 1 << 5
+};
+
+/* A metric's name as logged: "top_k_accuracy", "precision", "recall",
+ * "f1", "confusion", "mae" (NULL if metric is not one NN_METRIC_* bit). */
+const char *nn_metric_name(unsigned metric);
+/* The NN_METRIC_* bit of a name; 0 if unknown. */
+int nn_metric_from_name(const char *name);
+
+/* One epoch's extra metrics on one split; NaN (or classes 0) for those not
+ * asked for or not defined for the loss. */
+typedef struct nn_metric_values {
+    double top_k_accuracy;   /* fraction of rows whose label is among the k largest scores */
+    int top_k;
+    double precision, recall, f1; /* macro averages (see nn_macro_scores) */
+    double mae;
+    int classes;             /* the confusion matrix is classes x classes */
+    const int64_t *confusion; /* [true class][predicted class]; valid during the callback */
+} nn_metric_values;
+
+/* Macro precision, recall and F1 of a k x k confusion matrix cm[true][pred]
+ * (scikit-learn's average='macro'): per class p = TP/(TP+FP), r =
+ * TP/(TP+FN), f1 = 2pr/(p+r), each 0 where its denominator is 0, averaged
+ * over the classes that occur as a label or a prediction. Any output may be
+ * NULL; all NaN if the matrix is empty. */
+void nn_macro_scores(const int64_t *cm, int k, double *precision, double *recall, double *f1);
+/* Rows of scores [n, k] whose label (i32 [n]) is among the top_k scores (a
+ * tie with the k-th counts as in); -1 and nn_last_error() on bad shapes. */
+int64_t nn_top_k_correct(const nn_tensor *scores, const nn_tensor *labels, int top_k);
 
 /* ---- Fit ------------------------------------------------------------- */
 
@@ -122,6 +259,8 @@ typedef struct nn_epoch_info {
     nn_graph *graph;
     nn_optimizer *optimizer;
     nn_rng *rng;          /* the shuffle generator (state for resume) */
+    double lr;            /* the learning rate of the epoch's steps (at its first step) */
+    nn_metric_values metrics, val_metrics; /* nn_fit_opts.metrics, train and validation */
 } nn_epoch_info;
 
 /* Return non-zero to stop training (nn_fit then returns NN_OK early). */
@@ -221,6 +360,13 @@ typedef struct nn_fit_opts {
      * batch_size * size (DistributedDataParallel's convention: the same
      * learning rate applies to the larger batch). */
     const nn_fit_dist *dist;
+    /* Early stopping: put back the weights of the best epoch of `monitor`
+     * when training ends (Keras 3), whether it stopped early or not. */
+    int restore_best_weights;
+    /* The learning rate by epoch; NULL: constant (or as callbacks set it). */
+    const nn_lr_schedule *lr_schedule;
+    unsigned metrics; /* NN_METRIC_* mask of extra metrics, per epoch */
+    int top_k;        /* NN_METRIC_TOP_K's k; default 5 */
 } nn_fit_opts;
 
 /* What a fit did. */
@@ -231,6 +377,9 @@ typedef struct nn_fit_result {
     double val_loss, val_accuracy;
     double seconds;
     int stopped_early;
+    int best_epoch;   /* early stopping: the best epoch of the monitor (0: none) */
+    double best;      /* its value (NaN: none) */
+    int restored;     /* 1 if the best epoch's weights were put back */
 } nn_fit_result;
 
 /* Trains the parameters that `loss` depends on over `train`, minibatch by

@@ -141,6 +141,7 @@ static nn_status write_checkpoint(nn_runlog_fit *f, const char *reason, const nn
 /* Puts a checkpoint's state back: weights, optimizer slots and steps, the
  * shuffle generator. Everything is checked before anything changes. */
 static nn_status restore(nn_runlog_fit *f, const nn_checkpoint *c) {
+    /* check_resume_hparams has made sure the state is this optimizer's */
     const char *path = nn_runlog_path(f->log);
     const nn_tensor *steps = nn_checkpoint_find(c, "optimizer_steps", NN_ROLE_STATE);
     if (!steps || nn_tensor_dtype(steps) != NN_I32 || nn_tensor_size(steps) != 2)
@@ -208,19 +209,54 @@ static int commit_due(const nn_runlog_fit *f) {
     return rl_now() - f->last_commit >= every;
 }
 
+/* Optimizer hyperparameters are floats: log the shortest decimal that reads
+ * back to the same float (0.9, not 0.89999997615814209). */
+static double float_decimal(double v) {
+    float want = (float)v;
+    char text[32];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(text, sizeof text, "%.*g", prec, (double)want);
+        if ((float)strtod(text, NULL) == want) return strtod(text, NULL);
+    }
+    return v;
+}
+
+/* The extra metrics of one split (those asked for and defined). */
+static nn_status log_metric_values(nn_runlog_fit *f, const nn_metric_values *m, const char *split, int64_t epoch) {
+    struct {
+        const char *key;
+        double v;
+    } kv[] = {{"top_k_accuracy", m->top_k_accuracy}, {"precision", m->precision}, {"recall", m->recall},
+              {"f1", m->f1}, {"mae", m->mae}};
+    nn_status s = NN_OK;
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0] && s == NN_OK; i++)
+        if (!isnan(kv[i].v)) s = nn_runlog_epoch_metric(f->log, kv[i].key, split, epoch, kv[i].v);
+    /* the confusion matrix as one metric a cell, "confusion/TRUE/PREDICTED" */
+    for (int t = 0; t < m->classes && m->confusion && s == NN_OK; t++)
+        for (int p = 0; p < m->classes && s == NN_OK; p++) {
+            char key[48];
+            snprintf(key, sizeof key, "confusion/%d/%d", t, p);
+            s = nn_runlog_epoch_metric(f->log, key, split, epoch, (double)m->confusion[(size_t)t * m->classes + p]);
+        }
+    return s;
+}
+
 static nn_status log_epoch(nn_runlog_fit *f, const nn_epoch_info *ei) {
     struct {
         const char *key, *split;
         double v;
-    } m[5] = {{"loss", "train", ei->loss},
+    } m[6] = {{"loss", "train", ei->loss},
               {"accuracy", "train", ei->accuracy},
               {"loss", "val", ei->val_loss},
               {"accuracy", "val", ei->val_accuracy},
-              {"time", "train", ei->seconds}};
+              {"time", "train", ei->seconds},
+              {"lr", "train", float_decimal(ei->lr)}};
     nn_status s = NN_OK;
     /* a NaN loss is logged (it is news); a NaN accuracy only means "none" */
-    for (int i = 0; i < 5 && s == NN_OK; i++)
+    for (int i = 0; i < 6 && s == NN_OK; i++)
         if (i == 0 || !isnan(m[i].v)) s = nn_runlog_epoch_metric(f->log, m[i].key, m[i].split, ei->epoch, m[i].v);
+    if (s == NN_OK) s = log_metric_values(f, &ei->metrics, "train", ei->epoch);
+    if (s == NN_OK) s = log_metric_values(f, &ei->val_metrics, "val", ei->epoch);
     if (s != NN_OK) return s;
     int every = f->ro.checkpoint_every == 0 ? 1 : f->ro.checkpoint_every;
     int last = ei->epoch == ei->epochs;
@@ -259,16 +295,34 @@ static int on_epoch(const nn_epoch_info *ei, void *user) {
     return stop;
 }
 
-/* Optimizer hyperparameters are floats: log the shortest decimal that reads
- * back to the same float (0.9, not 0.89999997615814209). */
-static double float_decimal(double v) {
-    float want = (float)v;
-    char text[32];
-    for (int prec = 1; prec <= 9; prec++) {
-        snprintf(text, sizeof text, "%.*g", prec, (double)want);
-        if ((float)strtod(text, NULL) == want) return strtod(text, NULL);
+
+/* What nn_fit does beyond the optimizer: the schedule, early stopping,
+ * the metrics asked for. Logged only when set, so that a plain run's
+ * hyperparameters stay as they were. */
+static nn_status log_fit_extras(nn_runlog_fit *f, const nn_fit_opts *o) {
+    nn_status s = NN_OK;
+    if (o->lr_schedule) {
+        char text[96];
+        nn_lr_schedule_str(o->lr_schedule, text, sizeof text);
+        s = nn_runlog_param(f->log, "lr_schedule", text);
     }
-    return v;
+    if (s == NN_OK && o->monitor) {
+        s = nn_runlog_param(f->log, "monitor", o->monitor);
+        if (s == NN_OK) s = nn_runlog_param_num(f->log, "patience", o->patience);
+        if (s == NN_OK && o->min_delta != 0) s = nn_runlog_param_num(f->log, "min_delta", o->min_delta);
+        if (s == NN_OK) s = nn_runlog_param(f->log, "restore_best_weights", o->restore_best_weights ? "true" : "false");
+    }
+    if (s == NN_OK && o->metrics) {
+        char list[128] = "";
+        for (unsigned bit = 1; nn_metric_name(bit); bit <<= 1)
+            if (o->metrics & bit) {
+                if (list[0]) strcat(list, ",");
+                strcat(list, nn_metric_name(bit));
+            }
+        s = nn_runlog_param(f->log, "metrics", list);
+        if (s == NN_OK && (o->metrics & NN_METRIC_TOP_K)) s = nn_runlog_param_num(f->log, "top_k", o->top_k > 0 ? o->top_k : 5);
+    }
+    return s;
 }
 
 static nn_status log_hparams(nn_runlog_fit *f, const nn_fit_opts *o) {
@@ -282,6 +336,7 @@ static nn_status log_hparams(nn_runlog_fit *f, const nn_fit_opts *o) {
     if (s == NN_OK) s = nn_runlog_param_num(f->log, "val_split", o->val_split);
     if (s == NN_OK) s = nn_runlog_param(f->log, "shuffle", o->no_shuffle ? "false" : "true");
     if (s == NN_OK) s = nn_runlog_param_num(f->log, "checkpoint_every", f->ro.checkpoint_every ? f->ro.checkpoint_every : 1);
+    if (s == NN_OK) s = log_fit_extras(f, o);
     int64_t count = 0;
     for (int i = 0; i < f->n_params && s == NN_OK; i++) {
         char key[160], shape[96];
@@ -369,7 +424,7 @@ static nn_runlog_fit *attach(nn_fit_opts *opts, nn_graph *g, nn_node *loss, cons
         return NULL;
     }
     f->opt = opts->optimizer;
-    if (!f->opt && !(f->opt = f->owned_opt = nn_adam(0.001f))) {
+    if (!f->opt && !(f->opt = f->owned_opt = nn_optimizer_default())) {
         fit_free(f);
         *status = NN_ERR_NOMEM;
         return NULL;

@@ -127,50 +127,6 @@ static nn_tensor *batch_buffer(const nn_tensor *like, int64_t rows) {
     return nn_tensor_new(like->dtype, s);
 }
 
-/* ---- early stopping ---- */
-
-typedef struct stopper {
-    int on, maximise, patience, wait;
-    double best, min_delta;
-    const char *monitor;
-} stopper;
-
-static nn_status stopper_init(nn_graph *g, stopper *s, const nn_fit_opts *o, int have_val, int have_acc) {
-    memset(s, 0, sizeof *s);
-    if (!o->monitor) return NN_OK;
-    const char *m = o->monitor;
-    int known = !strcmp(m, "loss") || !strcmp(m, "val_loss") || !strcmp(m, "accuracy") || !strcmp(m, "val_accuracy");
-    if (!known)
-        return nn_fail_run(g, NN_ERR_ARG, "fit: early stopping monitors loss, val_loss, accuracy or val_accuracy, not '%s'", m);
-    if (!strncmp(m, "val_", 4) && !have_val)
-        return nn_fail_run(g, NN_ERR_ARG, "fit: early stopping on '%s' needs a validation set or val_split", m);
-    if (strstr(m, "accuracy") && !have_acc)
-        return nn_fail_run(g, NN_ERR_ARG, "fit: early stopping on '%s' but the loss is not a classifier's", m);
-    s->on = 1;
-    s->monitor = m;
-    s->maximise = strstr(m, "accuracy") != NULL;
-    s->patience = o->patience > 0 ? o->patience : 0;
-    s->min_delta = fabs(o->min_delta);
-    s->best = s->maximise ? -INFINITY : INFINITY;
-    return NN_OK;
-}
-
-/* Keras's rule: an epoch improves when it beats the best by min_delta;
- * training stops once `patience` epochs in a row did not (0 acts as 1). */
-static int stopper_says_stop(stopper *s, const nn_epoch_info *e) {
-    if (!s->on) return 0;
-    double v = !strcmp(s->monitor, "loss") ? e->loss
-             : !strcmp(s->monitor, "val_loss") ? e->val_loss
-             : !strcmp(s->monitor, "accuracy") ? e->accuracy : e->val_accuracy;
-    int better = s->maximise ? v - s->min_delta > s->best : v + s->min_delta < s->best;
-    if (better && !isnan(v)) {
-        s->best = v;
-        s->wait = 0;
-        return 0;
-    }
-    return ++s->wait >= s->patience;
-}
-
 /* ---- the loop ---- */
 
 typedef struct fit_state {
@@ -179,6 +135,7 @@ typedef struct fit_state {
     nn_acc_kind acc;
     int n_params;
     nn_node **params, **outputs; /* outputs: loss, [logits,] the gradients */
+    const nn_tensor **grad_values; /* the gradients' values after a run, for the optimizer */
     int n_outputs, grad_off;     /* grad_off: where the gradients start */
     nn_optimizer *opt, *owned_opt;
     nn_tensor *xb, *yb; /* batch buffers, full size */
@@ -188,6 +145,11 @@ typedef struct fit_state {
     nn_tensor val_x, val_y;
     const nn_dataset *val;
     const nn_fit_dist *dist; /* data parallelism, or NULL */
+    /* callbacks of our own: early stopping, the lr schedule, metrics */
+    nn_stopper stop;
+    nn_plateau plateau;
+    double base_lr;
+    nn_metric_acc train_metrics, val_metrics;
 } fit_state;
 
 static void fit_state_free(fit_state *s) {
@@ -196,10 +158,45 @@ static void fit_state_free(fit_state *s) {
     if (s->y) s->y->value = NULL;
     free(s->params);
     free(s->outputs);
+    free(s->grad_values);
     nn_optimizer_free(s->owned_opt);
     nn_tensor_free(s->xb);
     nn_tensor_free(s->yb);
     free(s->idx);
+    nn_stopper_free(&s->stop);
+    nn_metric_acc_free(&s->train_metrics);
+    nn_metric_acc_free(&s->val_metrics);
+}
+
+/* Early stopping, the schedule and the metrics, checked against what the
+ * fit has; failures on g. */
+static nn_status callbacks_setup(fit_state *s, nn_graph *g, const nn_fit_opts *o) {
+    nn_status st = nn_stopper_init(g, &s->stop, o, s->val != NULL, s->acc != NN_ACC_NONE, s->params, s->n_params);
+    if (st != NN_OK) return st;
+    s->base_lr = nn_optimizer_lr(s->opt);
+    if (o->lr_schedule) {
+        if (nn_lr_schedule_check(o->lr_schedule) != NN_OK) return nn_fail_run(g, NN_ERR_ARG, "fit: %s", nn_last_error());
+        nn_plateau_init(&s->plateau, o->lr_schedule, s->val != NULL);
+        const char *m = s->plateau.s.monitor;
+        if (s->plateau.on && !strncmp(m, "val_", 4) && !s->val)
+            return nn_fail_run(g, NN_ERR_ARG, "fit: the plateau schedule monitors '%s' but there is no validation set", m);
+        if (s->plateau.on && strstr(m, "accuracy") && s->acc == NN_ACC_NONE)
+            return nn_fail_run(g, NN_ERR_ARG, "fit: the plateau schedule monitors '%s' but the loss is not a classifier's", m);
+    }
+    if (o->metrics && !s->y)
+        return nn_fail_run(g, NN_ERR_ARG, "fit: metrics need targets (an input y the loss depends on)");
+    st = nn_metric_acc_init(g, &s->train_metrics, s->loss, o->metrics, o->top_k);
+    if (st == NN_OK && s->val) st = nn_metric_acc_init(g, &s->val_metrics, s->loss, o->metrics, o->top_k);
+    return st;
+}
+
+/* The learning rate of the coming epoch: the schedule's, or (plateau, or
+ * no schedule) whatever the optimizer has. */
+static double epoch_lr(fit_state *s, const nn_fit_opts *o, int epoch) {
+    const nn_lr_schedule *sc = o->lr_schedule;
+    if (sc && sc->kind != NN_LR_CONSTANT && sc->kind != NN_LR_PLATEAU)
+        nn_optimizer_set_lr(s->opt, (float)nn_lr_schedule_at(sc, s->base_lr, epoch, o->epochs));
+    return nn_optimizer_lr(s->opt);
 }
 
 static nn_status fit_setup(fit_state *s, nn_graph *g, nn_node *loss, const nn_dataset *train, nn_fit_opts *o) {
@@ -225,7 +222,8 @@ static nn_status fit_setup(fit_state *s, nn_graph *g, nn_node *loss, const nn_da
     if (st == NN_OK && n_params == 0) st = nn_fail_run(g, NN_ERR_ARG, "fit: the loss '%s' depends on no parameter", loss->name);
     s->params = malloc((size_t)(n_params ? n_params : 1) * sizeof *s->params);
     s->outputs = malloc((size_t)(n_params + 2) * sizeof *s->outputs);
-    if (st == NN_OK && (!s->params || !s->outputs)) st = nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
+    s->grad_values = malloc((size_t)(n_params ? n_params : 1) * sizeof *s->grad_values);
+    if (st == NN_OK && (!s->params || !s->outputs || !s->grad_values)) st = nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
     for (int i = 0, k = 0; st == NN_OK && i < g->n_nodes; i++)
         if (need[i] && g->nodes[i]->kind == NN_NODE_PARAM) s->params[k++] = g->nodes[i];
     free(need);
@@ -238,14 +236,14 @@ static nn_status fit_setup(fit_state *s, nn_graph *g, nn_node *loss, const nn_da
     s->acc = s->y ? nn_accuracy_kind(loss) : NN_ACC_NONE;
     s->outputs[0] = loss;
     s->grad_off = 1;
-    if (s->acc != NN_ACC_NONE) s->outputs[s->grad_off++] = loss->in[0];
+    if (s->acc != NN_ACC_NONE || (s->y && o->metrics)) s->outputs[s->grad_off++] = loss->in[0];
     st = gradients(g, loss, s->params, n_params, s->outputs + s->grad_off);
     if (st != NN_OK) return st;
     s->n_outputs = n_params + s->grad_off;
 
     s->opt = o->optimizer;
     if (!s->opt) {
-        s->opt = s->owned_opt = nn_adam(0.001f);
+        s->opt = s->owned_opt = nn_optimizer_default();
         if (!s->opt) return nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
     }
     if (nn_optimizer_attach(s->opt, s->params, n_params) != NN_OK)
@@ -381,9 +379,8 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
     s.x = o.x;
     s.y = o.y;
     s.dist = o.dist;
-    stopper stop;
     nn_status st = fit_setup(&s, g, loss, train, &o);
-    if (st == NN_OK) st = stopper_init(g, &stop, &o, s.val != NULL, s.acc != NN_ACC_NONE);
+    if (st == NN_OK) st = callbacks_setup(&s, g, &o);
 
     nn_rng rng;
     if (st != NN_OK) {
@@ -409,6 +406,10 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
     int64_t steps_run = 0;
     for (int epoch = o.initial_epoch + 1; epoch <= o.epochs && st == NN_OK && !stopped; epoch++) {
         epoch_order(&s, &rng, !o.no_shuffle);
+        ei.lr = epoch_lr(&s, &o, epoch);
+        if (o.lr_schedule) prog.lr = ei.lr; /* Keras shows the rate once a schedule sets it */
+        nn_metric_acc_reset(&s.train_metrics);
+        nn_metric_acc_reset(&s.val_metrics);
         nn_progress_epoch_begin(&prog, epoch);
         double epoch_start = nn_now(), loss_sum = 0.0;
         int64_t seen = 0, correct = 0, judged = 0;
@@ -448,9 +449,11 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
             if (st != NN_OK) break;
             correct += c;
             judged += t;
+            if (mine > 0) nn_metric_acc_add(&s.train_metrics, loss);
             loss_sum += batch_loss * (double)rows;
             seen += rows;
-            st = nn_optimizer_step(s.opt, s.outputs + s.grad_off, s.n_params);
+            for (int i = 0; i < s.n_params; i++) s.grad_values[i] = nn_value(s.outputs[s.grad_off + i]);
+            st = nn_optimizer_update(s.opt, s.grad_values, s.n_params);
             if (st != NN_OK) {
                 nn_fail_run(g, st, "fit: %s", nn_last_error());
                 break;
@@ -474,13 +477,16 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
         if (s.val && !stopped) {
             st = s.dist ? s.dist->evaluate(s.dist->ctx, g, loss, s.val, s.x, s.y, o.batch_size, &ei.val_loss,
                                            &ei.val_accuracy)
-                        : nn_evaluate(g, loss, s.val, s.x, s.y, o.batch_size, &ei.val_loss, &ei.val_accuracy);
+                        : nn_evaluate_acc(g, loss, s.val, s.x, s.y, o.batch_size, &ei.val_loss, &ei.val_accuracy,
+                                          &s.val_metrics);
             if (st != NN_OK) break;
         }
         if (s.dist && (st = s.dist->epoch_end(s.dist->ctx, epoch)) != NN_OK) {
             nn_fail_run(g, st, "fit: %s", nn_last_error());
             break;
         }
+        nn_metric_acc_values(&s.train_metrics, &ei.metrics);
+        nn_metric_acc_values(&s.val_metrics, &ei.val_metrics);
         ei.seconds = nn_now() - epoch_start;
         ei.graph = g;
         ei.optimizer = s.opt;
@@ -492,14 +498,27 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
         }
         nn_progress_epoch_end(&prog, ei.loss, ei.accuracy, ei.val_loss, ei.val_accuracy);
         if (o.on_epoch && o.on_epoch(&ei, o.user)) stopped = 1;
-        if (!stopped && stopper_says_stop(&stop, &ei)) {
+        if (!stopped && nn_stopper_says_stop(&s.stop, &ei)) {
             stopped = 1;
             if (o.verbose > 0)
-                fprintf(prog.out ? prog.out : stderr, "Early stopping: %s did not improve for %d epoch%s (best %.4f)\n",
-                        stop.monitor, stop.wait, stop.wait == 1 ? "" : "s", stop.best);
+                fprintf(prog.out ? prog.out : stderr, "Early stopping: %s did not improve for %d epoch%s (best %.4f at epoch %d)\n",
+                        s.stop.monitor, s.stop.wait, s.stop.wait == 1 ? "" : "s", s.stop.best, s.stop.best_epoch);
+        }
+        if (s.plateau.on) {
+            double next = nn_plateau_epoch_end(&s.plateau, nn_epoch_monitor(&ei, s.plateau.s.monitor), ei.lr);
+            if (next != ei.lr) {
+                nn_optimizer_set_lr(s.opt, (float)next);
+                if (o.verbose > 0)
+                    fprintf(prog.out ? prog.out : stderr, "Reducing the learning rate to %g: %s did not improve for %d epochs\n",
+                            (double)nn_optimizer_lr(s.opt), s.plateau.s.monitor, s.plateau.s.patience);
+            }
         }
         if (s.dist && (st = dist_agree_stop(&s, &stopped)) != NN_OK) break;
     }
+    int restored = st == NN_OK && nn_stopper_restore(&s.stop);
+    if (restored && o.verbose > 0)
+        fprintf(prog.out ? prog.out : stderr, "Restoring the weights of epoch %d (%s %.4f)\n", s.stop.best_epoch,
+                s.stop.monitor, s.stop.best);
     if (s.dist) s.dist->end(s.dist->ctx, st);
     if (st != NN_OK) nn_progress_break(&prog); /* the error message starts on a line of its own */
     if (result) {
@@ -511,6 +530,9 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
         result->val_accuracy = ei.val_accuracy;
         result->seconds = nn_now() - fit_start;
         result->stopped_early = stopped;
+        result->best_epoch = s.stop.best_epoch;
+        result->best = s.stop.best_epoch ? s.stop.best : NAN;
+        result->restored = restored;
     }
     if (epochs_run == 0 && result) result->loss = result->accuracy = NAN;
     fit_state_free(&s);

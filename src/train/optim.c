@@ -1,20 +1,29 @@
-/* Optimizers: SGD (with optional momentum) and Adam, with Keras's update
- * rules so that a user moving a lab from Keras sees the same numbers.
+/* Optimizers, as one table: each entry names an optimizer and gives its
+ * default learning rate, its state slots, the hyperparameters it logs and
+ * its update. Everything else (construction, validation, attach, gradient
+ * clipping, weight decay, checkpoint state) is shared. Adding an optimizer
+ * is one update loop and one table entry.
  *
- * SGD, Keras's form: without momentum w -= lr*g; with it
- *     v = momentum*v - lr*g;  w += v.
- *
- * Adam, Keras's (and TensorFlow's) form, which folds the bias corrections
- * into the step size and adds epsilon outside the corrected root (the
- * "epsilon hat" of Kingma & Ba, just before their section 2.1), at step
- * t = 1, 2, ...:
- *     alpha_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
- *     m = m + (g - m) * (1 - beta1)        (= beta1*m + (1-beta1)*g)
- *     v = v + (g*g - v) * (1 - beta2)      (= beta2*v + (1-beta2)*g*g)
- *     w = w - alpha_t * m / (sqrt(v) + epsilon)
- * This differs from the paper's algorithm 1 (which divides by
- * sqrt(v/(1-beta2^t)) + epsilon) only in where epsilon sits; with Keras's
- * epsilon 1e-7 the two agree to about 1e-7 relative once v is not tiny.
+ * The update rules are Keras's, so that a user moving a lab from Keras sees
+ * the same numbers (docs/training.md lists them all):
+ *   sgd       w -= lr*g;  with momentum  v = momentum*v - lr*g;  w += v;
+ *             Nesterov    v = momentum*v - lr*g;  w += momentum*v - lr*g
+ *   adam      alpha_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+ *             m += (g - m)(1 - beta1);  v += (g*g - v)(1 - beta2)
+ *             w -= alpha_t * m / (sqrt(v) + epsilon)
+ *             (epsilon outside the corrected root: the "epsilon hat" of
+ *             Kingma & Ba, just before their section 2.1). The PyTorch form
+ *             (NN_EPSILON_TORCH) divides by sqrt(v / (1 - beta2^t)) + epsilon
+ *             instead; the two differ where v is not much larger than eps^2.
+ *   adamw     w -= lr*weight_decay*w, then adam (decoupled decay, Loshchilov
+ *             & Hutter)
+ *   rmsprop   v = rho*v + (1 - rho) g*g;  w -= lr*g / (sqrt(v) + epsilon);
+ *             with momentum  mom = momentum*mom + lr*g/(sqrt(v) + epsilon);
+ *             w -= mom
+ * For sgd, adam and rmsprop, weight_decay is PyTorch's coupled L2 term:
+ * g += weight_decay*w before the update. Clipping comes first, Keras's
+ * order: the global norm over all gradients (g *= clip_norm / max(norm,
+ * clip_norm)), then each element to [-clip_value, clip_value].
  *
  * Each parameter is updated by one fused loop over restrict pointers (no
  * temporaries, one pass over memory) that the compiler vectorises. */
@@ -22,20 +31,43 @@
 #include "kernels.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum opt_kind { OPT_SGD, OPT_ADAM } opt_kind;
+/* Hyperparameters as the decimals the user wrote (see as_written). */
+typedef struct hparams {
+    double lr, momentum, beta1, beta2, epsilon, rho, weight_decay, clip_norm, clip_value;
+    double nesterov, torch_epsilon; /* 0 or 1 */
+} hparams;
+
+/* The per-step scalars an update loop takes, worked out once a step. */
+typedef struct step_consts {
+    float a, b, c, d, e;
+} step_consts;
+
+typedef struct optim_desc {
+    const char *name;
+    float default_lr;
+    /* slot names; the entry's num_slots says how many are in use */
+    const char *slot_names[2];
+    int (*num_slots)(const hparams *h);
+    /* logged keys: `keys` always, `optional` when not zero */
+    const char *keys[6], *optional[4];
+    void (*prepare)(const hparams *h, int64_t t, step_consts *k);
+    void (*update)(const step_consts *k, int slots, float *w, float *const *state, const float *g, int64_t n);
+} optim_desc;
 
 struct nn_optimizer {
-    opt_kind kind;
-    /* hyperparameters as the decimals the user wrote (see as_written) */
-    double lr, momentum;           /* SGD */
-    double beta1, beta2, epsilon;  /* Adam */
-    int64_t steps;                 /* updates done (Adam's t before the next one) */
-    int n;                         /* attached parameters */
+    const optim_desc *desc;
+    hparams h;
+    int64_t steps;     /* updates done (Adam's t before the next one) */
+    int n;             /* attached parameters */
     nn_node **params;
-    nn_tensor **slots;             /* slots[i * num_slots + s] */
+    nn_tensor **weights; /* params[i]'s value, resolved at attach */
+    nn_tensor **slots;   /* slots[i * num_slots + s] */
+    float *scratch;      /* the clipped or decayed gradient, when needed */
+    int64_t scratch_size;
 };
 
 /* The shortest decimal that reads back as f: 0.999f is 0.99900001287 in
@@ -52,47 +84,303 @@ static double as_written(float f) {
     return (double)f;
 }
 
-static nn_optimizer *opt_new(opt_kind kind, float lr) {
-    if (!(lr >= 0.f) || !isfinite(lr)) {
-        nn_set_error(NN_ERR_ARG, "optimizer: learning rate must be finite and >= 0, got %g", (double)lr);
+/* ---- the fused update loops ---- */
+
+/* The update loops are compiled once per vector width and picked at load
+ * time by the CPU (NN_VECTOR_CLONES, ops/kernels.h): they are elementwise,
+ * so every version gives the same bits. The sqrtf in the loops vectorises
+ * only under -fno-math-errno (then it is one instruction; v >= 0 here, so
+ * errno could never be set anyway). */
+
+/* Both epsilon forms in one loop: w -= step * m / (sqrt(v) * root_scale +
+ * eps). Keras's form has step = alpha_t and root_scale = 1 (an exact
+ * multiplication, so the same bits as without it); PyTorch's has step =
+ * lr / (1 - beta1^t) and root_scale = 1 / sqrt(1 - beta2^t). */
+NN_VECTOR_CLONES static void adam_loop(float *restrict w, float *restrict m, float *restrict v, const float *restrict g,
+                                       int64_t n, float step, float root_scale, float one_minus_b1, float one_minus_b2,
+                                       float eps) {
+    for (int64_t i = 0; i < n; i++) {
+        float gi = g[i];
+        float mi = m[i] + (gi - m[i]) * one_minus_b1;
+        float vi = v[i] + (gi * gi - v[i]) * one_minus_b2;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] -= step * mi / (sqrtf(vi) * root_scale + eps);
+    }
+}
+
+NN_VECTOR_CLONES static void sgd_loop(float *restrict w, const float *restrict g, int64_t n, float lr) {
+    for (int64_t i = 0; i < n; i++) w[i] -= lr * g[i];
+}
+
+NN_VECTOR_CLONES static void momentum_loop(float *restrict w, float *restrict vel, const float *restrict g, int64_t n,
+                                           float lr, float momentum) {
+    for (int64_t i = 0; i < n; i++) {
+        float vi = momentum * vel[i] - lr * g[i];
+        vel[i] = vi;
+        w[i] += vi;
+    }
+}
+
+NN_VECTOR_CLONES static void nesterov_loop(float *restrict w, float *restrict vel, const float *restrict g, int64_t n,
+                                           float lr, float momentum) {
+    for (int64_t i = 0; i < n; i++) {
+        float vi = momentum * vel[i] - lr * g[i];
+        vel[i] = vi;
+        w[i] += momentum * vi - lr * g[i];
+    }
+}
+
+NN_VECTOR_CLONES static void rmsprop_loop(float *restrict w, float *restrict v, const float *restrict g, int64_t n,
+                                          float lr, float rho, float one_minus_rho, float eps) {
+    for (int64_t i = 0; i < n; i++) {
+        float gi = g[i];
+        float vi = rho * v[i] + one_minus_rho * gi * gi;
+        v[i] = vi;
+        w[i] -= lr * gi / (sqrtf(vi) + eps);
+    }
+}
+
+NN_VECTOR_CLONES static void rmsprop_momentum_loop(float *restrict w, float *restrict v, float *restrict mom,
+                                                   const float *restrict g, int64_t n, float lr, float rho,
+                                                   float one_minus_rho, float eps, float momentum) {
+    for (int64_t i = 0; i < n; i++) {
+        float gi = g[i];
+        float vi = rho * v[i] + one_minus_rho * gi * gi;
+        v[i] = vi;
+        float mi = momentum * mom[i] + lr * gi / (sqrtf(vi) + eps);
+        mom[i] = mi;
+        w[i] -= mi;
+    }
+}
+
+NN_VECTOR_CLONES static void scale_loop(float *restrict w, int64_t n, float factor) {
+    for (int64_t i = 0; i < n; i++) w[i] *= factor;
+}
+
+/* ---- the table's entries ---- */
+
+static int sgd_slots(const hparams *h) { return h->momentum != 0.0; }
+static int adam_slots(const hparams *h) { return (void)h, 2; }
+static int rmsprop_slots(const hparams *h) { return h->momentum != 0.0 ? 2 : 1; }
+
+static void sgd_prepare(const hparams *h, int64_t t, step_consts *k) {
+    (void)t;
+    k->a = (float)h->lr;
+    k->b = (float)h->momentum;
+    k->c = h->nesterov != 0.0 ? 1.f : 0.f;
+}
+
+static void sgd_update(const step_consts *k, int slots, float *w, float *const *state, const float *g, int64_t n) {
+    if (slots == 0) sgd_loop(w, g, n, k->a);
+    else if (k->c != 0.f) nesterov_loop(w, state[0], g, n, k->a, k->b);
+    else momentum_loop(w, state[0], g, n, k->a, k->b);
+}
+
+/* The bias corrections in double: beta2^t for t in the thousands is 1 -
+ * small, where float would lose the difference. */
+static void adam_prepare(const hparams *h, int64_t t, step_consts *k) {
+    double bc1 = 1.0 - pow(h->beta1, (double)t), bc2 = 1.0 - pow(h->beta2, (double)t);
+    if (h->torch_epsilon != 0.0) {
+        k->a = (float)(h->lr / bc1);
+        k->e = (float)(1.0 / sqrt(bc2));
+    } else {
+        k->a = (float)(h->lr * sqrt(bc2) / bc1);
+        k->e = 1.f;
+    }
+    k->b = (float)(1.0 - h->beta1);
+    k->c = (float)(1.0 - h->beta2);
+    k->d = (float)h->epsilon;
+}
+
+static void adam_update(const step_consts *k, int slots, float *w, float *const *state, const float *g, int64_t n) {
+    (void)slots;
+    adam_loop(w, state[0], state[1], g, n, k->a, k->e, k->b, k->c, k->d);
+}
+
+static void rmsprop_prepare(const hparams *h, int64_t t, step_consts *k) {
+    (void)t;
+    k->a = (float)h->lr;
+    k->b = (float)h->rho;
+    k->c = (float)(1.0 - h->rho);
+    k->d = (float)h->epsilon;
+    k->e = (float)h->momentum;
+}
+
+static void rmsprop_update(const step_consts *k, int slots, float *w, float *const *state, const float *g,
+                           int64_t n) {
+    if (slots == 2) rmsprop_momentum_loop(w, state[0], state[1], g, n, k->a, k->b, k->c, k->d, k->e);
+    else rmsprop_loop(w, state[0], g, n, k->a, k->b, k->c, k->d);
+}
+
+enum { OPT_SGD, OPT_ADAM, OPT_ADAMW, OPT_RMSPROP, OPT_COUNT };
+
+static const optim_desc optimizers[OPT_COUNT] = {
+    [OPT_SGD] = {.name = "sgd",
+                 .default_lr = 0.01f,
+                 .slot_names = {"velocity"},
+                 .num_slots = sgd_slots,
+                 .keys = {"lr", "momentum"},
+                 .optional = {"nesterov", "weight_decay"},
+                 .prepare = sgd_prepare,
+                 .update = sgd_update},
+    [OPT_ADAM] = {.name = "adam",
+                  .default_lr = 0.001f,
+                  .slot_names = {"adam_m", "adam_v"},
+                  .num_slots = adam_slots,
+                  .keys = {"lr", "beta1", "beta2", "epsilon", "torch_epsilon"},
+                  .optional = {"weight_decay"},
+                  .prepare = adam_prepare,
+                  .update = adam_update},
+    [OPT_ADAMW] = {.name = "adamw",
+                   .default_lr = 0.001f,
+                   .slot_names = {"adam_m", "adam_v"},
+                   .num_slots = adam_slots,
+                   .keys = {"lr", "beta1", "beta2", "epsilon", "torch_epsilon", "weight_decay"},
+                   .prepare = adam_prepare,
+                   .update = adam_update},
+    [OPT_RMSPROP] = {.name = "rmsprop",
+                     .default_lr = 0.001f,
+                     .slot_names = {"rms", "momentum"},
+                     .num_slots = rmsprop_slots,
+                     .keys = {"lr", "rho", "momentum", "epsilon"},
+                     .optional = {"weight_decay"},
+                     .prepare = rmsprop_prepare,
+                     .update = rmsprop_update},
+};
+
+/* Where each logged key lives in hparams. */
+static const struct {
+    const char *key;
+    size_t offset;
+} hparam_fields[] = {
+    {"lr", offsetof(hparams, lr)},
+    {"momentum", offsetof(hparams, momentum)},
+    {"nesterov", offsetof(hparams, nesterov)},
+    {"beta1", offsetof(hparams, beta1)},
+    {"beta2", offsetof(hparams, beta2)},
+    {"epsilon", offsetof(hparams, epsilon)},
+    {"torch_epsilon", offsetof(hparams, torch_epsilon)},
+    {"rho", offsetof(hparams, rho)},
+    {"weight_decay", offsetof(hparams, weight_decay)},
+    {"clip_norm", offsetof(hparams, clip_norm)},
+    {"clip_value", offsetof(hparams, clip_value)},
+};
+
+static double hparam_value(const hparams *h, const char *key) {
+    for (size_t i = 0; i < sizeof hparam_fields / sizeof hparam_fields[0]; i++)
+        if (strcmp(hparam_fields[i].key, key) == 0) return *(const double *)((const char *)h + hparam_fields[i].offset);
+    return 0.0;
+}
+
+/* ---- construction ---- */
+
+static const optim_desc *find_desc(const char *name) {
+    for (int i = 0; name && i < OPT_COUNT; i++)
+        if (strcmp(optimizers[i].name, name) == 0) return &optimizers[i];
+    return NULL;
+}
+
+const char *nn_optimizer_names(void) { return "sgd, adam, adamw, rmsprop"; }
+
+static int in_unit(float x) { return x >= 0.f && x < 1.f; }
+static int finite_nonneg(float x) { return x >= 0.f && isfinite(x); }
+
+nn_optimizer *nn_optimizer_from_name(const char *name, const nn_optimizer_opts *opts) {
+    const optim_desc *d = find_desc(name);
+    if (!d) {
+        nn_set_error(NN_ERR_ARG, "optimizer: unknown optimizer '%s' (known: %s)", name ? name : "NULL",
+                     nn_optimizer_names());
         return NULL;
     }
-    nn_optimizer *o = calloc(1, sizeof *o);
-    if (!o) {
+    nn_optimizer_opts o = opts ? *opts : (nn_optimizer_opts){0};
+    const char *who = d->name;
+    if (o.lr == 0.f) o.lr = d->default_lr;
+    if (o.beta1 == 0.f) o.beta1 = 0.9f;
+    if (o.beta2 == 0.f) o.beta2 = 0.999f;
+    if (o.rho == 0.f) o.rho = 0.9f;
+    if (o.epsilon == 0.f) o.epsilon = 1e-7f;
+    if (d == &optimizers[OPT_ADAMW] && o.weight_decay == 0.f) o.weight_decay = 0.004f;
+    const char *bad = NULL;
+    double value = 0;
+    if (!finite_nonneg(o.lr)) bad = "learning rate must be finite and >= 0", value = o.lr;
+    else if (!in_unit(o.momentum)) bad = "momentum must be in [0,1)", value = o.momentum;
+    else if (!in_unit(o.beta1)) bad = "beta1 must be in [0,1)", value = o.beta1;
+    else if (!in_unit(o.beta2)) bad = "beta2 must be in [0,1)", value = o.beta2;
+    else if (!in_unit(o.rho)) bad = "rho must be in [0,1)", value = o.rho;
+    else if (!(o.epsilon > 0.f) || !isfinite(o.epsilon)) bad = "epsilon must be finite and > 0", value = o.epsilon;
+    else if (!finite_nonneg(o.weight_decay)) bad = "weight_decay must be finite and >= 0", value = o.weight_decay;
+    else if (!finite_nonneg(o.clip_norm)) bad = "clip_norm must be finite and >= 0", value = o.clip_norm;
+    else if (!finite_nonneg(o.clip_value)) bad = "clip_value must be finite and >= 0", value = o.clip_value;
+    if (bad) {
+        nn_set_error(NN_ERR_ARG, "%s: %s, got %g", who, bad, value);
+        return NULL;
+    }
+    if (o.nesterov && (d != &optimizers[OPT_SGD] || o.momentum == 0.f)) {
+        nn_set_error(NN_ERR_ARG, "%s: Nesterov momentum needs sgd with momentum > 0", who);
+        return NULL;
+    }
+    if (o.momentum != 0.f && d != &optimizers[OPT_SGD] && d != &optimizers[OPT_RMSPROP]) {
+        nn_set_error(NN_ERR_ARG, "%s: momentum is for sgd and rmsprop (adam's is beta1)", who);
+        return NULL;
+    }
+    if (o.epsilon_form == NN_EPSILON_TORCH && d != &optimizers[OPT_ADAM] && d != &optimizers[OPT_ADAMW]) {
+        nn_set_error(NN_ERR_ARG, "%s: the epsilon form is a choice for adam and adamw only", who);
+        return NULL;
+    }
+    nn_optimizer *opt = calloc(1, sizeof *opt);
+    if (!opt) {
         nn_set_error(NN_ERR_NOMEM, "optimizer: out of memory");
         return NULL;
     }
-    o->kind = kind;
-    o->lr = as_written(lr);
-    return o;
+    opt->desc = d;
+    hparams *h = &opt->h;
+    h->lr = as_written(o.lr);
+    h->momentum = as_written(o.momentum);
+    h->nesterov = o.nesterov != 0;
+    h->beta1 = as_written(o.beta1);
+    h->beta2 = as_written(o.beta2);
+    h->rho = as_written(o.rho);
+    h->epsilon = as_written(o.epsilon);
+    h->torch_epsilon = o.epsilon_form == NN_EPSILON_TORCH;
+    h->weight_decay = as_written(o.weight_decay);
+    h->clip_norm = as_written(o.clip_norm);
+    h->clip_value = as_written(o.clip_value);
+    return opt;
+}
+
+nn_optimizer *nn_optimizer_default(void) { return nn_optimizer_from_name(NN_OPTIMIZER_DEFAULT, NULL); }
+
+/* The two classic constructors keep their checks' wording: lr 0 is a
+ * frozen optimizer here, not "the default". */
+static int check_lr(float lr) {
+    if (lr >= 0.f && isfinite(lr)) return 1;
+    nn_set_error(NN_ERR_ARG, "optimizer: learning rate must be finite and >= 0, got %g", (double)lr);
+    return 0;
 }
 
 nn_optimizer *nn_sgd(float lr, float momentum) {
-    if (!(momentum >= 0.f && momentum < 1.f)) {
-        nn_set_error(NN_ERR_ARG, "sgd: momentum must be in [0,1), got %g", (double)momentum);
-        return NULL;
-    }
-    nn_optimizer *o = opt_new(OPT_SGD, lr);
-    if (o) o->momentum = as_written(momentum);
+    if (!check_lr(lr)) return NULL;
+    nn_optimizer *o = nn_optimizer_from_name("sgd", &(nn_optimizer_opts){.lr = lr, .momentum = momentum});
+    if (o) o->h.lr = as_written(lr);
     return o;
 }
 
 nn_optimizer *nn_adam_ex(float lr, float beta1, float beta2, float epsilon) {
-    if (!(beta1 >= 0.f && beta1 < 1.f) || !(beta2 >= 0.f && beta2 < 1.f)) {
-        nn_set_error(NN_ERR_ARG, "adam: beta1 and beta2 must be in [0,1), got %g and %g", (double)beta1,
-                     (double)beta2);
-        return NULL;
-    }
+    if (!check_lr(lr)) return NULL;
     if (!(epsilon > 0.f) || !isfinite(epsilon)) {
         nn_set_error(NN_ERR_ARG, "adam: epsilon must be finite and > 0, got %g", (double)epsilon);
         return NULL;
     }
-    nn_optimizer *o = opt_new(OPT_ADAM, lr);
-    if (!o) return NULL;
-    o->beta1 = as_written(beta1);
-    o->beta2 = as_written(beta2);
-    o->epsilon = as_written(epsilon);
-    return o;
+    nn_optimizer_opts o = {.lr = lr, .beta1 = beta1, .beta2 = beta2, .epsilon = epsilon};
+    /* here 0 means 0, not "the default" */
+    nn_optimizer *opt = nn_optimizer_from_name("adam", &o);
+    if (opt) {
+        opt->h.lr = as_written(lr);
+        opt->h.beta1 = as_written(beta1);
+        opt->h.beta2 = as_written(beta2);
+    }
+    return opt;
 }
 
 nn_optimizer *nn_adam(float lr) { return nn_adam_ex(lr, 0.9f, 0.999f, 1e-7f); }
@@ -102,8 +390,13 @@ static void detach(nn_optimizer *o) {
     for (int i = 0; i < o->n * slots; i++) nn_tensor_free(o->slots[i]);
     free(o->slots);
     free(o->params);
+    free(o->weights);
+    free(o->scratch);
     o->slots = NULL;
     o->params = NULL;
+    o->weights = NULL;
+    o->scratch = NULL;
+    o->scratch_size = 0;
     o->n = 0;
 }
 
@@ -113,27 +406,24 @@ void nn_optimizer_free(nn_optimizer *opt) {
     free(opt);
 }
 
-const char *nn_optimizer_name(const nn_optimizer *opt) {
-    if (!opt) return NULL;
-    return opt->kind == OPT_ADAM ? "adam" : "sgd";
-}
+const char *nn_optimizer_name(const nn_optimizer *opt) { return opt ? opt->desc->name : NULL; }
 
-float nn_optimizer_lr(const nn_optimizer *opt) { return opt ? (float)opt->lr : 0.f / 0.f; }
+float nn_optimizer_lr(const nn_optimizer *opt) { return opt ? (float)opt->h.lr : 0.f / 0.f; }
 
 void nn_optimizer_set_lr(nn_optimizer *opt, float lr) {
-    if (opt && lr >= 0.f && isfinite(lr)) opt->lr = as_written(lr);
+    if (opt && lr >= 0.f && isfinite(lr)) opt->h.lr = as_written(lr);
 }
 
-int nn_optimizer_num_slots(const nn_optimizer *opt) {
-    if (!opt) return 0;
-    if (opt->kind == OPT_ADAM) return 2;
-    return opt->momentum != 0.0 ? 1 : 0;
-}
+int nn_optimizer_num_slots(const nn_optimizer *opt) { return opt ? opt->desc->num_slots(&opt->h) : 0; }
 
 const char *nn_optimizer_slot_name(const nn_optimizer *opt, int slot) {
     if (!opt || slot < 0 || slot >= nn_optimizer_num_slots(opt)) return NULL;
-    if (opt->kind == OPT_ADAM) return slot == 0 ? "adam_m" : "adam_v";
-    return "velocity";
+    return opt->desc->slot_names[slot];
+}
+
+/* The gradient needs its own copy when it is clipped or decayed. */
+static int needs_scratch(const nn_optimizer *o) {
+    return o->h.clip_norm > 0 || o->h.clip_value > 0 || (o->desc != &optimizers[OPT_ADAMW] && o->h.weight_decay > 0);
 }
 
 nn_status nn_optimizer_attach(nn_optimizer *opt, nn_node *const *params, int n) {
@@ -150,15 +440,24 @@ nn_status nn_optimizer_attach(nn_optimizer *opt, nn_node *const *params, int n) 
     opt->steps = 0;
     int slots = nn_optimizer_num_slots(opt);
     opt->params = malloc((size_t)(n ? n : 1) * sizeof *opt->params);
+    opt->weights = malloc((size_t)(n ? n : 1) * sizeof *opt->weights);
     opt->slots = calloc((size_t)(n * slots > 0 ? n * slots : 1), sizeof *opt->slots);
-    if (!opt->params || !opt->slots) goto nomem;
+    if (!opt->params || !opt->weights || !opt->slots) goto nomem;
     opt->n = n;
+    int64_t largest = 0;
     for (int i = 0; i < n; i++) {
         opt->params[i] = params[i];
+        opt->weights[i] = params[i]->tensor;
+        if (opt->weights[i]->size > largest) largest = opt->weights[i]->size;
         for (int s = 0; s < slots; s++) {
             opt->slots[i * slots + s] = nn_tensor_new(NN_F32, params[i]->tensor->shape);
             if (!opt->slots[i * slots + s]) goto nomem;
         }
+    }
+    if (needs_scratch(opt) && largest > 0) {
+        opt->scratch = malloc((size_t)largest * sizeof *opt->scratch);
+        opt->scratch_size = largest;
+        if (!opt->scratch) goto nomem;
     }
     return NN_OK;
 nomem:
@@ -182,88 +481,89 @@ void nn_optimizer_set_steps(nn_optimizer *opt, int64_t steps) {
 
 int nn_optimizer_hparams(const nn_optimizer *opt, const char **keys, double *values, int max) {
     if (!opt || !keys || !values) return 0;
-    const char *k[4];
-    double v[4];
+    const char *k[16];
     int n = 0;
-    k[n] = "lr", v[n++] = opt->lr;
-    if (opt->kind == OPT_ADAM) {
-        k[n] = "beta1", v[n++] = opt->beta1;
-        k[n] = "beta2", v[n++] = opt->beta2;
-        k[n] = "epsilon", v[n++] = opt->epsilon;
-    } else {
-        k[n] = "momentum", v[n++] = opt->momentum;
-    }
+    const optim_desc *d = opt->desc;
+    for (int i = 0; i < 6 && d->keys[i]; i++) k[n++] = d->keys[i];
+    for (int i = 0; i < 4 && d->optional[i]; i++)
+        if (hparam_value(&opt->h, d->optional[i]) != 0.0) k[n++] = d->optional[i];
+    if (opt->h.clip_norm > 0) k[n++] = "clip_norm";
+    if (opt->h.clip_value > 0) k[n++] = "clip_value";
     if (n > max) n = max < 0 ? 0 : max;
-    for (int i = 0; i < n; i++) keys[i] = k[i], values[i] = v[i];
+    for (int i = 0; i < n; i++) keys[i] = k[i], values[i] = hparam_value(&opt->h, k[i]);
     return n;
 }
 
-/* ---- the fused update loops ---- */
+/* ---- the step ---- */
 
-/* The update loops are compiled once per vector width and picked at load
- * time by the CPU (NN_VECTOR_CLONES, ops/kernels.h): they are elementwise,
- * so every version gives the same bits. */
-
-/* The sqrtf in this loop vectorises only under -fno-math-errno (then it is
- * one instruction; v >= 0 here, so errno could never be set anyway). */
-NN_VECTOR_CLONES static void adam_update(float *restrict w, float *restrict m, float *restrict v, const float *restrict g, int64_t n,
-                        float alpha, float one_minus_b1, float one_minus_b2, float eps) {
-    for (int64_t i = 0; i < n; i++) {
-        float gi = g[i];
-        float mi = m[i] + (gi - m[i]) * one_minus_b1;
-        float vi = v[i] + (gi * gi - v[i]) * one_minus_b2;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] -= alpha * mi / (sqrtf(vi) + eps);
+/* The factor Keras's global-norm clipping scales every gradient by: 1
+ * when the norm over all of them is within clip_norm. */
+static float clip_scale(const nn_optimizer *o, const nn_tensor *const *grads) {
+    if (!(o->h.clip_norm > 0)) return 1.f;
+    double sq = 0.0;
+    for (int i = 0; i < o->n; i++) {
+        const float *g = grads[i]->data;
+        for (int64_t j = 0; j < grads[i]->size; j++) sq += (double)g[j] * g[j];
     }
+    double norm = sqrt(sq);
+    return norm > o->h.clip_norm ? (float)(o->h.clip_norm / norm) : 1.f;
 }
 
-NN_VECTOR_CLONES static void sgd_update(float *restrict w, const float *restrict g, int64_t n, float lr) {
-    for (int64_t i = 0; i < n; i++) w[i] -= lr * g[i];
+/* The gradient the update sees: scaled, clipped and decayed into scratch
+ * (or g itself when none of those is on). */
+static const float *effective_grad(const nn_optimizer *o, int i, const float *g, float scale) {
+    if (!o->scratch) return g;
+    const float *w = o->weights[i]->data;
+    float *e = o->scratch, cv = (float)o->h.clip_value;
+    float wd = o->desc == &optimizers[OPT_ADAMW] ? 0.f : (float)o->h.weight_decay;
+    for (int64_t j = 0; j < o->weights[i]->size; j++) {
+        float gj = g[j] * scale;
+        if (cv > 0.f) gj = gj > cv ? cv : gj < -cv ? -cv : gj;
+        e[j] = gj + wd * w[j];
+    }
+    return e;
 }
 
-NN_VECTOR_CLONES static void momentum_update(float *restrict w, float *restrict vel, const float *restrict g, int64_t n, float lr,
-                            float momentum) {
-    for (int64_t i = 0; i < n; i++) {
-        float vi = momentum * vel[i] - lr * g[i];
-        vel[i] = vi;
-        w[i] += vi;
+nn_status nn_optimizer_update(nn_optimizer *opt, const nn_tensor *const *grads, int n) {
+    if (!opt || (n > 0 && !grads)) return nn_set_error(NN_ERR_ARG, "optimizer step: bad arguments");
+    if (n != opt->n)
+        return nn_set_error(NN_ERR_STATE, "optimizer step: %d gradients for %d attached parameters", n, opt->n);
+    for (int i = 0; i < n; i++) {
+        const nn_tensor *gv = grads[i], *w = opt->weights[i];
+        if (!gv)
+            return nn_set_error(NN_ERR_STATE, "optimizer step: gradient %d of '%s' has no value (run it first)", i,
+                                opt->params[i]->name);
+        if (gv->dtype != NN_F32 || gv->size != w->size)
+            return nn_set_error(NN_ERR_SHAPE, "optimizer step: the gradient of '%s' has %lld elements, the parameter %lld",
+                                opt->params[i]->name, (long long)gv->size, (long long)w->size);
     }
+    int slots = nn_optimizer_num_slots(opt);
+    int64_t t = opt->steps + 1;
+    step_consts k = {0};
+    opt->desc->prepare(&opt->h, t, &k);
+    float scale = clip_scale(opt, grads);
+    float decay = opt->desc == &optimizers[OPT_ADAMW] ? (float)(1.0 - opt->h.lr * opt->h.weight_decay) : 1.f;
+    for (int i = 0; i < n; i++) {
+        float *w = opt->weights[i]->data;
+        const float *g = effective_grad(opt, i, grads[i]->data, scale);
+        if (decay != 1.f) scale_loop(w, opt->weights[i]->size, decay);
+        float *state[2] = {NULL, NULL};
+        for (int s = 0; s < slots; s++) state[s] = opt->slots[i * slots + s]->data;
+        opt->desc->update(&k, slots, w, state, g, opt->weights[i]->size);
+    }
+    opt->steps = t;
+    return NN_OK;
 }
 
 nn_status nn_optimizer_step(nn_optimizer *opt, nn_node *const *grads, int n) {
     if (!opt || (n > 0 && !grads)) return nn_set_error(NN_ERR_ARG, "optimizer step: bad arguments");
     if (n != opt->n)
         return nn_set_error(NN_ERR_STATE, "optimizer step: %d gradients for %d attached parameters", n, opt->n);
-    for (int i = 0; i < n; i++) {
-        const nn_tensor *gv = grads[i] ? grads[i]->value : NULL;
-        const nn_tensor *w = opt->params[i]->tensor;
-        if (!gv)
-            return nn_set_error(NN_ERR_STATE, "optimizer step: gradient %d of '%s' has no value (run it first)", i,
-                                opt->params[i]->name);
-        if (gv->dtype != NN_F32 || gv->size != w->size)
-            return nn_set_error(NN_ERR_SHAPE, "optimizer step: gradient '%s' has %lld elements, parameter '%s' %lld",
-                                grads[i]->name, (long long)gv->size, opt->params[i]->name, (long long)w->size);
-    }
-    int slots = nn_optimizer_num_slots(opt);
-    int64_t t = opt->steps + 1;
-    /* the bias corrections in double: beta2^t for t in the thousands is
-     * 1 - small, where float would lose the difference */
-    float alpha = 0.f;
-    if (opt->kind == OPT_ADAM)
-        alpha = (float)(opt->lr * sqrt(1.0 - pow(opt->beta2, (double)t)) / (1.0 - pow(opt->beta1, (double)t)));
-    for (int i = 0; i < n; i++) {
-        nn_tensor *w = opt->params[i]->tensor;
-        const float *g = grads[i]->value->data;
-        float *wd = w->data;
-        if (opt->kind == OPT_ADAM)
-            adam_update(wd, opt->slots[i * slots]->data, opt->slots[i * slots + 1]->data, g, w->size, alpha,
-                        (float)(1.0 - opt->beta1), (float)(1.0 - opt->beta2), (float)opt->epsilon);
-        else if (slots)
-            momentum_update(wd, opt->slots[i * slots]->data, g, w->size, (float)opt->lr, (float)opt->momentum);
-        else
-            sgd_update(wd, g, w->size, (float)opt->lr);
-    }
-    opt->steps = t;
-    return NN_OK;
+    const nn_tensor *stack[16] = {0};
+    const nn_tensor **values = n <= 16 ? stack : malloc((size_t)n * sizeof *values);
+    if (!values) return nn_set_error(NN_ERR_NOMEM, "optimizer step: out of memory");
+    for (int i = 0; i < n; i++) values[i] = grads[i] ? nn_value(grads[i]) : NULL;
+    nn_status s = nn_optimizer_update(opt, values, n);
+    if (values != stack) free(values);
+    return s;
 }

@@ -106,6 +106,11 @@ nn_tensor *nn_predict(nn_graph *g, nn_node *x_input, nn_node *out, const nn_tens
 
 nn_status nn_evaluate(nn_graph *g, nn_node *loss, const nn_dataset *data, nn_node *x, nn_node *y, int batch_size,
                       double *loss_out, double *accuracy_out) {
+    return nn_evaluate_acc(g, loss, data, x, y, batch_size, loss_out, accuracy_out, NULL);
+}
+
+nn_status nn_evaluate_acc(nn_graph *g, nn_node *loss, const nn_dataset *data, nn_node *x, nn_node *y, int batch_size,
+                          double *loss_out, double *accuracy_out, nn_metric_acc *metrics) {
     if (loss_out) *loss_out = NAN;
     if (accuracy_out) *accuracy_out = NAN;
     if (!g) return nn_set_error(NN_ERR_ARG, "evaluate: graph is NULL");
@@ -121,10 +126,12 @@ nn_status nn_evaluate(nn_graph *g, nn_node *loss, const nn_dataset *data, nn_nod
     if (feed_y && (st = check_input(g, y, data->y, "evaluate")) != NN_OK) return st;
     if (batch_size <= 0) batch_size = 32;
     nn_acc_kind acc = feed_y ? nn_accuracy_kind(loss) : NN_ACC_NONE;
-    /* the logits are an output too, so a planner that recycles buffers
-     * keeps them for the accuracy */
-    nn_node *outs[2] = {loss, acc != NN_ACC_NONE ? loss->in[0] : NULL};
-    int n_outs = acc != NN_ACC_NONE ? 2 : 1;
+    if (!feed_y) metrics = NULL;
+    /* the logits (or the regression's prediction) are an output too, so a
+     * planner that recycles buffers keeps them for the metrics */
+    int keep_prediction = acc != NN_ACC_NONE || (metrics && metrics->want);
+    nn_node *outs[2] = {loss, keep_prediction ? loss->in[0] : NULL};
+    int n_outs = keep_prediction ? 2 : 1;
     int64_t n = data->x->shape.dim[0], correct = 0, judged = 0;
     double sum = 0.0;
     for (int64_t first = 0; first < n && st == NN_OK; first += batch_size) {
@@ -145,6 +152,7 @@ nn_status nn_evaluate(nn_graph *g, nn_node *loss, const nn_dataset *data, nn_nod
             correct += c;
             judged += t;
         }
+        if (metrics) nn_metric_acc_add(metrics, loss);
     }
     x->value = NULL;
     if (feed_y) y->value = NULL;

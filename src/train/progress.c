@@ -28,6 +28,7 @@ void nn_progress_init(nn_progress *p, FILE *out, int verbose, int epochs, int64_
     p->verbose = verbose;
     p->epochs = epochs;
     p->batches = batches;
+    p->lr = NAN;
     int fd = fileno(p->out);
     p->tty = fd >= 0 && isatty(fd);
 }
@@ -138,6 +139,10 @@ void nn_progress_epoch_end(nn_progress *p, double loss, double accuracy, double 
     if (!isnan(val_loss)) {
         k += metric(line + k, sizeof line - k, "val_loss", val_loss);
         k += metric(line + k, sizeof line - k, "val_accuracy", val_accuracy);
+    }
+    if (!isnan(p->lr) && k < sizeof line) {
+        int n = snprintf(line + k, sizeof line - k, " - lr: %.4g", p->lr);
+        if (n > 0) k += (size_t)n < sizeof line - k ? (size_t)n : sizeof line - k - 1;
     }
     emit(p, line, k, 1);
 }

@@ -17,6 +17,7 @@ typedef struct nn_progress {
     double last_draw; /* seconds */
     int drawn_len;    /* characters of the line on screen (TTY) */
     int line_open;    /* a TTY line was drawn without its newline */
+    double lr;        /* shown at the epoch's end when not NaN (a schedule is on) */
 } nn_progress;
 
 /* Monotonic seconds. */
@@ -43,5 +44,67 @@ nn_acc_kind nn_accuracy_kind(const nn_node *loss);
 /* Correct predictions in the last run's values of the loss's inputs, and
  * how many were judged (rows, or elements for BCE). */
 void nn_accuracy_count(const nn_node *loss, nn_acc_kind kind, int64_t *correct, int64_t *total);
+
+/* ---- reduce-on-plateau (schedule.c) ---- */
+
+typedef struct nn_plateau {
+    int on, maximise, wait, cooldown_left;
+    double best;
+    nn_lr_schedule s; /* defaults filled in, monitor set */
+} nn_plateau;
+
+void nn_plateau_init(nn_plateau *p, const nn_lr_schedule *s, int have_val);
+/* Feeds an epoch's value of the monitor; returns the lr for the next epoch. */
+double nn_plateau_epoch_end(nn_plateau *p, double value, double lr);
+
+/* The value of "loss", "val_loss", "accuracy" or "val_accuracy" in e. */
+double nn_epoch_monitor(const nn_epoch_info *e, const char *monitor);
+
+/* ---- early stopping and the best weights (earlystop.c) ---- */
+
+typedef struct nn_stopper {
+    int on, maximise, patience, wait, best_epoch;
+    double best, min_delta;
+    const char *monitor;
+    int keep_best;       /* restore_best_weights */
+    int n;               /* parameters snapshotted */
+    nn_node **params;    /* borrowed */
+    nn_tensor **best_w;  /* the best epoch's copies */
+} nn_stopper;
+
+/* Checks the monitor against what the fit has (a validation set, a
+ * classifier's accuracy); the failure is recorded on g. */
+nn_status nn_stopper_init(nn_graph *g, nn_stopper *s, const nn_fit_opts *o, int have_val, int have_acc,
+                          nn_node **params, int n_params);
+/* Keras's rule at an epoch's end: 1 once `patience` epochs in a row did
+ * not beat the best by min_delta. Snapshots the weights of a new best. */
+int nn_stopper_says_stop(nn_stopper *s, const nn_epoch_info *e);
+/* Puts back the best epoch's weights (if asked for and any); 1 if it did. */
+int nn_stopper_restore(nn_stopper *s);
+void nn_stopper_free(nn_stopper *s);
+
+/* ---- extra metrics (metrics.c) ---- */
+
+typedef struct nn_metric_acc {
+    unsigned want;        /* NN_METRIC_* that apply to this loss */
+    nn_acc_kind kind;
+    int top_k, classes;
+    int64_t rows, top_hits, elems;
+    double abs_err;
+    int64_t *confusion;   /* classes x classes */
+} nn_metric_acc;
+
+/* Sets up for `loss` (what applies of `want`); failures on g. */
+nn_status nn_metric_acc_init(nn_graph *g, nn_metric_acc *m, const nn_node *loss, unsigned want, int top_k);
+void nn_metric_acc_reset(nn_metric_acc *m);
+/* Adds the last run's values of the loss's prediction and targets. */
+void nn_metric_acc_add(nn_metric_acc *m, const nn_node *loss);
+/* The metrics so far (confusion points into m). */
+void nn_metric_acc_values(const nn_metric_acc *m, nn_metric_values *out);
+void nn_metric_acc_free(nn_metric_acc *m);
+
+/* nn_evaluate that also feeds the accumulator (NULL: none). */
+nn_status nn_evaluate_acc(nn_graph *g, nn_node *loss, const nn_dataset *data, nn_node *x, nn_node *y, int batch_size,
+                          double *loss_out, double *accuracy_out, nn_metric_acc *acc);
 
 #endif
