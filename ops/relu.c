@@ -51,6 +51,7 @@ const nn_op_def nn_op_relu_grad = {
     .shape = nn_rule_pair,
     .forward = relu_grad_forward,
     .inplace_ok = NN_INPLACE(0) | NN_INPLACE(1),
+    .fused_gate = 1,
 };
 
 /* The ops this file defines, for the table (ops/meson.build). */

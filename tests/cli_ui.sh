@@ -93,7 +93,7 @@ BROWSER=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$BROWSER" ]; then
     echo "SKIP browser test: no chromium installed"
 else
-    B() { timeout 60 "$BROWSER" --headless --no-sandbox --disable-gpu --no-proxy-server --no-first-run \
+    B() { timeout 60 "$BROWSER" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-proxy-server --no-first-run \
           --user-data-dir="$DIR/profile" --enable-logging=stderr --v=0 "$@"; }
     if ! B --dump-dom about:blank > "$DIR/blank.html" 2> "$DIR/blank.log"; then
         echo "SKIP browser test: chromium cannot start:"; tail -3 "$DIR/blank.log"

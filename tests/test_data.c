@@ -155,14 +155,30 @@ Test(data, shipped_digits) {
     /* the first labels as the file holds them */
     const int32_t first[8] = {9, 2, 7, 7, 8, 2, 7, 4};
     for (int i = 0; i < 8; i++) cr_assert_eq(nn_tensor_i32(d->y)[i], first[i]);
+    /* the images stay bytes; gathered rows are the floats nn_load_idx gives */
+    cr_assert_eq(nn_tensor_dtype(d->x), NN_U8);
+    nn_tensor *all = nn_load_idx(NN_EXAMPLES_DATA "/digits20-train-images.idx3-ubyte.gz");
+    cr_assert_not_null(all);
+    cr_assert_eq(nn_tensor_dtype(all), NN_F32);
+    int64_t idx[3] = {4999, 0, 17};
+    nn_tensor *rows = nn_tensor_new(NN_F32, NN_SHAPE(3, 400));
+    cr_assert_eq(nn_gather_rows(d->x, idx, 3, rows), NN_OK);
+    for (int r = 0; r < 3; r++)
+        for (int j = 0; j < 400; j++) {
+            float want = nn_tensor_f32(all)[idx[r] * 400 + j];
+            cr_assert_eq(nn_tensor_f32(rows)[r * 400 + j], want, "row %d pixel %d", (int)idx[r], j);
+            cr_assert_eq(want * 255.0f, (float)((const uint8_t *)nn_tensor_data(d->x))[idx[r] * 400 + j]);
+        }
+    nn_tensor_free(rows);
     float lo = 1, hi = 0;
     double ink = 0;
-    const float *x = nn_tensor_f32(d->x);
+    const float *x = nn_tensor_f32(all);
     for (int64_t i = 0; i < 5000 * 400; i++) {
         lo = fminf(lo, x[i]);
         hi = fmaxf(hi, x[i]);
         ink += x[i];
     }
+    nn_tensor_free(all);
     cr_assert_eq(lo, 0.0f);
     cr_assert_eq(hi, 1.0f);
     /* real digits: a fifth or so of each 20x20 crop is ink, not noise or blank */

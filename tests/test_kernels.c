@@ -5,7 +5,7 @@
 #include "nngraph.h"
 #include "testutil.h"
 #include "pool.h"
-#include "../ops/kernels.h"
+#include "kernels.h"
 #include "../ops/ops.h"
 
 #include <criterion/criterion.h>

@@ -8,7 +8,7 @@
 #include "testutil.h"
 #include "plan.h"
 #include "pool.h"
-#include "../ops/kernels.h"
+#include "kernels.h"
 #include "../ops/ops.h"
 
 #include <criterion/criterion.h>
@@ -328,8 +328,14 @@ Test(scheduler, arena_smaller_than_naive_sum) {
     cr_assert(info.naive_bytes >= (size_t)32 * (3 * 25 + 3 * 15 + 3 * 10) * 4);
     cr_assert(info.arena_bytes > 0);
     cr_assert(info.arena_bytes < info.naive_bytes, "arena %zu vs naive %zu", info.arena_bytes, info.naive_bytes);
-    cr_assert_geq(info.fused, 3, "three dense layers fuse, got %d", info.fused);
-    cr_assert_geq(info.inplace, 1, "relu gradients may overwrite their input");
+    cr_assert_eq(info.fused, 5, "three dense layers and two relu gradients (into their products) fuse, got %d",
+                 info.fused);
+    /* unfused, the relu gradients overwrite their input instead */
+    nn_plan_set_flags(n.g, NN_PLAN_NO_FUSE);
+    nn_plan_info unfused;
+    cr_assert_eq(nn_plan_stats(n.g, n.outs, NOUT, 32, &unfused), NN_OK);
+    cr_assert_geq(unfused.inplace, 2, "relu gradients may overwrite their input");
+    cr_assert_gt(unfused.steps, info.steps);
     /* 2*B*(400*25+25*15+15*10) for the forward products; about as much
      * back, as the input's gradient of the first layer is not needed (the
      * elementwise steps add a few percent) */

@@ -3,8 +3,18 @@
 # measured in one run; prints every measurement and then the ratios
 # (docs/performance.md, docs/runlog.md).
 #
-#   bash tools/bench.sh            the full set (a few minutes)
+#   bash tools/bench.sh            the full set (ten minutes or more)
 #   bash tools/bench.sh --quick    fewer epochs/samples, no repeats: a smoke test
+#   BASE_BUILD=DIR bash tools/bench.sh   also an earlier build, for "before/now"
+#
+# Issue 17's four items: products (digits, Fashion, the sgemm probe at
+# every product shape with the fraction of the shape bound), batches and
+# the whole digits process, threads (the 784-W-W-10 grid on 1 and 2
+# threads and the choice each plan made), large batches (against PyTorch
+# at W = 2048). Each is run with OpenBLAS's kernels as the environment
+# picks them and with the other choice (OPENBLAS_CORETYPE=Haswell or
+# unset). PyTorch runs at its best on one thread: OPENBLAS_NUM_THREADS=1
+# as well as torch.set_num_threads(1).
 #
 # Each training run is repeated (REPEAT=3 by default, interleaving nngraph
 # and PyTorch) and the fastest of the repeats is kept: other processes only
@@ -25,14 +35,21 @@ case "${1:-}" in
 esac
 
 [ -d build ] || meson setup build >/dev/null
-ninja -C build -j2 tools/bench_train tools/bench_matmul tools/bench_sched tools/bench_runlog >/dev/null
+ninja -C build -j2 tools/bench_train tools/bench_matmul tools/bench_sched tools/bench_runlog examples/digits >/dev/null
 bin=build/tools
 py=/usr/bin/python3
 have_torch=1
 "$py" -c 'import torch' 2>/dev/null || { have_torch=0; echo "bench.sh: no PyTorch (python3-torch): nngraph only" >&2; }
+fashion_dir=/usr/share/datasets/fashion-mnist
+have_fashion=1
+[ -f "$fashion_dir/train-images-idx3-ubyte.gz" ] || { have_fashion=0; echo "bench.sh: no $fashion_dir (dataset-fashion-mnist): no Fashion runs" >&2; }
+# BASE_BUILD=DIR: the build directory of an earlier nngraph (its
+# tools/bench_train with --net fashion, and examples/digits): adds "before"
+# runs, interleaved with the others, for the speed-ups against it
+base=${BASE_BUILD:-}
 
-digits_args=() mlp_args=() ms=60 runs=2000 repeat=${REPEAT:-3} runlog_args=()
-if [ "$quick" = 1 ]; then digits_args=(--epochs 4) mlp_args=(--samples 6000) ms=10 runs=200 repeat=1 runlog_args=(--epochs 4 --repeat 1); fi
+digits_args=() fashion_args=() mlp_args=() ms=60 runs=2000 repeat=${REPEAT:-3} runlog_args=() grid_scale=1
+if [ "$quick" = 1 ]; then digits_args=(--epochs 4) fashion_args=(--samples 6000) mlp_args=(--samples 6000) ms=10 runs=200 repeat=1 runlog_args=(--epochs 4 --repeat 1) grid_scale=8; fi
 
 log=$(mktemp)
 run() { "$@" | tee -a "$log"; }
@@ -47,25 +64,61 @@ best() {
   old=$(sed -n 's/.* seconds=\([^ ]*\).*/\1/p' "$out" 2>/dev/null || true)
   if [ -z "$old" ] || awk -v a="$new" -v b="$old" 'BEGIN { exit !(a < b) }'; then echo "$line" >"$out"; fi
 }
+# wall CMD...: one line "seconds=S" with the wall time of CMD (output dropped)
+wall() {
+  local t0 t1
+  t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "seconds=%.4f\n", b - a }'
+}
 tmpd=$(mktemp -d)
 trap 'rm -rf "$log" "$tmpd"' EXIT
 
-# OpenBLAS would otherwise start (and spin) a thread per core at load
-export OPENBLAS_NUM_THREADS=1
+# OpenBLAS's kernel choice as the environment has it, and the other way:
+# Haswell kernels forced (what OPENBLAS_CORETYPE=Haswell, a common guard
+# against mis-detection, gives on AVX-512 CPUs), or auto-detection
+asis=${OPENBLAS_CORETYPE:-auto}
+if [ "$asis" = Haswell ]; then other=auto; else other=Haswell; fi
+coretypes=("$asis" "$other")
+ct() { local c=$1; shift; if [ "$c" = auto ]; then env -u OPENBLAS_CORETYPE "$@"; else env OPENBLAS_CORETYPE="$c" "$@"; fi; }
+tag() { local t=$1; shift; "$@" | sed "s/^/$t /"; }
+
 echo "training runs (each line one repeat; the fastest of each kind is kept):" >&2
-for net in digits mlp; do
-  if [ "$net" = digits ]; then args=("${digits_args[@]}"); else args=("${mlp_args[@]}"); fi
-  for ((r = 0; r < repeat; r++)); do
+for ((r = 0; r < repeat; r++)); do
+  for c in "${coretypes[@]}"; do
+    # PyTorch at its best: one OpenBLAS thread as well as torch.set_num_threads(1)
     for t in 1 2; do
-      best "$tmpd/ng-$net-$t" "$bin/bench_train" --net "$net" --threads "$t" "${args[@]}"
-      [ "$net" = digits ] && best "$tmpd/fit-$net-$t" "$bin/bench_train" --net "$net" --loop fit --threads "$t" "${args[@]}"
-      [ "$have_torch" = 1 ] && best "$tmpd/pt-$net-$t" "$py" tools/bench/torch_train.py --net "$net" --threads "$t" "${args[@]}"
+      best "$tmpd/ng-digits-$c-$t" tag "ct=$c" ct "$c" "$bin/bench_train" --net digits --threads "$t" "${digits_args[@]}"
+    done
+    best "$tmpd/fit-digits-$c" tag "ct=$c" ct "$c" "$bin/bench_train" --net digits --loop fit --threads 1 "${digits_args[@]}"
+    [ -n "$base" ] && best "$tmpd/base-digits-$c" tag "ct=$c base=1" ct "$c" "$base/tools/bench_train" --net digits --threads 1 "${digits_args[@]}"
+    [ "$have_torch" = 1 ] && best "$tmpd/pt-digits-$c" tag "ct=$c" ct "$c" env OPENBLAS_NUM_THREADS=1 "$py" tools/bench/torch_train.py --net digits --threads 1 "${digits_args[@]}"
+    best "$tmpd/proc-digits-$c" tag "ct=$c process=digits" wall ct "$c" build/examples/digits --threads 1
+    [ -n "$base" ] && best "$tmpd/baseproc-digits-$c" tag "ct=$c base=1 process=digits" wall ct "$c" "$base/examples/digits" --threads 1
+    if [ "$have_fashion" = 1 ]; then
+      for t in 1 2; do
+        best "$tmpd/ng-fashion-$c-$t" tag "ct=$c" ct "$c" "$bin/bench_train" --net fashion --threads "$t" "${fashion_args[@]}"
+      done
+      [ -n "$base" ] && best "$tmpd/base-fashion-$c" tag "ct=$c base=1" ct "$c" "$base/tools/bench_train" --net fashion --threads 1 "${fashion_args[@]}"
+      [ "$have_torch" = 1 ] && best "$tmpd/pt-fashion-$c" tag "ct=$c" ct "$c" env OPENBLAS_NUM_THREADS=1 "$py" tools/bench/torch_train.py --net fashion --threads 1 "${fashion_args[@]}"
+    fi
+  done
+  # the 784-W-W-10 grid, environment as it is: 1 and 2 threads, PyTorch on 1
+  for w in 128 512 2048; do
+    for b in 32 256; do
+      case $w in 128) s=16384 ;; 512) s=8192 ;; *) s=4096 ;; esac
+      s=$((s / grid_scale))
+      for t in 1 2; do
+        best "$tmpd/grid-$w-$b-$t" tag "ct=$asis grid=1" ct "$asis" "$bin/bench_train" --net mlp --width "$w" --batch "$b" --samples "$s" --threads "$t"
+      done
+      [ "$have_torch" = 1 ] && [ "$b" = 256 ] && best "$tmpd/ptgrid-$w-$b" tag "ct=$asis grid=1" ct "$asis" env OPENBLAS_NUM_THREADS=1 "$py" tools/bench/torch_train.py --net mlp --width "$w" --batch "$b" --samples "$s" --threads 1
     done
   done
 done
 echo "fastest of each:"
-cat "$tmpd"/ng-digits-* "$tmpd"/fit-digits-* "$tmpd"/pt-digits-* "$tmpd"/ng-mlp-* "$tmpd"/pt-mlp-* 2>/dev/null | tee -a "$log"
-run "$bin/bench_matmul" --threads 1 --ms "$ms"
+cat "$tmpd"/* | sort | tee -a "$log"
+for c in "${coretypes[@]}"; do
+  run tag "ct=$c" ct "$c" env OPENBLAS_NUM_THREADS=1 "$bin/bench_matmul" --threads 1 --ms "$ms"
+done
 run "$bin/bench_sched" --threads 1 --runs "$runs"
 run "$bin/bench_sched" --threads 2 --runs "$runs"
 # the run log's cost (docs/runlog.md): digits through nn_fit, plain and logged, interleaved
@@ -81,31 +134,47 @@ value() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
 echo
-echo "== ratios (this run) =="
-for t in 1 2; do
-  ng=$(value seconds "impl=nngraph" "net=digits" "loop=core" "threads=$t ")
-  us=$(value us_per_step "impl=nngraph" "net=digits" "loop=core" "threads=$t ")
-  ngr=$(value peak_rss_kib "impl=nngraph" "net=digits" "loop=core" "threads=$t ")
-  fit=$(value seconds "impl=nngraph" "net=digits" "loop=fit" "threads=$t ")
-  pt=$(value seconds "impl=pytorch" "net=digits" "threads=$t ")
-  ptr=$(value peak_rss_kib "impl=pytorch" "net=digits" "threads=$t ")
-  echo "(a) digits, $t thread(s): nngraph ${ng}s (${us} us/step), PyTorch ${pt:-n/a}s:" \
-       "speed-up $(ratio "$pt" "$ng")x (target >= 10); peak RSS ${ngr} KiB vs ${ptr:-n/a} KiB:" \
-       "PyTorch/nngraph $(ratio "$ptr" "$ngr")x (target >= 10)"
-  echo "    through nn_fit: ${fit}s, speed-up $(ratio "$pt" "$fit")x"
+echo "== ratios (this run; OpenBLAS kernels: $asis as the environment has them, $other forced) =="
+for c in "${coretypes[@]}"; do
+  ng=$(value seconds "ct=$c impl=nngraph" "net=digits" "loop=core" "threads=1 ")
+  pt=$(value seconds "ct=$c impl=pytorch" "net=digits")
+  bs=$(value seconds "ct=$c base=1" "net=digits")
+  fit=$(value seconds "ct=$c impl=nngraph" "net=digits" "loop=fit")
+  proc=$(value seconds "ct=$c process=digits")
+  bproc=$(value seconds "ct=$c base=1 process=digits")
+  ngr=$(value peak_rss_kib "ct=$c impl=nngraph" "net=digits" "loop=core" "threads=1 ")
+  ptr=$(value peak_rss_kib "ct=$c impl=pytorch" "net=digits")
+  echo "[$c] (1) digits training, 1 thread: ${ng}s (target <= 0.15), nn_fit ${fit}s; PyTorch/nngraph $(ratio "$pt" "$ng")x;" \
+       "before/now $(ratio "$bs" "$ng")x; peak RSS PyTorch/nngraph $(ratio "$ptr" "$ngr")x"
+  echo "[$c] (2) digits whole process (build/examples/digits --threads 1): ${proc}s (target <= 0.2); before/now $(ratio "$bproc" "$proc")x"
+  echo "[$c] (3) digits 2 threads / 1 thread, time: $(ratio "$(value seconds "ct=$c impl=nngraph" net=digits loop=core 'threads=2 ')" "$ng") (target <= 1)"
+  if [ "$have_fashion" = 1 ]; then
+    fn=$(value seconds "ct=$c impl=nngraph" "net=fashion" "threads=1 ")
+    fb=$(value seconds "ct=$c base=1" "net=fashion")
+    fp=$(value seconds "ct=$c impl=pytorch" "net=fashion")
+    fr=$(value peak_rss_kib "ct=$c impl=nngraph" "net=fashion" "threads=1 ")
+    echo "[$c] (1) Fashion MLP epoch, 1 thread: ${fn}s; before/now $(ratio "$fb" "$fn")x (target >= 1.3);" \
+         "PyTorch/nngraph $(ratio "$fp" "$fn")x; peak RSS ${fr} KiB (target < 80 MB)"
+    echo "[$c] (3) Fashion 2 threads / 1 thread, time: $(ratio "$(value seconds "ct=$c impl=nngraph" net=fashion 'threads=2 ')" "$fn") (target <= 1)"
+  fi
+  echo "[$c] (1) product at 32x25x400, 1 thread: $(value nngraph_1thread_gflops "ct=$c " 'shape=digits fwd L1') GFLOP/s (target >= 100)," \
+       "cblas_sgemm $(value sgemm_gflops "ct=$c " 'shape=digits fwd L1')"
+  echo "[$c] products vs cblas_sgemm, every shape: mean $(value mean_ratio "ct=$c " 'summary'), worst $(value worst_ratio "ct=$c " 'summary');" \
+       "fraction of the shape bound: mean $(value mean_bound_fraction "ct=$c " summary), worst $(value worst_bound_fraction "ct=$c " summary) (target 0.8)"
 done
-echo "(a) digits, nngraph 2 threads vs 1: time ratio t2/t1 = $(ratio "$(value seconds impl=nngraph net=digits loop=core 'threads=2 ')" \
-     "$(value seconds impl=nngraph net=digits loop=core 'threads=1 ')") (target <= 1)"
-for t in 1 2; do
-  ng=$(value samples_per_s "impl=nngraph" "net=mlp" "threads=$t ")
-  pt=$(value samples_per_s "impl=pytorch" "net=mlp" "threads=$t ")
-  echo "(b) mlp 784-512-512-10, $t thread(s): nngraph ${ng} samples/s, PyTorch ${pt:-n/a}:" \
-       "ratio $(ratio "$ng" "$pt")x (target >= 1.2)"
+echo "(3) grid 784-W-W-10, one epoch's share, $asis kernels: seconds on 1 and 2 threads, the plan's choice (runs on one : on all)"
+printf "    %-6s %-6s %-9s %-9s %-8s %-12s %-10s\n" W batch 1thread 2threads t1/t2 choice PyTorch/ng
+for w in 128 512 2048; do
+  for b in 32 256; do
+    t1=$(value seconds grid=1 "impl=nngraph" "width=$w " "batch=$b " "threads=1 ")
+    t2=$(value seconds grid=1 "impl=nngraph" "width=$w " "batch=$b " "threads=2 ")
+    ro=$(value runs_one grid=1 "impl=nngraph" "width=$w " "batch=$b " "threads=2 ")
+    ra=$(value runs_all grid=1 "impl=nngraph" "width=$w " "batch=$b " "threads=2 ")
+    pg=$(value seconds grid=1 "impl=pytorch" "width=$w " "batch=$b ")
+    printf "    %-6s %-6s %-9s %-9s %-8s %-12s %-10s\n" "$w" "$b" "$t1" "$t2" "$(ratio "$t1" "$t2")" "$ro:$ra" "$(ratio "$pg" "$t1")"
+  done
 done
-echo "(b) mlp, nngraph 2 threads vs 1: speed-up $(ratio "$(value samples_per_s impl=nngraph net=mlp 'threads=2 ')" \
-     "$(value samples_per_s impl=nngraph net=mlp 'threads=1 ')")x (target > 1)"
-echo "(c) matmul vs direct cblas_sgemm: mean $(value mean_ratio 'matmul threads=1 summary')," \
-     "worst $(value worst_ratio 'matmul threads=1 summary') (target >= 0.85)"
+echo "    targets: t1/t2 >= 1 everywhere, >= 1.7 at W=2048 batch 256 where threads pay; PyTorch/nngraph >= 2 at W=2048 batch 256"
 for t in 1 2; do
   echo "(d) scheduler, $t thread(s): $(value overhead_ns_per_node "sched threads=$t ") ns per node (target < 1000)"
 done

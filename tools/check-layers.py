@@ -31,7 +31,9 @@ LAYERS = {
     'dist': {'runlog', 'train', 'data', 'graphio', 'core', 'util'},
 }
 # Layers built into libraries of their own, not into libnngraph: their
-# public header is theirs, and they may be missing (built only with MPI).
+# public header is theirs, and they may be missing (dist: built only with
+# MPI). Unlike the add-ons below, dist works on the layers' internals (the
+# fit's gradient nodes, a run's values), so it is a layer, at the top.
 SEPARATE = {'dist': 'dist.h'}
 # Symbols a layer may still use from above, each with the change that
 # removes it; empty, and kept so.
@@ -155,9 +157,7 @@ def declared_api(src):
     names = set()
     inc = os.path.join(src, 'include', 'nngraph')
     for f in sorted(os.listdir(inc)):
-        if f in ADDONS.values():
-            continue
-        if f in SEPARATE.values():
+        if f in ADDONS.values() or f in SEPARATE.values():
             continue  # another library's API
         text = open(os.path.join(inc, f), encoding='utf-8').read()
         text = re.sub(r'/\*.*?\*/', ' ', text, flags=re.S)

@@ -63,7 +63,9 @@ static const char usage[] =
     "and exits 130; --resume picks it up.\n"
     "Under mpirun (mpirun -np N nngraph train ...) every process trains on its\n"
     "shard of each global batch of N * --batch rows and the gradients are averaged\n"
-    "(docs/scale-out.md); rank 0 prints, writes -o and the run log.\n";
+    "(docs/scale-out.md); rank 0 prints, writes -o and the run log. A rank that\n"
+    "fails ends the job; a wait on the others gives up after NNGRAPH_DIST_TIMEOUT\n"
+    "seconds (default 120).\n";
 
 typedef struct train_args {
     cli_source src; /* the graph: a file or DB:RUN */

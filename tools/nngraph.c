@@ -12,6 +12,8 @@ const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) {
     return "leak:libgvplugin_dot_layout.so\nleak:libfontconfig.so\nleak:libpango\nleak:libcairo\n"
            "leak:libgvplugin_pango.so\n"
+           /* PLplot (nngraph plot, the UI's curves): plinit's driver table, libltdl */
+           "leak:libplplot.so\nleak:libltdl.so\n"
            /* without frame pointers in libgvc the unwinder stops at
             * Graphviz's own allocator, which nngraph never calls itself */
            "leak:gmalloc\nleak:grealloc\n"

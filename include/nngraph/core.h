@@ -104,7 +104,11 @@ nn_status nn_check_memory(uint64_t bytes, const char *source, const char *what);
 
 typedef enum nn_dtype {
     NN_F32 = 0, /* float, row-major */
-    NN_I32 = 1  /* int32_t, used for class labels */
+    NN_I32 = 1, /* int32_t, used for class labels */
+    NN_U8 = 2   /* uint8_t in unorm form: byte v stands for v / 255.0f (IDX
+                 * images, kept as bytes); only datasets hold it: gathering
+                 * rows into an f32 tensor, nn_predict and nn_evaluate
+                 * convert it, graph inputs are f32 */
 } nn_dtype;
 
 /* A shape by value: rank 0 is a scalar. */
@@ -126,7 +130,7 @@ int64_t nn_shape_size(nn_shape s);
 int nn_shape_equal(nn_shape a, nn_shape b);
 /* Writes "[32,400]" (open dims as "B") into buf; returns buf. */
 char *nn_shape_str(nn_shape s, char *buf, size_t len);
-/* "f32" or "i32". */
+/* "f32", "i32" or "u8". */
 const char *nn_dtype_name(nn_dtype dt);
 /* Size in bytes of one element. */
 size_t nn_dtype_size(nn_dtype dt);

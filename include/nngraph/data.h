@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 typedef struct nn_dataset {
-    nn_tensor *x; /* f32 [n, features] */
+    nn_tensor *x; /* f32 [n, features], or u8 (unorm) images from nn_load_idx_pair */
     nn_tensor *y; /* i32 [n] class labels, or f32 [n, k] targets; may be NULL */
 } nn_dataset;
 
@@ -39,7 +39,8 @@ void nn_dataset_free(nn_dataset *d);
 int64_t nn_dataset_size(const nn_dataset *d);
 
 /* Copies rows idx[0..n) of src (any rank, rows along dim 0) into the first
- * n rows of dst, which must have the same row size and room for n rows. */
+ * n rows of dst, which must have the same row size and room for n rows and
+ * the same dtype, or f32 for a u8 source (converted: v / 255). */
 nn_status nn_gather_rows(const nn_tensor *src, const int64_t *idx, int64_t n, nn_tensor *dst);
 
 /* ---- Loaders --------------------------------------------------------- */
@@ -51,7 +52,10 @@ nn_status nn_gather_rows(const nn_tensor *src, const int64_t *idx, int64_t n, nn
  * nn_last_error() on failure: bad magic, other data types, a truncated
  * header or body, bytes past the declared data, overflowing dimensions. */
 nn_tensor *nn_load_idx(const char *path);
-/* Images and labels as one dataset; the counts must agree. */
+/* Images and labels as one dataset; the counts must agree. The images stay
+ * bytes (x is NN_U8 [n, rows*cols], a quarter of the memory of floats):
+ * nn_gather_rows into an f32 batch, nn_fit, nn_evaluate and nn_predict
+ * convert them to v / 255, the same floats nn_load_idx gives. */
 nn_dataset *nn_load_idx_pair(const char *images_path, const char *labels_path);
 
 /* Reads a CSV of numeric columns. Column `label_col` (0-based; -1 for the

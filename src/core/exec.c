@@ -1,14 +1,15 @@
 /* The executor: runs a plan's steps, on the calling thread in the plan's
- * order or through the graph's thread pool as dependencies allow.
+ * order or through the graph's thread pool as dependencies allow, as each
+ * plan has measured to be faster (sched_choose below).
  *
- * Where results may differ across thread counts: only in large matrix
- * products. Each step computes the same arithmetic whichever thread runs
- * it, reductions are never split, and products below twice NN_GEMM_GRAIN
- * flops (all of the digits network's) are one BLAS call on one thread. A
- * larger product is split into blocks of rows or columns, each one
- * single-threaded CBLAS call, and OpenBLAS may pick a different inner
- * kernel for a block of another size, so results there can differ in the
- * last bits (tests/test_sched.c allows a relative 1e-5).
+ * Where results may differ across thread counts: nowhere on CPUs with
+ * AVX2 or AVX-512. Each step computes the same arithmetic whichever thread
+ * runs it, reductions are never split, and nngraph's own product kernels
+ * compute every element the same way however C is split (gemm_ukernel.h).
+ * Only on the BLAS path (other CPUs, or NNGRAPH_GEMM=blas) is a large
+ * product split into single-threaded CBLAS calls on blocks, for which
+ * OpenBLAS may pick a different inner kernel, so the last bits may differ
+ * there (tests/test_sched.c allows a relative 1e-5).
  */
 #include "internal.h"
 #include "kernels.h"
@@ -18,11 +19,55 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* Below this many estimated flops a plan runs on the calling thread even
- * when threads are available: waking a thread costs several microseconds,
- * more than the digits network's whole step gains from it. */
+/* Below this many estimated flops a plan that runs on threads runs its
+ * steps in order (its large products still split), not as a graph of
+ * steps: waking a thread costs several microseconds, more than running
+ * small steps side by side gains. */
 #define NN_PAR_MIN_FLOPS 4e6
+
+/* Whether threads pay for a plan is measured, not guessed: what a wake-up
+ * costs against a product's time depends on the CPU, the kernels, and
+ * above all on whether another process holds the other cores (on a
+ * shared machine a woken worker may wait milliseconds for a core). Each
+ * plan of a multi-threaded graph keeps the smoothed wall time of its runs
+ * on one thread and on all; the first SCHED_WARM runs of each kind
+ * alternate (the plan's very first run, which touches its arena for the
+ * first time, is not counted), then the faster kind runs, and every
+ * SCHED_PROBE-th run tries the other so a change of load is noticed. Both
+ * kinds compute the same arithmetic, so the choice never changes a result
+ * (see the top of this file for BLAS-path products). Plans too small to
+ * split anything always run on one thread. */
+#define SCHED_WARM 3
+#define SCHED_PROBE 64
+#define SCHED_MIN_FLOPS (2.0 * NN_GEMM_GRAIN)
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* 1: run p on all threads this time; 0: on the calling thread. */
+static int sched_choose(const nn_plan *p) {
+    if (p->sched_runs == 0) return 0;
+    if (p->sched_n[0] < SCHED_WARM || p->sched_n[1] < SCHED_WARM) return p->sched_n[1] < p->sched_n[0];
+    int best = p->sched_time[1] < p->sched_time[0];
+    return p->sched_runs % SCHED_PROBE == 0 ? !best : best;
+}
+
+static void sched_record(nn_plan *p, int all, double secs) {
+    if (p->sched_runs++ == 0) return; /* the first run pays for first touches */
+    int64_t n = p->sched_n[all]++;
+    /* the mean of the first samples, then an average weighted to the
+     * recent ones (a quarter for the newest). A sample counts at most
+     * twice the estimate: one run preempted by another process must not
+     * flip the choice, a lasting slowdown still moves it within a few runs */
+    double w = n < 4 ? 1.0 / (double)(n + 1) : 0.25;
+    if (n >= SCHED_WARM && secs > 2 * p->sched_time[all]) secs = 2 * p->sched_time[all];
+    p->sched_time[all] += w * (secs - p->sched_time[all]);
+}
 
 /* Runs step s of p: binds its inputs, calls its kernel (or the fused
  * dense kernel). On failure writes the reason, naming op and node, into
@@ -36,8 +81,12 @@ static nn_status step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
     if (st->mm) {
         int ta = (int)st->mm->iattr[0], tb = (int)st->mm->iattr[1];
         int64_t M = out->shape.dim[0], N = out->shape.dim[1], K = in[0]->shape.dim[ta ? 0 : 1];
-        nn_dense_forward(e, (const float *)in[0]->data, (const float *)in[1]->data, (const float *)in[2]->data,
-                         (float *)out->data, M, N, K, ta, tb, (int)st->act);
+        if (st->act == NN_ACT_RELU_GATE)
+            nn_gemm_relu_gate(e, (const float *)in[0]->data, (const float *)in[1]->data, (const float *)in[2]->data,
+                              (float *)out->data, M, N, K, ta, tb);
+        else
+            nn_dense_forward(e, (const float *)in[0]->data, (const float *)in[1]->data, (const float *)in[2]->data,
+                             (float *)out->data, M, N, K, ta, tb, (int)st->act);
         return NN_OK;
     }
     nn_kernel_call c = {0};
@@ -84,11 +133,17 @@ nn_status nn_exec_run_plan(struct nn_exec *e, nn_graph *g, nn_plan *p) {
 
 /* OpenBLAS (the pthread build Debian ships) starts its own threads when
  * it loads, and they spin in sched_yield for about 2^28 cycles after
- * every wake-up, the first included: a whole core burnt while nngraph's
- * pool does the work. Its shutdown call (exported, not in cblas.h; weak so
- * that another CBLAS links too) stops them; they would be restarted on
- * demand if something asked OpenBLAS for threads again. */
+ * every wake-up, the first included: a core burnt for the first 0.1 s of
+ * every process, while nngraph loads its data. Its shutdown call
+ * (exported, not in cblas.h; weak so that another CBLAS links too) stops
+ * them as soon as nngraph is loaded. Nothing the user configured changes:
+ * OpenBLAS starts them again, with the same count, the next time someone
+ * asks it for a threaded product. */
 extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+__attribute__((constructor)) static void quiet_blas_threads(void) {
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
 
 /* The pool for the graph's thread count, made on first use and again only
  * when the count changes. */
@@ -96,11 +151,6 @@ static struct nn_exec *graph_pool(nn_graph *g) {
     int threads = g->threads > 0 ? g->threads : nn_default_threads();
     if (g->exec && nn_exec_threads(g->exec) == threads) return g->exec;
     nn_exec_free(g->exec);
-    /* our pool splits the large products into blocks, each one
-     * single-threaded BLAS call: OpenBLAS's own threads would only compete
-     * with ours (docs/performance.md) */
-    openblas_set_num_threads(1);
-    if (blas_thread_shutdown_) blas_thread_shutdown_();
     g->exec = nn_exec_new(threads);
     return g->exec;
 }
@@ -112,13 +162,29 @@ nn_status nn_plan_execute(nn_graph *g, nn_plan *p) {
     p->row_ids = g->row_ids;
     p->on_value = g->on_value;
     p->on_value_user = g->on_value_user;
-    if (nn_exec_threads(e) > 1 && p->cost >= NN_PAR_MIN_FLOPS) {
+    /* Products that go to BLAS (CPUs without AVX2, or NNGRAPH_GEMM=blas)
+     * are split into blocks by our pool, one single-threaded call each:
+     * OpenBLAS's own threads would only compete with ours. So OpenBLAS runs
+     * on one thread for the length of such a run and gets the user's count
+     * back after it, for the user's other calls. Runs that cannot reach
+     * BLAS leave OpenBLAS alone: setting its count restarts the threads
+     * the constructor stopped. */
+    int blas_threads = nn_gemm_may_use_blas() ? openblas_get_num_threads() : 1;
+    if (blas_threads != 1) openblas_set_num_threads(1);
+    int measured = nn_exec_threads(e) > 1 && p->cost >= SCHED_MIN_FLOPS;
+    int all = measured && sched_choose(p);
+    double t0 = measured ? now_s() : 0;
+    if (all && p->cost >= NN_PAR_MIN_FLOPS) {
         st = nn_exec_run_plan(e, g, p);
     } else {
+        /* on the calling thread; products split across the pool only when
+         * the plan runs on all threads */
         char err[NN_ERRLEN];
         for (int s = 0; s < p->n_steps && st == NN_OK; s++)
-            if ((st = step_task(p, s, e, err)) != NN_OK) nn_fail_run(g, st, "%s", err);
+            if ((st = step_task(p, s, all ? e : NULL, err)) != NN_OK) nn_fail_run(g, st, "%s", err);
     }
+    if (measured && st == NN_OK) sched_record(p, all, now_s() - t0);
+    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
     if (st != NN_OK) return st;
     for (int s = 0; s < p->n_steps; s++) p->steps[s].node->value = &p->bufs[s];
     /* buffers of values that are not outputs were reused: forget them */

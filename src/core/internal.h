@@ -27,6 +27,18 @@ struct nn_tensor {
 void nn_tensor_wrap(nn_tensor *t, nn_dtype dt, nn_shape shape, void *data);
 /* 64-byte aligned allocation, zero-filled; free with nn_aligned_free. */
 void *nn_aligned_alloc(size_t bytes);
+/* The same without the zero fill, for memory the caller overwrites
+ * completely (a loaded data set: the fill was 8-12% of a digits process). */
+void *nn_aligned_alloc_uninit(size_t bytes);
+/* A tensor like nn_tensor_new's, its data not zeroed: for loaders and
+ * copies that write every element. */
+nn_tensor *nn_tensor_new_uninit(nn_dtype dt, nn_shape shape);
+/* A tensor taking over `data` (from malloc, at least the shape's bytes;
+ * freed with the tensor); NULL, data untouched, on a bad shape or no
+ * memory for the header. */
+nn_tensor *nn_tensor_adopt(nn_dtype dt, nn_shape shape, void *data);
+/* dst[i] = src[i] / 255.0f: unorm bytes (NN_U8) to floats. */
+void nn_u8_to_f32(const uint8_t *restrict src, float *restrict dst, size_t n);
 void nn_aligned_free(void *p);
 
 typedef struct nn_op_def nn_op_def;
@@ -56,12 +68,14 @@ struct nn_kernel_call {
                                (nn_row_name words a row for a message) */
 };
 
-/* The activation a fused dense step applies after its product and bias
- * (plan.c, and the kernels that run such a step). */
 /* The bit of nn_op_def.inplace_ok for input k. */
 #define NN_INPLACE(k) (1 << (k))
 
-typedef enum nn_act { NN_ACT_NONE = 0, NN_ACT_RELU, NN_ACT_SIGMOID } nn_act;
+/* What a fused product step applies as it stores: a bias and then an
+ * activation (NONE, RELU, SIGMOID: inputs A, B, bias), or relu's gradient
+ * (RELU_GATE, a plan-only step: inputs A, B and relu's output y; the
+ * product where y > 0, else 0). */
+typedef enum nn_act { NN_ACT_NONE = 0, NN_ACT_RELU, NN_ACT_SIGMOID, NN_ACT_RELU_GATE } nn_act;
 
 /* What an op is, for the code that reads graphs rather than computing
  * them (layer tables, DOT, summaries, predict, the fusion pass). */
@@ -124,6 +138,10 @@ struct nn_op_def {
      * (matmul + bias), applying fused_act there. */
     int fusable;
     nn_act fused_act;
+    /* 1: a gradient op g(y, dy) the plan may fold into the product that
+     * computes dy (input 1) when that product feeds only it: relu's
+     * gradient, the product kept where y > 0 (NN_ACT_RELU_GATE). */
+    int fused_gate;
     /* NN_OP_LOSS: how its input 0 reads as a prediction. */
     nn_output_kind output;
     /* A layer (scope) holding this op is a layer of this kind in layer

@@ -139,17 +139,32 @@ static int add_dep(compiler *c, int from, int to) {
     return 0;
 }
 
+/* 1 if the matmul m may be folded into its only consumer. */
+static int foldable_mm(const compiler *c, const nn_node *m) {
+    return m->kind == NN_NODE_OP && m->op == &nn_op_matmul && c->n_cons[m->id] == 1 && !c->is_out[m->id];
+}
+
 /* Fusion pass: an add of [M,N] = matmul + bias [N] where the matmul feeds
- * only the add and is not wanted by itself. */
+ * only the add and is not wanted by itself; and relu's gradient
+ * relu_grad(y, matmul) (the backward pass's dh = (dy W^T) where h > 0),
+ * on the same condition. */
 static void find_fusions(compiler *c) {
     for (int i = 0; i < c->n; i++) {
         c->fused_mm[i] = -1;
         nn_node *a = c->g->nodes[i];
-        if (!c->needed[i] || a->kind != NN_NODE_OP || a->op != &nn_op_add) continue;
+        if (!c->needed[i] || a->kind != NN_NODE_OP) continue;
+        if (a->op->fused_gate) {
+            nn_node *m = a->in[1];
+            if (foldable_mm(c, m) && a->in[0] != m && nn_shape_equal(c->shapes[m->id], c->shapes[i])) {
+                c->fused_mm[i] = m->id;
+                c->absorbed[m->id] = 1;
+            }
+            continue;
+        }
+        if (a->op != &nn_op_add) continue;
         for (int k = 0; k < 2; k++) {
             nn_node *m = a->in[k], *b = a->in[1 - k];
-            if (m->kind != NN_NODE_OP || m->op != &nn_op_matmul || c->n_cons[m->id] != 1 || c->is_out[m->id])
-                continue;
+            if (!foldable_mm(c, m)) continue;
             nn_shape ms = c->shapes[m->id], bs = c->shapes[b->id];
             if (b->dtype != NN_F32 || bs.rank != 1 || bs.dim[0] != ms.dim[1]) continue;
             if (!nn_shape_equal(ms, c->shapes[i])) continue;
@@ -163,7 +178,8 @@ static void find_fusions(compiler *c) {
         nn_node *r = c->g->nodes[i];
         if (!c->needed[i] || r->kind != NN_NODE_OP || !r->op->fusable) continue;
         nn_node *a = r->in[0];
-        if (a->kind == NN_NODE_OP && c->fused_mm[a->id] >= 0 && c->n_cons[a->id] == 1 && !c->is_out[a->id])
+        if (a->kind == NN_NODE_OP && a->op == &nn_op_add && c->fused_mm[a->id] >= 0 && c->n_cons[a->id] == 1 &&
+            !c->is_out[a->id])
             c->absorbed[a->id] = 1;
     }
 }
@@ -214,7 +230,7 @@ static double step_cost(const nn_plan_step *st, const nn_shape *shapes) {
     if (mm) {
         nn_shape a = shapes[mm->in[0]->id];
         double k = (double)a.dim[mm->iattr[0] ? 0 : 1];
-        return 2.0 * out * k + (st->mm ? 2.0 * out : 0.0);
+        return 2.0 * out * k + (st->mm ? (st->act == NN_ACT_RELU_GATE ? out : 2.0 * out) : 0.0);
     }
     double in = 0;
     for (int k = 0; k < st->n_in; k++) {
@@ -240,7 +256,16 @@ static int compile_steps(compiler *c) {
             add = node;
             st->act = NN_ACT_NONE;
         }
-        if (add) {
+        if (node->op->fused_gate && c->fused_mm[i] >= 0) {
+            nn_node *mm = c->g->nodes[c->fused_mm[i]];
+            st->mm = mm;
+            st->act = NN_ACT_RELU_GATE;
+            st->n_in = 3;
+            st->in_node[0] = mm->in[0];
+            st->in_node[1] = mm->in[1];
+            st->in_node[2] = node->in[0];
+            p->n_fused++;
+        } else if (add) {
             nn_node *mm = c->g->nodes[c->fused_mm[add->id]];
             st->mm = mm;
             st->n_in = 3;
@@ -494,5 +519,9 @@ nn_status nn_plan_stats(nn_graph *g, nn_node *const *outputs, int n, int64_t bat
     info->flops = p->cost;
     info->edges = 0;
     for (int s = 0; s < p->n_steps; s++) info->edges += p->steps[s].n_succ;
+    info->runs_one = p->sched_n[0];
+    info->runs_all = p->sched_n[1];
+    info->time_one = p->sched_time[0];
+    info->time_all = p->sched_time[1];
     return NN_OK;
 }

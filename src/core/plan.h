@@ -48,6 +48,11 @@ typedef struct nn_plan {
     const int64_t *row_ids; /* the graph's row_ids for the run under way */
     nn_value_fn on_value;   /* the graph's value hook for the run under way */
     void *on_value_user;
+    /* what threads measured to be worth for this plan (exec.c): the
+     * smoothed time of a run on one thread [0] and on all [1], how many
+     * runs each had, and runs in all */
+    double sched_time[2];
+    int64_t sched_n[2], sched_runs;
 } nn_plan;
 
 /* A cached plan for exactly these outputs at any batch size, or NULL:
@@ -65,6 +70,10 @@ typedef struct nn_plan_info {
     int steps, fused, inplace;
     double flops;
     int edges; /* dependency edges between steps (what the pool follows) */
+    /* the thread choice so far (multi-threaded graphs): runs on one thread
+     * and on all, and their smoothed times in seconds (0 before any) */
+    int64_t runs_one, runs_all;
+    double time_one, time_all;
 } nn_plan_info;
 
 /* Compiles (or finds) the plan for these outputs at this batch size and

@@ -1,5 +1,6 @@
 /* Tensors: shapes, aligned storage, copies and printing. */
 #include "internal.h"
+#include "kernels.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -41,18 +42,31 @@ char *nn_shape_str(nn_shape s, char *buf, size_t len) {
     return buf;
 }
 
-const char *nn_dtype_name(nn_dtype dt) { return dt == NN_I32 ? "i32" : "f32"; }
+const char *nn_dtype_name(nn_dtype dt) { return dt == NN_I32 ? "i32" : dt == NN_U8 ? "u8" : "f32"; }
 
-size_t nn_dtype_size(nn_dtype dt) { return dt == NN_I32 ? sizeof(int32_t) : sizeof(float); }
+size_t nn_dtype_size(nn_dtype dt) { return dt == NN_I32 ? sizeof(int32_t) : dt == NN_U8 ? 1 : sizeof(float); }
 
-void *nn_aligned_alloc(size_t bytes) {
+void *nn_aligned_alloc_uninit(size_t bytes) {
     /* aligned_alloc needs a size that is a multiple of the alignment */
     size_t rounded = (bytes + NN_ALIGN - 1) / NN_ALIGN * NN_ALIGN;
     if (rounded == 0) rounded = NN_ALIGN;
-    void *p = aligned_alloc(NN_ALIGN, rounded);
-    if (p) memset(p, 0, rounded);
+    return aligned_alloc(NN_ALIGN, rounded);
+}
+
+void *nn_aligned_alloc(size_t bytes) {
+    void *p = nn_aligned_alloc_uninit(bytes);
+    /* the whole rounded block, padding included, as it always was */
+    if (p) memset(p, 0, (bytes + NN_ALIGN - 1) / NN_ALIGN * NN_ALIGN + (bytes == 0) * NN_ALIGN);
     return p;
 }
+
+NN_VECTOR_CLONES static void u8_to_f32(const uint8_t *restrict src, float *restrict dst, size_t n) {
+    /* a division, not a multiplication by 1/255 (which differs for 126 of
+     * the 256 bytes): the same floats as the loaders always gave */
+    for (size_t i = 0; i < n; i++) dst[i] = (float)src[i] / 255.0f;
+}
+
+void nn_u8_to_f32(const uint8_t *restrict src, float *restrict dst, size_t n) { u8_to_f32(src, dst, n); }
 
 void nn_aligned_free(void *p) { free(p); }
 
@@ -75,12 +89,14 @@ void nn_tensor_wrap(nn_tensor *t, nn_dtype dt, nn_shape shape, void *data) {
     t->owns = 0;
 }
 
-nn_tensor *nn_tensor_new(nn_dtype dt, nn_shape shape) {
-    if ((dt != NN_F32 && dt != NN_I32) || !shape_valid(shape)) return NULL;
+/* A tensor whose data the caller fills completely (zeroed when `zero`). */
+static nn_tensor *tensor_alloc(nn_dtype dt, nn_shape shape, int zero) {
+    if ((dt != NN_F32 && dt != NN_I32 && dt != NN_U8) || !shape_valid(shape)) return NULL;
     nn_tensor *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     nn_tensor_wrap(t, dt, shape, NULL);
-    t->data = nn_aligned_alloc((size_t)t->size * nn_dtype_size(dt));
+    size_t bytes = (size_t)t->size * nn_dtype_size(dt);
+    t->data = zero ? nn_aligned_alloc(bytes) : nn_aligned_alloc_uninit(bytes);
     if (!t->data) {
         free(t);
         return NULL;
@@ -89,8 +105,21 @@ nn_tensor *nn_tensor_new(nn_dtype dt, nn_shape shape) {
     return t;
 }
 
+nn_tensor *nn_tensor_new(nn_dtype dt, nn_shape shape) { return tensor_alloc(dt, shape, 1); }
+
+nn_tensor *nn_tensor_adopt(nn_dtype dt, nn_shape shape, void *data) {
+    if ((dt != NN_F32 && dt != NN_I32 && dt != NN_U8) || !shape_valid(shape) || !data) return NULL;
+    nn_tensor *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    nn_tensor_wrap(t, dt, shape, data);
+    t->owns = 1; /* nn_aligned_free is free() */
+    return t;
+}
+
+nn_tensor *nn_tensor_new_uninit(nn_dtype dt, nn_shape shape) { return tensor_alloc(dt, shape, 0); }
+
 nn_tensor *nn_tensor_from(nn_dtype dt, nn_shape shape, const void *data) {
-    nn_tensor *t = nn_tensor_new(dt, shape);
+    nn_tensor *t = tensor_alloc(dt, shape, 1);
     if (t && data) memcpy(t->data, data, (size_t)t->size * nn_dtype_size(dt));
     return t;
 }
@@ -134,6 +163,8 @@ void nn_tensor_print(const nn_tensor *t, FILE *out, int64_t max_elems) {
         if (i % row == 0) fprintf(out, "\n ");
         if (t->dtype == NN_F32)
             fprintf(out, " %10.4f", (double)((const float *)t->data)[i]);
+        else if (t->dtype == NN_U8)
+            fprintf(out, " %3u", (unsigned)((const uint8_t *)t->data)[i]);
         else
             fprintf(out, " %6" PRId32, ((const int32_t *)t->data)[i]);
     }

@@ -11,6 +11,7 @@
  * claiming terabytes fails as "truncated", not as an attempt to allocate
  * them. */
 #include "nngraph/data.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -124,7 +125,9 @@ static nn_status read_header(gzFile f, const char *path, uint32_t *dims, int *ra
     return NN_OK;
 }
 
-nn_tensor *nn_load_idx(const char *path) {
+/* The file's tensor: labels (rank 1) as i32, images as f32 (v / 255) or,
+ * with as_u8, as the bytes themselves (NN_U8), a quarter of the memory. */
+static nn_tensor *load_idx(const char *path, int as_u8) {
     if (!path) {
         nn_set_error(NN_ERR_ARG, "load_idx: path is NULL");
         return NULL;
@@ -185,12 +188,15 @@ nn_tensor *nn_load_idx(const char *path) {
         goto done;
     }
 
+    /* every element is written below: no zero fill; bytes kept as bytes
+     * become the tensor's data (no second copy of the payload at the peak) */
     if (rank == 1) {
-        t = nn_tensor_new(NN_I32, NN_SHAPE((int64_t)dims[0]));
+        t = nn_tensor_new_uninit(NN_I32, NN_SHAPE((int64_t)dims[0]));
     } else {
         /* an empty file (no items) gets rows of size 0 */
         int64_t row = dims[0] ? (int64_t)(total / dims[0]) : 0;
-        t = nn_tensor_new(NN_F32, NN_SHAPE((int64_t)dims[0], row));
+        if (as_u8 && (t = nn_tensor_adopt(NN_U8, NN_SHAPE((int64_t)dims[0], row), bytes)) != NULL) bytes = NULL;
+        if (!as_u8) t = nn_tensor_new_uninit(NN_F32, NN_SHAPE((int64_t)dims[0], row));
     }
     if (!t) {
         nn_set_error(NN_ERR_NOMEM, "%s: out of memory for %s", path, what);
@@ -199,9 +205,8 @@ nn_tensor *nn_load_idx(const char *path) {
     if (rank == 1) {
         int32_t *lab = nn_tensor_i32(t);
         for (uint64_t i = 0; i < total; i++) lab[i] = bytes[i];
-    } else {
-        float *px = nn_tensor_f32(t);
-        for (uint64_t i = 0; i < total; i++) px[i] = (float)bytes[i] / 255.0f;
+    } else if (!as_u8) {
+        nn_u8_to_f32(bytes, nn_tensor_f32(t), total);
     }
 done:
     free(bytes);
@@ -209,12 +214,14 @@ done:
     return t;
 }
 
+nn_tensor *nn_load_idx(const char *path) { return load_idx(path, 0); }
+
 nn_dataset *nn_load_idx_pair(const char *images_path, const char *labels_path) {
     if (!images_path || !labels_path) {
         nn_set_error(NN_ERR_ARG, "load_idx_pair: path is NULL");
         return NULL;
     }
-    nn_tensor *x = nn_load_idx(images_path);
+    nn_tensor *x = load_idx(images_path, 1);
     if (!x) return NULL;
     nn_tensor *y = nn_load_idx(labels_path);
     if (!y) {
@@ -222,8 +229,8 @@ nn_dataset *nn_load_idx_pair(const char *images_path, const char *labels_path) {
         return NULL;
     }
     nn_shape xs = nn_tensor_shape(x), ys = nn_tensor_shape(y);
-    if (nn_tensor_dtype(x) != NN_F32 || nn_tensor_dtype(y) != NN_I32) {
-        int images_wrong = nn_tensor_dtype(x) != NN_F32;
+    if (nn_tensor_dtype(x) != NN_U8 || nn_tensor_dtype(y) != NN_I32) {
+        int images_wrong = nn_tensor_dtype(x) != NN_U8;
         nn_set_error(NN_ERR_FORMAT, "%s: holds %s, but %s were expected", images_wrong ? images_path : labels_path,
                      images_wrong ? "labels (rank 1)" : "images (rank >= 2)",
                      images_wrong ? "images (rank >= 2)" : "labels (rank 1)");

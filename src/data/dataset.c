@@ -1,6 +1,7 @@
 /* Datasets (x and y sharing their first dimension), row gathering for
  * minibatches, the feature standardiser and seeded splits. */
 #include "nngraph/data.h"
+#include "internal.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -68,7 +69,8 @@ int64_t nn_dataset_size(const nn_dataset *d) {
 nn_status nn_gather_rows(const nn_tensor *src, const int64_t *idx, int64_t n, nn_tensor *dst) {
     if (!src || !dst || (n > 0 && !idx) || n < 0)
         return nn_set_error(NN_ERR_ARG, "gather_rows: NULL tensor or index list, or negative count");
-    if (nn_tensor_dtype(src) != nn_tensor_dtype(dst))
+    int widen = nn_tensor_dtype(src) == NN_U8 && nn_tensor_dtype(dst) == NN_F32;
+    if (nn_tensor_dtype(src) != nn_tensor_dtype(dst) && !widen)
         return nn_set_error(NN_ERR_ARG, "gather_rows: source is %s but destination is %s",
                             nn_dtype_name(nn_tensor_dtype(src)), nn_dtype_name(nn_tensor_dtype(dst)));
     int64_t src_rows = rows_of(src), dst_rows = rows_of(dst);
@@ -89,6 +91,12 @@ nn_status nn_gather_rows(const nn_tensor *src, const int64_t *idx, int64_t n, nn
         if (idx[i] < 0 || idx[i] >= src_rows)
             return nn_set_error(NN_ERR_ARG, "gather_rows: index %" PRId64 " (at position %" PRId64
                                 ") is outside 0..%" PRId64, idx[i], i, src_rows - 1);
+    if (widen) {
+        size_t elems = (size_t)row_elems(src);
+        for (int64_t i = 0; i < n; i++)
+            nn_u8_to_f32((const uint8_t *)from + (size_t)idx[i] * elems, (float *)to + (size_t)i * elems, elems);
+        return NN_OK;
+    }
     for (int64_t i = 0; i < n; i++) memcpy(to + (size_t)i * row_bytes, from + (size_t)idx[i] * row_bytes, row_bytes);
     return NN_OK;
 }
@@ -172,7 +180,7 @@ void nn_scaler_free(nn_scaler *s) {
 static nn_tensor *take_rows(const nn_tensor *t, const int64_t *idx, int64_t n) {
     nn_shape s = nn_tensor_shape(t);
     s.dim[0] = n;
-    nn_tensor *out = nn_tensor_new(nn_tensor_dtype(t), s);
+    nn_tensor *out = nn_tensor_new_uninit(nn_tensor_dtype(t), s); /* every row is gathered */
     if (!out) {
         nn_set_error(NN_ERR_NOMEM, "dataset_split: out of memory");
         return NULL;

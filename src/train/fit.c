@@ -68,7 +68,8 @@ static nn_status resolve_input(nn_graph *g, nn_node **node, const char *name, co
                            what, name, name);
     if (n->kind != NN_NODE_INPUT) return nn_fail_run(g, NN_ERR_ARG, "fit: '%s' is a %s, not an input", n->name, nn_node_op(n));
     if (!data) return nn_fail_run(g, NN_ERR_ARG, "fit: the loss needs input '%s' but the dataset has no %s", n->name, what);
-    int fits = n->dtype == data->dtype && n->shape.rank == data->shape.rank && n->shape.rank >= 1 &&
+    /* u8 images are converted to f32 as each batch is gathered */
+    int fits = (n->dtype == data->dtype || (n->dtype == NN_F32 && data->dtype == NN_U8)) && n->shape.rank == data->shape.rank && n->shape.rank >= 1 &&
                n->shape.dim[0] == NN_BATCH;
     for (int i = 1; fits && i < n->shape.rank; i++) fits = n->shape.dim[i] == data->shape.dim[i];
     if (!fits)
@@ -124,7 +125,8 @@ static void row_view(nn_tensor *view, const nn_tensor *t, int64_t first, int64_t
 static nn_tensor *batch_buffer(const nn_tensor *like, int64_t rows) {
     nn_shape s = like->shape;
     s.dim[0] = rows;
-    return nn_tensor_new(like->dtype, s);
+    /* u8 images are gathered into floats (nn_gather_rows converts) */
+    return nn_tensor_new(like->dtype == NN_U8 ? NN_F32 : like->dtype, s);
 }
 
 /* ---- the loop ---- */

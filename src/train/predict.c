@@ -42,11 +42,33 @@ void nn_accuracy_count(const nn_node *loss, nn_acc_kind kind, int64_t *correct, 
 }
 
 /* A tensor header over rows [first, first+rows) of t, without a copy. */
+static const uint8_t *rows_of_u8(const nn_tensor *t, int64_t first) {
+    return (const uint8_t *)t->data + (size_t)(first * (t->size / t->shape.dim[0]));
+}
+
 static void rows_of(nn_tensor *view, const nn_tensor *t, int64_t first, int64_t rows) {
     nn_shape s = t->shape;
     int64_t row_elems = t->size / s.dim[0];
     s.dim[0] = rows;
     nn_tensor_wrap(view, t->dtype, s, (char *)t->data + (size_t)(first * row_elems) * nn_dtype_size(t->dtype));
+}
+
+/* Rows [first, first+rows) of t for an input: a view of t, or for u8
+ * images their conversion into *conv (f32, made on first use with room
+ * for `batch` rows; the caller frees it). NULL when memory runs out. */
+static nn_tensor *batch_rows(nn_tensor *view, nn_tensor **conv, const nn_tensor *t, int64_t first, int64_t rows,
+                             int64_t batch) {
+    rows_of(view, t, first, rows);
+    if (t->dtype != NN_U8) return view;
+    if (!*conv) {
+        nn_shape s = t->shape;
+        s.dim[0] = batch;
+        if (!(*conv = nn_tensor_new_uninit(NN_F32, s))) return NULL;
+    }
+    nn_shape s = view->shape;
+    nn_tensor_wrap(view, NN_F32, s, (*conv)->data);
+    nn_u8_to_f32(rows_of_u8(t, first), view->data, (size_t)view->size);
+    return view;
 }
 
 static nn_status check_input(nn_graph *g, nn_node *in, const nn_tensor *t, const char *who) {
@@ -55,7 +77,8 @@ static nn_status check_input(nn_graph *g, nn_node *in, const nn_tensor *t, const
         return nn_fail_run(g, NN_ERR_ARG, "%s: '%s' is not an input node", who, in ? in->name : "NULL");
     if (!t || t->shape.rank < 1 || t->shape.dim[0] < 1)
         return nn_fail_run(g, NN_ERR_ARG, "%s: no rows to feed to input '%s'", who, in->name);
-    int fits = in->dtype == t->dtype && in->shape.rank == t->shape.rank && in->shape.dim[0] == NN_BATCH;
+    /* u8 images feed an f32 input, converted batch by batch */
+    int fits = (in->dtype == t->dtype || (in->dtype == NN_F32 && t->dtype == NN_U8)) && in->shape.rank == t->shape.rank && in->shape.dim[0] == NN_BATCH;
     for (int i = 1; fits && i < in->shape.rank; i++) fits = in->shape.dim[i] == t->shape.dim[i];
     if (!fits)
         return nn_fail_run(g, NN_ERR_SHAPE, "%s: input '%s' is %s%s, the data is %s%s", who, in->name,
@@ -87,20 +110,22 @@ nn_tensor *nn_predict(nn_graph *g, nn_node *x_input, nn_node *out, const nn_tens
         return NULL;
     }
     size_t row_bytes = (size_t)(result->size / n) * nn_dtype_size(out->dtype);
+    nn_tensor *conv = NULL; /* u8 images converted a batch at a time */
     for (int64_t first = 0; first < n; first += batch_size) {
         int64_t rows = n - first < batch_size ? n - first : batch_size;
-        nn_tensor view;
-        rows_of(&view, x, first, rows);
-        nn_status st = nn_set_input(g, x_input, &view);
+        nn_tensor view, *xb = batch_rows(&view, &conv, x, first, rows, batch_size);
+        nn_status st = xb ? nn_set_input(g, x_input, xb) : nn_fail_run(g, NN_ERR_NOMEM, "predict: out of memory");
         if (st == NN_OK) st = nn_run(g, &out, 1);
         if (st != NN_OK) {
             x_input->value = NULL;
             nn_tensor_free(result);
+            nn_tensor_free(conv);
             return NULL;
         }
         memcpy((char *)result->data + (size_t)first * row_bytes, out->value->data, (size_t)rows * row_bytes);
     }
     x_input->value = NULL; /* the view dies here: leave no dangling binding */
+    nn_tensor_free(conv);
     return result;
 }
 
@@ -134,11 +159,11 @@ nn_status nn_evaluate_acc(nn_graph *g, nn_node *loss, const nn_dataset *data, nn
     int n_outs = keep_prediction ? 2 : 1;
     int64_t n = data->x->shape.dim[0], correct = 0, judged = 0;
     double sum = 0.0;
+    nn_tensor *conv = NULL; /* u8 images converted a batch at a time */
     for (int64_t first = 0; first < n && st == NN_OK; first += batch_size) {
         int64_t rows = n - first < batch_size ? n - first : batch_size;
-        nn_tensor xv, yv;
-        rows_of(&xv, data->x, first, rows);
-        st = nn_set_input(g, x, &xv);
+        nn_tensor xv, yv, *xb = batch_rows(&xv, &conv, data->x, first, rows, batch_size);
+        st = xb ? nn_set_input(g, x, xb) : nn_fail_run(g, NN_ERR_NOMEM, "evaluate: out of memory");
         if (st == NN_OK && feed_y) {
             rows_of(&yv, data->y, first, rows);
             st = nn_set_input(g, y, &yv);
@@ -156,6 +181,7 @@ nn_status nn_evaluate_acc(nn_graph *g, nn_node *loss, const nn_dataset *data, nn
     }
     x->value = NULL;
     if (feed_y) y->value = NULL;
+    nn_tensor_free(conv);
     if (st != NN_OK) return st;
     if (loss_out) *loss_out = sum / (double)n;
     if (accuracy_out && judged) *accuracy_out = (double)correct / (double)judged;

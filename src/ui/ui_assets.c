@@ -9,13 +9,14 @@ const char ui_css[] =
     "body{font-family:system-ui,sans-serif;margin:1.5em;color:#111;background:#fff}"
     "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}"
     "table{border-collapse:collapse;font-size:.9em}"
-    "th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}"
+    "th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top;white-space:nowrap}"
+    "td.tags{white-space:normal;max-width:16em}"
     "th{background:#eee;cursor:pointer;user-select:none}td.n{text-align:right;font-variant-numeric:tabular-nums}"
     "tr:nth-child(even) td{background:#f7f7f7}"
     ".status-running{color:#0050a0;font-weight:bold}.status-failed{color:#a00000;font-weight:bold}"
     ".status-interrupted{color:#805000}.muted{color:#666}"
     "#filter{margin:.5em 0;padding:.3em;width:24em}"
-    ".tag{display:inline-block;background:#e8eef6;border-radius:3px;padding:0 .3em;margin:0 .2em .1em 0}"
+    ".tag{display:inline-block;white-space:nowrap;background:#e8eef6;border-radius:3px;padding:0 .3em;margin:0 .2em .1em 0}"
     ".picture svg,.picture img{max-width:100%;height:auto;border:1px solid #ddd}"
     "pre.notes{white-space:pre-wrap;background:#f7f7f7;padding:.5em}";
 

@@ -80,11 +80,11 @@ void ui_page_runs(ui_ctx *c, ui_buf *b) {
                    "alert('Pick 2 to 5 runs');else location.href='/compare?runs='+s.join(',');\">"
                    "Compare selected</button>");
     ub_printf(b, " <span class=\"muted\">%d run%s; click a heading to sort</span>\n", n, n == 1 ? "" : "s");
-    ub_puts(b, "<table id=\"runs\"><thead><tr><th></th><th>id</th><th>name</th><th>experiment</th><th>status</th>"
+    ub_puts(b, "<table id=\"runs\"><thead><tr><th></th><th>id</th><th>name</th><th>experiment</th><th>tags</th><th>status</th>"
                "<th>started (UTC)</th><th>duration</th><th>epochs</th><th>loss</th><th>accuracy</th>"
                "<th>val loss</th><th>val accuracy</th>");
     for (int k = 0; k < N_KEY_PARAMS; k++) ub_printf(b, "<th>%s</th>", key_params[k]);
-    ub_puts(b, "<th>tags</th></tr></thead>\n<tbody id=\"live\">\n");
+    ub_puts(b, "</tr></thead>\n<tbody id=\"live\">\n");
     for (int i = n - 1; i >= 0; i--) { /* newest first */
         const nn_run_row *r = &rows[i];
         ub_printf(b, "<tr><td><input class=\"pick\" type=\"checkbox\" value=\"%lld\"></td>", (long long)r->id);
@@ -94,10 +94,22 @@ void ui_page_runs(ui_ctx *c, ui_buf *b) {
         ub_html(b, r->name[0] ? r->name : "(no name)");
         ub_puts(b, "</a></td>");
         text_cell(b, r->experiment);
+        nn_param_kv *kv = NULL;
+        int nkv = 0;
+        nn_runlog_tags(c->log, r->id, &kv, &nkv);
+        ub_puts(b, "<td class=\"tags\">");
+        tags_html(b, kv, nkv);
+        ub_puts(b, "</td>");
+        free(kv);
+        kv = NULL, nkv = 0;
         ub_printf(b, "<td class=\"status-%s\">", r->status);
         ub_html(b, r->status);
         ub_puts(b, "</td>");
-        text_cell(b, r->start_time);
+        /* "2026-11-30 06:32:13": the ISO time to the second, sortable as text */
+        char when[24];
+        snprintf(when, sizeof when, "%.19s", r->start_time);
+        if (when[10] == 'T') when[10] = ' ';
+        text_cell(b, when);
         char dur[32];
         duration_text(r->duration_s, dur, sizeof dur);
         ub_printf(b, "<td class=\"n\" data-v=\"%.3f\">%s</td>", isfinite(r->duration_s) ? r->duration_s : -1.0, dur);
@@ -106,8 +118,6 @@ void ui_page_runs(ui_ctx *c, ui_buf *b) {
         num_cell(b, r->final_accuracy, "%.4f");
         num_cell(b, r->final_val_loss, "%.4g");
         num_cell(b, r->final_val_accuracy, "%.4f");
-        nn_param_kv *kv = NULL;
-        int nkv = 0;
         nn_runlog_params(c->log, r->id, &kv, &nkv);
         for (int k = 0; k < N_KEY_PARAMS; k++) {
             const char *v = "";
@@ -115,12 +125,7 @@ void ui_page_runs(ui_ctx *c, ui_buf *b) {
                 if (strcmp(kv[j].key, key_params[k]) == 0) v = kv[j].value;
             text_cell(b, v);
         }
-        free(kv);
-        kv = NULL, nkv = 0;
-        nn_runlog_tags(c->log, r->id, &kv, &nkv);
-        ub_puts(b, "<td>");
-        tags_html(b, kv, nkv);
-        ub_puts(b, "</td></tr>\n");
+        ub_puts(b, "</tr>\n");
         free(kv);
     }
     ub_puts(b, "</tbody></table>\n</body></html>\n");

@@ -111,24 +111,20 @@ static void runs_json(ui_ctx *c, ui_buf *b) {
     ub_puts(b, "[");
     for (int i = 0; i < n; i++) {
         const nn_run_row *r = &rows[i];
-        ub_printf(b, "%s{\"id\":%lld,\"name\":", i ? ",\n" : "", (long long)r->id);
-        ub_json(b, r->name);
-        ub_puts(b, ",\"experiment\":");
-        ub_json(b, r->experiment);
-        ub_puts(b, ",\"status\":");
-        ub_json(b, r->status);
-        ub_puts(b, ",\"start_time\":");
-        ub_json(b, r->start_time);
-        ub_puts(b, ",\"duration_s\":");
-        ub_json_num(b, r->duration_s);
-        ub_printf(b, ",\"epochs\":%lld,\"steps\":%lld,\"final_loss\":", (long long)r->epochs, (long long)r->steps);
-        ub_json_num(b, r->final_loss);
-        ub_puts(b, ",\"final_accuracy\":");
-        ub_json_num(b, r->final_accuracy);
-        ub_puts(b, ",\"final_val_loss\":");
-        ub_json_num(b, r->final_val_loss);
-        ub_puts(b, ",\"final_val_accuracy\":");
-        ub_json_num(b, r->final_val_accuracy);
+        ub_printf(b, "%s{\"id\":%lld,\"epochs\":%lld,\"steps\":%lld", i ? ",\n" : "", (long long)r->id,
+                  (long long)r->epochs, (long long)r->steps);
+        const char *texts[4][2] = {{"name", r->name}, {"experiment", r->experiment}, {"status", r->status},
+                                   {"start_time", r->start_time}};
+        for (int k = 0; k < 4; k++) {
+            ub_printf(b, ",\"%s\":", texts[k][0]);
+            ub_json(b, texts[k][1]);
+        }
+        const char *keys[5] = {"duration_s", "final_loss", "final_accuracy", "final_val_loss", "final_val_accuracy"};
+        double nums[5] = {r->duration_s, r->final_loss, r->final_accuracy, r->final_val_loss, r->final_val_accuracy};
+        for (int k = 0; k < 5; k++) {
+            ub_printf(b, ",\"%s\":", keys[k]);
+            ub_json_num(b, nums[k]);
+        }
         ub_puts(b, ",\"tags\":{");
         nn_param_kv *kv = NULL;
         int nkv = 0;

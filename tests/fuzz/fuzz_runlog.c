@@ -19,6 +19,10 @@ static void read_run(nn_runlog *log, int64_t id) {
     if (nn_runlog_last_metrics(log, id, &m, &n) == NN_OK) free(m);
     nn_metric_point *p = NULL;
     if (nn_runlog_curve(log, id, "loss", "train", 1, &p, &n) == NN_OK) free(p);
+    if (nn_runlog_tags(log, id, &kv, &n) == NN_OK) free(kv);
+    free(nn_runlog_notes(log, id));
+    nn_ckpt_row *ck = NULL;
+    if (nn_runlog_checkpoints(log, id, &ck, &n) == NN_OK) free(ck);
     char *text = nn_runlog_graph_text(log, id);
     if (text) {
         nn_graph_free(nn_graph_load_text(text, strlen(text), "run.nng", 1));

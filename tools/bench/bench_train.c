@@ -3,14 +3,18 @@
  * training loop only. Prints one line of key=value pairs for
  * tools/bench.sh.
  *
- *   bench_train --net digits|mlp [--threads N] [--epochs E] [--samples S]
- *               [--loop core|fit] [--data DIR | --data random]
+ *   bench_train --net digits|fashion|mlp [--threads N] [--epochs E] [--samples S]
+ *               [--width W] [--batch B] [--loop core|fit] [--data DIR | --data random]
  *
  * digits: 400-25-15-10, batch 32, Adam 1e-3, 40 epochs over the 5,000
  *         digits of DIR/digits20-train-*.gz (default examples/data), or
  *         random data of that shape with --data random.
- * mlp:    784-512-512-10, batch 128, Adam 1e-3, 1 epoch over 60,000
- *         random samples.
+ * fashion: 784-256-128-10, batch 64, Adam 1e-3, 1 epoch over the 60,000
+ *         Fashion-MNIST training images of DIR/train-*-idx*-ubyte.gz
+ *         (default /usr/share/datasets/fashion-mnist, Debian's
+ *         dataset-fashion-mnist).
+ * mlp:    784-W-W-10 (--width, default 512), batch 128, Adam 1e-3, 1 epoch
+ *         over 60,000 random samples.
  * Random data: inputs uniform in [0,1) like pixel intensities, labels
  * argmax((x - 0.5) T) of a random linear teacher T, so there is something
  * to learn (torch_train.py makes its data the same way).
@@ -55,30 +59,33 @@ static nn_dataset *random_data(int64_t samples, int features, int classes) {
 int main(int argc, char **argv) {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: %s --net digits|mlp [--threads N] [--epochs E] [--samples S] [--loop core|fit]\n"
-               "       [--data DIR|random]\n",
+               "       [--width W] [--batch B] [--data DIR|random]\n",
                argv[0]);
         return 0;
     }
     const char *net = bench_arg_str(argc, argv, "--net", "digits");
     const char *loop = bench_arg_str(argc, argv, "--loop", "core");
-    int is_digits = strcmp(net, "digits") == 0, use_fit = strcmp(loop, "fit") == 0;
-    if (!is_digits && strcmp(net, "mlp") != 0) {
-        fprintf(stderr, "%s: --net wants digits or mlp, got '%s'\n", argv[0], net);
+    int is_digits = strcmp(net, "digits") == 0, is_fashion = strcmp(net, "fashion") == 0;
+    int use_fit = strcmp(loop, "fit") == 0;
+    if (!is_digits && !is_fashion && strcmp(net, "mlp") != 0) {
+        fprintf(stderr, "%s: --net wants digits, fashion or mlp, got '%s'\n", argv[0], net);
         return 2;
     }
     if (!use_fit && strcmp(loop, "core") != 0) {
         fprintf(stderr, "%s: --loop wants core or fit, got '%s'\n", argv[0], loop);
         return 2;
     }
-    static const int digits[] = {400, 25, 15, 10}, mlp[] = {784, 512, 512, 10};
-    const int *dims = is_digits ? digits : mlp;
+    int width = (int)bench_arg_long(argc, argv, "--width", 512);
+    const int digits[] = {400, 25, 15, 10}, fashion[] = {784, 256, 128, 10}, mlp[] = {784, width, width, 10};
+    const int *dims = is_digits ? digits : is_fashion ? fashion : mlp;
     int threads = (int)bench_arg_long(argc, argv, "--threads", 1);
     int epochs = (int)bench_arg_long(argc, argv, "--epochs", is_digits ? 40 : 1);
     int64_t samples = bench_arg_long(argc, argv, "--samples", is_digits ? 5000 : 60000);
-    int batch = (int)bench_arg_long(argc, argv, "--batch", is_digits ? 32 : 128);
-    const char *data = bench_arg_str(argc, argv, "--data", is_digits ? "examples/data" : "random");
-    if (threads < 1 || samples < 1 || batch < 1) {
-        fprintf(stderr, "%s: threads, samples and batch must be positive\n", argv[0]);
+    int batch = (int)bench_arg_long(argc, argv, "--batch", is_digits ? 32 : is_fashion ? 64 : 128);
+    const char *data = bench_arg_str(argc, argv, "--data",
+                                     is_digits ? "examples/data" : is_fashion ? "/usr/share/datasets/fashion-mnist" : "random");
+    if (threads < 1 || samples < 1 || batch < 1 || width < 1) {
+        fprintf(stderr, "%s: threads, samples, width and batch must be positive\n", argv[0]);
         return 2;
     }
 
@@ -87,8 +94,9 @@ int main(int argc, char **argv) {
         set = random_data(samples, dims[0], dims[3]);
     } else {
         char img[1024], lab[1024];
-        snprintf(img, sizeof img, "%s/digits20-train-images.idx3-ubyte.gz", data);
-        snprintf(lab, sizeof lab, "%s/digits20-train-labels.idx1-ubyte.gz", data);
+        const char *stem = is_fashion ? "train" : "digits20-train";
+        snprintf(img, sizeof img, "%s/%s-images%sidx3-ubyte.gz", data, stem, is_fashion ? "-" : ".");
+        snprintf(lab, sizeof lab, "%s/%s-labels%sidx1-ubyte.gz", data, stem, is_fashion ? "-" : ".");
         set = nn_load_idx_pair(img, lab);
         if (set && nn_tensor_shape(set->x).dim[1] != dims[0]) {
             fprintf(stderr, "%s: %s has %lld features, the network wants %d\n", argv[0], img,
@@ -135,14 +143,16 @@ int main(int argc, char **argv) {
      * nn_fit makes its own gradient nodes) */
     nn_plan_info plan = {0};
     if (!use_fit) nn_plan_stats(m.g, m.outs, m.n_params + 1, batch, &plan);
-    printf("impl=nngraph net=%s loop=%s data=%s threads=%d epochs=%d samples=%lld batch=%d seconds=%.4f "
+    printf("impl=nngraph net=%s width=%d loop=%s data=%s threads=%d epochs=%d samples=%lld batch=%d seconds=%.4f "
            "steps=%lld us_per_step=%.2f samples_per_s=%.0f first_loss=%.4f last_loss=%.4f peak_rss_kib=%ld",
-           net, loop, strcmp(data, "random") ? "digits20" : "random", threads, epochs, (long long)samples, batch,
+           net, dims[1], loop, strcmp(data, "random") ? (is_fashion ? "fashion" : "digits20") : "random", threads, epochs, (long long)samples, batch,
            secs, (long long)steps, 1e6 * secs / (double)steps, (double)samples * epochs / secs, first, last,
            bench_peak_rss_kib());
     if (!use_fit)
-        printf(" plan_steps=%d plan_fused=%d plan_inplace=%d arena_bytes=%zu naive_bytes=%zu", plan.steps, plan.fused,
-               plan.inplace, plan.arena_bytes, plan.naive_bytes);
+        printf(" plan_steps=%d plan_fused=%d plan_inplace=%d arena_bytes=%zu naive_bytes=%zu runs_one=%lld runs_all=%lld "
+               "plan_us_one=%.1f plan_us_all=%.1f",
+               plan.steps, plan.fused, plan.inplace, plan.arena_bytes, plan.naive_bytes, (long long)plan.runs_one,
+               (long long)plan.runs_all, 1e6 * plan.time_one, 1e6 * plan.time_all);
     printf("\n");
     nn_optimizer_free(opt);
     nn_graph_free(m.g);

@@ -3,8 +3,11 @@
 optimizer, batch size, epochs and data shape as bench_train.c, on the CPU
 with a fixed thread count. Prints one key=value line like bench_train.
 
-    /usr/bin/python3 tools/bench/torch_train.py --net digits|mlp --threads N
-        [--data DIR|random]
+    /usr/bin/python3 tools/bench/torch_train.py --net digits|fashion|mlp --threads N
+        [--width W] [--batch B] [--data DIR|random]
+
+OPENBLAS_NUM_THREADS should be 1 for a 1-thread run (tools/bench.sh sets
+it): Debian's torch otherwise spins OpenBLAS threads beside its own.
 
 digits trains on DIR/digits20-train-*.gz (default examples/data) like
 bench_train; random data: inputs uniform in [0,1), labels from a random
@@ -36,30 +39,34 @@ def read_idx(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--net", choices=["digits", "mlp"], default="digits")
+    ap.add_argument("--net", choices=["digits", "fashion", "mlp"], default="digits")
+    ap.add_argument("--width", type=int, default=512)
+    ap.add_argument("--batch", type=int)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--samples", type=int)
     ap.add_argument("--data")
     args = ap.parse_args()
-    digits = args.net == "digits"
-    dims = [400, 25, 15, 10] if digits else [784, 512, 512, 10]
+    digits, fashion = args.net == "digits", args.net == "fashion"
+    w = args.width
+    dims = [400, 25, 15, 10] if digits else [784, 256, 128, 10] if fashion else [784, w, w, 10]
     epochs = args.epochs or (40 if digits else 1)
     samples = args.samples or (5000 if digits else 60000)
-    batch = 32 if digits else 128
+    batch = args.batch or (32 if digits else 64 if fashion else 128)
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(args.threads)
     torch.manual_seed(2024)
 
-    data = args.data or ("examples/data" if digits else "random")
+    data = args.data or ("examples/data" if digits else "/usr/share/datasets/fashion-mnist" if fashion else "random")
+    stem, sep = ("train", "-") if fashion else ("digits20-train", ".")
     if data == "random":
         x = torch.rand(samples, dims[0])
         # labels from a random linear teacher, as in bench_train.c
         y = ((x - 0.5) @ torch.randn(dims[0], dims[3])).argmax(dim=1)
     else:
-        images = read_idx(os.path.join(data, "digits20-train-images.idx3-ubyte.gz"))
+        images = read_idx(os.path.join(data, f"{stem}-images{sep}idx3-ubyte.gz"))
         x = images.reshape(images.shape[0], -1).float() / 255.0
-        y = read_idx(os.path.join(data, "digits20-train-labels.idx1-ubyte.gz")).long()
+        y = read_idx(os.path.join(data, f"{stem}-labels{sep}idx1-ubyte.gz")).long()
         samples = x.shape[0]
     layers = []
     for i in range(3):
@@ -93,8 +100,8 @@ def main():
             first = last
     secs = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    source = "random" if data == "random" else "digits20"
-    print(f"impl=pytorch net={args.net} loop=torch data={source} threads={args.threads} epochs={epochs} samples={samples} "
+    source = "random" if data == "random" else "fashion" if fashion else "digits20"
+    print(f"impl=pytorch net={args.net} width={dims[1]} loop=torch data={source} threads={args.threads} epochs={epochs} samples={samples} "
           f"batch={batch} seconds={secs:.4f} steps={steps} us_per_step={1e6 * secs / steps:.2f} "
           f"samples_per_s={samples * epochs / secs:.0f} first_loss={first:.4f} last_loss={last:.4f} "
           f"peak_rss_kib={rss}")
