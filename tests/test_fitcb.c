@@ -240,9 +240,14 @@ Test(metrics, fit_logs_what_predict_shows) {
     nn_tensor *z = nn_predict(g, nn_graph_find(g, "x"), logits, val->x, 7);
     cr_assert_not_null(z);
     nn_tensor *pred = nn_argmax(z);
-    int64_t cm[16] = {0};
+    int64_t cm[16] = {0}, cm2[16] = {0};
     for (int i = 0; i < 40; i++) cm[nn_tensor_i32(val->y)[i] * 4 + nn_tensor_i32(pred)[i]]++;
     cr_assert_eq(memcmp(cm, l.confusion, sizeof cm), 0, "confusion matrix as predict counts it");
+    cr_assert_eq(nn_confusion_add(z, val->y, cm2), NN_OK, "%s", nn_last_error());
+    cr_assert_eq(memcmp(cm, cm2, sizeof cm), 0, "nn_confusion_add counts the same");
+    nn_tensor_i32(val->y)[3] = 4;
+    cr_assert_eq(nn_confusion_add(z, val->y, cm2), NN_ERR_ARG);
+    cr_assert(strstr(nn_last_error(), "label 4 of row 3"), "%s", nn_last_error());
     double p, r, f;
     nn_macro_scores(cm, 4, &p, &r, &f);
     cr_assert_float_eq(l.val_m.f1, f, 1e-12);

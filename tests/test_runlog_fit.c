@@ -205,7 +205,7 @@ static int stop_after_epoch_2(const nn_epoch_info *e, void *user) {
 /* RMSprop with momentum (two state slots a parameter) under a step
  * schedule: 2 epochs, then a resume to 4 in a fresh graph, reaches the
  * weights of 4 epochs straight, bit for bit; the LRs logged per epoch are
- * the schedule's. Resuming with another optimizer is refused by name. */
+ * the schedule's. Resuming with another optimizer or schedule is refused. */
 Test(runlog_fit, resume_keeps_rmsprop_state_and_the_schedule) {
     char dir[64], db[96];
     rlt_tmpdir(dir, db, "rms.db");
@@ -247,7 +247,19 @@ Test(runlog_fit, resume_keeps_rmsprop_state_and_the_schedule) {
     o2.optimizer = od;
     cr_assert_eq(rlt_exec(db, "UPDATE run SET status = 'interrupted' WHERE id = 2"), 0);
     cr_assert_neq(nn_fit_logged(d.g, d.loss, d.data, &o2, &r2, NULL), NN_OK);
-    cr_assert(strstr(nn_last_error(), "trained with optimizer = rmsprop, this resume asks for adam"), "%s", nn_last_error());
+    cr_assert(strstr(nn_last_error(), "trained with optimizer = rmsprop, this resume asks for adam"), "%s",
+              nn_last_error());
+    /* and with another schedule */
+    model e = make_model();
+    nn_optimizer *oe = nn_optimizer_from_name("rmsprop", &oo);
+    nn_lr_schedule other = {.kind = NN_LR_EXPONENTIAL};
+    o2.optimizer = oe;
+    o2.lr_schedule = &other;
+    cr_assert_neq(nn_fit_logged(e.g, e.loss, e.data, &o2, &r2, NULL), NN_OK);
+    cr_assert(strstr(nn_last_error(), "lr_schedule = step:1:0.5, this resume asks for exponential:0.9"), "%s",
+              nn_last_error());
+    nn_optimizer_free(oe);
+    free_model(&e);
     nn_optimizer_free(oa);
     nn_optimizer_free(ob);
     nn_optimizer_free(oc);

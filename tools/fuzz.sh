@@ -10,7 +10,7 @@
 # for the graph target. A finding (crash, leak, sanitizer report, failed
 # check) is copied to tests/fuzz/crashes/TARGET/, which every `meson test`
 # replays: commit it with the fix. Exit status 1 if any target found
-# something. Targets: graph weights idx csv ffi_sig runlog ui (default: all).
+# something. Targets: graph weights idx csv ffi_sig runlog ui npy (default: all).
 # The figures of each run (runs, seconds, runs/s) go to
 # build-fuzz/fuzz-TARGET.log; docs/fuzzing.md has the measured ones.
 set -euo pipefail
@@ -27,7 +27,7 @@ while getopts "t:n:" opt; do
 done
 shift $((OPTIND - 1))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(graph weights idx csv ffi_sig runlog ui)
+[ ${#targets[@]} -gt 0 ] || targets=(graph weights idx csv ffi_sig runlog ui npy)
 
 if [ ! -f build-fuzz/build.ninja ]; then
     CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined -Db_lundef=false \

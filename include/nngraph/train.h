@@ -232,6 +232,10 @@ typedef struct nn_metric_values {
  * over the classes that occur as a label or a prediction. Any output may be
  * NULL; all NaN if the matrix is empty. */
 void nn_macro_scores(const int64_t *cm, int k, double *precision, double *recall, double *f1);
+/* Adds the rows of scores [n, k] to the confusion matrix cm (k x k,
+ * [label][argmax], not cleared first) against labels (i32 [n], each in
+ * [0, k)); NN_OK, or nn_last_error() on bad shapes or a label out of range. */
+nn_status nn_confusion_add(const nn_tensor *scores, const nn_tensor *labels, int64_t *cm);
 /* Rows of scores [n, k] whose label (i32 [n]) is among the top_k scores (a
  * tie with the k-th counts as in); -1 and nn_last_error() on bad shapes. */
 int64_t nn_top_k_correct(const nn_tensor *scores, const nn_tensor *labels, int top_k);

@@ -390,6 +390,11 @@ static nn_status check_resume_hparams(nn_runlog_fit *f, const nn_fit_opts *o) {
     if (!bad) bad = same_param(kv, n, "batch_size", NULL, o->batch_size > 0 ? o->batch_size : 32, 1, path, run);
     if (!bad) bad = same_param(kv, n, "val_split", NULL, o->val_split, 1, path, run);
     if (!bad) bad = same_param(kv, n, "shuffle", o->no_shuffle ? "false" : "true", 0, 0, path, run);
+    if (!bad) {
+        char sched[96] = "constant";
+        if (o->lr_schedule) nn_lr_schedule_str(o->lr_schedule, sched, sizeof sched);
+        bad = same_param(kv, n, "lr_schedule", sched, 0, 0, path, run);
+    }
     free(kv);
     return bad ? NN_ERR_ARG : NN_OK;
 }

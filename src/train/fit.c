@@ -187,6 +187,11 @@ static nn_status callbacks_setup(fit_state *s, nn_graph *g, const nn_fit_opts *o
     }
     if (o->metrics && !s->y)
         return nn_fail_run(g, NN_ERR_ARG, "fit: metrics need targets (an input y the loss depends on)");
+    /* each process would count only its own rows, and the validation pass
+     * over processes takes no accumulator */
+    if (o->metrics && s->dist)
+        return nn_fail_run(g, NN_ERR_ARG, "fit: extra metrics are not computed across processes (nn_fit_opts.dist); "
+                           "evaluate them after training on one process");
     st = nn_metric_acc_init(g, &s->train_metrics, s->loss, o->metrics, o->top_k);
     if (st == NN_OK && s->val) st = nn_metric_acc_init(g, &s->val_metrics, s->loss, o->metrics, o->top_k);
     return st;

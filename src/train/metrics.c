@@ -71,6 +71,29 @@ int nn_metric_from_name(const char *name) {
     return 0;
 }
 
+static int64_t argmax_row(const float *z, int64_t cols) {
+    int64_t best = 0;
+    for (int64_t j = 1; j < cols; j++)
+        if (z[j] > z[best]) best = j;
+    return best;
+}
+
+nn_status nn_confusion_add(const nn_tensor *scores, const nn_tensor *labels, int64_t *cm) {
+    if (!scores || nn_tensor_dtype(scores) != NN_F32 || nn_tensor_shape(scores).rank != 2 || !cm)
+        return nn_set_error(NN_ERR_ARG, "confusion_add: scores must be f32 [n, classes] and cm not NULL");
+    nn_shape s = nn_tensor_shape(scores);
+    if (!labels || nn_tensor_dtype(labels) != NN_I32 || nn_tensor_size(labels) != s.dim[0])
+        return nn_set_error(NN_ERR_SHAPE, "confusion_add: labels must be i32 [%lld], one per row", (long long)s.dim[0]);
+    const int32_t *y = nn_tensor_i32((nn_tensor *)labels);
+    for (int64_t r = 0; r < s.dim[0]; r++)
+        if (y[r] < 0 || y[r] >= s.dim[1])
+            return nn_set_error(NN_ERR_ARG, "confusion_add: label %d of row %lld is not a class of %lld", y[r],
+                                (long long)r, (long long)s.dim[1]);
+    const float *z = nn_tensor_f32((nn_tensor *)scores);
+    for (int64_t r = 0; r < s.dim[0]; r++) cm[(size_t)y[r] * (size_t)s.dim[1] + argmax_row(z + r * s.dim[1], s.dim[1])]++;
+    return NN_OK;
+}
+
 /* ---- the accumulator nn_fit keeps ---- */
 
 /* The regression case: a loss whose prediction is values (its descriptor
@@ -113,13 +136,6 @@ void nn_metric_acc_reset(nn_metric_acc *m) {
     m->rows = m->top_hits = m->elems = 0;
     m->abs_err = 0;
     if (m->confusion) memset(m->confusion, 0, (size_t)m->classes * (size_t)m->classes * sizeof *m->confusion);
-}
-
-static int64_t argmax_row(const float *z, int64_t cols) {
-    int64_t best = 0;
-    for (int64_t j = 1; j < cols; j++)
-        if (z[j] > z[best]) best = j;
-    return best;
 }
 
 void nn_metric_acc_add(nn_metric_acc *m, const nn_node *loss) {
