@@ -589,3 +589,26 @@ Test(files, file_size_limit_is_an_error_and_leaves_no_temporary) {
     tu_slurp(in_dir("big.svg"), out, sizeof out);
     cr_assert_str_eq(out, "old");
 }
+
+/* A checkpoint tensor name of 65,536 bytes wrapped the checkpoint file's
+ * 16-bit length (a corrupt file); 512+ bytes were written to weights files
+ * and refused on reading. A name read from a log that no reader would
+ * take is refused when writing. */
+Test(files, exports_refuse_names_no_reader_takes) {
+    write_small_data();
+    const char *db = in_dir("runs.db");
+    cr_assert_eq(nngraph("train", in_dir("net.nng"), "--csv", in_dir("rows.csv"), "--epochs", "1", "--quiet", "--log",
+                         db, NULL),
+                 0, "%s", err);
+    sqlite3 *sq;
+    cr_assert_eq(sqlite3_open(db, &sq), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(sq, "UPDATE tensor SET name = printf('%.*c', 65537, 'w') WHERE name = 'L1/b'", NULL, NULL,
+                              NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(sq));
+    sqlite3_close(sq);
+    cr_assert_eq(nngraph("export", "1", db, "--full", "-o", in_dir("c.nngc"), NULL), 1);
+    cr_assert(strstr(err, "is 65537 bytes; names are at most 1023"), "%s", err);
+    cr_assert_eq(nngraph("export", "1", db, "-o", in_dir("w.nngw"), NULL), 1);
+    cr_assert(strstr(err, "is 65537 bytes; names are at most 1023"), "%s", err);
+    cr_assert_neq(access(in_dir("c.nngc"), F_OK), 0);
+}

@@ -48,7 +48,7 @@ for t in "${targets[@]}"; do
     # the seed corpus and earlier findings are read; new inputs go to $work
     dirs=("$work" tests/fuzz/corpus/$t)
     [ -d "$crashes" ] && dirs+=("$crashes")
-    echo "fuzz_$t: ${runs:+$runs runs}${runs:-$seconds s}"
+    if [ -n "$runs" ]; then echo "fuzz_$t: $runs runs"; else echo "fuzz_$t: $seconds s"; fi
     if ! build-fuzz/tests/fuzz/fuzz_$t "${args[@]}" "${dirs[@]}" >build-fuzz/fuzz-$t.log 2>&1; then
         found=1
         mkdir -p "$crashes"

@@ -22,6 +22,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,11 @@ NN_VECTOR_CLONES static void gate_block(float *restrict C, const float *restrict
 #define NC 512
 #define MC 96
 #define PACK_N_MIN 64
+/* A transposed A is read a row of M floats apart per term; from this M on
+ * (1 KB and more) the terms of a tile fall on a few cache sets and evict
+ * each other, so A's block is packed into panels of MR rows (measured:
+ * 2048x2048x256 went from 0.76 to 0.93 of OpenBLAS's AVX-512 speed) */
+#define PACK_TA_M 256
 /* packing buffers up to this many floats live on the stack */
 #define STACK_PACK 4096
 
@@ -140,6 +146,19 @@ static void pack_b(float *dst, const float *B, int64_t ldb, int tb, int64_t k0, 
     }
 }
 
+/* Rows [i0, i0+mc) of op(A) = A^T (A is [K,M]), terms [k0, k0+kc), into
+ * panels of MR rows: panel p holds kc columns of MR floats (zero past mc). */
+static void pack_at(float *dst, const float *A, int64_t M, int64_t i0, int64_t mc, int64_t k0, int64_t kc, int MR) {
+    for (int64_t p = 0; p * MR < mc; p++) {
+        float *panel = dst + p * kc * MR;
+        int64_t h = mc - p * MR < MR ? mc - p * MR : MR;
+        for (int64_t k = 0; k < kc; k++) {
+            const float *src = A + (k0 + k) * M + i0 + p * MR;
+            for (int64_t r = 0; r < MR; r++) panel[k * MR + r] = r < h ? src[r] : 0.f;
+        }
+    }
+}
+
 /* C[r0:r1, c0:c1] (C is [M,N]) through the register tiles, with the
  * bias (may be NULL), relu and the gate (may be NULL; [M,N] like C)
  * applied at the last block of K. Returns 0 when a packing buffer cannot
@@ -157,8 +176,17 @@ static int own_block(const nn_ukernel *uk, const float *A, const float *B, const
     const int64_t npanel = (nc_max + NR - 1) / NR;
     size_t need = pack ? (size_t)(kstep < K ? kstep : K) * (size_t)(npanel * NR) : 0;
     float stackbuf[STACK_PACK] __attribute__((aligned(64)));
-    float *buf = stackbuf;
+    float *buf = stackbuf, *abuf = NULL;
     if (need > STACK_PACK && !(buf = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64))) return 0;
+    /* packing pays only when the panels serve more than one column tile */
+    const int pack_a = ta && M >= PACK_TA_M && cols > NR;
+    if (pack_a) {
+        size_t an = (size_t)((MC + MR - 1) / MR * MR) * (size_t)(kstep < K ? kstep : K);
+        if (!(abuf = aligned_alloc(64, (an * sizeof(float) + 63) / 64 * 64))) {
+            if (buf != stackbuf) free(buf);
+            return 0;
+        }
+    }
     nn_ukr_args u;
     u.c = NULL;
     u.ldc = N;
@@ -176,6 +204,7 @@ static int own_block(const nn_ukernel *uk, const float *A, const float *B, const
             u.relu = last && relu;
             for (int64_t ic = 0; ic < rows; ic += MC) {
                 int64_t mc = rows - ic < MC ? rows - ic : MC;
+                if (pack_a) pack_at(abuf, A, M, r0 + ic, mc, k0, kc, MR);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     u.nr = (int)(nc - jr < NR ? nc - jr : NR);
                     u.bias = last && bias ? bias + c0 + jc + jr : NULL;
@@ -188,7 +217,13 @@ static int own_block(const nn_ukernel *uk, const float *A, const float *B, const
                     }
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         u.mr = (int)(mc - ir < MR ? mc - ir : MR);
-                        u.a = a0 + (ic + ir) * rsa + k0 * csa;
+                        if (pack_a) {
+                            u.a = abuf + (ir / MR) * kc * MR;
+                            u.rsa = 1;
+                            u.csa = MR;
+                        } else {
+                            u.a = a0 + (ic + ir) * rsa + k0 * csa;
+                        }
                         u.c = C + (r0 + ic + ir) * N + c0 + jc + jr;
                         u.gate = last && gate ? gate + (u.c - C) : NULL;
                         uk->tile(&u);
@@ -198,16 +233,23 @@ static int own_block(const nn_ukernel *uk, const float *A, const float *B, const
         }
     }
     if (buf != stackbuf) free(buf);
+    free(abuf);
     return 1;
 }
 
 enum { PATH_TINY, PATH_OWN, PATH_BLAS };
 
 /* The kernel of the own path (NULL: none on this CPU) and a forced path
- * (-1 none); set on the first product from NNGRAPH_GEMM unless
- * nn_gemm_force_path came first. */
+ * (-1 none); set once, on the first product, from NNGRAPH_GEMM unless
+ * nn_gemm_force_path came first (pthread_once: graphs on several user
+ * threads may start at once). */
 static const nn_ukernel *own_kernel;
 static int forced_path = -1, configured;
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+static void configure_from_env(void) {
+    if (!configured) nn_gemm_force_path(getenv("NNGRAPH_GEMM"));
+}
 
 int nn_gemm_force_path(const char *name) {
     int ok = 1;
@@ -231,19 +273,21 @@ int nn_gemm_force_path(const char *name) {
 /* The path for a product of this shape on this CPU. Measured with
  * tools/bench/bench_matmul and eval_gemm_libs (docs/performance.md): the
  * register tiles beat OpenBLAS's Haswell kernels at every shape of the
- * digits, Fashion and 784-W-W-10 networks and match its AVX-512 kernels
- * within the noise, so above the tiny size every product takes them when
- * the CPU has AVX2 or AVX-512, which also makes results independent of
- * how C is split across threads. */
+ * digits, Fashion and 784-W-W-10 networks (1.13x to 2.18x) and come to
+ * 0.63x to 1.51x of its AVX-512 kernels (mean 1.07x; narrow outputs are
+ * the slow end). Above the tiny size every product takes them when the
+ * CPU has AVX2 or AVX-512: one path whatever OpenBLAS detects, with the
+ * epilogues folded in, and results independent of how C is split across
+ * threads. */
 static int choose_path(int64_t M, int64_t N, int64_t K) {
     if (M * N * K < NN_GEMM_TINY) return PATH_TINY;
-    if (!configured) nn_gemm_force_path(getenv("NNGRAPH_GEMM")); /* a race only repeats this */
+    pthread_once(&env_once, configure_from_env);
     if (!own_kernel) return PATH_BLAS;
     return forced_path >= 0 ? forced_path : PATH_OWN;
 }
 
 int nn_gemm_may_use_blas(void) {
-    if (!configured) nn_gemm_force_path(getenv("NNGRAPH_GEMM"));
+    pthread_once(&env_once, configure_from_env);
     return !own_kernel || forced_path == PATH_BLAS;
 }
 

@@ -193,8 +193,9 @@ struct nn_graph {
     struct nn_plan *plans; /* cached plans, a list */
     struct nn_exec *exec;  /* thread pool, made on first run */
     struct nn_attachment *attachments; /* layers' state (nn_graph_attach) */
-    /* while nn_fit runs a batch: the dataset row of each of its rows, so
-     * that a kernel's error names the row the user can find; else NULL */
+    /* while nn_fit or nn_evaluate runs a batch: the dataset row of each of
+     * its rows, so that a kernel's error names the row the user can find;
+     * else NULL */
     const int64_t *row_ids;
     nn_value_fn on_value; /* nn_graph_on_value: called after each step */
     void *on_value_user;

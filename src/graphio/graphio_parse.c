@@ -297,7 +297,7 @@ int nn_gf_defined_later(const nn_gf_parser *p, const char *name) {
         if (line > p->line) {
             const char *s = c;
             while (s < eol && (*s == ' ' || *s == '\t')) s++;
-            if (*s == '"') s++;
+            if (s < eol && *s == '"') s++; /* a last line of blanks ends the text */
             if ((size_t)(eol - s) > nl && memcmp(s, name, nl) == 0 &&
                 (s[nl] == ' ' || s[nl] == '\t' || s[nl] == '"'))
                 return line;

@@ -4,6 +4,7 @@
 #include "train_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 nn_acc_kind nn_accuracy_kind(const nn_node *loss) {
@@ -159,6 +160,9 @@ nn_status nn_evaluate_acc(nn_graph *g, nn_node *loss, const nn_dataset *data, nn
     int n_outs = keep_prediction ? 2 : 1;
     int64_t n = data->x->shape.dim[0], correct = 0, judged = 0;
     double sum = 0.0;
+    /* the dataset row of each batch row, for the kernels' error messages */
+    int64_t *row_ids = malloc((size_t)batch_size * sizeof *row_ids);
+    if (!row_ids) return nn_fail_run(g, NN_ERR_NOMEM, "evaluate: out of memory");
     nn_tensor *conv = NULL; /* u8 images converted a batch at a time */
     for (int64_t first = 0; first < n && st == NN_OK; first += batch_size) {
         int64_t rows = n - first < batch_size ? n - first : batch_size;
@@ -168,7 +172,10 @@ nn_status nn_evaluate_acc(nn_graph *g, nn_node *loss, const nn_dataset *data, nn
             rows_of(&yv, data->y, first, rows);
             st = nn_set_input(g, y, &yv);
         }
+        for (int64_t r = 0; r < rows; r++) row_ids[r] = first + r;
+        g->row_ids = row_ids;
         if (st == NN_OK) st = nn_run(g, outs, n_outs);
+        g->row_ids = NULL;
         if (st != NN_OK) break;
         sum += (double)nn_value_scalar(loss) * (double)rows;
         if (acc != NN_ACC_NONE) {
@@ -179,6 +186,7 @@ nn_status nn_evaluate_acc(nn_graph *g, nn_node *loss, const nn_dataset *data, nn
         }
         if (metrics) nn_metric_acc_add(metrics, loss);
     }
+    free(row_ids);
     x->value = NULL;
     if (feed_y) y->value = NULL;
     nn_tensor_free(conv);

@@ -1,4 +1,4 @@
-/* Status names and the calling thread's last error (nn_last_error), which
+/* Status names, the calling thread's last error (nn_last_error), which
  * every layer reports through. */
 #include "nngraph/core.h"
 

@@ -1,11 +1,13 @@
 /* Fuzz target: the graph file reader. Whatever loads must save, and the
  * saved text must load again and save to the same bytes (the fixed point
- * save(load(save(load(f)))) == save(load(f))); then the graph runs forward
+ * save(load(save(load(f)))) == save(load(f))); it is described as
+ * `summary` and `dot` describe it (layers, DOT text); then it runs forward
  * with every input fed (batch 2), and backward from its last scalar op to
  * its parameters. ffi ops load as unresolved placeholders (no library is
  * ever opened); their runs fail cleanly. */
 #include "fuzz.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +78,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(saved);
     free(resaved);
     nn_graph_free(again);
+    /* what summary and dot read: layers (a long scope once read
+     * nodes[-1]), the summary table, DOT text by ops and by layers */
+    static FILE *devnull;
+    if (!devnull) devnull = fopen("/dev/null", "w");
+    nn_layer_info layers[8];
+    nn_graph_layers(g, layers, 8);
+    if (devnull) nn_summary(g, devnull);
+    for (int by_layers = 0; by_layers < 2; by_layers++) {
+        nn_dot_opts o = {0};
+        o.layers = by_layers;
+        o.backward = 1;
+        free(nn_graph_dot_string(g, &o));
+    }
     run_graph(g);
     nn_graph_free(g);
     return 0;
