@@ -53,6 +53,7 @@ expect 2 "write '$DB:1'" "$CLI" show "$DB" 1
 expect 2 "write '$DB:1' (the database first)" "$CLI" show 1 "$DB"
 expect 2 "is a run log: name one of its runs as $DB:RUN" "$CLI" show "$DB"
 expect 2 "did you mean '--json'" "$CLI" runs "$DB" --jsno
+expect 2 "did you mean '--db'" "$CLI" runs --log "$DB"
 expect 2 "did you mean 'show'" "$CLI" shwo "$DB:1"
 # numbers as written: the learning rate and epochs as given
 expect 0 "epochs  *5$" "$CLI" show "$DB:1"

@@ -597,7 +597,7 @@ Test(files, file_size_limit_is_an_error_and_leaves_no_temporary) {
 Test(files, exports_refuse_names_no_reader_takes) {
     write_small_data();
     const char *db = in_dir("runs.db");
-    cr_assert_eq(nngraph("train", in_dir("net.nng"), "--csv", in_dir("rows.csv"), "--epochs", "1", "--quiet", "--log",
+    cr_assert_eq(nngraph("train", in_dir("net.nng"), "--csv", in_dir("rows.csv"), "--epochs", "1", "--quiet", "--db",
                          db, NULL),
                  0, "%s", err);
     sqlite3 *sq;
@@ -606,9 +606,9 @@ Test(files, exports_refuse_names_no_reader_takes) {
                               NULL),
                  SQLITE_OK, "%s", sqlite3_errmsg(sq));
     sqlite3_close(sq);
-    cr_assert_eq(nngraph("export", "1", db, "--full", "-o", in_dir("c.nngc"), NULL), 1);
+    cr_assert_eq(nngraph("export", "--db", db, "--run", "1", "--full", "-o", in_dir("c.nngc"), NULL), 1);
     cr_assert(strstr(err, "is 65537 bytes; names are at most 1023"), "%s", err);
-    cr_assert_eq(nngraph("export", "1", db, "-o", in_dir("w.nngw"), NULL), 1);
+    cr_assert_eq(nngraph("export", "--db", db, "--run", "1", "-o", in_dir("w.nngw"), NULL), 1);
     cr_assert(strstr(err, "is 65537 bytes; names are at most 1023"), "%s", err);
     cr_assert_neq(access(in_dir("c.nngc"), F_OK), 0);
 }

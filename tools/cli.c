@@ -92,6 +92,9 @@ static int unknown_option(cli_args *a, const char *name) {
         if (o->name[0]) names[n++] = o->name;
     names[n++] = "help";
     const char *close = name[0] && name[1] != 0 ? cli_closest(name, names, n) : NULL;
+    /* options renamed when every command came to name a run log --db */
+    for (int i = 0; i < n && !close; i++)
+        if (strcmp(name, "log") == 0 && strcmp(names[i], "db") == 0) close = names[i];
     if (close) return cli_usage_error(a->cmd, "unknown option '%s'; did you mean '--%s'?", a->arg, close), CLI_BAD;
     return cli_usage_error(a->cmd, "unknown option '%s'", a->arg), CLI_BAD;
 }
