@@ -26,7 +26,7 @@ while getopts "t:n:s:" opt; do
     t) seconds=$OPTARG ;;
     n) runs=$OPTARG ;;
     s) seed=$OPTARG ;;
-    *) sed -n '2,18p' "$0"; exit 2 ;;
+    *) sed -n '2,17p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
