@@ -12,7 +12,7 @@
  *
  *   runlog_blobs [--db FILE] [--epochs N] [--name NAME] [--resume RUN]
  *                [--interrupt-at STEP] [--pace MS]
- *   nngraph runs FILE; nngraph show 1 FILE
+ *   nngraph runs FILE; nngraph show FILE:1
  *
  * --interrupt-at sends the program a SIGINT at that step, a Ctrl-C at a
  * known moment for tests and demos. --pace pauses MS milliseconds after

@@ -48,11 +48,11 @@ paste -d, s1.txt s2.txt | awk -F, '{
 [ "$(wc -l < s2.txt)" -eq "$rows" ] || fail "predict --scores under mpirun printed $(wc -l < s2.txt) rows"
 
 # ---- a rank failing before training ----
-"$nngraph" train mlp.nng --data "$images" "$labels" --epochs 1 --batch 16 --quiet --log runs.db > out.txt 2> err.txt ||
+"$nngraph" train mlp.nng --data "$images" "$labels" --epochs 1 --batch 16 --quiet --db runs.db > out.txt 2> err.txt ||
     fail "the logged run failed"
 start=$(date +%s)
 NNGRAPH_DIST_TIMEOUT=120 mpi "$nngraph" train mlp.nng --data "$images" "$labels" --epochs 1 --batch 16 --quiet \
-    --log runs.db --resume 1 > out.txt 2> err.txt && fail "resuming a finished run under mpirun succeeded"
+    --db runs.db --resume 1 > out.txt 2> err.txt && fail "resuming a finished run under mpirun succeeded"
 took=$(( $(date +%s) - start ))
 # rank 1 reached the fit's start and got rank 0's message there
 grep -q "rank 0 of 2 could not start: .*1" err.txt || fail "rank 1 does not say why rank 0 failed"

@@ -47,7 +47,7 @@ rank_pid() {
 for fault in kill-rank-1 ctrl-c; do
     rm -f runs.db
     "$mpiexec" $oversub -np 2 "$nngraph" train mlp.nng --data "$images" "$labels" --epochs 100000 --batch 16 \
-        --threads 1 --quiet --log runs.db > out.txt 2> err.txt &
+        --threads 1 --quiet --db runs.db > out.txt 2> err.txt &
     mp=$!
     # wait for two committed epochs, as long as the job runs (its start
     # under load can take a minute); a job that ended is a failure at once
@@ -84,7 +84,7 @@ for fault in kill-rank-1 ctrl-c; do
     echo "$fault: run 1 is $status after $epochs epochs"
     # resume to two epochs past the last one logged
     "$mpiexec" $oversub -np 2 "$nngraph" train mlp.nng --data "$images" "$labels" --epochs $((epochs + 2)) --batch 16 \
-        --threads 1 --quiet --log runs.db --resume 1 > out.txt 2> err.txt || fail "$fault: the resumed run failed"
+        --threads 1 --quiet --db runs.db --resume 1 > out.txt 2> err.txt || fail "$fault: the resumed run failed"
     [ "$(run_field 3)" = finished ] || fail "$fault: the resumed run is '$(run_field 3)'"
     [ "$(run_field 4)" -eq $((epochs + 2)) ] || fail "$fault: the resumed run ended at epoch $(run_field 4)"
     echo "$fault: resumed under mpirun to epoch $((epochs + 2)), finished"

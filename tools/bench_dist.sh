@@ -51,7 +51,7 @@ echo "rows $rows, epochs $epochs, batch 256 per rank; samples/s"
 for r in $(seq "$repeat"); do
     one=$(train 1)
     rm -f runs.db
-    two=$(LOGARGS="--log runs.db" train 1 mpirun --oversubscribe -np 2)
+    two=$(LOGARGS="--db runs.db" train 1 mpirun --oversubscribe -np 2)
     thr=$(train 2)
     pol=$(NNGRAPH_DIST_PROGRESS=0 train 1 mpirun --oversubscribe -x NNGRAPH_DIST_PROGRESS -np 2)
     python3 -c "print(f'round $r: 1 rank {$one}  2 ranks {$two} ({$two/$one:.2f}x)  1 rank 2 threads {$thr} ({$thr/$one:.2f}x)  2 ranks polling {$pol} ({$pol/$one:.2f}x)')"

@@ -115,4 +115,3 @@ void nnc_duration(double s, char *buf, size_t len) {
     else snprintf(buf, len, "%dh %02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
 }
 
-int nnc_is_help(const char *arg) { return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0; }

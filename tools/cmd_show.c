@@ -1,22 +1,21 @@
-/* nngraph show RUN [DB] [--json]: one run's record, hyperparameters, final
+/* nngraph show DB:RUN [--json]: one run's record, hyperparameters, final
  * metrics and a small text loss curve. */
+#include "cli.h"
 #include "cmd_runlog.h"
-#include "nngraph.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char nn_cmd_show_summary[] = "show one logged run: params, metrics, loss curve";
-const char nn_cmd_show_usage[] =
-    "usage: nngraph show RUN [DB] [--json]\n"
-    "Show one run of a run log (default " NN_RUNLOG_DEFAULT_PATH "): its record (experiment and\n"
-    "git commit included), tags and notes (nngraph tag sets them), hyperparameters,\n"
-    "latest metrics, the last confusion matrix if one was logged, and the training\n"
-    "loss curve with the learning rate each epoch used. RUN is an id, a uuid (or a\n"
-    "unique prefix) or a name (its latest run).\n"
-    "  --json   the run as one JSON object (curve included)\n"
-    "  --help   this text\n";
+static const char usage[] =
+    "Usage: nngraph show DB:RUN|RUN|--db DB --run RUN [--json]\n\n"
+    "Shows one run of a run log: its record (experiment and git commit included),\n"
+    "tags and notes (nngraph tag sets them), hyperparameters, latest metrics, the\n"
+    "last confusion matrix if one was logged, and the training loss curve with the\n"
+    "learning rate each epoch used. RUN is an id, a uuid (or a unique prefix) or a\n"
+    "name (its latest run); a bare RUN is looked up in " NN_RUNLOG_DEFAULT_PATH " (or --db).\n\n"
+    "  --db DB --run RUN  the run, spelled out (the same as DB:RUN)\n"
+    "  --json             the run as one JSON object (curve included)\n";
 
 enum { CURVE_ROWS = 20, BAR_WIDTH = 40 };
 
@@ -242,37 +241,22 @@ static void print_json(const nn_run_row *r, const nn_param_kv *tags, int ntags, 
     printf("]}}\n");
 }
 
-int nn_cmd_show(int argc, char **argv) {
-    const char *spec = NULL, *db = NULL;
+enum { OPT_JSON = 1 };
+static const cli_option options[] = {{"json", 0, NULL, OPT_JSON}, CLI_SOURCE_OPTIONS, {NULL, 0, NULL, 0}};
+
+static int run(int argc, char **argv) {
+    cli_source src = {0};
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (nnc_is_help(argv[i])) {
-            fputs(nn_cmd_show_usage, stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "nngraph show: unknown option '%s'\n%s", argv[i], nn_cmd_show_usage);
-            return 2;
-        } else if (!spec) {
-            spec = argv[i];
-        } else if (!db) {
-            db = argv[i];
-        } else {
-            fprintf(stderr, "nngraph show: unexpected argument '%s'\n%s", argv[i], nn_cmd_show_usage);
-            return 2;
-        }
+    cli_args a;
+    cli_args_init(&a, "show", options, argc, argv);
+    for (int opt; (opt = cli_next(&a)) != CLI_END;) {
+        if (opt == OPT_JSON) json = 1;
+        else if (!cli_source_arg("show", &src, opt, a.value)) return CLI_USAGE;
     }
-    if (!spec) {
-        fprintf(stderr, "nngraph show: which run? (an id, uuid or name)\n%s", nn_cmd_show_usage);
-        return 2;
-    }
-    if (!db) db = NN_RUNLOG_DEFAULT_PATH;
+    if (cli_source_resolve("show", &src, NN_RUNLOG_DEFAULT_PATH, 1)) return CLI_USAGE;
+    const char *db = src.db, *spec = src.run;
     nn_runlog *log = nn_runlog_open(db, NN_RUNLOG_READONLY);
-    if (!log) {
-        fprintf(stderr, "nngraph show: %s\n", nn_last_error());
-        return 1;
-    }
+    if (!log) return cli_fail("show", "%s", nn_last_error());
     int64_t id = 0;
     nn_run_row row;
     nn_param_kv *kv = NULL, *tags = NULL;
@@ -289,7 +273,7 @@ int nn_cmd_show(int argc, char **argv) {
     if (s == NN_OK) s = nn_runlog_last_metrics(log, id, &m, &nm);
     if (s == NN_OK) s = loss_curve(log, id, &p, &np, &per_epoch);
     if (s == NN_OK) s = lr_curve(log, id, kv, nkv, &lr.p, &lr.n, &lr.logged, &lr.constant);
-    if (s != NN_OK) fprintf(stderr, "nngraph show: %s\n", nn_last_error());
+    if (s != NN_OK) cli_fail("show", "%s", nn_last_error());
     else if (json) print_json(&row, tags, ntags, notes, kv, nkv, m, nm, p, np, per_epoch, &lr);
     else print_text(&row, tags, ntags, notes, kv, nkv, m, nm, p, np, per_epoch, &lr);
     free(tags);
@@ -299,5 +283,7 @@ int nn_cmd_show(int argc, char **argv) {
     free(m);
     free(p);
     nn_runlog_close(log);
-    return s == NN_OK ? 0 : 1;
+    return s == NN_OK ? CLI_OK : CLI_RUNTIME;
 }
+
+const cli_command cli_show = {"show", "show one logged run: params, metrics, loss curve", usage, run};
