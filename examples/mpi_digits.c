@@ -20,7 +20,10 @@
 #endif
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
+    /* serialized: nn_fit's progress thread may then call MPI (never at the
+     * same time as this thread), which hides more of the gradients' sums */
+    int provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
     int epochs = 40, status = 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--epochs") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0) {

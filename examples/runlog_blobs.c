@@ -11,11 +11,13 @@
  * with the same weights as a run that was never interrupted.
  *
  *   runlog_blobs [--db FILE] [--epochs N] [--name NAME] [--resume RUN]
- *                [--interrupt-at STEP]
- *   nngraph runs FILE; nngraph show 1 FILE
+ *                [--interrupt-at STEP] [--pace MS]
+ *   nngraph runs FILE; nngraph show FILE:1
  *
  * --interrupt-at sends the program a SIGINT at that step, a Ctrl-C at a
- * known moment for tests and demos.
+ * known moment for tests and demos. --pace pauses MS milliseconds after
+ * each epoch, so that a run lasts long enough to watch live in
+ * `nngraph ui` (the UI's browser test does).
  */
 #include "nngraph.h"
 
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static volatile sig_atomic_t stop_requested;
 
@@ -33,13 +36,23 @@ static void on_sigint(int sig) {
 }
 
 static const char usage[] =
-    "usage: runlog_blobs [--db FILE] [--epochs N] [--name NAME] [--resume RUN] [--interrupt-at STEP]\n";
+    "usage: runlog_blobs [--db FILE] [--epochs N] [--name NAME] [--resume RUN] [--interrupt-at STEP] [--pace MS]\n";
 
 static long long interrupt_at;
 
 static int maybe_interrupt(const nn_step_info *si, void *user) {
     (void)user;
     if (si->step == interrupt_at) raise(SIGINT);
+    return 0;
+}
+
+static long pace_ms;
+
+/* The pause of --pace after each epoch (cut short by Ctrl-C). */
+static int pace(const nn_epoch_info *ei, void *user) {
+    (void)ei, (void)user;
+    struct timespec t = {pace_ms / 1000, (pace_ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
     return 0;
 }
 
@@ -62,13 +75,15 @@ int main(int argc, char **argv) {
             resume = atoll(argv[++i]);
         } else if (strcmp(argv[i], "--interrupt-at") == 0 && has_value) {
             interrupt_at = atoll(argv[++i]);
+        } else if (strcmp(argv[i], "--pace") == 0 && has_value) {
+            pace_ms = atol(argv[++i]);
         } else {
             fprintf(stderr, "runlog_blobs: bad argument '%s'\n%s", argv[i], usage);
             return 2;
         }
     }
-    if (epochs < 1) {
-        fprintf(stderr, "runlog_blobs: --epochs must be at least 1\n");
+    if (epochs < 1 || pace_ms < 0 || pace_ms > 60000) {
+        fprintf(stderr, "runlog_blobs: %s\n", epochs < 1 ? "--epochs must be at least 1" : "--pace takes 0 to 60000 ms");
         return 2;
     }
     struct sigaction sa;
@@ -89,7 +104,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     nn_optimizer *adam = nn_adam(0.01f);
-    nn_fit_opts o = {.epochs = epochs, .optimizer = adam, .verbose = 2, .on_step = maybe_interrupt};
+    nn_fit_opts o = {.epochs = epochs, .optimizer = adam, .verbose = 2, .on_step = maybe_interrupt,
+                     .on_epoch = pace_ms ? pace : NULL};
     nn_runlog_fit_opts r = {.path = db, .run_name = name, .seed = 2024, .resume_run = resume,
                             .stop = &stop_requested};
     nn_fit_result res;

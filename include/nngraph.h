@@ -8,6 +8,7 @@
  *   nngraph/runlog.h  the SQLite run log
  *   nngraph/graphio.h graph files (.nng) and DOT export
  *   nngraph/ffi.h     custom ops from shared libraries (libffi)
+ *   nngraph/strbuf.h  a growable byte string (the buffer the writers use)
  */
 #ifndef NNGRAPH_H
 #define NNGRAPH_H
@@ -18,5 +19,6 @@
 #include "nngraph/runlog.h"
 #include "nngraph/graphio.h"
 #include "nngraph/ffi.h"
+#include "nngraph/strbuf.h"
 
 #endif

@@ -2,7 +2,8 @@
 # `nngraph ui`: HTTP checks with curl against the server on a free loopback
 # port (status codes, content types, escaping, read-only), --export, and a
 # headless Chromium that loads the runs page and a run page (the table
-# lists the test's runs, the curve SVG is there, the console stays quiet).
+# lists the test's runs, the curve SVG is there, the console stays quiet)
+# and watches a running training's row update in place (tests/ui_live.py).
 # The browser part is skipped, with a message, only when Chromium cannot
 # start.   cli_ui.sh NNGRAPH RUNLOG_BLOBS
 set -u
@@ -10,8 +11,12 @@ CLI=$1
 TRAIN=$2
 DIR=$(mktemp -d /tmp/nnui-cli.XXXXXX)
 SERVER=""
+LIVE_SERVER=""
+LIVE_TRAIN=""
 cleanup() {
-    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
+    for pid in $SERVER $LIVE_SERVER $LIVE_TRAIN; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
     rm -rf "$DIR"
 }
 trap cleanup EXIT
@@ -33,16 +38,22 @@ sqlite3 "$DB" "INSERT INTO run (uuid, name, status, start_time, heartbeat, versi
     fail "sqlite3: cannot add a running run"
 SUM=$(cat "$DB" | cksum)
 
-"$CLI" ui "$DB" --port 0 2> "$DIR/server.log" &
-SERVER=$!
-PORT=""
-for _ in $(seq 1 100); do
-    PORT=$(grep -o '127\.0\.0\.1:[0-9]*' "$DIR/server.log" | head -1 | cut -d: -f2)
-    [ -n "$PORT" ] && break
-    sleep 0.1
-done
-[ -n "$PORT" ] || { cat "$DIR/server.log" >&2; fail "the server did not start"; exit 1; }
-URL=http://127.0.0.1:$PORT
+# serve DB LOG: `nngraph ui DB` on a free loopback port, in the
+# background; sets STARTED (its pid) and URL, or exits failing
+serve() {
+    "$CLI" ui "$1" --port 0 2> "$2" &
+    STARTED=$!
+    port=""
+    for _ in $(seq 1 100); do
+        port=$(grep -o '127\.0\.0\.1:[0-9]*' "$2" | head -1 | cut -d: -f2)
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { cat "$2" >&2; fail "the server of $1 did not start"; exit 1; }
+    URL=http://127.0.0.1:$port
+}
+serve "$DB" "$DIR/server.log"
+SERVER=$STARTED
 # status code and content type of a path
 check() {
     want=$1; type=$2; path=$3
@@ -55,6 +66,30 @@ check 200 text/html /run/1
 check 200 image/svg+xml /run/1/graph.svg
 check 200 application/octet-stream /run/2/weights/epoch-4.nnw
 head -c 4 "$DIR/body" | grep -q NNGW || fail "the weights download is not an .nnw file"
+cp "$DIR/body" "$DIR/epoch4.nnw"
+# one parameter as NumPy's .npy (the name URL-encoded as the page links it)
+check 200 application/octet-stream "/run/2/weights/epoch-4/L1%2FW.npy"
+cp "$DIR/body" "$DIR/L1W.npy"
+python3 - "$DIR/L1W.npy" "$DIR/epoch4.nnw" <<'EOF' || fail "/run/2/weights/epoch-4/L1%2FW.npy is not the .npy of L1/W"
+import sys
+npy, nnw = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+assert npy[:8] == b'\x93NUMPY\x01\x00', npy[:8]
+hlen = npy[8] | npy[9] << 8
+assert (10 + hlen) % 64 == 0, hlen
+header = npy[10:10 + hlen].decode('latin-1')
+want = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 16), }"
+assert header.startswith(want) and header[len(want):-1].strip(' ') == '' and header.endswith('\n'), header
+data = npy[10 + hlen:]
+assert len(data) == 2 * 16 * 4, len(data)
+assert data in nnw, 'the values differ from the .nnw of the same checkpoint'
+EOF
+GET -D - -o /dev/null "$URL/run/2/weights/epoch-4/L1%2FW.npy" | grep -q 'filename="run2-epoch4-L1_W.npy"' ||
+    fail "the .npy download is not named run2-epoch4-L1_W.npy"
+GET "$URL/run/2" | grep -q 'href="/run/2/weights/epoch-4/L2%2Fb.npy" download>L2/b</a>' ||
+    fail "the run page does not link each parameter's .npy"
+check 404 text/html /run/2/weights/epoch-4/nope.npy
+check 404 text/html /run/2/weights/epoch-99/L1%2FW.npy
+check 404 text/html /run/2/weights/epoch-4/.npy
 check 200 text/html "/compare?runs=1,2"
 check 400 text/html /run/abc
 check 400 text/html "/run/1x"
@@ -111,6 +146,27 @@ else
         done
         B --screenshot="$DIR/run.png" --window-size=1200,1600 "$URL/run/2" 2>/dev/null
         head -c 8 "$DIR/run.png" | grep -aq PNG || fail "browser: no screenshot"
+        # a training that logs an epoch every ~0.3 s for 60 s: its row on the
+        # runs page must change without a reload (stopped once seen)
+        "$TRAIN" --db "$DIR/live.db" --epochs 200 --pace 300 --name live > "$DIR/live-train.log" 2>&1 &
+        LIVE_TRAIN=$!
+        for _ in $(seq 1 100); do
+            "$CLI" runs "$DIR/live.db" 2>/dev/null | grep -q ' live  *running ' && break
+            sleep 0.1
+        done
+        MAIN_URL=$URL
+        serve "$DIR/live.db" "$DIR/live-server.log"
+        LIVE_SERVER=$STARTED
+        timeout 90 python3 "$(dirname "$0")/ui_live.py" "$BROWSER" "$URL/" 1 "$DIR/live-profile"
+        case $? in
+            0) ;;
+            77) ;; # the message says why
+            *) fail "browser: the running training's row did not update in place" ;;
+        esac
+        URL=$MAIN_URL
+        kill "$LIVE_TRAIN" "$LIVE_SERVER"
+        wait "$LIVE_TRAIN" "$LIVE_SERVER" 2>/dev/null
+        LIVE_TRAIN="" LIVE_SERVER=""
     fi
 fi
 
@@ -119,9 +175,11 @@ SERVER=""
 grep -q "stopped" "$DIR/server.log" || fail "the server did not stop cleanly on SIGTERM"
 
 expect 0 "index.html" "$CLI" ui "$DB" --export "$DIR/site"
-for f in index.html run-1.html run-2.html run-2-graph.svg run-2-epoch-4.nnw; do
+for f in index.html run-1.html run-2.html run-2-graph.svg run-2-epoch-4.nnw run-2-epoch-4-L1_W.npy run-2-epoch-4-L2_b.npy; do
     [ -s "$DIR/site/$f" ] || fail "export: no $f"
 done
+cmp -s "$DIR/site/run-2-epoch-4-L1_W.npy" "$DIR/L1W.npy" || fail "export: the .npy differs from the served one"
+grep -q 'href="run-2-epoch-4-L1_W.npy" download>L1/W</a>' "$DIR/site/run-2.html" || fail "export: no link to the .npy"
 grep -q 'href="run-2.html"' "$DIR/site/index.html" || fail "export: links are not to files"
 grep -q 'data-live="0"' "$DIR/site/index.html" || fail "export: pages must not poll a server"
 [ "$(cat "$DB" | cksum)" = "$SUM" ] || fail "export changed the database file"

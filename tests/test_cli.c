@@ -65,19 +65,29 @@ Test(cli, help_version_and_usage_errors) {
               strstr(out, "predict"));
     cr_assert_eq(nngraph("--version", NULL), 0);
     cr_assert_str_eq(out, "nngraph " NN_VERSION_STRING "\n");
+    /* a usage error is one line and where to look */
     cr_assert_eq(nngraph(NULL), 2);
-    cr_assert(strstr(err, "Usage:"));
+    cr_assert_str_eq(err, "nngraph: no subcommand given\nTry 'nngraph --help'.\n");
     cr_assert_eq(nngraph("frobnicate", NULL), 2);
     cr_assert(strstr(err, "unknown subcommand 'frobnicate'"));
+    cr_assert_eq(nngraph("sumary", "x.nng", NULL), 2);
+    cr_assert_str_eq(err, "nngraph: unknown subcommand 'sumary'; did you mean 'summary'?\nTry 'nngraph --help'.\n");
     cr_assert_str_eq(out, "");
     const char *subs[] = {"dot", "summary", "check", "train", "predict"};
     for (int i = 0; i < 5; i++) {
         cr_assert_eq(nngraph(subs[i], "--help", NULL), 0, "%s --help", subs[i]);
         cr_assert(strncmp(out, "Usage: nngraph ", 15) == 0, "%s", out);
         cr_assert_eq(nngraph(subs[i], NULL), 2, "%s without a file", subs[i]);
-        cr_assert(strstr(err, "no graph file given"), "%s", err);
+        cr_assert(strstr(err, "no graph file or run given"), "%s", err);
         cr_assert_eq(nngraph(subs[i], "--bogus", NULL), 2);
         cr_assert(strstr(err, "unknown option '--bogus'"), "%s", err);
+        char try_line[64];
+        snprintf(try_line, sizeof try_line, "\nTry 'nngraph %s --help'.\n", subs[i]);
+        cr_assert(strstr(err, try_line) && strchr(err, '\n') + 1 == strstr(err, try_line) + 1, "%s", err);
+        cr_assert_eq(nngraph(subs[i], "x.nng", "--seeed", "3", NULL), 2);
+        cr_assert(strstr(err, "did you mean '--seed'?") || strcmp(subs[i], "dot") == 0 ||
+                      strcmp(subs[i], "summary") == 0 || strcmp(subs[i], "predict") == 0,
+                  "%s: %s", subs[i], err);
     }
 }
 
@@ -102,6 +112,14 @@ Test(cli, dot_text_and_renders) {
     cr_assert_eq(nngraph("dot", g, "-T", "png", "-o", at("net.picture"), NULL), 0);
     tu_slurp(at("net.picture"), out, sizeof out);
     cr_assert(memcmp(out, "\x89PNG", 4) == 0);
+    /* Graphviz's own spelling, -Tpng, and the long one */
+    cr_assert_eq(nngraph("dot", g, "-Tpng", "-o", at("net2.picture"), NULL), 0, "%s", err);
+    tu_slurp(at("net2.picture"), out, sizeof out);
+    cr_assert(memcmp(out, "\x89PNG", 4) == 0);
+    cr_assert_eq(nngraph("dot", g, "--format=json", NULL), 0, "%s", err);
+    cr_assert(out[0] == '{');
+    cr_assert_eq(nngraph("dot", g, "--layrs", NULL), 2);
+    cr_assert(strstr(err, "unknown option '--layrs'; did you mean '--layers'?"), "%s", err);
     /* usage errors write nothing */
     cr_assert_eq(nngraph("dot", g, "-T", "gif", "-o", at("x.gif"), NULL), 2);
     cr_assert(strstr(err, "unknown format 'gif'"));
@@ -373,11 +391,11 @@ Test(cli, schedule_patience_and_metrics_are_logged_and_shown) {
     cr_assert_eq(nngraph("train", g, "--data", img, lab, "--epochs", "4", "--batch", "8", "--optimizer", "rmsprop",
                          "--lr", "0.02", "--lr-schedule", "step:1:0.5", "--val-split", "0.25", "--patience", "3",
                          "--restore-best", "--metrics", "f1,confusion", "--weight-decay", "0.001", "--clip-norm", "5",
-                         "--threads", "1", "--quiet", "--log", db, NULL),
+                         "--threads", "1", "--quiet", "--db", db, NULL),
                  0, "%s", err);
     cr_assert(strstr(out, "val_loss ") && strstr(out, "  val_f1 ") && strstr(out, "restored epoch "), "%s", out);
     cr_assert(strstr(out, "\nconfusion matrix (val, last epoch; rows: true class, columns: predicted):\n"), "%s", out);
-    cr_assert_eq(nngraph("show", "1", db, NULL), 0, "%s", err);
+    cr_assert_eq(nngraph("show", "--db", db, "--run", "1", NULL), 0, "%s", err);
     cr_assert(strstr(out, "optimizer            rmsprop"), "%s", out);
     cr_assert(strstr(out, "lr_schedule          step:1:0.5"), "%s", out);
     cr_assert(strstr(out, "restore_best_weights true"), "%s", out);
@@ -388,7 +406,7 @@ Test(cli, schedule_patience_and_metrics_are_logged_and_shown) {
     cr_assert(strstr(out, "confusion matrix (val, epoch 4; rows: true class, columns: predicted)"), "%s", out);
     cr_assert(strstr(out, "val_f1"), "%s", out);
     cr_assert_null(strstr(out, "confusion/0/0"), "cells are printed as a matrix, not as metrics");
-    cr_assert_eq(nngraph("show", "1", db, "--json", NULL), 0, "%s", err);
+    cr_assert_eq(nngraph("show", "--db", db, "--run", "1", "--json", NULL), 0, "%s", err);
     const char *curve = strstr(out, "\"lr_curve\":{\"source\":\"logged\",\"points\":[");
     cr_assert(curve, "%s", out);
     curve = strstr(curve, "[[") + 1;
@@ -414,19 +432,19 @@ Test(cli, show_falls_back_to_the_lr_hyperparameter_for_older_runs) {
     for (int e = 1; e <= 2; e++) cr_assert_eq(nn_runlog_epoch_metric(log, "loss", "train", e, 1.0 / e), NN_OK);
     cr_assert_eq(nn_runlog_finish(log, "finished", NULL), NN_OK, "%s", nn_last_error());
     nn_runlog_close(log);
-    cr_assert_eq(nngraph("show", "old", db, NULL), 0, "%s", err);
+    cr_assert_eq(nngraph("show", "--db", db, "--run", "old", NULL), 0, "%s", err);
     cr_assert(strstr(out, "with the run's lr hyperparameter (the run predates per-epoch lr logging)"), "%s", out);
     cr_assert(strstr(out, "lr 0.125"), "%s", out);
-    cr_assert_eq(nngraph("show", "old", db, "--json", NULL), 0, "%s", err);
+    cr_assert_eq(nngraph("show", "--db", db, "--run", "old", "--json", NULL), 0, "%s", err);
     cr_assert(strstr(out, "\"lr_curve\":{\"source\":\"hyperparameter\",\"points\":[[1,0.125],[2,0.125]]}"), "%s", out);
 }
 
-/* train --log records the run; its graph is then drawn from DB:RUN. */
+/* train --db records the run; its graph is then drawn from DB:RUN. */
 Test(cli, logged_run_drawn_from_the_log) {
     const char *g = at("net.nng"), *img = at("img.idx"), *lab = at("lab.idx"), *db = at("runs.db");
     write_text(g, net);
     write_idx(img, lab, 64);
-    cr_assert_eq(nngraph("train", g, "--data", img, lab, "--epochs", "2", "--quiet", "--log", db, "--run-name",
+    cr_assert_eq(nngraph("train", g, "--data", img, lab, "--epochs", "2", "--quiet", "--db", db, "--run-name",
                          "tiny", NULL),
                  0, "%s", err);
     char spec[200];
@@ -439,7 +457,12 @@ Test(cli, logged_run_drawn_from_the_log) {
     cr_assert_str_eq(out, colon_form);
     free(colon_form);
     cr_assert_eq(nngraph("dot", "--db", db, NULL), 2);
-    cr_assert(strstr(err, "--db and --run go together"), "%s", err);
+    cr_assert(strstr(err, "which run? name it as DB:RUN or --run RUN"), "%s", err);
+    /* the database alone, or a run after it, gets the DB:RUN hint */
+    cr_assert_eq(nngraph("summary", db, NULL), 2);
+    cr_assert(strstr(err, "is a run log: name one of its runs as"), "%s", err);
+    cr_assert_eq(nngraph("summary", db, "tiny", NULL), 2);
+    cr_assert(strstr(err, "a run is named DB:RUN: write '"), "%s", err);
     cr_assert_eq(nngraph("summary", spec, NULL), 0, "%s", err);
     cr_assert(strstr(out, "Total params: 10"));
     snprintf(spec, sizeof spec, "%s:99", db);

@@ -235,6 +235,42 @@ static void check_different_graphs(nn_dist *dist) {
     nn_dataset_free(d);
 }
 
+/* The last rank fails before its fit (it could not load its data) and
+ * says so with nn_dist_fit_abandon: the others' nn_fit fails at once with
+ * its message, no weight changed; the handle stays usable. */
+static void check_abandon(nn_dist *dist) {
+    int f0 = failures;
+    nn_dataset *d = make_data(40, 7);
+    nn_node *loss;
+    nn_graph *g = make_net(5, CLASSES, &loss);
+    double before[N_W], after[N_W];
+    params_of(g, before);
+    int begun = nn_dist_fits_begun(dist);
+    double t0 = MPI_Wtime();
+    nn_status st;
+    const char *msg;
+    if (rank == size - 1) {
+        st = nn_dist_fit_abandon(dist, NN_ERR_IO, "cannot open data.idx");
+        msg = nn_last_error();
+    } else {
+        nn_fit_opts o = {.epochs = 1, .batch_size = 4};
+        nn_dist_fit_opts(dist, &o);
+        st = nn_fit(g, loss, d, &o, NULL);
+        msg = nn_error_message(g);
+    }
+    char want[128];
+    snprintf(want, sizeof want, "rank %d of %d could not start: cannot open data.idx", size - 1, size);
+    CHECK(st == NN_ERR_IO, "abandon: status %d (%s)", st, msg);
+    CHECK(strstr(msg, rank == size - 1 ? "cannot open data.idx" : want) != NULL, "abandon: message '%s'", msg);
+    CHECK(MPI_Wtime() - t0 < 5, "abandon: took %.1f s", MPI_Wtime() - t0);
+    CHECK(nn_dist_fits_begun(dist) == begun + 1, "abandon: fits begun %d, was %d", nn_dist_fits_begun(dist), begun);
+    params_of(g, after);
+    CHECK(memcmp(before, after, sizeof before) == 0, "abandon: the weights changed");
+    if (rank == 0 && failures == f0) printf("ok  a rank abandons before its fit: %s\n", msg);
+    nn_graph_free(g);
+    nn_dataset_free(d);
+}
+
 /* Bad data in the last rank's first shard (a NaN feature, or a label out
  * of range): every rank fails at step 1, the message naming that rank and
  * the problem, and no rank's weights change. */
@@ -409,7 +445,10 @@ static void check_mpi_error(void) {
 }
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
+    /* serialized: fits run the progress thread (dist_np2); dist_np3 turns
+     * it off (NNGRAPH_DIST_PROGRESS=0) and so tests the polling path */
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     /* errors outside any communicator of ours go to the world's handler */
@@ -419,6 +458,13 @@ int main(int argc, char **argv) {
     if (!dist) {
         fprintf(stderr, "rank %d: %s\n", rank, nn_last_error());
         return 1;
+    }
+    {
+        const char *env = getenv("NNGRAPH_DIST_PROGRESS");
+        int want = !(env && !strcmp(env, "0")), on = nn_dist_set_progress_thread(dist, want);
+        CHECK(on == (want && provided >= MPI_THREAD_SERIALIZED), "progress thread %d, wanted %d, thread level %d", on,
+              want, provided);
+        if (rank == 0) printf("ok  progress thread %s\n", on ? "on" : "off (the value hook polls)");
     }
     nn_dist_set_timeout(dist, 30);
     int b = 5;
@@ -430,6 +476,7 @@ int main(int argc, char **argv) {
     check_equivalence(dist, size - 1, b, 10, "a rank with no rows at all");
     check_evaluate(dist);
     check_different_graphs(dist);
+    check_abandon(dist);
     check_failing_rank(dist, 0);
     check_failing_rank(dist, 1);
     char db[256];

@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,5 +229,139 @@ Test(npy, a_pair_from_files_trains_like_any_dataset) {
     cr_assert_null(nn_load_npy_pair(xp, yp));
     cr_assert_null(nn_load_npy("/nonexistent/x.npy", 0));
     cr_assert(strstr(nn_last_error(), "/nonexistent/x.npy"), "%s", nn_last_error());
+    tu_rmtree(dir);
+}
+
+/* ---- the writer ---- */
+
+/* nn_npy_bytes(t) checked against the format's rules (NumPy's
+ * format.py): magic, version 1.0, a little-endian uint16 header length,
+ * the data starting at a multiple of 64, the header the dict `dict` then
+ * spaces then one newline, then the elements little-endian. Returns the
+ * image (free it); *len its size. */
+static unsigned char *written(const nn_tensor *t, const char *dict, size_t item, size_t *len) {
+    unsigned char *b = nn_npy_bytes(t, len);
+    cr_assert_not_null(b, "%s", nn_last_error());
+    cr_assert(*len >= 10);
+    cr_assert_eq(memcmp(b, "\x93NUMPY\x01\x00", 8), 0, "magic and version 1.0");
+    size_t hlen = (size_t)b[8] | (size_t)b[9] << 8;
+    cr_assert_eq((10 + hlen) % 64, 0, "data at %zu, not a multiple of 64", 10 + hlen);
+    size_t dl = strlen(dict);
+    cr_assert(hlen > dl);
+    cr_assert_eq(memcmp(b + 10, dict, dl), 0, "header %.*s, wanted %s", (int)dl, (const char *)b + 10, dict);
+    for (size_t i = 10 + dl; i < 10 + hlen - 1; i++) cr_assert_eq(b[i], ' ', "byte %zu of the padding is %d", i, b[i]);
+    cr_assert_eq(b[10 + hlen - 1], '\n');
+    cr_assert_eq(*len - 10 - hlen, (size_t)nn_tensor_size(t) * item, "data bytes");
+    /* little-endian whatever the host: element i from its bytes */
+    const unsigned char *data = b + 10 + hlen, *mine = nn_tensor_data(t);
+    for (int64_t i = 0; i < nn_tensor_size(t); i++) {
+        uint32_t v = 0, want;
+        for (size_t k = 0; k < item; k++) v |= (uint32_t)data[i * item + k] << (8 * k);
+        if (item == 4) memcpy(&want, mine + 4 * i, 4);
+        else want = mine[i];
+        cr_assert_eq(v, want, "element %lld", (long long)i);
+    }
+    return b;
+}
+
+Test(npy, writer_gives_numpys_bytes) {
+    /* numpy.save's file of a float32 (2, 3), byte for byte */
+    nn_tensor *t = nn_npy_parse(np_f32, sizeof np_f32, "np_f32.npy", 0);
+    cr_assert_not_null(t, "%s", nn_last_error());
+    size_t len;
+    unsigned char *b = written(t, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 4, &len);
+    cr_assert_eq(len, sizeof np_f32);
+    cr_assert_eq(memcmp(b, np_f32, len), 0);
+    free(b);
+    nn_tensor_free(t);
+    /* and of a uint8 (2, 3) */
+    const unsigned char u[6] = {0, 40, 80, 120, 160, 200};
+    t = nn_tensor_from(NN_U8, NN_SHAPE(2, 3), u);
+    b = written(t, "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3), }", 1, &len);
+    cr_assert_eq(len, sizeof np_u8);
+    cr_assert_eq(memcmp(b, np_u8, len), 0);
+    free(b);
+    nn_tensor_free(t);
+    /* numpy leaves 21 - digits(dim 0) spare spaces for the first dimension
+     * to grow, then pads to the next 64 (a whole block when already
+     * aligned): numpy 1.24 gives this shape a 192-byte preamble, where
+     * padding the dict alone would give 128 */
+    nn_shape wide = {.rank = 4, .dim = {0, 1000000000000, 1000000000000, 1000000000000}};
+    t = nn_tensor_new(NN_F32, wide);
+    cr_assert_not_null(t);
+    b = written(t, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1000000000000, 1000000000000, 1000000000000), }", 4,
+                &len);
+    cr_assert_eq(len, 192);
+    free(b);
+    nn_tensor_free(t);
+}
+
+Test(npy, writer_round_trips_through_the_loader) {
+    /* every shape form the header can take: a scalar, a 1-tuple (with its
+     * comma), a matrix, 4 dimensions, an empty array */
+    static const struct {
+        nn_shape shape;
+        const char *text;
+    } shapes[] = {
+        {{.rank = 0}, "()"},
+        {{.rank = 1, .dim = {7}}, "(7,)"},
+        {{.rank = 2, .dim = {3, 5}}, "(3, 5)"},
+        {{.rank = 4, .dim = {2, 1, 3, 2}}, "(2, 1, 3, 2)"},
+        {{.rank = 2, .dim = {0, 3}}, "(0, 3)"},
+    };
+    /* values whose bits must survive: signed zero, a subnormal, the
+     * extremes, an infinity */
+    const float special[6] = {-0.f, 1.4e-45f, 3.4028235e38f, -1.1754944e-38f, INFINITY, 0.1f};
+    const int32_t ints[5] = {0, INT32_MIN, INT32_MAX, -1, 65536};
+    char dir[256];
+    tu_mkdtemp(dir, sizeof dir, "/tmp/nn_npyw_XXXXXX");
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        for (int as_int = 0; as_int < 2; as_int++) {
+            nn_tensor *t = nn_tensor_new(as_int ? NN_I32 : NN_F32, shapes[s].shape);
+            cr_assert_not_null(t);
+            for (int64_t i = 0; i < nn_tensor_size(t); i++) {
+                if (as_int) nn_tensor_i32(t)[i] = i < 5 ? ints[i] : (int32_t)(i * 7919 - 100000);
+                else nn_tensor_f32(t)[i] = i < 6 ? special[i] : (float)i / 3.f - 2.f;
+            }
+            char dict[160];
+            snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", as_int ? "<i4" : "<f4",
+                     shapes[s].text);
+            size_t len;
+            unsigned char *b = written(t, dict, 4, &len);
+            /* the file, written and read back */
+            const char *path = tu_path(dir, "t.npy");
+            cr_assert_eq(nn_save_npy(path, t), NN_OK, "%s", nn_last_error());
+            char *file;
+            size_t flen;
+            FILE *f = fopen(path, "rb");
+            cr_assert_not_null(f);
+            file = malloc(len + 1);
+            flen = fread(file, 1, len + 1, f);
+            fclose(f);
+            cr_assert_eq(flen, len);
+            cr_assert_eq(memcmp(file, b, len), 0, "the file holds what nn_npy_bytes gives");
+            free(file);
+            nn_tensor *back = nn_load_npy(path, 0);
+            cr_assert_not_null(back, "%s: %s", dict, nn_last_error());
+            cr_assert_eq(nn_tensor_dtype(back), nn_tensor_dtype(t));
+            cr_assert_eq(nn_tensor_shape(back).rank, shapes[s].shape.rank);
+            for (int d = 0; d < shapes[s].shape.rank; d++)
+                cr_assert_eq(nn_tensor_shape(back).dim[d], shapes[s].shape.dim[d]);
+            cr_assert_eq(memcmp(nn_tensor_data(back), nn_tensor_data(t), (size_t)nn_tensor_size(t) * 4), 0, "%s", dict);
+            nn_tensor_free(back);
+            free(b);
+            nn_tensor_free(t);
+        }
+    }
+    /* a failed write leaves nothing and names the path */
+    float one = 1;
+    nn_tensor *t = nn_tensor_from(NN_F32, NN_SHAPE(1), &one);
+    cr_assert_neq(nn_save_npy("/nonexistent-dir/w.npy", t), NN_OK);
+    cr_assert(strstr(nn_last_error(), "/nonexistent-dir/w.npy"), "%s", nn_last_error());
+    nn_tensor_free(t);
+    size_t len = 5;
+    cr_assert_null(nn_npy_bytes(NULL, &len));
+    cr_assert_eq(len, 0);
+    cr_assert_eq(nn_save_npy(tu_path(dir, "null.npy"), NULL), NN_ERR_ARG);
     tu_rmtree(dir);
 }

@@ -273,7 +273,7 @@ static void assert_no_controls(const char *text) {
 Test(runlog_output, show_and_runs_print_no_escapes_and_survive_huge_losses) {
     const char *db = in_dir("runs.db");
     write_hostile_log(db);
-    cr_assert_eq(nngraph("show", "1", db, NULL), 0, "%s", err);
+    cr_assert_eq(nngraph("show", "--db", db, "--run", "1", NULL), 0, "%s", err);
     assert_no_controls(out);
     cr_assert(strstr(out, "evil?]0;pwned??[2J") && strstr(out, "boom?[1A?") && strstr(out, "adam?[31m?31m"), "%s",
               out);
@@ -285,7 +285,7 @@ Test(runlog_output, show_and_runs_print_no_escapes_and_survive_huge_losses) {
     assert_no_controls(out);
     cr_assert(strstr(out, "evil?]0;pwned"), "%s", out);
     /* JSON escapes them instead */
-    cr_assert_eq(nngraph("show", "1", db, "--json", NULL), 0, "%s", err);
+    cr_assert_eq(nngraph("show", "--db", db, "--run", "1", "--json", NULL), 0, "%s", err);
     assert_no_controls(out);
     cr_assert(strstr(out, "evil\\u001b]0;pwned\\u0007"), "%s", out);
 }
@@ -429,25 +429,25 @@ static void write_small_data(void) {
     fclose(f);
 }
 
-/* `train --log X -o X` and `export 1 X -o X` replaced the whole run log
+/* `train --db X -o X` and `export X:1 -o X` replaced the whole run log
  * with a weights file and exited 0. */
 Test(files, outputs_never_overwrite_a_run_log_or_an_input) {
     write_small_data();
     const char *db = in_dir("runs.db"), *net = in_dir("net.nng"), *csv = in_dir("rows.csv");
-    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "2", "--quiet", "--log", db, "-o", db, NULL), 1);
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "2", "--quiet", "--db", db, "-o", db, NULL), 1);
     cr_assert(strstr(err, "refusing to write") && strstr(err, "the command reads it"), "%s", err);
-    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "2", "--quiet", "--log", db, NULL), 0, "%s", err);
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "2", "--quiet", "--db", db, NULL), 0, "%s", err);
     char head[16] = {0};
     FILE *f = fopen(db, "rb");
     cr_assert(f && fread(head, 1, 16, f) == 16);
     fclose(f);
     cr_assert_eq(memcmp(head, "SQLite format 3", 16), 0);
     /* the same file under another name, and a run log named as output */
-    cr_assert_eq(nngraph("export", "1", db, "-o", db, NULL), 1);
+    cr_assert_eq(nngraph("export", "--db", db, "--run", "1", "-o", db, NULL), 1);
     cr_assert(strstr(err, "refusing to write"), "%s", err);
     char other[300];
     snprintf(other, sizeof other, "%s/./runs.db", dir);
-    cr_assert_eq(nngraph("export", "1", db, "-o", other, NULL), 1);
+    cr_assert_eq(nngraph("export", "--db", db, "--run", "1", "-o", other, NULL), 1);
     cr_assert(strstr(err, "the command reads it"), "%s", err);
     cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "1", "--quiet", "-o", db, NULL), 1);
     cr_assert(strstr(err, "refusing to overwrite") && strstr(err, "SQLite database"), "%s", err);
@@ -455,9 +455,9 @@ Test(files, outputs_never_overwrite_a_run_log_or_an_input) {
     cr_assert_eq(nngraph("dot", "-o", net, "-T", "dot", net, NULL), 1);
     cr_assert(strstr(err, "refusing to write"), "%s", err);
     /* the log is whole: its run still shows */
-    cr_assert_eq(nngraph("show", "1", db, NULL), 0, "%s", err);
+    cr_assert_eq(nngraph("show", "--db", db, "--run", "1", NULL), 0, "%s", err);
     /* and ordinary outputs still work */
-    cr_assert_eq(nngraph("export", "1", db, "-o", in_dir("w.bin"), NULL), 0, "%s", err);
+    cr_assert_eq(nngraph("export", "--db", db, "--run", "1", "-o", in_dir("w.bin"), NULL), 0, "%s", err);
 }
 
 /* The atomic writer always set mode 0644: under umask 077 outputs became
@@ -521,18 +521,18 @@ Test(files, readers_work_in_a_read_only_directory) {
     mkdir(ro, 0755);
     char db[320];
     snprintf(db, sizeof db, "%s/runs.db", ro);
-    cr_assert_eq(nngraph("train", in_dir("net.nng"), "--csv", in_dir("rows.csv"), "--epochs", "2", "--quiet", "--log",
+    cr_assert_eq(nngraph("train", in_dir("net.nng"), "--csv", in_dir("rows.csv"), "--epochs", "2", "--quiet", "--db",
                          db, NULL),
                  0, "%s", err);
     chmod(db, 0644);
     chmod(dir, 0755);
     chmod(ro, 0555);
     char *runs[] = {NNGRAPH_EXE, "runs", "runs.db", NULL};
-    char *show[] = {NNGRAPH_EXE, "show", "1", "runs.db", NULL};
+    char *show[] = {NNGRAPH_EXE, "show", "runs.db:1", NULL};
     char *dot[] = {NNGRAPH_EXE, "dot", "runs.db:1", NULL};
     char wout[320];
     snprintf(wout, sizeof wout, "/tmp/nng_sec_w_%ld.bin", (long)getpid());
-    char *exp[] = {NNGRAPH_EXE, "export", "1", "runs.db", "-o", wout, NULL};
+    char *exp[] = {NNGRAPH_EXE, "export", "runs.db:1", "-o", wout, NULL};
     cr_assert_eq(run_unprivileged(ro, runs), 0, "runs: %s", err);
     cr_assert_eq(run_unprivileged(ro, show), 0, "show: %s", err);
     cr_assert_eq(run_unprivileged(ro, dot), 0, "dot: %s", err);
@@ -546,29 +546,29 @@ Test(files, readers_work_in_a_read_only_directory) {
 Test(files, resume_refuses_other_hyperparameters) {
     write_small_data();
     const char *db = in_dir("runs.db"), *net = in_dir("net.nng"), *csv = in_dir("rows.csv");
-    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "2", "--quiet", "--log", db, "--lr", "0.01", NULL), 0,
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "2", "--quiet", "--db", db, "--lr", "0.01", NULL), 0,
                  "%s", err);
     /* as if killed after its last checkpoint */
     sqlite3 *sq;
     cr_assert_eq(sqlite3_open(db, &sq), SQLITE_OK);
     cr_assert_eq(sqlite3_exec(sq, "UPDATE run SET status = 'interrupted'", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(sq);
-    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "3", "--quiet", "--log", db, "--resume", "1", "--lr",
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "3", "--quiet", "--db", db, "--resume", "1", "--lr",
                          "0.02", NULL),
                  1);
     cr_assert(strstr(err, "resume: run 1 was trained with lr = 0.01, this resume asks for 0.02"), "%s", err);
-    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "3", "--quiet", "--log", db, "--resume", "1", "--lr",
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "3", "--quiet", "--db", db, "--resume", "1", "--lr",
                          "0.01", "--optimizer", "sgd", NULL),
                  1);
     cr_assert(strstr(err, "optimizer = adam, this resume asks for sgd"), "%s", err);
-    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "3", "--quiet", "--log", db, "--resume", "1", "--lr",
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "3", "--quiet", "--db", db, "--resume", "1", "--lr",
                          "0.01", "--batch", "8", NULL),
                  1);
     cr_assert(strstr(err, "batch_size = 32, this resume asks for 8"), "%s", err);
     /* the recorded ones are unchanged, and the same ones resume */
-    cr_assert_eq(nngraph("show", "1", db, NULL), 0);
+    cr_assert_eq(nngraph("show", "--db", db, "--run", "1", NULL), 0);
     cr_assert(strstr(out, "lr ") && strstr(out, "0.01"), "%s", out);
-    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "3", "--quiet", "--log", db, "--resume", "1", "--lr",
+    cr_assert_eq(nngraph("train", net, "--csv", csv, "--epochs", "3", "--quiet", "--db", db, "--resume", "1", "--lr",
                          "0.01", NULL),
                  0, "%s", err);
 }
@@ -600,7 +600,7 @@ Test(files, file_size_limit_is_an_error_and_leaves_no_temporary) {
 Test(files, exports_refuse_names_no_reader_takes) {
     write_small_data();
     const char *db = in_dir("runs.db");
-    cr_assert_eq(nngraph("train", in_dir("net.nng"), "--csv", in_dir("rows.csv"), "--epochs", "1", "--quiet", "--log",
+    cr_assert_eq(nngraph("train", in_dir("net.nng"), "--csv", in_dir("rows.csv"), "--epochs", "1", "--quiet", "--db",
                          db, NULL),
                  0, "%s", err);
     sqlite3 *sq;
@@ -609,9 +609,9 @@ Test(files, exports_refuse_names_no_reader_takes) {
                               NULL),
                  SQLITE_OK, "%s", sqlite3_errmsg(sq));
     sqlite3_close(sq);
-    cr_assert_eq(nngraph("export", "1", db, "--full", "-o", in_dir("c.nngc"), NULL), 1);
+    cr_assert_eq(nngraph("export", "--db", db, "--run", "1", "--full", "-o", in_dir("c.nngc"), NULL), 1);
     cr_assert(strstr(err, "is 65537 bytes; names are at most 1023"), "%s", err);
-    cr_assert_eq(nngraph("export", "1", db, "-o", in_dir("w.nngw"), NULL), 1);
+    cr_assert_eq(nngraph("export", "--db", db, "--run", "1", "-o", in_dir("w.nngw"), NULL), 1);
     cr_assert(strstr(err, "is 65537 bytes; names are at most 1023"), "%s", err);
     cr_assert_neq(access(in_dir("c.nngc"), F_OK), 0);
 }

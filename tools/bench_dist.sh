@@ -2,6 +2,7 @@
 # Data-parallel scaling on this machine (docs/scale-out.md): the
 # 784-2048-2048-10 Fashion-MNIST MLP, batch 256 per rank, trained by
 #   1 rank, 1 thread | 2 ranks (mpirun), 1 thread each | 1 rank, 2 threads
+#   | 2 ranks without the progress thread (NNGRAPH_DIST_PROGRESS=0)
 # in turn, REPEAT rounds, each config EPOCHS epochs over the first ROWS
 # training images of Debian's dataset-fashion-mnist. Prints samples/s of
 # each and the ratios within each round (the machine may be shared: only
@@ -50,9 +51,10 @@ echo "rows $rows, epochs $epochs, batch 256 per rank; samples/s"
 for r in $(seq "$repeat"); do
     one=$(train 1)
     rm -f runs.db
-    two=$(LOGARGS="--log runs.db" train 1 mpirun --oversubscribe -np 2)
+    two=$(LOGARGS="--db runs.db" train 1 mpirun --oversubscribe -np 2)
     thr=$(train 2)
-    python3 -c "print(f'round $r: 1 rank {$one}  2 ranks {$two} ({$two/$one:.2f}x)  1 rank 2 threads {$thr} ({$thr/$one:.2f}x)')"
+    pol=$(NNGRAPH_DIST_PROGRESS=0 train 1 mpirun --oversubscribe -x NNGRAPH_DIST_PROGRESS -np 2)
+    python3 -c "print(f'round $r: 1 rank {$one}  2 ranks {$two} ({$two/$one:.2f}x)  1 rank 2 threads {$thr} ({$thr/$one:.2f}x)  2 ranks polling {$pol} ({$pol/$one:.2f}x)')"
     sqlite3 runs.db "select k.name, round(e.value, 3) from epoch_metric e join metric_key k on k.id = e.key
                      where k.name like 'rank%' and e.epoch = $epochs order by k.name" | tr '\n' ' '
     echo

@@ -35,7 +35,8 @@ LAYERS = {
 # MPI). Unlike the add-ons below, dist works on the layers' internals (the
 # fit's gradient nodes, a run's values), so it is a layer, at the top.
 SEPARATE = {'dist': 'dist.h'}
-# Uses that still point up, each with the change that removes it.
+# Symbols a layer may still use from above, each with the change that
+# removes it; empty, and kept so.
 KNOWN = set()
 # Add-on libraries over libnngraph, each with its own dependencies and its
 # own public header, so the core never links them: src/plot (PLplot) and

@@ -1,7 +1,8 @@
-/* nngraph train under mpirun (see cli_dist.h). */
+/* nngraph train and predict under mpirun (see cli_dist.h). */
 #include "cli_dist.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Launchers announce themselves in the environment: Open MPI, MPICH and
  * Hydra (PMI), Slurm. */
@@ -16,6 +17,8 @@ static int launched(void) {
 #include "nngraph/dist.h"
 
 struct cli_dist {
+    const char *cmd;
+    int predicted;     /* cli_dist_predict was called */
     nn_dist *dist;
     nn_runlog *log;
     nn_epoch_fn next_epoch;
@@ -25,8 +28,10 @@ struct cli_dist {
 int cli_dist_open(const char *cmd, cli_dist **out) {
     *out = NULL;
     if (!launched()) return CLI_OK;
+    /* serialized: the fit's progress thread calls MPI too (never at once);
+     * a library that provides less gets the polling fallback */
     int provided = 0;
-    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS)
         return cli_fail(cmd, "MPI_Init failed");
     /* MPI's own errors on the world communicator return too */
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
@@ -36,6 +41,7 @@ int cli_dist_open(const char *cmd, cli_dist **out) {
         free(d);
         return cli_fail(cmd, "%s", nn_last_error());
     }
+    d->cmd = cmd;
     *out = d;
     return CLI_OK;
 }
@@ -71,8 +77,28 @@ int cli_dist_log_start(cli_dist *d, nn_runlog *log, int local_batch) {
     return CLI_OK;
 }
 
+nn_tensor *cli_dist_predict(cli_dist *d, nn_graph *g, nn_node *x, nn_node *out, const nn_tensor *data, int batch,
+                            nn_status *status) {
+    if (!d) {
+        nn_tensor *t = nn_predict(g, x, out, data, batch);
+        *status = t ? NN_OK : NN_ERR_RUNTIME;
+        return t;
+    }
+    d->predicted = 1;
+    return nn_dist_predict(d->dist, g, x, out, data, batch, status);
+}
+
 int cli_dist_close(cli_dist *d, int status) {
     if (!d) return status;
+    /* failed before the collective the other ranks wait in: tell them,
+     * so that they stop at once with this rank's message */
+    if (status != CLI_OK && !strcmp(d->cmd, "train") && nn_dist_fits_begun(d->dist) == 0)
+        nn_dist_fit_abandon(d->dist, NN_ERR_RUNTIME, cli_last_failure());
+    if (status != CLI_OK && !strcmp(d->cmd, "predict") && !d->predicted) {
+        nn_status st;
+        nn_set_error(NN_ERR_RUNTIME, "%s", cli_last_failure());
+        nn_dist_predict(d->dist, NULL, NULL, NULL, NULL, 1, &st);
+    }
     if (status == CLI_OK) {
         nn_dist_free(d->dist);
         free(d);
@@ -99,6 +125,13 @@ void cli_dist_log_hook(cli_dist *d, nn_fit_opts *o) { (void)d, (void)o; }
 int cli_dist_log_start(cli_dist *d, nn_runlog *log, int local_batch) {
     (void)d, (void)log, (void)local_batch;
     return CLI_OK;
+}
+nn_tensor *cli_dist_predict(cli_dist *d, nn_graph *g, nn_node *x, nn_node *out, const nn_tensor *data, int batch,
+                            nn_status *status) {
+    (void)d;
+    nn_tensor *t = nn_predict(g, x, out, data, batch);
+    *status = t ? NN_OK : NN_ERR_RUNTIME;
+    return t;
 }
 int cli_dist_close(cli_dist *d, int status) {
     (void)d;

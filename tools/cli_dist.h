@@ -1,4 +1,4 @@
-/* nngraph train under mpirun: the MPI side of the command, compiled to
+/* nngraph train and predict under mpirun: the MPI side of the commands, compiled to
  * stubs when nngraph is built without MPI (then a launched run says so). */
 #ifndef CLI_DIST_H
 #define CLI_DIST_H
@@ -24,9 +24,18 @@ void cli_dist_fit_opts(cli_dist *d, nn_fit_opts *o, volatile sig_atomic_t *stop)
  * after the log's own epoch callback), the log after. */
 void cli_dist_log_hook(cli_dist *d, nn_fit_opts *o);
 int cli_dist_log_start(cli_dist *d, nn_runlog *log, int local_batch);
+/* nn_predict, or under a launcher nn_dist_predict: each rank predicts a
+ * shard of data's rows, gathered on rank 0 (NULL elsewhere). *status says
+ * on every rank whether all went well (a failure: nn_last_error(), or the
+ * graph's nn_error_message). */
+nn_tensor *cli_dist_predict(cli_dist *d, nn_graph *g, nn_node *x, nn_node *out, const nn_tensor *data, int batch,
+                            nn_status *status);
 /* Ends MPI after a successful command and returns status. After a failure
  * MPI is left as it is (other ranks may be inside a collective): the
- * process exits non-zero and the launcher ends the job. */
+ * process exits non-zero and the launcher ends the job. A rank that failed
+ * before the command's collective (train: the fit's start; predict: the
+ * prediction) first takes its part in it with its cli_fail message, so the
+ * other ranks stop at once with that message instead of at a timeout. */
 int cli_dist_close(cli_dist *d, int status);
 
 #endif

@@ -10,13 +10,14 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph check FILE.nng [--seed N] [--batch N] [--json]\n\n"
+    "Usage: nngraph check FILE.nng|DB:RUN|--db DB --run RUN [--seed N] [--batch N] [--json]\n\n"
     "Checks the gradient rule of every op in the graph on random inputs against\n"
     "central differences (reference loss in double; pass: |a-n| <= 1e-4 + 1e-2|n|).\n"
     "Prints the worst relative error per op; exit status 1 if any op fails.\n\n"
     "  --seed N    random inputs' seed (default 1)\n"
     "  --batch N   size given to the open batch dimension B (default 3)\n"
-    "  --json      one JSON object per op (JSON Lines) instead of the table\n";
+    "  --json      one JSON object per op (JSON Lines) instead of the table\n"
+    "  --db DB --run RUN  the graph a run log recorded for RUN (the same as DB:RUN)\n";
 
 typedef struct op_row {
     const char *op;
@@ -25,24 +26,32 @@ typedef struct op_row {
     char worst_node[256], detail[256];
 } op_row;
 
+enum { OPT_SEED = 1, OPT_BATCH, OPT_JSON };
+static const cli_option options[] = {
+    {"seed", 0, "N", OPT_SEED}, {"batch", 0, "N", OPT_BATCH}, {"json", 0, NULL, OPT_JSON}, CLI_SOURCE_OPTIONS,
+    {NULL, 0, NULL, 0}};
+
 static int run(int argc, char **argv) {
-    const char *file = NULL, *v;
+    cli_source src = {0};
     long long seed = 1, batch = 3;
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        int r;
-        if ((r = cli_opt("check", argc, argv, &i, "--seed", &v)) != 0) {
-            if (r < 0 || cli_int("check", "--seed", v, 0, (long long)INT64_MAX, &seed)) return CLI_USAGE;
-        } else if ((r = cli_opt("check", argc, argv, &i, "--batch", &v)) != 0) {
-            if (r < 0 || cli_int("check", "--batch", v, 1, 4096, &batch)) return CLI_USAGE;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (cli_graph_file_arg("check", argv[i], &file) != 0) {
-            return CLI_USAGE;
+    cli_args a;
+    cli_args_init(&a, "check", options, argc, argv);
+    for (int opt; (opt = cli_next(&a)) != CLI_END;) {
+        switch (opt) {
+        case OPT_SEED:
+            if (cli_int("check", "--seed", a.value, 0, (long long)INT64_MAX, &seed)) return CLI_USAGE;
+            break;
+        case OPT_BATCH:
+            if (cli_int("check", "--batch", a.value, 1, 4096, &batch)) return CLI_USAGE;
+            break;
+        case OPT_JSON: json = 1; break;
+        default:
+            if (!cli_source_arg("check", &src, opt, a.value)) return CLI_USAGE;
         }
     }
-    if (!file) return cli_usage_error("check", "no graph file given");
-    nn_graph *g = cli_load_graph("check", file, 1);
+    if (cli_source_resolve("check", &src, NULL, 0)) return CLI_USAGE;
+    nn_graph *g = cli_load_graph("check", &src, 1);
     if (!g) return CLI_RUNTIME;
     int n = nn_graph_num_nodes(g), n_rows = 0, status = CLI_OK;
     op_row *rows = calloc((size_t)n + 1, sizeof *rows);

@@ -8,11 +8,13 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph dot FILE.nng|DB:RUN|--db DB --run RUN [-T svg|png|pdf|json|dot] [-o OUT] [--layers] [--backward]\n"
+    "Usage: nngraph dot FILE.nng|DB:RUN|--db DB --run RUN [-T FORMAT] [-o OUT] [--layers] [--backward]\n"
     "                  [--rankdir TB|LR] [--title TEXT] [--loss NODE]\n\n"
     "Draws the graph. Without -T or -o, DOT text goes to stdout; -T renders in\n"
     "process with Graphviz (to stdout, or to OUT); -o alone takes the format from\n"
     "OUT's extension (.svg .png .pdf .json .dot .gv). OUT is written atomically.\n\n"
+    "  -T, --format FMT  svg, png, pdf, json or dot (-Tpng works too)\n"
+    "  -o, --output OUT  write to OUT instead of stdout\n"
     "  --layers          one box per scope (L1, L2, ...), like Keras plot_model\n"
     "  --level op|layer  the same choice by name (op is the default)\n"
     "  --backward        also draw the gradient nodes (dashed, red); a graph saved\n"
@@ -67,48 +69,44 @@ static int write_all(const char *data, size_t len, FILE *out) {
     return fwrite(data, 1, len, out) == len && fflush(out) == 0 ? 0 : -1;
 }
 
+enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_TITLE, OPT_LOSS, OPT_RANKDIR, OPT_LEVEL, OPT_LAYERS, OPT_BACKWARD };
+static const cli_option options[] = {
+    {"format", 'T', "FORMAT", OPT_FORMAT}, {"output", 'o', "OUT", OPT_OUTPUT}, {"title", 0, "TEXT", OPT_TITLE},
+    {"loss", 0, "NODE", OPT_LOSS},         {"rankdir", 0, "TB|LR", OPT_RANKDIR}, {"level", 0, "op|layer", OPT_LEVEL},
+    {"layers", 0, NULL, OPT_LAYERS},       {"backward", 0, NULL, OPT_BACKWARD}, CLI_SOURCE_OPTIONS,
+    {NULL, 0, NULL, 0}};
+
 static int run(int argc, char **argv) {
-    const char *file = NULL, *format = NULL, *out = NULL, *v, *db = NULL, *run_id = NULL;
-    char spec[4096];
+    const char *format = NULL, *out = NULL;
+    cli_source src = {0};
     nn_dot_opts opts = {0};
-    for (int i = 1; i < argc; i++) {
-        int r;
-        if ((r = cli_opt("dot", argc, argv, &i, "-T", &format)) != 0 ||
-            (r = cli_opt("dot", argc, argv, &i, "-o", &out)) != 0 ||
-            (r = cli_opt("dot", argc, argv, &i, "--output", &out)) != 0 ||
-            (r = cli_opt("dot", argc, argv, &i, "--title", &opts.title)) != 0 ||
-            (r = cli_opt("dot", argc, argv, &i, "--loss", &opts.loss)) != 0 ||
-            (r = cli_opt("dot", argc, argv, &i, "--db", &db)) != 0 ||
-            (r = cli_opt("dot", argc, argv, &i, "--run", &run_id)) != 0) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_opt("dot", argc, argv, &i, "--rankdir", &v)) != 0) {
-            if (r < 0) return CLI_USAGE;
-            if (strcmp(v, "LR") != 0 && strcmp(v, "TB") != 0)
-                return cli_usage_error("dot", "--rankdir takes LR or TB, not '%s'", v);
-            opts.rankdir_lr = strcmp(v, "LR") == 0;
-        } else if ((r = cli_opt("dot", argc, argv, &i, "--level", &v)) != 0) {
-            if (r < 0) return CLI_USAGE;
-            if (strcmp(v, "op") != 0 && strcmp(v, "layer") != 0)
-                return cli_usage_error("dot", "--level takes op or layer, not '%s'", v);
-            opts.layers = strcmp(v, "layer") == 0;
-        } else if (strcmp(argv[i], "--layers") == 0) {
-            opts.layers = 1;
-        } else if (strcmp(argv[i], "--backward") == 0) {
-            opts.backward = 1;
-        } else if (cli_graph_file_arg("dot", argv[i], &file) != 0) {
-            return CLI_USAGE;
+    cli_args a;
+    cli_args_init(&a, "dot", options, argc, argv);
+    for (int opt; (opt = cli_next(&a)) != CLI_END;) {
+        switch (opt) {
+        case OPT_FORMAT: format = a.value; break;
+        case OPT_OUTPUT: out = a.value; break;
+        case OPT_TITLE: opts.title = a.value; break;
+        case OPT_LOSS: opts.loss = a.value; break;
+        case OPT_RANKDIR:
+            if (strcmp(a.value, "LR") != 0 && strcmp(a.value, "TB") != 0)
+                return cli_usage_error("dot", "--rankdir takes LR or TB, not '%s'", a.value);
+            opts.rankdir_lr = strcmp(a.value, "LR") == 0;
+            break;
+        case OPT_LEVEL:
+            if (strcmp(a.value, "op") != 0 && strcmp(a.value, "layer") != 0)
+                return cli_usage_error("dot", "--level takes op or layer, not '%s'", a.value);
+            opts.layers = strcmp(a.value, "layer") == 0;
+            break;
+        case OPT_LAYERS: opts.layers = 1; break;
+        case OPT_BACKWARD: opts.backward = 1; break;
+        default:
+            if (!cli_source_arg("dot", &src, opt, a.value)) return CLI_USAGE;
         }
     }
-    if (db || run_id) {
-        /* --db DB --run RUN is the spelled-out form of DB:RUN */
-        if (!db || !run_id) return cli_usage_error("dot", "--db and --run go together");
-        if (file) return cli_usage_error("dot", "give a graph file or --db/--run, not both");
-        if ((size_t)snprintf(spec, sizeof spec, "%s:%s", db, run_id) >= sizeof spec)
-            return cli_usage_error("dot", "--db path too long");
-        file = spec;
-    }
-    if (!file) return cli_usage_error("dot", "no graph file given");
-    if (cli_safe_output("dot", out, &file, 1) != CLI_OK) return CLI_RUNTIME;
+    if (cli_source_resolve("dot", &src, NULL, 0)) return CLI_USAGE;
+    const char *input = cli_source_path(&src);
+    if (cli_safe_output("dot", out, &input, 1) != CLI_OK) return CLI_RUNTIME;
     if (!format && out) {
         format = format_from_path(out);
         if (!format) return cli_usage_error("dot", "cannot tell the format from '%s': add -T svg|png|pdf|json|dot", out);
@@ -116,13 +114,10 @@ static int run(int argc, char **argv) {
     if (format && strcmp(format, "svg") && strcmp(format, "png") && strcmp(format, "pdf") && strcmp(format, "json") &&
         strcmp(format, "dot"))
         return cli_usage_error("dot", "unknown format '%s' (svg, png, pdf, json, dot)", format);
-    if (!opts.title) {
-        const char *slash = strrchr(file, '/');
-        opts.title = slash ? slash + 1 : file;
-    }
+    if (!opts.title) opts.title = cli_source_name(&src);
 
     nn_load_fault fault;
-    nn_graph *g = cli_load_graph_partial("dot", file, 1, &fault);
+    nn_graph *g = cli_load_graph_partial("dot", &src, 1, &fault);
     if (!g) return CLI_RUNTIME;
     int status = CLI_OK;
     if (nn_graph_status(g) != NN_OK) {

@@ -1,91 +1,63 @@
-/* nngraph export RUN [DB] [--epoch E] -o FILE: a checkpoint's weights out
+/* nngraph export DB:RUN [--epoch E] -o FILE: a checkpoint's weights out
  * of the run log into a weights file (the one `nngraph predict --weights`
  * and nn_weights_load() read), or with --full the whole checkpoint
  * (optimizer state, generator) for nn_checkpoint_read(). */
 #include "cli.h"
 #include "cmd_runlog.h"
-#include "nngraph.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char nn_cmd_export_summary[] = "write a logged checkpoint's weights to a .nnw file";
-const char nn_cmd_export_usage[] =
-    "usage: nngraph export RUN [DB] [--epoch E] -o FILE [--full] [--json]\n"
-    "Write the weights of a run's checkpoint (default: its last) from a run log\n"
-    "(default " NN_RUNLOG_DEFAULT_PATH ") to FILE as a weights file, which\n"
-    "`nngraph predict --weights FILE` and nn_weights_load() read.\n"
-    "  --epoch E   the checkpoint taken at epoch E\n"
-    "  -o FILE     where to write (replaced atomically)\n"
-    "  --full      the whole checkpoint instead: parameters, optimizer state and\n"
-    "              generator, step and epoch (\"NNGC\", read by nn_checkpoint_read)\n"
-    "  --json      describe what was written as one JSON object\n"
-    "  --help      this text\n";
+static const char usage[] =
+    "Usage: nngraph export DB:RUN|RUN|--db DB --run RUN -o FILE [--epoch E] [--full] [--json]\n\n"
+    "Writes the weights of a run's checkpoint (default: its last) from a run log\n"
+    "to FILE as a weights file, which `nngraph predict --weights FILE` and\n"
+    "nn_weights_load() read. A bare RUN is looked up in " NN_RUNLOG_DEFAULT_PATH " (or --db).\n\n"
+    "  -o, --output FILE  where to write (replaced atomically)\n"
+    "  --epoch E          the checkpoint taken at epoch E\n"
+    "  --full             the whole checkpoint instead: parameters, optimizer state and\n"
+    "                     generator, step and epoch (\"NNGC\", read by nn_checkpoint_read)\n"
+    "  --json             describe what was written as one JSON object\n"
+    "  --db DB --run RUN  the run, spelled out (the same as DB:RUN)\n";
 
-int nn_cmd_export(int argc, char **argv) {
-    const char *spec = NULL, *db = NULL, *out = NULL;
+enum { OPT_OUTPUT = 1, OPT_EPOCH, OPT_FULL, OPT_JSON };
+static const cli_option options[] = {{"output", 'o', "FILE", OPT_OUTPUT}, {"epoch", 0, "E", OPT_EPOCH},
+                                     {"full", 0, NULL, OPT_FULL},         {"json", 0, NULL, OPT_JSON},
+                                     CLI_SOURCE_OPTIONS,                  {NULL, 0, NULL, 0}};
+
+static int run(int argc, char **argv) {
+    cli_source src = {0};
+    const char *out = NULL;
     long long epoch = -1;
     int json = 0, params_only = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (nnc_is_help(a)) {
-            fputs(nn_cmd_export_usage, stdout);
-            return 0;
-        } else if (strcmp(a, "--json") == 0) {
-            json = 1;
-        } else if (strcmp(a, "--full") == 0) {
-            params_only = 0;
-        } else if (strcmp(a, "--epoch") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--db") == 0) {
-            if (i + 1 == argc) {
-                fprintf(stderr, "nngraph export: %s needs a value\n%s", a, nn_cmd_export_usage);
-                return 2;
-            }
-            const char *v = argv[++i];
-            if (a[1] == 'o') {
-                out = v;
-            } else if (a[2] == 'd') {
-                db = v;
-            } else {
-                char *end;
-                errno = 0;
-                epoch = strtoll(v, &end, 10);
-                if (*end || end == v || errno || epoch < 0) {
-                    fprintf(stderr, "nngraph export: --epoch '%s' is not an epoch number\n", v);
-                    return 2;
-                }
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "nngraph export: unknown option '%s'\n%s", a, nn_cmd_export_usage);
-            return 2;
-        } else if (!spec) {
-            spec = a;
-        } else if (!db) {
-            db = a;
-        } else {
-            fprintf(stderr, "nngraph export: unexpected argument '%s'\n%s", a, nn_cmd_export_usage);
-            return 2;
+    cli_args a;
+    cli_args_init(&a, "export", options, argc, argv);
+    for (int opt; (opt = cli_next(&a)) != CLI_END;) {
+        switch (opt) {
+        case OPT_OUTPUT: out = a.value; break;
+        case OPT_EPOCH:
+            if (cli_int("export", "--epoch", a.value, 0, (long long)INT64_MAX, &epoch)) return CLI_USAGE;
+            break;
+        case OPT_FULL: params_only = 0; break;
+        case OPT_JSON: json = 1; break;
+        default:
+            if (!cli_source_arg("export", &src, opt, a.value)) return CLI_USAGE;
         }
     }
-    if (!spec || !out) {
-        fprintf(stderr, "nngraph export: %s\n%s", !spec ? "which run? (an id, uuid or name)" : "no output file (-o FILE)",
-                nn_cmd_export_usage);
-        return 2;
-    }
-    if (!db) db = NN_RUNLOG_DEFAULT_PATH;
-    if (cli_safe_output("export", out, &db, 1) != CLI_OK) return 1;
+    if (cli_source_resolve("export", &src, NN_RUNLOG_DEFAULT_PATH, 1)) return CLI_USAGE;
+    if (!out) return cli_usage_error("export", "no output file: give -o FILE");
+    const char *db = src.db, *spec = src.run;
+    if (cli_safe_output("export", out, &db, 1) != CLI_OK) return CLI_RUNTIME;
     nn_runlog *log = nn_runlog_open(db, NN_RUNLOG_READONLY);
-    if (!log) {
-        fprintf(stderr, "nngraph export: %s\n", nn_last_error());
-        return 1;
-    }
+    if (!log) return cli_fail("export", "%s", nn_last_error());
     int64_t id = 0;
     nn_checkpoint *c = NULL;
     nn_status s = nn_runlog_find_run(log, spec, &id);
     if (s == NN_OK && !(c = nn_runlog_load_checkpoint(log, id, epoch))) s = NN_ERR_ARG;
     if (s == NN_OK) s = nn_checkpoint_save(c, out, params_only);
     if (s != NN_OK) {
-        fprintf(stderr, "nngraph export: %s\n", nn_last_error());
+        cli_fail("export", "%s", nn_last_error());
     } else {
         int count = 0;
         for (int i = 0; i < nn_checkpoint_count(c); i++)
@@ -104,5 +76,7 @@ int nn_cmd_export(int argc, char **argv) {
     }
     nn_checkpoint_free(c);
     nn_runlog_close(log);
-    return s == NN_OK ? 0 : 1;
+    return s == NN_OK ? CLI_OK : CLI_RUNTIME;
 }
+
+const cli_command cli_export = {"export", "write a logged checkpoint's weights to a .nnw file", usage, run};

@@ -39,45 +39,69 @@ typedef struct plot_args {
     int steps, log_y, width, height;
 } plot_args;
 
+enum {
+    OPT_DATA = 1, OPT_OUTPUT, OPT_FORMAT, OPT_TITLE, OPT_WEIGHTS, OPT_CSV, OPT_X, OPT_OUT_NODE, OPT_UNIT, OPT_LAYER,
+    OPT_TRANSFORMED, OPT_IMAGE, OPT_LABEL_COL, OPT_GRID, OPT_EPOCH, OPT_SMOOTH, OPT_SIZE, OPT_STEPS, OPT_LOG_Y
+};
+static const cli_option options[] = {
+    {"data", 0, "FILE [LABELS]", OPT_DATA}, {"", 'o', "FILE", OPT_OUTPUT}, /* -o only: --output is the node */
+    {"format", 'T', "FORMAT", OPT_FORMAT},  {"title", 0, "TEXT", OPT_TITLE},
+    {"weights", 0, "FILE", OPT_WEIGHTS},    {"csv", 0, "FILE", OPT_CSV},
+    {"x", 0, "NAME", OPT_X},                {"output", 0, "NODE", OPT_OUT_NODE},
+    {"unit", 0, "L:K", OPT_UNIT},           {"layer", 0, "L", OPT_LAYER},
+    {"transformed", 0, "L", OPT_TRANSFORMED}, {"image", 0, "WxH", OPT_IMAGE},
+    {"label-col", 0, "N", OPT_LABEL_COL},   {"grid", 0, "N", OPT_GRID},
+    {"epoch", 0, "E", OPT_EPOCH},           {"smooth", 0, "W", OPT_SMOOTH},
+    {"size", 0, "WxH", OPT_SIZE},           {"steps", 0, NULL, OPT_STEPS},
+    {"log", 0, NULL, OPT_LOG_Y},            {NULL, 0, NULL, 0},
+};
+
+/* argv[0] is the kind. */
 static int parse(int argc, char **argv, plot_args *a) {
-    const char *v;
-    for (int i = 2; i < argc; i++) {
-        int r = 0;
-        if (strcmp(argv[i], "--data") == 0) {
-            if (i + 1 >= argc) return cli_usage_error("plot", "--data needs a file");
-            a->data = argv[++i];
-            if (i + 1 < argc && argv[i + 1][0] != '-') a->labels = argv[++i];
-        } else if ((r = cli_opt("plot", argc, argv, &i, "-o", &a->out)) != 0 ||
-                   (r = cli_opt("plot", argc, argv, &i, "-T", &a->format)) != 0 ||
-                   (r = cli_opt("plot", argc, argv, &i, "--title", &a->title)) != 0 ||
-                   (r = cli_opt("plot", argc, argv, &i, "--weights", &a->weights)) != 0 ||
-                   (r = cli_opt("plot", argc, argv, &i, "--csv", &a->csv)) != 0 ||
-                   (r = cli_opt("plot", argc, argv, &i, "--x", &a->xname)) != 0 ||
-                   (r = cli_opt("plot", argc, argv, &i, "--output", &a->output)) != 0 ||
-                   (r = cli_opt("plot", argc, argv, &i, "--unit", &a->unit)) != 0 ||
-                   (r = cli_opt("plot", argc, argv, &i, "--layer", &a->layer)) != 0 ||
-                   (r = cli_opt("plot", argc, argv, &i, "--transformed", &a->transformed)) != 0 ||
-                   (r = cli_opt("plot", argc, argv, &i, "--image", &a->image)) != 0) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_opt("plot", argc, argv, &i, "--label-col", &v)) != 0) {
-            if (r < 0 || cli_int("plot", "--label-col", v, -1000000, 1000000, &a->label_col)) return CLI_USAGE;
-        } else if ((r = cli_opt("plot", argc, argv, &i, "--grid", &v)) != 0) {
-            if (r < 0 || cli_int("plot", "--grid", v, 10, 2000, &a->grid)) return CLI_USAGE;
-        } else if ((r = cli_opt("plot", argc, argv, &i, "--epoch", &v)) != 0) {
-            if (r < 0 || cli_int("plot", "--epoch", v, 0, 1LL << 40, &a->epoch)) return CLI_USAGE;
-        } else if ((r = cli_opt("plot", argc, argv, &i, "--smooth", &v)) != 0) {
-            if (r < 0 || cli_double("plot", "--smooth", v, 0, 0.999, &a->smooth)) return CLI_USAGE;
-        } else if ((r = cli_opt("plot", argc, argv, &i, "--size", &v)) != 0) {
-            if (r < 0) return CLI_USAGE;
+    cli_args p;
+    cli_args_init(&p, "plot", options, argc, argv);
+    for (int opt; (opt = cli_next(&p)) != CLI_END;) {
+        const char *v = p.value;
+        switch (opt) {
+        case OPT_DATA:
+            a->data = v;
+            a->labels = cli_next_value(&p);
+            break;
+        case OPT_OUTPUT: a->out = v; break;
+        case OPT_FORMAT: a->format = v; break;
+        case OPT_TITLE: a->title = v; break;
+        case OPT_WEIGHTS: a->weights = v; break;
+        case OPT_CSV: a->csv = v; break;
+        case OPT_X: a->xname = v; break;
+        case OPT_OUT_NODE: a->output = v; break;
+        case OPT_UNIT: a->unit = v; break;
+        case OPT_LAYER: a->layer = v; break;
+        case OPT_TRANSFORMED: a->transformed = v; break;
+        case OPT_IMAGE: a->image = v; break;
+        case OPT_LABEL_COL:
+            if (cli_int("plot", "--label-col", v, -1000000, 1000000, &a->label_col)) return CLI_USAGE;
+            break;
+        case OPT_GRID:
+            if (cli_int("plot", "--grid", v, 10, 2000, &a->grid)) return CLI_USAGE;
+            break;
+        case OPT_EPOCH:
+            if (cli_int("plot", "--epoch", v, 0, 1LL << 40, &a->epoch)) return CLI_USAGE;
+            break;
+        case OPT_SMOOTH:
+            if (cli_double("plot", "--smooth", v, 0, 0.999, &a->smooth)) return CLI_USAGE;
+            break;
+        case OPT_SIZE:
             if (sscanf(v, "%dx%d", &a->width, &a->height) != 2 || a->width < 100 || a->height < 100 ||
                 a->width > 8000 || a->height > 8000)
                 return cli_usage_error("plot", "--size wants WxH between 100x100 and 8000x8000, not '%s'", v);
-        } else if (strcmp(argv[i], "--steps") == 0) {
-            a->steps = 1;
-        } else if (strcmp(argv[i], "--log") == 0) {
-            a->log_y = 1;
-        } else if (cli_graph_file_arg("plot", argv[i], &a->spec) != 0) {
-            return CLI_USAGE;
+            break;
+        case OPT_STEPS: a->steps = 1; break;
+        case OPT_LOG_Y: a->log_y = 1; break;
+        case CLI_OPERAND:
+            if (a->spec) return cli_usage_error("plot", "one model or run list at a time ('%s' and '%s')", a->spec, v);
+            a->spec = v;
+            break;
+        default: return CLI_USAGE;
         }
     }
     return CLI_OK;
@@ -121,24 +145,24 @@ static int plot_curves(const plot_args *a, const nn_plot_opts *po) {
  * DB:RUN the graph came from. */
 static nn_graph *load_model(const plot_args *a) {
     if (!a->spec) return cli_usage_error("plot", "%s: give the model (a graph file or DB:RUN)", a->kind), NULL;
-    nn_graph *g = cli_load_graph("plot", a->spec, 1);
+    cli_source src = {.file = a->spec};
+    if (cli_source_resolve("plot", &src, NULL, 0)) return NULL;
+    nn_graph *g = cli_load_graph("plot", &src, 1);
     if (!g) return NULL;
     nn_status s = NN_OK;
     if (a->weights) {
         s = nn_weights_load(g, a->weights);
     } else {
-        const char *colon = strrchr(a->spec, ':');
-        char db[1024];
-        if (!colon || (size_t)(colon - a->spec) >= sizeof db) {
+        if (src.file) {
             cli_usage_error("plot", "%s: give --weights FILE (or the model as DB:RUN)", a->spec);
             nn_graph_free(g);
             return NULL;
         }
-        snprintf(db, sizeof db, "%.*s", (int)(colon - a->spec), a->spec);
+        const char *db = src.db;
         nn_runlog *log = nn_runlog_open(db, NN_RUNLOG_READONLY);
         int64_t run = 0;
         nn_checkpoint *c = NULL;
-        s = log ? nn_runlog_find_run(log, colon + 1, &run) : NN_ERR_DB;
+        s = log ? nn_runlog_find_run(log, src.run, &run) : NN_ERR_DB;
         if (s == NN_OK && !(c = nn_runlog_load_checkpoint(log, run, a->epoch >= 0 ? a->epoch : -1))) s = NN_ERR_ARG;
         if (s == NN_OK) s = nn_checkpoint_apply(c, g);
         nn_checkpoint_free(c);
@@ -283,7 +307,7 @@ static int run(int argc, char **argv) {
     int known = 0;
     for (int i = 0; i < 4; i++) known |= strcmp(a.kind, kinds[i]) == 0;
     if (!known) return cli_usage_error("plot", "unknown kind '%s' (curves, boundary, weights, confusion)", a.kind);
-    int r = parse(argc, argv, &a);
+    int r = parse(argc - 1, argv + 1, &a);
     if (r != CLI_OK) return r;
     char out[64];
     if (!a.out) {

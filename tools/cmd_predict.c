@@ -2,11 +2,12 @@
  * IDX images and prints one prediction a line on stdout; with labels, the
  * accuracy goes to stderr. */
 #include "cli.h"
+#include "cli_dist.h"
 
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph predict FILE.nng --weights WEIGHTS (--data IMAGES [LABELS] | --csv FILE) [options]\n\n"
+    "Usage: nngraph predict FILE.nng|DB:RUN --weights WEIGHTS (--data IMAGES [LABELS] | --csv FILE) [options]\n\n"
     "Prints the predicted class of each image (argmax of the output), one a line.\n"
     "With LABELS, also prints the accuracy on stderr.\n\n"
     "  --weights FILE   trained weights (from 'nngraph train -o')\n"
@@ -16,42 +17,68 @@ static const char usage[] =
     "  --output NODE    the node to read (default: the loss's logits)\n"
     "  --scores         print the output row (comma-separated) instead of the class\n"
     "  --batch N        rows per run (default 256)\n"
-    "  --x NAME         the input fed with the images (default x)\n";
+    "  --x NAME         the input fed with the images (default x)\n"
+    "  --db DB --run RUN  the graph a run log recorded for RUN (the same as DB:RUN)\n\n"
+    "Under mpirun (mpirun -np N nngraph predict ...) each process predicts a\n"
+    "contiguous share of the rows; rank 0 gathers them and prints them all, in order.\n";
+
+enum { OPT_WEIGHTS = 1, OPT_DATA, OPT_CSV, OPT_LABEL_COL, OPT_OUTPUT, OPT_SCORES, OPT_BATCH, OPT_X };
+static const cli_option options[] = {
+    {"weights", 0, "FILE", OPT_WEIGHTS}, {"data", 0, "IMAGES [LABELS]", OPT_DATA}, {"csv", 0, "FILE", OPT_CSV},
+    {"label-col", 0, "N", OPT_LABEL_COL}, {"output", 0, "NODE", OPT_OUTPUT},          {"scores", 0, NULL, OPT_SCORES},
+    {"batch", 0, "N", OPT_BATCH},         {"x", 0, "NAME", OPT_X},                    CLI_SOURCE_OPTIONS,
+    {NULL, 0, NULL, 0}};
+
+static int predict(const cli_source *src, const char *weights, const char *images, const char *labels,
+                   const char *csv, const char *output, const char *xname, long long batch, long long label_col,
+                   int scores, cli_dist *dist);
 
 static int run(int argc, char **argv) {
-    const char *file = NULL, *weights = NULL, *images = NULL, *csv = NULL, *labels = NULL, *output = NULL, *xname = "x", *v;
+    const char *weights = NULL, *images = NULL, *csv = NULL, *labels = NULL, *output = NULL, *xname = "x";
+    cli_source src = {0};
     long long batch = 256, label_col = NN_CSV_NO_LABEL;
     int scores = 0;
-    for (int i = 1; i < argc; i++) {
-        int r = 0;
-        if (strcmp(argv[i], "--data") == 0) {
-            if (i + 1 >= argc) return cli_usage_error("predict", "--data needs IMAGES [LABELS]");
-            images = argv[++i];
-            if (i + 1 < argc && argv[i + 1][0] != '-') labels = argv[++i];
-        } else if ((r = cli_opt("predict", argc, argv, &i, "--label-col", &v)) != 0) {
-            if (r < 0 || cli_int("predict", "--label-col", v, -1000000, 1000000, &label_col)) return CLI_USAGE;
-        } else if ((r = cli_opt("predict", argc, argv, &i, "--weights", &weights)) != 0 ||
-                   (r = cli_opt("predict", argc, argv, &i, "--csv", &csv)) != 0 ||
-                   (r = cli_opt("predict", argc, argv, &i, "--output", &output)) != 0 ||
-                   (r = cli_opt("predict", argc, argv, &i, "--x", &xname)) != 0) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_opt("predict", argc, argv, &i, "--batch", &v)) != 0) {
-            if (r < 0 || cli_int("predict", "--batch", v, 1, 1 << 20, &batch)) return CLI_USAGE;
-        } else if (strcmp(argv[i], "--scores") == 0) {
-            scores = 1;
-        } else if (cli_graph_file_arg("predict", argv[i], &file) != 0) {
-            return CLI_USAGE;
+    cli_args a;
+    cli_args_init(&a, "predict", options, argc, argv);
+    for (int opt; (opt = cli_next(&a)) != CLI_END;) {
+        switch (opt) {
+        case OPT_WEIGHTS: weights = a.value; break;
+        case OPT_DATA:
+            images = a.value;
+            labels = cli_next_value(&a);
+            break;
+        case OPT_CSV: csv = a.value; break;
+        case OPT_LABEL_COL:
+            if (cli_int("predict", "--label-col", a.value, -1000000, 1000000, &label_col)) return CLI_USAGE;
+            break;
+        case OPT_OUTPUT: output = a.value; break;
+        case OPT_SCORES: scores = 1; break;
+        case OPT_BATCH:
+            if (cli_int("predict", "--batch", a.value, 1, 1 << 20, &batch)) return CLI_USAGE;
+            break;
+        case OPT_X: xname = a.value; break;
+        default:
+            if (!cli_source_arg("predict", &src, opt, a.value)) return CLI_USAGE;
         }
     }
-    if (!file) return cli_usage_error("predict", "no graph file given");
+    if (cli_source_resolve("predict", &src, NULL, 0)) return CLI_USAGE;
     if (!weights) return cli_usage_error("predict", "no --weights given (train with 'nngraph train -o WEIGHTS')");
     if (!images && !csv) return cli_usage_error("predict", "no data: give --data IMAGES [LABELS] or --csv FILE");
     if (images && csv) return cli_usage_error("predict", "give --data or --csv, not both");
 
+    cli_dist *dist = NULL;
+    int r = cli_dist_open("predict", &dist);
+    if (r != CLI_OK) return r;
+    return cli_dist_close(dist, predict(&src, weights, images, labels, csv, output, xname, batch, label_col, scores, dist));
+}
+
+static int predict(const cli_source *src, const char *weights, const char *images, const char *labels,
+                   const char *csv, const char *output, const char *xname, long long batch, long long label_col,
+                   int scores, cli_dist *dist) {
     int status = CLI_RUNTIME;
     nn_tensor *x_data = NULL, *y_data = NULL, *out = NULL, *cls = NULL;
     nn_dataset *pair = NULL;
-    nn_graph *g = cli_load_graph("predict", file, 1);
+    nn_graph *g = cli_load_graph("predict", src, 1);
     if (!g) return CLI_RUNTIME;
     nn_node *x = cli_find_input("predict", g, xname, "features");
     nn_node *o = x ? cli_find_output("predict", g, output) : NULL;
@@ -73,9 +100,14 @@ static int run(int argc, char **argv) {
         cli_fail("predict", "%s", nn_last_error());
         goto done;
     }
-    out = nn_predict(g, x, o, x_data, (int)batch);
-    if (!out) {
-        cli_fail("predict", "%s", nn_graph_status(g) ? nn_error_message(g) : nn_last_error());
+    nn_status ps;
+    out = cli_dist_predict(dist, g, x, o, x_data, (int)batch, &ps);
+    if (ps != NN_OK) {
+        cli_fail("predict", "%s", nn_graph_status(g) && nn_error_message(g)[0] ? nn_error_message(g) : nn_last_error());
+        goto done;
+    }
+    if (cli_dist_rank(dist) != 0) { /* rank 0 has every row and prints */
+        status = CLI_OK;
         goto done;
     }
     nn_shape s = nn_tensor_shape(out);

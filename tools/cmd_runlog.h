@@ -1,31 +1,12 @@
-/*
- * The run-log subcommands of the `nngraph` command. Each takes the
- * subcommand's own arguments (argv[0] is the subcommand's name) and returns
- * the exit status: 0 ok, 1 runtime failure (a bad database, no such run),
- * 2 usage error. Data go to stdout, messages to stderr; `--json` writes
- * JSON Lines for scripts; `--help` prints the usage.
- *
- *   nngraph runs [DB] [--json]                      every run, one a line
- *   nngraph show RUN [DB] [--json]                  params, final metrics, loss curve
- *   nngraph export RUN [DB] [--epoch E] -o FILE [--params-only] [--json]
- *                                                   a checkpoint's weights to a .nnw file
- *
- * DB defaults to NN_RUNLOG_DEFAULT_PATH (nngraph.db); RUN is an id, a uuid
- * (or a unique prefix of one) or a run name (its latest run).
- */
+/* Helpers of the run-log subcommands of `nngraph` (runs, show, export;
+ * their entry points are cli_runs, cli_show, cli_export in cli.h): JSON
+ * output and durations. */
 #ifndef NN_TOOLS_CMD_RUNLOG_H
 #define NN_TOOLS_CMD_RUNLOG_H
 
 #include <stdio.h>
 
 #include "nngraph/runlog.h"
-
-int nn_cmd_runs(int argc, char **argv);
-int nn_cmd_show(int argc, char **argv);
-int nn_cmd_export(int argc, char **argv);
-/* Their --help texts and one-line summaries, for a dispatcher's table. */
-extern const char nn_cmd_runs_usage[], nn_cmd_show_usage[], nn_cmd_export_usage[];
-extern const char nn_cmd_runs_summary[], nn_cmd_show_summary[], nn_cmd_export_summary[];
 
 /* Helpers shared by the three (tools/cmd_runlog_common.c). */
 
@@ -43,9 +24,16 @@ void nnc_json_num(FILE *out, double v);
  * "seed", "threads", "error", "experiment", "git_commit", "git_dirty"),
  * without the enclosing braces. */
 void nnc_json_run_fields(FILE *out, const nn_run_row *r);
+/* The run's tags (sorted by key) and notes ("" if none), both malloc'ed
+ * (free()); NN_ERR_DB with nn_last_error() if they cannot be read. */
+nn_status nnc_tags_notes(nn_runlog *log, int64_t id, nn_param_kv **tags, int *ntags, char **notes);
+/* Them as JSON fields, each after a comma:
+ * ,"tags":{"key":"value",...},"notes":"..." (null when empty). */
+void nnc_json_tags_notes(FILE *out, const nn_param_kv *tags, int ntags, const char *notes);
+/* The run's commit for people: "0123abcd" (its first 8 hex digits), with
+ * "+dirty" when the tree had uncommitted changes; "-" if unknown. */
+const char *nnc_git_short(const nn_run_row *r, char *buf, size_t len);
 /* "1m 23.4s", "2h 03m" for a duration in seconds; "-" if NaN. */
 void nnc_duration(double s, char *buf, size_t len);
-/* 1 if arg is --help or -h. */
-int nnc_is_help(const char *arg);
 
 #endif

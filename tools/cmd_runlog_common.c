@@ -2,6 +2,7 @@
 #include "cmd_runlog.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void nnc_json_str(FILE *out, const char *s) {
@@ -79,6 +80,33 @@ void nnc_json_run_fields(FILE *out, const nn_run_row *r) {
     fputs(r->git_dirty < 0 ? "null" : r->git_dirty ? "true" : "false", out);
 }
 
+nn_status nnc_tags_notes(nn_runlog *log, int64_t id, nn_param_kv **tags, int *ntags, char **notes) {
+    *tags = NULL, *ntags = 0, *notes = NULL;
+    if (nn_runlog_tags(log, id, tags, ntags) == NN_OK && (*notes = nn_runlog_notes(log, id))) return NN_OK;
+    free(*tags);
+    *tags = NULL, *ntags = 0;
+    return NN_ERR_DB;
+}
+
+void nnc_json_tags_notes(FILE *out, const nn_param_kv *tags, int ntags, const char *notes) {
+    fputs(",\"tags\":{", out);
+    for (int i = 0; i < ntags; i++) {
+        if (i) fputc(',', out);
+        nnc_json_str(out, tags[i].key);
+        fputc(':', out);
+        nnc_json_str(out, tags[i].value);
+    }
+    fputs("},\"notes\":", out);
+    json_str_or_null(out, notes);
+}
+
+const char *nnc_git_short(const nn_run_row *r, char *buf, size_t len) {
+    char commit[16];
+    if (!r->git_commit[0]) snprintf(buf, len, "-");
+    else snprintf(buf, len, "%.8s%s", nnc_clean(r->git_commit, commit, sizeof commit), r->git_dirty == 1 ? "+dirty" : "");
+    return buf;
+}
+
 void nnc_duration(double s, char *buf, size_t len) {
     if (isnan(s) || s < 0) snprintf(buf, len, "-");
     else if (s < 10) snprintf(buf, len, "%.3fs", s);
@@ -87,4 +115,3 @@ void nnc_duration(double s, char *buf, size_t len) {
     else snprintf(buf, len, "%dh %02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
 }
 
-int nnc_is_help(const char *arg) { return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0; }

@@ -1,21 +1,21 @@
-/* nngraph show RUN [DB] [--json]: one run's record, hyperparameters, final
+/* nngraph show DB:RUN [--json]: one run's record, hyperparameters, final
  * metrics and a small text loss curve. */
+#include "cli.h"
 #include "cmd_runlog.h"
-#include "nngraph.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char nn_cmd_show_summary[] = "show one logged run: params, metrics, loss curve";
-const char nn_cmd_show_usage[] =
-    "usage: nngraph show RUN [DB] [--json]\n"
-    "Show one run of a run log (default " NN_RUNLOG_DEFAULT_PATH "): its record, hyperparameters,\n"
-    "latest metrics, the last confusion matrix if one was logged, and the training\n"
-    "loss curve with the learning rate each epoch used. RUN is an id, a uuid (or a\n"
-    "unique prefix) or a name (its latest run).\n"
-    "  --json   the run as one JSON object (curve included)\n"
-    "  --help   this text\n";
+static const char usage[] =
+    "Usage: nngraph show DB:RUN|RUN|--db DB --run RUN [--json]\n\n"
+    "Shows one run of a run log: its record (experiment and git commit included),\n"
+    "tags and notes (nngraph tag sets them), hyperparameters, latest metrics, the\n"
+    "last confusion matrix if one was logged, and the training loss curve with the\n"
+    "learning rate each epoch used. RUN is an id, a uuid (or a unique prefix) or a\n"
+    "name (its latest run); a bare RUN is looked up in " NN_RUNLOG_DEFAULT_PATH " (or --db).\n\n"
+    "  --db DB --run RUN  the run, spelled out (the same as DB:RUN)\n"
+    "  --json             the run as one JSON object (curve included)\n";
 
 enum { CURVE_ROWS = 20, BAR_WIDTH = 40 };
 
@@ -143,21 +143,47 @@ static void print_confusion(const nn_metric_last *m, int nm) {
     putchar('\n');
 }
 
-static void print_text(const nn_run_row *r, const nn_param_kv *kv, int nkv, const nn_metric_last *m, int nm,
+/* The tags, one a line, and the notes, line by line, each indented;
+ * nothing for a run that has neither. */
+static void print_tags_notes(const nn_param_kv *tags, int ntags, const char *notes) {
+    char key[256], value[1024];
+    if (ntags) printf("\ntags:\n");
+    for (int i = 0; i < ntags; i++)
+        printf("  %-20s %s\n", nnc_clean(tags[i].key, key, sizeof key), nnc_clean(tags[i].value, value, sizeof value));
+    if (!notes[0]) return;
+    printf("\nnotes:\n");
+    for (const char *line = notes; *line;) {
+        size_t n = strcspn(line, "\n");
+        char text[1024];
+        snprintf(text, sizeof text, "%.*s", (int)(n < sizeof text ? n : sizeof text - 1), line);
+        text[strcspn(text, "\r")] = 0;
+        printf("  %s\n", nnc_clean(text, value, sizeof value));
+        line += n + (line[n] == '\n');
+    }
+}
+
+static void print_text(const nn_run_row *r, const nn_param_kv *tags, int ntags, const char *notes,
+                       const nn_param_kv *kv, int nkv, const nn_metric_last *m, int nm,
                        const nn_metric_point *p, int np, int per_epoch, const lr_info *lr) {
     char dur[24], c1[1024], c2[1024], c3[256];
     nnc_duration(r->duration_s, dur, sizeof dur);
     /* everything read from the log is cleaned of control characters */
     printf("run %lld  %s\n", (long long)r->id, r->name[0] ? nnc_clean(r->name, c1, sizeof c1) : "(no name)");
-    printf("  uuid      %s\n  status    %s%s%s\n", nnc_clean(r->uuid, c3, sizeof c3),
+    printf("  uuid       %s\n  status     %s%s%s\n", nnc_clean(r->uuid, c3, sizeof c3),
            nnc_clean(r->status, c2, sizeof c2), r->error[0] ? ": " : "", nnc_clean(r->error, c1, sizeof c1));
-    printf("  started   %s\n  ended     %s\n  duration  %s\n", r->start_time, r->end_time[0] ? r->end_time : "-",
+    printf("  started    %s\n  ended      %s\n  duration   %s\n", r->start_time, r->end_time[0] ? r->end_time : "-",
            dur);
-    printf("  epochs    %lld (%lld steps)\n  seed      %llu\n  threads   %d\n  version   %s\n  host      %s\n",
+    printf("  epochs     %lld (%lld steps)\n  seed       %llu\n  threads    %d\n  version    %s\n  host       %s\n",
            (long long)r->epochs, (long long)r->steps, (unsigned long long)r->seed, r->threads,
            nnc_clean(r->version, c2, sizeof c2), nnc_clean(r->host, c1, sizeof c1));
     if (r->parent_run_id > 0)
-        printf("  parent    run %lld at step %lld\n", (long long)r->parent_run_id, (long long)r->parent_step);
+        printf("  parent     run %lld at step %lld\n", (long long)r->parent_run_id, (long long)r->parent_step);
+    printf("  experiment %s\n", r->experiment[0] ? nnc_clean(r->experiment, c1, sizeof c1) : "-");
+    if (r->git_commit[0])
+        printf("  git        %s%s\n", nnc_clean(r->git_commit, c3, sizeof c3),
+               r->git_dirty == 1 ? " (uncommitted changes)" : r->git_dirty == 0 ? " (clean)" : "");
+    else printf("  git        -\n");
+    print_tags_notes(tags, ntags, notes);
     printf("\nhyperparameters:\n");
     if (nkv == 0) printf("  (none)\n");
     for (int i = 0; i < nkv; i++)
@@ -175,10 +201,12 @@ static void print_text(const nn_run_row *r, const nn_param_kv *kv, int nkv, cons
     print_curve(p, np, per_epoch, lr);
 }
 
-static void print_json(const nn_run_row *r, const nn_param_kv *kv, int nkv, const nn_metric_last *m, int nm,
-                       const nn_metric_point *p, int np, int per_epoch, const lr_info *lr) {
+static void print_json(const nn_run_row *r, const nn_param_kv *tags, int ntags, const char *notes, const nn_param_kv *kv,
+                       int nkv, const nn_metric_last *m, int nm, const nn_metric_point *p, int np, int per_epoch,
+                       const lr_info *lr) {
     putchar('{');
     nnc_json_run_fields(stdout, r);
+    nnc_json_tags_notes(stdout, tags, ntags, notes);
     printf(",\"params\":{");
     for (int i = 0; i < nkv; i++) {
         if (i) putchar(',');
@@ -213,57 +241,49 @@ static void print_json(const nn_run_row *r, const nn_param_kv *kv, int nkv, cons
     printf("]}}\n");
 }
 
-int nn_cmd_show(int argc, char **argv) {
-    const char *spec = NULL, *db = NULL;
+enum { OPT_JSON = 1 };
+static const cli_option options[] = {{"json", 0, NULL, OPT_JSON}, CLI_SOURCE_OPTIONS, {NULL, 0, NULL, 0}};
+
+static int run(int argc, char **argv) {
+    cli_source src = {0};
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (nnc_is_help(argv[i])) {
-            fputs(nn_cmd_show_usage, stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "nngraph show: unknown option '%s'\n%s", argv[i], nn_cmd_show_usage);
-            return 2;
-        } else if (!spec) {
-            spec = argv[i];
-        } else if (!db) {
-            db = argv[i];
-        } else {
-            fprintf(stderr, "nngraph show: unexpected argument '%s'\n%s", argv[i], nn_cmd_show_usage);
-            return 2;
-        }
+    cli_args a;
+    cli_args_init(&a, "show", options, argc, argv);
+    for (int opt; (opt = cli_next(&a)) != CLI_END;) {
+        if (opt == OPT_JSON) json = 1;
+        else if (!cli_source_arg("show", &src, opt, a.value)) return CLI_USAGE;
     }
-    if (!spec) {
-        fprintf(stderr, "nngraph show: which run? (an id, uuid or name)\n%s", nn_cmd_show_usage);
-        return 2;
-    }
-    if (!db) db = NN_RUNLOG_DEFAULT_PATH;
+    if (cli_source_resolve("show", &src, NN_RUNLOG_DEFAULT_PATH, 1)) return CLI_USAGE;
+    const char *db = src.db, *spec = src.run;
     nn_runlog *log = nn_runlog_open(db, NN_RUNLOG_READONLY);
-    if (!log) {
-        fprintf(stderr, "nngraph show: %s\n", nn_last_error());
-        return 1;
-    }
+    if (!log) return cli_fail("show", "%s", nn_last_error());
     int64_t id = 0;
     nn_run_row row;
-    nn_param_kv *kv = NULL;
+    nn_param_kv *kv = NULL, *tags = NULL;
+    char *notes = NULL;
+    int ntags = 0;
     nn_metric_last *m = NULL;
     nn_metric_point *p = NULL;
     int nkv = 0, nm = 0, np = 0, per_epoch = 1;
     lr_info lr = {0};
     nn_status s = nn_runlog_find_run(log, spec, &id);
     if (s == NN_OK) s = nn_runlog_get_run(log, id, &row);
+    if (s == NN_OK) s = nnc_tags_notes(log, id, &tags, &ntags, &notes);
     if (s == NN_OK) s = nn_runlog_params(log, id, &kv, &nkv);
     if (s == NN_OK) s = nn_runlog_last_metrics(log, id, &m, &nm);
     if (s == NN_OK) s = loss_curve(log, id, &p, &np, &per_epoch);
     if (s == NN_OK) s = lr_curve(log, id, kv, nkv, &lr.p, &lr.n, &lr.logged, &lr.constant);
-    if (s != NN_OK) fprintf(stderr, "nngraph show: %s\n", nn_last_error());
-    else if (json) print_json(&row, kv, nkv, m, nm, p, np, per_epoch, &lr);
-    else print_text(&row, kv, nkv, m, nm, p, np, per_epoch, &lr);
+    if (s != NN_OK) cli_fail("show", "%s", nn_last_error());
+    else if (json) print_json(&row, tags, ntags, notes, kv, nkv, m, nm, p, np, per_epoch, &lr);
+    else print_text(&row, tags, ntags, notes, kv, nkv, m, nm, p, np, per_epoch, &lr);
+    free(tags);
+    free(notes);
     free(lr.p);
     free(kv);
     free(m);
     free(p);
     nn_runlog_close(log);
-    return s == NN_OK ? 0 : 1;
+    return s == NN_OK ? CLI_OK : CLI_RUNTIME;
 }
+
+const cli_command cli_show = {"show", "show one logged run: params, metrics, loss curve", usage, run};

@@ -1,23 +1,25 @@
-/* nngraph summary: the Keras-like table of a graph file's layers (its
- * scopes), output shapes and parameter counts. */
+/* nngraph summary: the Keras-like table of a graph's layers (its scopes),
+ * output shapes and parameter counts. */
 #include "cli.h"
 
-#include <string.h>
-
 static const char usage[] =
-    "Usage: nngraph summary FILE.nng\n\n"
+    "Usage: nngraph summary FILE.nng|DB:RUN|--db DB --run RUN\n\n"
     "Prints a Keras-like table: one row per layer (scope) with its kind,\n"
-    "activation, output shape and parameter count, then the totals.\n";
+    "activation, output shape and parameter count, then the totals.\n\n"
+    "  --db DB --run RUN  the graph a run log recorded for RUN (the same as DB:RUN)\n";
+
+static const cli_option options[] = {CLI_SOURCE_OPTIONS, {NULL, 0, NULL, 0}};
 
 static int run(int argc, char **argv) {
-    const char *file = NULL;
-    for (int i = 1; i < argc; i++)
-        if (cli_graph_file_arg("summary", argv[i], &file) != 0) return CLI_USAGE;
-    if (!file) return cli_usage_error("summary", "no graph file given");
-    nn_graph *g = cli_load_graph("summary", file, 1);
+    cli_source src = {0};
+    cli_args a;
+    cli_args_init(&a, "summary", options, argc, argv);
+    for (int opt; (opt = cli_next(&a)) != CLI_END;)
+        if (!cli_source_arg("summary", &src, opt, a.value)) return CLI_USAGE;
+    if (cli_source_resolve("summary", &src, NULL, 0)) return CLI_USAGE;
+    nn_graph *g = cli_load_graph("summary", &src, 1);
     if (!g) return CLI_RUNTIME;
-    const char *slash = strrchr(file, '/');
-    printf("Model: \"%s\"\n", slash ? slash + 1 : file);
+    printf("Model: \"%s\"\n", cli_source_name(&src));
     nn_summary(g, stdout);
     nn_graph_free(g);
     return fflush(stdout) == 0 ? CLI_OK : cli_fail("summary", "writing to stdout failed");

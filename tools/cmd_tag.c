@@ -7,44 +7,49 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph tag DB:RUN [KEY=VALUE...] [--notes TEXT]\n\n"
+    "Usage: nngraph tag DB:RUN|RUN|--db DB --run RUN [KEY=VALUE...] [--notes TEXT]\n\n"
     "Sets tags on a run of a run log (KEY= with nothing after '=' removes the tag)\n"
     "and with --notes replaces its notes; with neither, prints its tags and notes.\n"
-    "RUN is an id, a uuid (or a unique prefix) or a name (its latest run).\n"
+    "RUN is an id, a uuid (or a unique prefix) or a name (its latest run); a bare\n"
+    "RUN is looked up in " NN_RUNLOG_DEFAULT_PATH " (or --db).\n"
     "Keys are 1 to 63 bytes, values at most 191.\n";
 
+enum { OPT_NOTES = 1 };
+static const cli_option options[] = {{"notes", 0, "TEXT", OPT_NOTES}, CLI_SOURCE_OPTIONS, {NULL, 0, NULL, 0}};
+
+/* At most this many KEY=VALUE pairs a call. */
+#define MAX_TAGS 64
+
 static int run(int argc, char **argv) {
-    const char *spec = NULL, *notes = NULL;
+    cli_source src = {0};
+    const char *notes = NULL, *tags[MAX_TAGS];
     int ntags = 0;
-    for (int i = 1; i < argc; i++) {
-        int r = cli_opt("tag", argc, argv, &i, "--notes", &notes);
-        if (r < 0) return CLI_USAGE;
-        if (r) continue;
-        if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("tag", "unknown option '%s'", argv[i]);
-        if (!spec) spec = argv[i];
-        else if (!strchr(argv[i], '=') || argv[i][0] == '=')
-            return cli_usage_error("tag", "'%s' is not KEY=VALUE", argv[i]);
-        else ntags++;
+    cli_args a;
+    cli_args_init(&a, "tag", options, argc, argv);
+    for (int opt; (opt = cli_next(&a)) != CLI_END;) {
+        if (opt == OPT_NOTES) {
+            notes = a.value;
+        } else if (opt == CLI_OPERAND && (src.file || src.run)) {
+            /* after the run, KEY=VALUE pairs */
+            if (!strchr(a.value, '=') || a.value[0] == '=')
+                return cli_usage_error("tag", "'%s' is not KEY=VALUE", a.value);
+            if (ntags == MAX_TAGS) return cli_usage_error("tag", "at most %d tags at a time", MAX_TAGS);
+            tags[ntags++] = a.value;
+        } else if (!cli_source_arg("tag", &src, opt, a.value)) {
+            return CLI_USAGE;
+        }
     }
-    const char *colon = spec ? strrchr(spec, ':') : NULL;
-    if (!colon || colon == spec || !colon[1]) return cli_usage_error("tag", "give the run as DB:RUN (e.g. nngraph.db:3)");
-    char db[1024];
-    if ((size_t)(colon - spec) >= sizeof db) return cli_usage_error("tag", "'%s' is too long", spec);
-    snprintf(db, sizeof db, "%.*s", (int)(colon - spec), spec);
+    if (cli_source_resolve("tag", &src, NN_RUNLOG_DEFAULT_PATH, 1)) return CLI_USAGE;
+    const char *db = src.db;
     int writes = ntags > 0 || notes;
     nn_runlog *log = nn_runlog_open(db, writes ? 0 : NN_RUNLOG_READONLY);
     if (!log) return cli_fail("tag", "%s", nn_last_error());
     int64_t id = 0;
-    nn_status s = nn_runlog_find_run(log, colon + 1, &id);
-    for (int i = 1; s == NN_OK && i < argc; i++) {
-        if (strcmp(argv[i], "--notes") == 0) {
-            i++;
-            continue;
-        }
-        const char *eq = strchr(argv[i], '=');
-        if (argv[i] == spec || !eq || strncmp(argv[i], "--notes=", 8) == 0) continue;
+    nn_status s = nn_runlog_find_run(log, src.run, &id);
+    for (int i = 0; s == NN_OK && i < ntags; i++) {
+        const char *eq = strchr(tags[i], '=');
         char key[256];
-        snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]) < 255 ? (int)(eq - argv[i]) : 255, argv[i]);
+        snprintf(key, sizeof key, "%.*s", (int)(eq - tags[i]) < 255 ? (int)(eq - tags[i]) : 255, tags[i]);
         s = nn_runlog_tag(log, id, key, eq + 1);
     }
     if (s == NN_OK && notes) s = nn_runlog_set_notes(log, id, notes);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph train FILE.nng (--data IMAGES LABELS | --csv FILE | --npy X Y) [-o WEIGHTS] [options]\n\n"
+    "Usage: nngraph train FILE.nng|DB:RUN (--data IMAGES LABELS | --csv FILE | --npy X Y) [-o WEIGHTS] [options]\n\n"
     "Trains the parameters of the graph on IDX, CSV or NumPy data with minibatch\n"
     "gradient descent, then prints the final loss and accuracy on stdout.\n\n"
     "  --data IMAGES LABELS  IDX files, gzip or raw (images become rows scaled to 0..1)\n"
@@ -44,31 +44,32 @@ static const char usage[] =
     "  --restore-best        with --patience: end with the best epoch's weights\n"
     "  --metrics LIST        comma-separated: top_k_accuracy, precision, recall, f1,\n"
     "                        confusion, mae: the last epoch's on stdout, each\n"
-    "                        epoch's in the run log with --log\n"
+    "                        epoch's in the run log with --db\n"
     "  --top-k K             k of top_k_accuracy (default 5)\n"
     "  --seed N              seed of the initial weights and shuffles (default 1)\n"
     "  --threads N           worker threads (default: the machine's cores)\n"
     "  --loss NODE           the loss (default: the last scalar output)\n"
     "  --x NAME, --y NAME    input nodes fed with images and labels (default x, y)\n"
-    "  --log DB              record the run in this run log (SQLite): hyperparameters,\n"
+    "  --db DB               record the run in this run log (SQLite): hyperparameters,\n"
     "                        every step's loss, epoch metrics, a checkpoint an epoch\n"
     "  --run-name NAME       the run's name in the log (default: the graph file's name)\n"
     "  --experiment NAME     the experiment the run belongs to (groups runs in the log)\n"
     "  --checkpoint-every N  epochs between checkpoints in the log (default 1)\n"
-    "  --resume RUN          continue run RUN of the --log database from its last\n"
+    "  --resume RUN          continue run RUN of the --db database from its last\n"
     "                        checkpoint (weights, optimizer state, shuffle order)\n"
     "                        up to --epochs in all; same graph file, same seed\n"
+    "  -q, --quiet           no progress on stderr\n\n"
     "Ctrl-C during a logged run writes a checkpoint, marks the run interrupted\n"
     "and exits 130; --resume picks it up.\n"
     "Under mpirun (mpirun -np N nngraph train ...) every process trains on its\n"
     "shard of each global batch of N * --batch rows and the gradients are averaged\n"
     "(docs/scale-out.md); rank 0 prints, writes -o and the run log. A rank that\n"
     "fails ends the job; a wait on the others gives up after NNGRAPH_DIST_TIMEOUT\n"
-    "seconds (default 120).\n"
-    "  --quiet               no progress on stderr\n";
+    "seconds (default 120).\n";
 
 typedef struct train_args {
-    const char *file, *images, *labels, *csv, *npy_x, *npy_y, *out, *log, *run_name, *experiment, *weights, *loss, *x, *y;
+    cli_source src; /* the graph: a file or DB:RUN */
+    const char *images, *labels, *csv, *npy_x, *npy_y, *out, *log, *run_name, *experiment, *weights, *loss, *x, *y;
     const char *optimizer, *adam_epsilon;
     long long epochs, batch, seed, threads, label_col, checkpoint_every, resume, patience, top_k;
     double lr, momentum, rho, epsilon, weight_decay, clip_norm, clip_value, val_split;
@@ -170,99 +171,151 @@ static void on_sigint(int sig) {
     interrupted = 1;
 }
 
-/* Options that are a number in a range: 1 if argv[*i] was one (r < 0 on
- * a bad value), 0 if not. */
-static int number_option(int argc, char **argv, int *i, train_args *a, int *r) {
-    const char *v;
-    for (size_t k = 0; k < sizeof number_opts / sizeof number_opts[0]; k++) {
-        const number_opt *o = &number_opts[k];
-        if ((*r = cli_opt("train", argc, argv, i, o->name, &v)) == 0) continue;
-        if (*r > 0 && cli_double("train", o->name, v, o->min, o->max, (double *)((char *)a + o->offset))) *r = -1;
-        return 1;
-    }
-    return 0;
-}
+enum {
+    OPT_DATA = 1, OPT_NPY, OPT_LR_SCHEDULE, OPT_METRICS, OPT_PATIENCE, OPT_TOP_K, OPT_ADAM_EPSILON, OPT_NESTEROV,
+    OPT_RESTORE_BEST, OPT_LABEL_COL, OPT_OUTPUT, OPT_CSV, OPT_DB, OPT_RUN_NAME, OPT_EXPERIMENT, OPT_WEIGHTS, OPT_LOSS,
+    OPT_X, OPT_Y, OPT_OPTIMIZER, OPT_EPOCHS, OPT_CHECKPOINT_EVERY, OPT_RESUME, OPT_BATCH, OPT_SEED, OPT_THREADS,
+    OPT_QUIET,
+    OPT_NUMBER = 100 /* + the index in number_opts */
+};
+static const cli_option options[] = {
+    {"data", 0, "IMAGES LABELS", OPT_DATA},
+    {"npy", 0, "X Y", OPT_NPY},
+    {"csv", 0, "FILE", OPT_CSV},
+    {"label-col", 0, "N", OPT_LABEL_COL},
+    {"output", 'o', "WEIGHTS", OPT_OUTPUT},
+    {"weights", 0, "FILE", OPT_WEIGHTS},
+    {"epochs", 0, "N", OPT_EPOCHS},
+    {"batch", 0, "N", OPT_BATCH},
+    {"optimizer", 0, "NAME", OPT_OPTIMIZER},
+    {"lr", 0, "X", OPT_NUMBER + 0},
+    {"momentum", 0, "X", OPT_NUMBER + 1},
+    {"rho", 0, "X", OPT_NUMBER + 2},
+    {"epsilon", 0, "X", OPT_NUMBER + 3},
+    {"weight-decay", 0, "X", OPT_NUMBER + 4},
+    {"clip-norm", 0, "X", OPT_NUMBER + 5},
+    {"clip-value", 0, "X", OPT_NUMBER + 6},
+    {"val-split", 0, "F", OPT_NUMBER + 7},
+    {"nesterov", 0, NULL, OPT_NESTEROV},
+    {"adam-epsilon", 0, "FORM", OPT_ADAM_EPSILON},
+    {"lr-schedule", 0, "S", OPT_LR_SCHEDULE},
+    {"patience", 0, "N", OPT_PATIENCE},
+    {"restore-best", 0, NULL, OPT_RESTORE_BEST},
+    {"metrics", 0, "LIST", OPT_METRICS},
+    {"top-k", 0, "K", OPT_TOP_K},
+    {"seed", 0, "N", OPT_SEED},
+    {"threads", 0, "N", OPT_THREADS},
+    {"loss", 0, "NODE", OPT_LOSS},
+    {"x", 0, "NAME", OPT_X},
+    {"y", 0, "NAME", OPT_Y},
+    {"db", 0, "DB", OPT_DB},
+    {"run-name", 0, "NAME", OPT_RUN_NAME},
+    {"experiment", 0, "NAME", OPT_EXPERIMENT},
+    {"checkpoint-every", 0, "N", OPT_CHECKPOINT_EVERY},
+    {"resume", 0, "RUN", OPT_RESUME},
+    {"quiet", 'q', NULL, OPT_QUIET},
+    {NULL, 0, NULL, 0},
+};
 
 static int parse(int argc, char **argv, train_args *a) {
-    const char *v;
-    for (int i = 1; i < argc; i++) {
-        int r = 0;
-        if (strcmp(argv[i], "--data") == 0 || strcmp(argv[i], "--npy") == 0) {
-            int npy = argv[i][2] == 'n';
-            if (i + 2 >= argc) return cli_usage_error("train", "%s needs two paths: %s", argv[i], npy ? "X Y" : "IMAGES LABELS");
-            *(npy ? &a->npy_x : &a->images) = argv[++i];
-            *(npy ? &a->npy_y : &a->labels) = argv[++i];
-        } else if (number_option(argc, argv, &i, a, &r)) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--lr-schedule", &v)) != 0) {
-            if (r < 0) return CLI_USAGE;
-            if (nn_lr_schedule_parse(v, &a->schedule) != NN_OK) return cli_usage_error("train", "--lr-schedule: %s", nn_last_error());
+    cli_args p;
+    cli_args_init(&p, "train", options, argc, argv);
+    for (int opt; (opt = cli_next(&p)) != CLI_END;) {
+        const char *v = p.value;
+        if (opt >= OPT_NUMBER && opt < OPT_NUMBER + (int)(sizeof number_opts / sizeof number_opts[0])) {
+            const number_opt *o = &number_opts[opt - OPT_NUMBER];
+            if (cli_double("train", o->name, v, o->min, o->max, (double *)((char *)a + o->offset))) return CLI_USAGE;
+            continue;
+        }
+        switch (opt) {
+        case OPT_DATA:
+        case OPT_NPY: {
+            int npy = opt == OPT_NPY;
+            *(npy ? &a->npy_x : &a->images) = v;
+            if (!(*(npy ? &a->npy_y : &a->labels) = cli_next_value(&p)))
+                return cli_usage_error("train", "%s needs two paths: %s", npy ? "--npy" : "--data",
+                                       npy ? "X Y" : "IMAGES LABELS");
+            break;
+        }
+        case OPT_LR_SCHEDULE:
+            if (nn_lr_schedule_parse(v, &a->schedule) != NN_OK)
+                return cli_usage_error("train", "--lr-schedule: %s", nn_last_error());
             a->have_schedule = 1;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--metrics", &v)) != 0) {
-            if (r < 0 || parse_metrics(v, &a->metrics) != CLI_OK) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--patience", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--patience", v, 1, 1000000, &a->patience)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--top-k", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--top-k", v, 1, 1000000, &a->top_k)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--adam-epsilon", &a->adam_epsilon)) != 0) {
-            if (r < 0) return CLI_USAGE;
-            if (strcmp(a->adam_epsilon, "keras") && strcmp(a->adam_epsilon, "torch"))
-                return cli_usage_error("train", "--adam-epsilon takes keras or torch, not '%s'", a->adam_epsilon);
-        } else if (strcmp(argv[i], "--nesterov") == 0) {
-            a->nesterov = 1;
-        } else if (strcmp(argv[i], "--restore-best") == 0) {
-            a->restore_best = 1;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--label-col", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--label-col", v, -1000000, 1000000, &a->label_col)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "-o", &a->out)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--csv", &a->csv)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--log", &a->log)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--run-name", &a->run_name)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--experiment", &a->experiment)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--output", &a->out)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--weights", &a->weights)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--loss", &a->loss)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--x", &a->x)) != 0 ||
-                   (r = cli_opt("train", argc, argv, &i, "--y", &a->y)) != 0) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--optimizer", &a->optimizer)) != 0) {
-            if (r < 0) return CLI_USAGE;
-            nn_optimizer *probe = nn_optimizer_from_name(a->optimizer, NULL);
+            break;
+        case OPT_METRICS:
+            if (parse_metrics(v, &a->metrics) != CLI_OK) return CLI_USAGE;
+            break;
+        case OPT_PATIENCE:
+            if (cli_int("train", "--patience", v, 1, 1000000, &a->patience)) return CLI_USAGE;
+            break;
+        case OPT_TOP_K:
+            if (cli_int("train", "--top-k", v, 1, 1000000, &a->top_k)) return CLI_USAGE;
+            break;
+        case OPT_ADAM_EPSILON:
+            a->adam_epsilon = v;
+            if (strcmp(v, "keras") && strcmp(v, "torch"))
+                return cli_usage_error("train", "--adam-epsilon takes keras or torch, not '%s'", v);
+            break;
+        case OPT_NESTEROV: a->nesterov = 1; break;
+        case OPT_RESTORE_BEST: a->restore_best = 1; break;
+        case OPT_LABEL_COL:
+            if (cli_int("train", "--label-col", v, -1000000, 1000000, &a->label_col)) return CLI_USAGE;
+            break;
+        case OPT_OUTPUT: a->out = v; break;
+        case OPT_CSV: a->csv = v; break;
+        case OPT_DB: a->log = v; break;
+        case OPT_RUN_NAME: a->run_name = v; break;
+        case OPT_EXPERIMENT: a->experiment = v; break;
+        case OPT_WEIGHTS: a->weights = v; break;
+        case OPT_LOSS: a->loss = v; break;
+        case OPT_X: a->x = v; break;
+        case OPT_Y: a->y = v; break;
+        case OPT_OPTIMIZER: {
+            a->optimizer = v;
+            nn_optimizer *probe = nn_optimizer_from_name(v, NULL);
             if (!probe) return cli_usage_error("train", "--optimizer: %s", nn_last_error());
             nn_optimizer_free(probe);
-        } else if ((r = cli_opt("train", argc, argv, &i, "--epochs", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--epochs", v, 1, 1000000, &a->epochs)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--checkpoint-every", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--checkpoint-every", v, 1, 1000000, &a->checkpoint_every))
-                return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--resume", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--resume", v, 1, (long long)INT64_MAX, &a->resume)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--batch", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--batch", v, 1, 1 << 20, &a->batch)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--seed", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--seed", v, 0, (long long)INT64_MAX, &a->seed)) return CLI_USAGE;
-        } else if ((r = cli_opt("train", argc, argv, &i, "--threads", &v)) != 0) {
-            if (r < 0 || cli_int("train", "--threads", v, 1, 1024, &a->threads)) return CLI_USAGE;
-        } else if (strcmp(argv[i], "--quiet") == 0) {
-            a->quiet = 1;
-        } else if (cli_graph_file_arg("train", argv[i], &a->file) != 0) {
-            return CLI_USAGE;
+            break;
+        }
+        case OPT_EPOCHS:
+            if (cli_int("train", "--epochs", v, 1, 1000000, &a->epochs)) return CLI_USAGE;
+            break;
+        case OPT_CHECKPOINT_EVERY:
+            if (cli_int("train", "--checkpoint-every", v, 1, 1000000, &a->checkpoint_every)) return CLI_USAGE;
+            break;
+        case OPT_RESUME:
+            if (cli_int("train", "--resume", v, 1, (long long)INT64_MAX, &a->resume)) return CLI_USAGE;
+            break;
+        case OPT_BATCH:
+            if (cli_int("train", "--batch", v, 1, 1 << 20, &a->batch)) return CLI_USAGE;
+            break;
+        case OPT_SEED:
+            if (cli_int("train", "--seed", v, 0, (long long)INT64_MAX, &a->seed)) return CLI_USAGE;
+            break;
+        case OPT_THREADS:
+            if (cli_int("train", "--threads", v, 1, 1024, &a->threads)) return CLI_USAGE;
+            break;
+        case OPT_QUIET: a->quiet = 1; break;
+        case CLI_OPERAND:
+            if (cli_source_operand("train", &a->src, v)) return CLI_USAGE;
+            break;
+        default: return CLI_USAGE;
         }
     }
-    if (!a->file) return cli_usage_error("train", "no graph file given");
+    if (cli_source_resolve("train", &a->src, NULL, 0)) return CLI_USAGE;
     if (!a->images && !a->csv && !a->npy_x)
         return cli_usage_error("train", "no training data: give --data IMAGES LABELS, --csv FILE or --npy X Y");
     if (!!a->images + !!a->csv + !!a->npy_x > 1) return cli_usage_error("train", "give one of --data, --csv and --npy");
     if (a->restore_best && !a->patience) return cli_usage_error("train", "--restore-best needs --patience N");
     if ((a->resume || a->checkpoint_every) && !a->log)
-        return cli_usage_error("train", "--resume and --checkpoint-every need --log DB");
+        return cli_usage_error("train", "--resume and --checkpoint-every need --db DB");
     return CLI_OK;
 }
 
 static int train(const train_args *a, cli_dist *dist) {
-    const char *inputs[] = {a->file, a->weights, a->images, a->labels, a->csv, a->npy_x, a->npy_y, a->log};
+    const char *inputs[] = {cli_source_path(&a->src), a->weights, a->images, a->labels, a->csv, a->npy_x, a->npy_y, a->log};
     if (cli_safe_output("train", a->out, inputs, 8) != CLI_OK) return CLI_RUNTIME;
-    nn_graph *g = cli_load_graph("train", a->file, (uint64_t)a->seed);
+    nn_graph *g = cli_load_graph("train", &a->src, (uint64_t)a->seed);
     if (!g) return CLI_RUNTIME;
     int status = CLI_RUNTIME, rank = cli_dist_rank(dist);
     nn_dataset *data = NULL;
@@ -335,10 +388,9 @@ static int train(const train_args *a, cli_dist *dist) {
         signal(SIGTERM, on_sigint);
     }
     if (a->log && rank == 0) {
-        const char *slash = strrchr(a->file, '/');
         nn_runlog_fit_opts ro = {0};
         ro.path = a->log;
-        ro.run_name = a->run_name ? a->run_name : slash ? slash + 1 : a->file;
+        ro.run_name = a->run_name ? a->run_name : cli_source_name(&a->src);
         ro.experiment = a->experiment;
         ro.seed = (uint64_t)a->seed;
         ro.checkpoint_every = (int)a->checkpoint_every;
@@ -361,14 +413,15 @@ static int train(const train_args *a, cli_dist *dist) {
         signal(SIGTERM, SIG_DFL);
         if (fs == NN_ERR_INTERRUPTED && dist && nn_error_message(g)[0]) {
             /* a wait on the other ranks was given up: the run is marked failed */
-            fprintf(stderr, "\nnngraph train: %s; run %lld in %s continues from its last checkpoint with --resume %lld\n",
-                    nn_error_message(g), (long long)run_id, a->log, (long long)run_id);
+            fprintf(stderr, "\nnngraph train: %s; run %lld in %s continues from its last checkpoint with --db %s --resume "
+                    "%lld\n",
+                    nn_error_message(g), (long long)run_id, a->log, a->log, (long long)run_id);
             status = 130;
             goto done;
         }
         if (fs == NN_ERR_INTERRUPTED) {
-            fprintf(stderr, "\nnngraph train: interrupted; run %lld checkpointed in %s (continue with --resume %lld)\n",
-                    (long long)run_id, a->log, (long long)run_id);
+            fprintf(stderr, "\nnngraph train: interrupted; run %lld checkpointed in %s (continue with --db %s --resume %lld)\n",
+                    (long long)run_id, a->log, a->log, (long long)run_id);
             status = 130;
             goto done;
         }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: nngraph ui [DB] [--port N] [--host ADDR] | nngraph ui [DB] --export DIR\n\n"
+    "Usage: nngraph ui [DB|--db DB] [--port N] [--host ADDR] | nngraph ui [DB] --export DIR\n\n"
     "Serves the run log DB (default " NN_RUNLOG_DEFAULT_PATH ") as web pages: every run in a table\n"
     "(sortable, filterable, refreshed every 3 s while you watch), one page per run\n"
     "(curves, hyperparameters, tags, notes, checkpoints with their weights as .nnw,\n"
@@ -19,22 +19,29 @@ static const char usage[] =
     "  --export DIR  write index.html, run-ID.html, graphs and each run's last\n"
     "                weights into DIR instead of serving\n";
 
+enum { OPT_DB = 1, OPT_PORT, OPT_HOST, OPT_EXPORT };
+static const cli_option options[] = {{"db", 0, "DB", OPT_DB},        {"port", 0, "N", OPT_PORT},
+                                     {"host", 0, "ADDR", OPT_HOST},  {"export", 0, "DIR", OPT_EXPORT},
+                                     {NULL, 0, NULL, 0}};
+
 static int run(int argc, char **argv) {
-    const char *db = NULL, *host = "127.0.0.1", *export_dir = NULL, *v;
+    const char *db = NULL, *host = "127.0.0.1", *export_dir = NULL;
     long long port = 8765;
-    for (int i = 1; i < argc; i++) {
-        int r;
-        if ((r = cli_opt("ui", argc, argv, &i, "--host", &host)) != 0 ||
-            (r = cli_opt("ui", argc, argv, &i, "--export", &export_dir)) != 0) {
-            if (r < 0) return CLI_USAGE;
-        } else if ((r = cli_opt("ui", argc, argv, &i, "--port", &v)) != 0) {
-            if (r < 0 || cli_int("ui", "--port", v, 0, 65535, &port)) return CLI_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("ui", "unknown option '%s'", argv[i]);
-        } else if (db) {
-            return cli_usage_error("ui", "one run log at a time ('%s' and '%s')", db, argv[i]);
-        } else {
-            db = argv[i];
+    cli_args a;
+    cli_args_init(&a, "ui", options, argc, argv);
+    for (int opt; (opt = cli_next(&a)) != CLI_END;) {
+        switch (opt) {
+        case OPT_HOST: host = a.value; break;
+        case OPT_EXPORT: export_dir = a.value; break;
+        case OPT_PORT:
+            if (cli_int("ui", "--port", a.value, 0, 65535, &port)) return CLI_USAGE;
+            break;
+        case OPT_DB:
+        case CLI_OPERAND:
+            if (db) return cli_usage_error("ui", "one run log at a time ('%s' and '%s')", db, a.value);
+            db = a.value;
+            break;
+        default: return CLI_USAGE;
         }
     }
     if (!db) db = NN_RUNLOG_DEFAULT_PATH;

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of tests/fuzz with clang
 # (-fsanitize=fuzzer,address,undefined) in build-fuzz/ and runs them.
 #
-#   tools/fuzz.sh [-t SECONDS | -n RUNS] [-j JOBS] [TARGET...]
+#   tools/fuzz.sh [-t SECONDS | -n RUNS] [-s SEED] [TARGET...]
 #
 # Each target runs SECONDS (default 30) or RUNS inputs, one after the
 # other, on its seed corpus (tests/fuzz/corpus/TARGET, read only; inputs it
@@ -13,16 +13,20 @@
 # something. Targets: graph weights idx csv ffi_sig runlog ui npy (default: all).
 # The figures of each run (runs, seconds, runs/s) go to
 # build-fuzz/fuzz-TARGET.log; docs/fuzzing.md has the measured ones.
+# -s fixes libFuzzer's seed, so a run repeats the same inputs in the same
+# order (CI uses it: what it explores in 30 s was explored longer before).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=30
 runs=
-while getopts "t:n:" opt; do
+seed=
+while getopts "t:n:s:" opt; do
     case $opt in
     t) seconds=$OPTARG ;;
     n) runs=$OPTARG ;;
-    *) sed -n '2,16p' "$0"; exit 2 ;;
+    s) seed=$OPTARG ;;
+    *) sed -n '2,17p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -44,6 +48,7 @@ for t in "${targets[@]}"; do
     mkdir -p "$work" build-fuzz/artifacts/$t
     args=(-rss_limit_mb=2048 -timeout=20 -artifact_prefix=build-fuzz/artifacts/$t/ -print_final_stats=1)
     [ "$t" = graph ] && args+=(-dict=tests/fuzz/graph.dict)
+    [ -n "$seed" ] && args+=(-seed="$seed")
     if [ -n "$runs" ]; then args+=(-runs="$runs"); else args+=(-max_total_time="$seconds"); fi
     # the seed corpus and earlier findings are read; new inputs go to $work
     dirs=("$work" tests/fuzz/corpus/$t)

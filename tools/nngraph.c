@@ -1,7 +1,6 @@
 /* nngraph: the command line. `nngraph SUBCOMMAND [OPTIONS]`, one file per
  * subcommand (cmd_*.c). Exit codes: 0 ok, 1 runtime failure, 2 usage. */
 #include "cli.h"
-#include "cmd_runlog.h"
 
 #include <signal.h>
 #include <string.h>
@@ -24,19 +23,18 @@ const char *__lsan_default_suppressions(void) {
            "leak:libevent\nleak:/openmpi/\nleak:libmpich.so\n";
 }
 
-/* the run log's subcommands (tools/cmd_runlog.h) */
-static const cli_command cli_runs = {"runs", nn_cmd_runs_summary, nn_cmd_runs_usage, nn_cmd_runs};
-static const cli_command cli_show = {"show", nn_cmd_show_summary, nn_cmd_show_usage, nn_cmd_show};
-static const cli_command cli_export = {"export", nn_cmd_export_summary, nn_cmd_export_usage, nn_cmd_export};
-
 static const cli_command *const commands[] = {&cli_dot,     &cli_summary, &cli_check, &cli_train,
                                               &cli_predict, &cli_runs,    &cli_show,  &cli_export,
                                               &cli_plot,    &cli_tag,     &cli_ui};
 #define N_COMMANDS ((int)(sizeof commands / sizeof *commands))
 
-static void usage(FILE *out) {
+static void usage(void) {
+    FILE *out = stdout;
     fprintf(out, "Usage: nngraph SUBCOMMAND [OPTIONS]\n\n"
-                 "Graph files (.nng) from the command line: draw, summarise, check, train, predict.\n\n"
+                 "Graph files (.nng) and run logs from the command line: draw, summarise, check,\n"
+                 "train, predict; list, show, export, tag, plot and browse logged runs. A graph\n"
+                 "is a FILE.nng or the graph a run log recorded, DB:RUN (or --db DB --run RUN),\n"
+                 "everywhere.\n\n"
                  "Subcommands:\n");
     for (int i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\nOptions:\n  -h, --help     this help ('nngraph SUBCOMMAND --help' for one subcommand)\n"
@@ -49,14 +47,19 @@ static void usage(FILE *out) {
                  "messages to stderr. The graph file format: docs/graph-format.md.\n");
 }
 
+static int unknown_subcommand(const char *sub) {
+    const char *names[N_COMMANDS];
+    for (int i = 0; i < N_COMMANDS; i++) names[i] = commands[i]->name;
+    const char *close = cli_closest(sub, names, N_COMMANDS);
+    if (close) return cli_usage_error(NULL, "unknown subcommand '%s'; did you mean '%s'?", sub, close);
+    return cli_usage_error(NULL, "unknown subcommand '%s' (see the list in 'nngraph --help')", sub);
+}
+
 int main(int argc, char **argv) {
     /* past `ulimit -f` a write fails with EFBIG, reported, its temporary
      * file removed, instead of the signal killing the process midway */
     signal(SIGXFSZ, SIG_IGN);
-    if (argc < 2) {
-        usage(stderr);
-        return CLI_USAGE;
-    }
+    if (argc < 2) return cli_usage_error(NULL, "no subcommand given");
     const char *sub = argv[1];
     if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
         if (argc > 2 && strcmp(sub, "help") == 0)
@@ -65,7 +68,8 @@ int main(int argc, char **argv) {
                     fputs(commands[i]->usage, stdout);
                     return CLI_OK;
                 }
-        usage(stdout);
+        if (argc > 2 && strcmp(sub, "help") == 0) return unknown_subcommand(argv[2]);
+        usage();
         return CLI_OK;
     }
     if (strcmp(sub, "--version") == 0 || strcmp(sub, "-V") == 0) {
@@ -87,5 +91,5 @@ int main(int argc, char **argv) {
             return commands[i]->run(sub_argc, argv + 1);
         }
     if (sub[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", sub);
-    return cli_usage_error(NULL, "unknown subcommand '%s' (dot, summary, check, train, predict, runs, show, export, plot, tag, ui)", sub);
+    return unknown_subcommand(sub);
 }

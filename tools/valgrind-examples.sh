@@ -28,7 +28,7 @@ check "digits --db --graph --weights" "$build/examples/digits" --epochs 2 --db "
 n=$build/tools/nngraph
 check "nngraph dot -o svg" "$n" dot "$tmp/digits.nng" --layers -o "$tmp/d.svg"
 check "nngraph summary" "$n" summary "$tmp/digits.nng"
-check "nngraph runs/show" "$n" show 1 "$tmp/runs.db"
+check "nngraph runs/show" "$n" show "$tmp/runs.db:1"
 check "nngraph predict" "$n" predict "$tmp/digits.nng" --weights "$tmp/digits.nnw" \
   --data examples/data/digits20-train-images.idx3-ubyte.gz examples/data/digits20-train-labels.idx1-ubyte.gz
 exit $fail

@@ -79,6 +79,17 @@ nn_tensor *nn_load_npy(const char *path, int as_f32);
 /* The same over bytes in memory; `name` names them in messages. Safe on
  * any input (the fuzzing entry point for the format). */
 nn_tensor *nn_npy_parse(const void *bytes, size_t len, const char *name, int as_f32);
+/* Writes t as a NumPy .npy file that numpy.load (and nn_load_npy) reads:
+ * format version 1.0, C order, the tensor's shape, little-endian data:
+ * NN_F32 as float32 ('<f4'), NN_I32 as int32 ('<i4'), NN_U8 as its stored
+ * bytes ('|u1', 0 to 255). The header is laid out as numpy.save lays it
+ * out (padded to 64 bytes), so the file is byte for byte numpy's own. The
+ * file is replaced atomically: on failure nothing is written at `path`
+ * and an existing file is left as it was. */
+nn_status nn_save_npy(const char *path, const nn_tensor *t);
+/* The same file's bytes in memory: malloc'ed (free()), *len set; NULL
+ * with nn_last_error() for a NULL tensor or when memory runs out. */
+void *nn_npy_bytes(const nn_tensor *t, size_t *len);
 /* Features (as f32) and targets (integers: i32 labels; floats: f32, rank 1
  * becoming [n, 1]) from two .npy files; y_path may be NULL. The first
  * dimensions must agree. */

@@ -25,10 +25,16 @@
  * batch's. After K steps the parameters equal those of one process
  * training with batch batch_size * size, up to float rounding.
  *
- * Threads: only the thread that calls nn_fit makes MPI calls, so MPI
- * initialised with MPI_THREAD_FUNNELED suffices when that is the thread
- * that called MPI_Init (otherwise ask for MPI_THREAD_SERIALIZED); the
- * graph's worker threads may run meanwhile.
+ * Threads: with MPI initialised at MPI_THREAD_SERIALIZED or above
+ * (MPI_Init_thread), each fit runs a progress thread that starts and
+ * drives the gradients' allreduces while the backward pass runs (MPI
+ * libraries move a non-blocking collective's data only inside MPI calls);
+ * it and the thread that called nn_fit never call MPI at the same time.
+ * Below that level (MPI_Init gives MPI_THREAD_SINGLE in Open MPI) only the
+ * thread that calls nn_fit makes MPI calls, polling between the plan's
+ * steps, which hides less of the allreduce (docs/scale-out.md); that
+ * thread must then be the one that called MPI_Init, or ask for
+ * MPI_THREAD_SERIALIZED. The graph's worker threads may run meanwhile.
  *
  * Failures: a run error or a NaN loss on one rank fails the step on every
  * rank, the message naming the rank. MPI errors come back as nngraph errors
@@ -76,6 +82,21 @@ void nn_dist_set_stop_flag(nn_dist *d, volatile sig_atomic_t *flag);
 /* Makes nn_fit with these options train as one of d's processes (sets
  * opts->dist; d must outlive the fit). */
 void nn_dist_fit_opts(nn_dist *d, nn_fit_opts *opts);
+/* Whether fits run a progress thread (see Threads above): on by default
+ * when MPI's thread level allows, off with NNGRAPH_DIST_PROGRESS=0 in the
+ * environment or on = 0 here. Returns whether one will run. */
+int nn_dist_set_progress_thread(nn_dist *d, int on);
+/* For a process that fails before it reaches nn_fit (a file it cannot
+ * load, a run it cannot resume) while the others train: takes its part in
+ * the fit's start instead, so that every other rank's nn_fit fails at once
+ * with "rank R of N could not start: <msg>" instead of waiting for the
+ * timeout. Call it once where nn_fit would have been called; why != NN_OK.
+ * Returns why, with msg as nn_last_error(). Collective. */
+nn_status nn_dist_fit_abandon(nn_dist *d, nn_status why, const char *msg);
+/* How many fits this handle has begun (nn_fit's start, or
+ * nn_dist_fit_abandon): 0 means the other ranks may still be waiting for
+ * this one at a fit's start. */
+int nn_dist_fits_begun(const nn_dist *d);
 
 /* This host's name, and all ranks' as "host0,host1,..." with repeats
  * written "host x4" (known after nn_dist_new). */
@@ -108,7 +129,9 @@ nn_status nn_dist_evaluate(nn_dist *d, nn_graph *g, nn_node *loss, const nn_data
                            int batch_size, double *loss_out, double *accuracy_out);
 /* nn_predict with each rank taking a shard of x's rows, gathered in order
  * on rank 0: a new tensor there, NULL elsewhere (*status says whether all
- * went well, on every rank). Collective. */
+ * went well, on every rank). A rank that failed before (could not load its
+ * data) calls it with x NULL and its message in nn_last_error(): every
+ * rank then fails with that message. Collective. */
 nn_tensor *nn_dist_predict(nn_dist *d, nn_graph *g, nn_node *x_input, nn_node *out, const nn_tensor *x,
                            int batch_size, nn_status *status);
 

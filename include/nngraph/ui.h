@@ -6,7 +6,8 @@
  * The run log is opened read-only (SQLITE_OPEN_READONLY). The server
  * answers GET and HEAD only; no page writes, deletes or runs anything,
  * and it serves nothing but the pages it renders: the runs table (/), a
- * run (/run/ID, with /run/ID/graph.svg and /run/ID/weights/epoch-E.nnw),
+ * run (/run/ID, with /run/ID/graph.svg, /run/ID/weights/epoch-E.nnw and
+ * one parameter as NumPy's .npy at /run/ID/weights/epoch-E/NAME.npy),
  * /compare?runs=1,2 (2 to 5 runs) and /runs.json. Run names, tags and
  * notes are escaped wherever they appear. Bad requests get 4xx.
  */
@@ -27,7 +28,9 @@ extern "C" {
 nn_status nn_ui_serve(const char *db, const char *host, int port);
 /* Writes the same pages as static files into `dir` (created if
  * missing): index.html, run-ID.html, run-ID-graph.svg and each run's last
- * checkpoint's weights as run-ID-epoch-E.nnw. */
+ * checkpoint's weights as run-ID-epoch-E.nnw and, one file a parameter,
+ * run-ID-epoch-E-NAME.npy (NAME with anything but letters, digits, '-'
+ * and '.' as '_'). */
 nn_status nn_ui_export(const char *db, const char *dir);
 
 #ifdef __cplusplus

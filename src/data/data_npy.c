@@ -1,5 +1,5 @@
-/* The NumPy .npy reader, so that arrays saved with numpy.save load
- * directly.
+/* The NumPy .npy reader and writer, so that arrays saved with numpy.save
+ * load directly and tensors nngraph writes open with numpy.load.
  *
  * A .npy file is the magic "\x93NUMPY", a major and minor version byte, the
  * header's length (uint16 little-endian in version 1, uint32 in versions 2
@@ -11,8 +11,14 @@
  *
  * Nothing in the header is trusted for an allocation: the shape's product
  * times the item size must equal the bytes that follow the header in the
- * file, which are already in memory, before the tensor is made. */
+ * file, which are already in memory, before the tensor is made.
+ *
+ * The writer lays a version 1.0 header out as numpy.save (1.24) does, so
+ * its files are byte for byte numpy's: the dict's keys in sorted order,
+ * spare spaces for the first dimension to grow in place, then spaces and a
+ * newline up to a multiple of 64 bytes. */
 #include "fileutil.h"
+#include "strbuf.h"
 #include "nngraph/data.h"
 
 #include <math.h>
@@ -21,6 +27,11 @@
 #include <string.h>
 
 #define NPY_MAX_HEADER (1u << 20) /* numpy writes a few hundred bytes; allow far more */
+#define NPY_MAGIC "\x93NUMPY"
+#define NPY_MAGIC_LEN 6
+#define NPY_V1_PREAMBLE 10 /* magic, version (2 bytes), header length (uint16) */
+#define NPY_ALIGN 64       /* the data starts at a multiple of this */
+#define NPY_GROWTH_DIGITS 21 /* numpy leaves room for a first dimension of this many digits */
 
 typedef enum npy_type { NPY_F4, NPY_F8, NPY_I4, NPY_I8, NPY_U1 } npy_type;
 
@@ -31,6 +42,15 @@ static const struct {
 } npy_types[] = {
     {"<f4", NPY_F4, 4}, {"<f8", NPY_F8, 8}, {"<i4", NPY_I4, 4}, {"<i8", NPY_I8, 8}, {"|u1", NPY_U1, 1}, {"<u1", NPY_U1, 1},
 };
+#define NPY_NTYPES (sizeof npy_types / sizeof npy_types[0])
+
+/* The entry for a descr, or NPY_NTYPES. */
+static size_t npy_type_of(const char *descr) {
+    size_t t;
+    for (t = 0; t < NPY_NTYPES; t++)
+        if (strcmp(npy_types[t].descr, descr) == 0) break;
+    return t;
+}
 
 typedef struct npy_header {
     char descr[16];
@@ -203,7 +223,7 @@ static nn_status convert(const unsigned char *src, npy_type t, size_t size, int6
 nn_tensor *nn_npy_parse(const void *bytes, size_t len, const char *name, int as_f32) {
     const unsigned char *b = bytes;
     if (!name) name = ".npy data";
-    if (!b || len < 10 || memcmp(b, "\x93NUMPY", 6) != 0) {
+    if (!b || len < NPY_V1_PREAMBLE || memcmp(b, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
         nn_set_error(NN_ERR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", name);
         return NULL;
     }
@@ -211,7 +231,7 @@ nn_tensor *nn_npy_parse(const void *bytes, size_t len, const char *name, int as_
     size_t header_len, start;
     if (major == 1) {
         header_len = (size_t)le(b + 8, 2);
-        start = 10;
+        start = NPY_V1_PREAMBLE;
     } else if (major == 2 || major == 3) {
         if (len < 12) {
             nn_set_error(NN_ERR_FORMAT, "%s: .npy file truncated in its preamble", name);
@@ -230,10 +250,8 @@ nn_tensor *nn_npy_parse(const void *bytes, size_t len, const char *name, int as_
     }
     npy_header h;
     if (parse_header((const char *)b + start, header_len, name, &h) != NN_OK) return NULL;
-    size_t t;
-    for (t = 0; t < sizeof npy_types / sizeof npy_types[0]; t++)
-        if (strcmp(npy_types[t].descr, h.descr) == 0) break;
-    if (t == sizeof npy_types / sizeof npy_types[0]) {
+    size_t t = npy_type_of(h.descr);
+    if (t == NPY_NTYPES) {
         nn_set_error(NN_ERR_FORMAT, "%s: .npy dtype '%s' is not supported: nngraph reads little-endian float32 (<f4), "
                      "float64 (<f8), int32 (<i4), int64 (<i8) and uint8 (|u1)", name, h.descr);
         return NULL;
@@ -314,4 +332,77 @@ nn_dataset *nn_load_npy_pair(const char *x_path, const char *y_path) {
         }
     }
     return nn_dataset_new(x, y);
+}
+
+/* ---- the writer ---- */
+
+/* The header's text before its padding: the dict as Python's repr writes
+ * it (keys sorted; a 1-tuple keeps its comma), then the spare spaces
+ * numpy leaves so the first dimension can grow without moving the data. */
+static void npy_dict(nn_strbuf *sb, const char *descr, nn_shape sh) {
+    nn_sb_printf(sb, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
+    for (int i = 0; i < sh.rank; i++) nn_sb_printf(sb, "%s%lld", i ? ", " : "", (long long)sh.dim[i]);
+    nn_sb_puts(sb, sh.rank == 1 ? ",), }" : "), }");
+    if (sh.rank > 0) {
+        char first[24];
+        int digits = snprintf(first, sizeof first, "%lld", (long long)sh.dim[0]);
+        for (int i = digits; i < NPY_GROWTH_DIGITS; i++) nn_sb_puts(sb, " ");
+    }
+}
+
+/* The .npy image of t into out (empty on entry). */
+static nn_status npy_encode(const nn_tensor *t, nn_strbuf *out) {
+    if (!t) return nn_set_error(NN_ERR_ARG, ".npy writer: the tensor is NULL");
+    nn_dtype dt = nn_tensor_dtype(t);
+    const char *descr = dt == NN_F32 ? "<f4" : dt == NN_I32 ? "<i4" : dt == NN_U8 ? "|u1" : NULL;
+    if (!descr) return nn_set_error(NN_ERR_ARG, ".npy writer: a tensor of dtype %d has no .npy type", (int)dt);
+    nn_strbuf dict = {0};
+    npy_dict(&dict, descr, nn_tensor_shape(t));
+    /* spaces and a newline up to the alignment; numpy pads a full block
+     * rather than none when the text ends exactly on it */
+    size_t pad = NPY_ALIGN - (NPY_V1_PREAMBLE + dict.len + 1) % NPY_ALIGN;
+    size_t header_len = dict.len + pad + 1; /* under 400 bytes: the shape has at most 4 dimensions */
+    nn_sb_append(out, NPY_MAGIC "\x01\x00", NPY_MAGIC_LEN + 2);
+    nn_put_u16(out, (uint16_t)header_len);
+    if (dict.data) nn_sb_append(out, dict.data, dict.len);
+    for (size_t i = 0; i < pad; i++) nn_sb_append(out, " ", 1);
+    nn_sb_append(out, "\n", 1);
+    if (dict.failed) out->failed = 1;
+    nn_sb_free(&dict);
+    int64_t n = nn_tensor_size(t);
+    if (dt == NN_U8) {
+        nn_sb_append(out, nn_tensor_data(t), (size_t)n);
+    } else {
+        const unsigned char *v = nn_tensor_data(t); /* f32 or i32: 4 bytes an element, in host order */
+        for (int64_t i = 0; i < n && !out->failed; i++) {
+            uint32_t bits;
+            memcpy(&bits, v + 4 * i, sizeof bits);
+            nn_put_u32(out, bits);
+        }
+    }
+    if (out->failed) return nn_set_error(NN_ERR_NOMEM, "out of memory writing a .npy image of %lld elements", (long long)n);
+    return NN_OK;
+}
+
+void *nn_npy_bytes(const nn_tensor *t, size_t *len) {
+    nn_strbuf out = {0};
+    if (len) *len = 0;
+    if (!len) {
+        nn_set_error(NN_ERR_ARG, "nn_npy_bytes: len is NULL");
+        return NULL;
+    }
+    if (npy_encode(t, &out) != NN_OK) {
+        nn_sb_free(&out);
+        return NULL;
+    }
+    *len = out.len;
+    return out.data;
+}
+
+nn_status nn_save_npy(const char *path, const nn_tensor *t) {
+    nn_strbuf out = {0};
+    nn_status s = npy_encode(t, &out);
+    if (s == NN_OK) s = nn_write_file_atomic(path, out.data, out.len);
+    nn_sb_free(&out);
+    return s;
 }

@@ -164,6 +164,10 @@ nn_dist *nn_dist_new(MPI_Comm comm) {
     if (env && atof(env) > 0) d->timeout = atof(env);
     d->bucket_bytes = NN_DIST_BUCKET_BYTES;
     d->owner = pthread_self();
+    pthread_mutex_init(&d->prog_mu, NULL);
+    pthread_cond_init(&d->prog_cv, NULL);
+    env = getenv("NNGRAPH_DIST_PROGRESS");
+    nn_dist_set_progress_thread(d, !(env && !strcmp(env, "0")));
     /* our own communicator: our errors return, and our collectives never
      * match the caller's */
     nn_status st = nn_dist_check(d, MPI_Comm_dup(comm, &d->comm), "MPI_Comm_dup");
@@ -201,6 +205,8 @@ void nn_dist_free(nn_dist *d) {
     if (d->comm != MPI_COMM_NULL && !d->broken) MPI_Comm_free(&d->comm);
     free(d->hosts);
     free(d->all);
+    pthread_cond_destroy(&d->prog_cv);
+    pthread_mutex_destroy(&d->prog_mu);
     free(d);
 }
 

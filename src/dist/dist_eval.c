@@ -46,7 +46,8 @@ nn_status nn_dist_evaluate(nn_dist *d, nn_graph *g, nn_node *loss, const nn_data
             }
         }
     }
-    if (local != NN_OK) snprintf(why, sizeof why, "%s", g && nn_error_message(g)[0] ? nn_error_message(g) : nn_last_error());
+    if (local != NN_OK)
+        snprintf(why, sizeof why, "%s", x && g && nn_error_message(g)[0] ? nn_error_message(g) : nn_last_error());
     sb[EV_STATUS + d->rank] = local;
     nn_status st = nn_dist_allreduce(d, sb, d->size + EV_STATUS, MPI_DOUBLE, MPI_SUM, "the evaluation's allreduce");
     if (st == NN_OK) st = nn_dist_agree_failure(d, sb + EV_STATUS, local, why);
@@ -77,8 +78,12 @@ nn_tensor *nn_dist_predict(nn_dist *d, nn_graph *g, nn_node *x_input, nn_node *o
     int64_t first = 0, count = 0, row_bytes = 0;
     if (!counts || !sb) {
         local = nn_set_error(NN_ERR_NOMEM, "dist: out of memory");
-    } else if (!x || x->shape.rank < 1 || !out) {
-        local = nn_set_error(NN_ERR_ARG, "predict: x or the output node is NULL");
+    } else if (!x) {
+        /* this rank failed before: its message goes to the others */
+        local = NN_ERR_ARG;
+        if (!nn_last_error()[0]) nn_set_error(NN_ERR_ARG, "predict: x is NULL");
+    } else if (x->shape.rank < 1 || !out) {
+        local = nn_set_error(NN_ERR_ARG, "predict: x has no rows or the output node is NULL");
     } else {
         nn_fit_shard(x->shape.dim[0], d->rank, d->size, &first, &count);
         if (count > 0) {
@@ -91,7 +96,8 @@ nn_tensor *nn_dist_predict(nn_dist *d, nn_graph *g, nn_node *x_input, nn_node *o
                 local = nn_set_error(NN_ERR_ARG, "dist predict: a shard of over 2 GiB of predictions");
         }
     }
-    if (local != NN_OK) snprintf(why, sizeof why, "%s", g && nn_error_message(g)[0] ? nn_error_message(g) : nn_last_error());
+    if (local != NN_OK)
+        snprintf(why, sizeof why, "%s", x && g && nn_error_message(g)[0] ? nn_error_message(g) : nn_last_error());
     nn_status st;
     if (!sb) {
         /* cannot even agree: the others will time out */

@@ -42,6 +42,7 @@ static uint64_t graph_fingerprint(const nn_graph *g) {
 }
 
 void nn_dist_fit_release(nn_dist *d) {
+    nn_dist_progress_stop(d);
     if (d->g && d->g->on_value_user == d) nn_graph_on_value(d->g, NULL, NULL);
     /* after a given-up wait MPI may still write into the buckets and the
      * status: they are left allocated (the process is ending) */
@@ -78,7 +79,7 @@ void nn_dist_fit_release(nn_dist *d) {
 
 /* ---- buckets ---- */
 
-static void start_ready(nn_dist *d) {
+void nn_dist_start_ready(nn_dist *d) {
     while (d->next_start < d->n_buckets) {
         dist_bucket *b = &d->buckets[d->next_start];
         if (atomic_load(&b->filled) < b->count) return;
@@ -98,7 +99,7 @@ static void start_ready(nn_dist *d) {
 }
 
 /* One poll of the buckets in flight: lets MPI move their data. */
-static void poke(nn_dist *d) {
+void nn_dist_poke(nn_dist *d) {
     for (int i = 0; i < d->next_start; i++) {
         dist_bucket *b = &d->buckets[i];
         if (b->done) continue;
@@ -130,9 +131,10 @@ static void on_value(void *user, const nn_node *node, const nn_tensor *value) {
         int i = d->grad_index[node->id];
         if (!atomic_exchange(&d->copied[i], 1)) copy_in(d, i, value);
     }
-    if (mine) {
-        start_ready(d);
-        poke(d);
+    /* with a progress thread, it alone calls MPI during the step */
+    if (mine && !d->prog_running) {
+        nn_dist_start_ready(d);
+        nn_dist_poke(d);
     }
 }
 
@@ -178,7 +180,7 @@ static nn_status make_buckets(nn_dist *d, nn_graph *g, nn_node *const *grads, in
         if (!d->buckets[b].buf) return nn_set_error(NN_ERR_NOMEM, "dist: out of memory for the gradient buckets");
     }
     nn_graph_on_value(g, on_value, d);
-    return NN_OK;
+    return nn_dist_progress_start(d);
 }
 
 /* ---- the start ---- */
@@ -218,6 +220,7 @@ static nn_status share_state(nn_dist *d, const nn_fit_dist_start *s) {
 static nn_status hook_begin(void *ctx, const nn_fit_dist_start *s) {
     nn_dist *d = ctx;
     if (nn_dist_usable(d) != NN_OK) return nn_dist_usable(d);
+    d->fits_begun++;
     nn_dist_fit_release(d);
     d->owner = pthread_self();
     d->msg[0] = 0;
@@ -277,6 +280,16 @@ static nn_status hook_begin(void *ctx, const nn_fit_dist_start *s) {
     return st;
 }
 
+nn_status nn_dist_fit_abandon(nn_dist *d, nn_status why, const char *msg) {
+    if (!d) return nn_set_error(NN_ERR_ARG, "dist: the handle is NULL");
+    if (why == NN_OK) why = NN_ERR_RUNTIME;
+    nn_fit_dist_start s = {.status = why};
+    nn_set_error(why, "%s", msg && msg[0] ? msg : "it failed before training");
+    return hook_begin(d, &s); /* fails: this rank's message, or an earlier rank's */
+}
+
+int nn_dist_fits_begun(const nn_dist *d) { return d ? d->fits_begun : 0; }
+
 /* ---- a step ---- */
 
 static nn_status hook_step_begin(void *ctx, int64_t local, int64_t global) {
@@ -295,6 +308,7 @@ static nn_status hook_step_begin(void *ctx, int64_t local, int64_t global) {
     d->mine.samples += (double)local;
     d->step_t0 = nn_dist_now();
     d->armed = 1;
+    nn_dist_progress_arm(d, 1);
     return NN_OK;
 }
 
@@ -303,6 +317,7 @@ enum { SUM_LOSS, SUM_ROWS, SUM_CORRECT, SUM_JUDGED, SUM_SIGNAL, SUM_STATUS };
 static nn_status hook_step_end(void *ctx, nn_status local, nn_fit_sums *sums) {
     nn_dist *d = ctx;
     d->armed = 0;
+    nn_dist_progress_arm(d, 0); /* from here on this thread calls MPI */
     if (nn_dist_usable(d) != NN_OK) return nn_dist_usable(d);
     double t_end = nn_dist_now();
     char why[NN_ERRLEN];
@@ -312,7 +327,7 @@ static nn_status hook_step_end(void *ctx, nn_status local, nn_fit_sums *sums) {
     for (int i = 0; i < d->n_params; i++)
         if (!atomic_exchange(&d->copied[i], 1))
             copy_in(d, i, local == NN_OK && d->weight > 0 ? d->grads[i]->value : NULL);
-    start_ready(d);
+    nn_dist_start_ready(d);
     double *sb = d->status_buf;
     memset(sb, 0, (size_t)(d->size + SUM_STATUS) * sizeof *sb);
     sb[SUM_LOSS] = sums->loss;

@@ -43,6 +43,7 @@ struct nn_dist {
     dist_bucket *buckets;
     int n_buckets, next_start;
     float weight;          /* local rows / global rows of this step */
+    int fits_begun;        /* hook_begin calls */
     int armed;             /* a step is between step_begin and step_end */
     pthread_t owner;       /* the thread that calls MPI */
     double *status_buf;    /* per step: 4 sums, then one status per rank */
@@ -55,6 +56,13 @@ struct nn_dist {
      * and the handle refuses further collectives (they could match the
      * stale ones). The process is expected to end. */
     int broken;
+    /* the progress thread (dist_progress.c) */
+    int prog_wanted;       /* run one in fits (MPI's thread level allows) */
+    int prog_running;      /* it exists (this fit) */
+    int prog_phase;        /* under prog_mu: idle, armed (it calls MPI), quit */
+    pthread_t prog_thread;
+    pthread_mutex_t prog_mu;
+    pthread_cond_t prog_cv;
     int64_t head[6];       /* share_state's broadcast */
     int stop_buf[2];       /* agree_stop's allreduce */
     double stats_buf[5];   /* epoch_end's gather (this rank's) */
@@ -81,6 +89,22 @@ nn_status nn_dist_bcast(nn_dist *d, void *buf, int n, MPI_Datatype type, int roo
  * every slot is 0, else the first failed rank's error on every rank, its
  * message (why, on that rank) broadcast from it. Collective. */
 nn_status nn_dist_agree_failure(nn_dist *d, const double *status, nn_status local, const char *why);
+
+/* Buckets (dist_fit.c): starts every full bucket whose predecessors have
+ * started; tests those in flight. Called by the thread that may call MPI. */
+void nn_dist_start_ready(nn_dist *d);
+void nn_dist_poke(nn_dist *d);
+
+/* The progress thread (dist_progress.c). Whether MPI's thread level lets
+ * one run (MPI_THREAD_SERIALIZED or above). */
+int nn_dist_progress_possible(void);
+/* Starts it for a fit if wanted (NN_OK also when it cannot be created:
+ * the value hook polls then); stops and joins it. */
+nn_status nn_dist_progress_start(nn_dist *d);
+void nn_dist_progress_stop(nn_dist *d);
+/* Armed: the thread starts and tests buckets and the fit's thread makes no
+ * MPI call; idle (returns once the thread is out of MPI): the reverse. */
+void nn_dist_progress_arm(nn_dist *d, int armed);
 
 /* The fit hooks (dist_fit.c) and sharded evaluation's hook (dist_eval.c). */
 void nn_dist_fit_hooks(nn_dist *d, nn_fit_dist *hooks);

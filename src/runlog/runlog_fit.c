@@ -30,6 +30,7 @@ struct nn_runlog_fit {
     double last_commit;   /* wall time of the fit's last commit of metrics */
     int rows_before;      /* rows buffered when the last epoch ended */
     int interrupted;      /* the stop flag was seen: 1 mid-epoch, 2 at an epoch's end */
+    int at_epoch_end;     /* the last callback was on_epoch */
     int dead;             /* the log failed: no more logging */
     nn_status db_status;
     char db_error[512];
@@ -178,6 +179,7 @@ static nn_status restore(nn_runlog_fit *f, const nn_checkpoint *c) {
 static int on_step(const nn_step_info *si, void *user) {
     nn_runlog_fit *f = user;
     f->last_step = si->step;
+    f->at_epoch_end = 0;
     int stop = 0;
     if (!f->dead) {
         nn_status s = NN_OK;
@@ -278,6 +280,7 @@ static int on_epoch(const nn_epoch_info *ei, void *user) {
     nn_runlog_fit *f = user;
     f->last_epoch = ei->epoch;
     f->last_step = ei->step;
+    f->at_epoch_end = 1;
     if (ei->rng) {
         f->last_rng = *ei->rng;
         f->have_rng = 1;
@@ -534,6 +537,11 @@ nn_status nn_runlog_detach(nn_runlog_fit *f, nn_status fit_status) {
     if (fit_status != NN_OK) snprintf(why, sizeof why, "%s", nn_error_message(f->g)[0] ? nn_error_message(f->g)
                                                                                          : nn_last_error());
     long long run = (long long)nn_runlog_current(f->log);
+    /* a stop flag set after the callbacks last looked, and the fit ended
+     * early: in a data-parallel fit, the ranks agreed to stop because the
+     * signal reached another rank first; an interruption all the same */
+    if (!f->interrupted && fit_status == NN_OK && f->ro.stop && *f->ro.stop && f->last_epoch < f->epochs)
+        f->interrupted = f->at_epoch_end ? 2 : 1;
     if (f->dead && f->ro.on_db_error == NN_RUNLOG_STOP) {
         /* the log failed: try to say so in it, then report the log's error */
         nn_runlog_finish(f->log, "failed", f->db_error);

@@ -7,32 +7,22 @@
 #define NN_UI_PAGES_H
 
 #include "nngraph/runlog.h"
+#include "nngraph/strbuf.h"
 
 #include <stddef.h>
 
-/* A growing byte buffer; `failed` is set (and writes stop) when memory
- * runs out. */
-typedef struct ui_buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-} ui_buf;
-
-void ub_put(ui_buf *b, const void *data, size_t n);
-void ub_puts(ui_buf *b, const char *s);
-void ub_printf(ui_buf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
 /* s with & < > " ' escaped for HTML text and quoted attributes. */
-void ub_html(ui_buf *b, const char *s);
+void ui_put_html(nn_strbuf *b, const char *s);
 /* s as a JSON string (quotes included); < > & as \u escapes, so the JSON
  * can sit inside a <script> element. */
-void ub_json(ui_buf *b, const char *s);
+void ui_put_json(nn_strbuf *b, const char *s);
 /* A number as JSON (null for NaN or an infinity). */
-void ub_json_num(ui_buf *b, double v);
-void ub_free(ui_buf *b);
+void ui_put_json_num(nn_strbuf *b, double v);
+/* s as one segment of a URL path: percent-encoded (RFC 3986) but for
+ * letters, digits and - . _ ~, so a '/' in s cannot split it and a
+ * browser cannot fold it away as ".."; also safe in a quoted HTML
+ * attribute. */
+void ui_put_url_segment(nn_strbuf *b, const char *s);
 
 /* What the pages are rendered for: the live server (links like /run/3)
  * or a static export (links like run-3.html). */
@@ -48,12 +38,12 @@ typedef struct ui_response {
     const char *content_type; /* "text/html; charset=utf-8", ... */
     const char *filename;     /* a download's name (Content-Disposition), or NULL */
     char filename_buf[96];
-    ui_buf body;
+    nn_strbuf body;
 } ui_response;
 
 /* Renders GET `path` with the query argument `runs` (the compare page's
  * list, "1,2,3"; NULL if absent). Unknown paths give 404, malformed ids
- * 400; never a crash. Free the body with ub_free. */
+ * 400; never a crash. Free the body with nn_sb_free. */
 void ui_route(ui_ctx *c, const char *path, const char *runs, ui_response *r);
 
 /* Writes the runs page (index.html) and every run's page, graph picture

@@ -23,14 +23,14 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         memset(&r, 0, sizeof r);
         r.status = MHD_HTTP_METHOD_NOT_ALLOWED;
         r.content_type = "text/plain; charset=utf-8";
-        ub_puts(&r.body, "405: this server only reads (GET)\n");
+        nn_sb_puts(&r.body, "405: this server only reads (GET)\n");
         *upload_size = 0;
     } else {
         ui_route(c, url, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "runs"), &r);
     }
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r.body.len, r.body.data ? r.body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
-    ub_free(&r.body);
+    nn_sb_free(&r.body);
     if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void nn_sb_append(nn_strbuf *sb, const char *s, size_t n) {
+void nn_sb_append(nn_strbuf *sb, const void *s, size_t n) {
     if (sb->failed) return;
     if (sb->len + n + 1 > sb->cap) {
         size_t cap = sb->cap ? sb->cap : 256;
@@ -20,7 +20,7 @@ void nn_sb_append(nn_strbuf *sb, const char *s, size_t n) {
         sb->data = d;
         sb->cap = cap;
     }
-    memcpy(sb->data + sb->len, s, n);
+    if (n) memcpy(sb->data + sb->len, s, n);
     sb->len += n;
     sb->data[sb->len] = 0;
 }

@@ -2,9 +2,11 @@
  * a file). Whatever loads has the element count its shape says; read
  * natively and as f32 it has the same shape (only an int64 beyond int32
  * loads as f32 and not as labels), an integer array's labels equal its f32
- * reading, and the file reader gives the same bytes as the memory reader. */
+ * reading, the file reader gives the same bytes as the memory reader, and
+ * what loads, written back (nn_npy_bytes), reads back the same. */
 #include "fuzz.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int64_t shape_count(nn_shape s) {
@@ -36,6 +38,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             memcmp(nn_tensor_data(file), nn_tensor_data(native), (size_t)nn_tensor_size(native) * 4) != 0)
             fuzz_fail("the file reader and the memory reader disagree");
         nn_tensor_free(file);
+        size_t len;
+        void *bytes = nn_npy_bytes(native, &len);
+        nn_tensor *again = bytes ? nn_npy_parse(bytes, len, "rewritten.npy", 0) : NULL;
+        if (!again || nn_tensor_dtype(again) != nn_tensor_dtype(native) ||
+            !nn_shape_equal(nn_tensor_shape(again), s) ||
+            memcmp(nn_tensor_data(again), nn_tensor_data(native), (size_t)nn_tensor_size(native) * 4) != 0)
+            fuzz_fail("written back, it does not read back the same: %s", again ? "different" : nn_last_error());
+        nn_tensor_free(again);
+        free(bytes);
     }
     nn_tensor_free(native);
     nn_tensor_free(as_f32);

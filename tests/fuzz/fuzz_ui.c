@@ -100,6 +100,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_fail("status %d for '%s'", r.status, in);
     if (strncmp(r.content_type, "text/html", 9) == 0 && r.body.data && strstr(r.body.data, marker))
         fuzz_fail("'%s': the page carries the markup unescaped", in);
-    ub_free(&r.body);
+    nn_sb_free(&r.body);
     return 0;
 }

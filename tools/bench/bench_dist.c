@@ -10,7 +10,9 @@
  *   - a data-parallel nn_fit of --steps steps: per rank samples/s, the
  *     seconds blocked on communication after the backward pass, and the
  *     fraction of the gradient allreduce hidden behind the backward pass:
- *     1 - blocked / (the allreduce alone).
+ *     1 - blocked / (the allreduce alone);
+ *   each with the progress thread off (the value hook polls between plan
+ *   steps) and on, alternating within each repeat, and the on/off ratios.
  * Times are medians of --repeat runs; the machine may be shared, so
  * compare figures of one run, as ratios. */
 #include "nngraph.h"
@@ -52,8 +54,8 @@ static double time_allreduce(float *buf, long n, long bucket, int reps) {
 }
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    int rank, size;
+    int provided, rank, size;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     long steps = arg(argc, argv, "--steps", 20), batch = arg(argc, argv, "--batch", 256);
@@ -91,37 +93,59 @@ int main(int argc, char **argv) {
 
     nn_dist *d = nn_dist_new(MPI_COMM_WORLD);
     nn_dist_set_bucket_bytes(d, (size_t)bucket * 4);
-    double sps[16], wait[16], span[16];
-    for (int rep = 0; rep < reps; rep++) {
-        nn_optimizer *opt = nn_sgd(0.01f, 0);
-        nn_fit_opts o = {.epochs = 1, .batch_size = (int)batch, .optimizer = opt, .shuffle_seed = 1};
-        nn_dist_fit_opts(d, &o);
-        if (nn_fit(g, loss, data, &o, NULL) != NN_OK) {
-            fprintf(stderr, "rank %d: %s\n", rank, nn_error_message(g));
-            return 1;
+    /* [mode][rep]: mode 0 polls from the value hook, 1 the progress thread */
+    double sps[2][16], wait[2][16], span[2][16];
+    int have_thread = 0;
+    for (int rep = 0; rep < reps; rep++)
+        for (int k = 0; k < 2; k++) {
+            /* alternate which goes first: no order effect (warm caches) */
+            int mode = (k + rep) % 2, on = nn_dist_set_progress_thread(d, mode);
+            if (mode) have_thread = on;
+            nn_optimizer *opt = nn_sgd(0.01f, 0);
+            nn_fit_opts o = {.epochs = 1, .batch_size = (int)batch, .optimizer = opt, .shuffle_seed = 1};
+            nn_dist_fit_opts(d, &o);
+            if (nn_fit(g, loss, data, &o, NULL) != NN_OK) {
+                fprintf(stderr, "rank %d: %s\n", rank, nn_error_message(g));
+                return 1;
+            }
+            nn_dist_stats s;
+            nn_dist_rank_stats(d, rank, &s);
+            sps[mode][rep] = s.samples / s.seconds;
+            wait[mode][rep] = s.wait / s.steps;
+            span[mode][rep] = s.comm / s.steps;
+            nn_optimizer_free(opt);
         }
-        nn_dist_stats s;
-        nn_dist_rank_stats(d, rank, &s);
-        sps[rep] = s.samples / s.seconds;
-        wait[rep] = s.wait / s.steps;
-        span[rep] = s.comm / s.steps;
-        nn_optimizer_free(opt);
+    double mine[6], all[6 * 64];
+    for (int mode = 0; mode < 2; mode++) {
+        mine[3 * mode] = median(sps[mode], (int)reps);
+        mine[3 * mode + 1] = median(wait[mode], (int)reps);
+        mine[3 * mode + 2] = median(span[mode], (int)reps);
     }
-    double mine[3] = {median(sps, (int)reps), median(wait, (int)reps), median(span, (int)reps)}, all[3 * 64];
-    MPI_Gather(mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    MPI_Gather(mine, 6, MPI_DOUBLE, all, 6, MPI_DOUBLE, 0, MPI_COMM_WORLD);
     if (rank == 0) {
         printf("ranks %d, %ld parameters (%.1f MB of gradients), batch %ld per rank, buckets of %ld MB\n", size,
                n_params, n_params * 4e-6, batch, bucket_mb);
         printf("allreduce alone: latency %.1f us, whole gradient %.2f ms (%.2f GB/s algorithm bandwidth)\n", lat * 1e6,
                whole * 1e3, n_params * 4e-9 / whole);
-        double total = 0;
+        if (!have_thread) printf("no progress thread (MPI thread level %d < MPI_THREAD_SERIALIZED): both modes poll\n",
+                                 provided);
+        double total[2] = {0, 0};
         for (int q = 0; q < size; q++) {
-            total += all[3 * q];
-            printf("rank %d: %.0f samples/s, blocked %.2f ms/step after the backward pass, allreduce span %.2f ms/step, "
-                   "hidden %.0f%%\n", q, all[3 * q], all[3 * q + 1] * 1e3, all[3 * q + 2] * 1e3,
-                   size > 1 ? 100 * (1 - (all[3 * q + 1] < whole ? all[3 * q + 1] / whole : 1)) : 0.0);
+            double hidden[2];
+            for (int mode = 0; mode < 2; mode++) {
+                const double *a = all + 6 * q + 3 * mode;
+                total[mode] += a[0];
+                hidden[mode] = size > 1 ? 100 * (1 - (a[1] < whole ? a[1] / whole : 1)) : 0.0;
+                printf("rank %d, %s: %.0f samples/s, blocked %.2f ms/step after the backward pass, allreduce span "
+                       "%.2f ms/step, hidden %.0f%%\n", q, mode ? "progress thread" : "hook polls     ", a[0],
+                       a[1] * 1e3, a[2] * 1e3, hidden[mode]);
+            }
+            printf("rank %d: thread/polling: samples/s %.2fx, blocked %.2fx, hidden %+.0f points\n", q,
+                   all[6 * q + 3] / all[6 * q], all[6 * q + 1] > 0 ? all[6 * q + 4] / all[6 * q + 1] : 0.0,
+                   hidden[1] - hidden[0]);
         }
-        printf("total: %.0f samples/s\n", total);
+        printf("total: %.0f samples/s polling, %.0f with the thread (%.2fx)\n", total[0], total[1],
+               total[1] / total[0]);
     }
     nn_dist_free(d);
     nn_graph_free(g);
