@@ -11,6 +11,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* PLplot's driver table (through libltdl) and fontconfig/cairo/pango keep
+ * allocations they never free; LeakSanitizer (sanitizer builds only) reads
+ * this hook, so a leak report names the lab's leaks, not theirs (the same
+ * libraries as tools/nngraph.c lists). Each lab is one file, so one
+ * definition. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) {
+    return "leak:libplplot.so\nleak:libltdl.so\nleak:libfontconfig.so\nleak:libcairo\nleak:libpango\n";
+}
+
 /* Reads `--plot DIR` (or --plot=DIR) from argv[*i]: 1 and sets *dir if it
  * is that option, 0 if not; exits with 2 when DIR is missing. Creates DIR
  * if needed (exits 1 when it cannot). */
