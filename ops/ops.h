@@ -115,6 +115,39 @@ static inline float nn_exp_nonpos(float x) {
     return x == x ? y : x;
 }
 
+/* Sliding windows over an image's height and width (conv2d and the
+ * pools). Padding modes of iattr slot NN_WIN_PADDING: explicit (pad_h,
+ * pad_w on both sides), "same" (out = ceil(in/stride), the padding split
+ * with the odd element after, as in Keras/TensorFlow) and "valid" (none). */
+enum { NN_PAD_EXPLICIT = 0, NN_PAD_SAME = 1, NN_PAD_VALID = 2 };
+/* Where the window ops keep their attributes: slots 0-1 stride, 2-3
+ * explicit padding, 4-5 dilation (conv2d; the pools keep their window
+ * height and width there and have no dilation), 6 groups (conv2d), 7 the
+ * padding mode. */
+enum { NN_WIN_STRIDE_H = 0, NN_WIN_STRIDE_W, NN_WIN_PAD_H, NN_WIN_PAD_W, NN_WIN_DIL_H, NN_WIN_DIL_W, NN_WIN_GROUPS,
+       NN_WIN_PADDING };
+#define NN_WIN_MAX 65536 /* bound on kernel sizes, strides, dilations and paddings */
+
+/* The geometry of a 2-D window op over x [N, C, H, W]. */
+typedef struct nn_window {
+    int64_t n, c, h, w;    /* input */
+    int64_t kh, kw;        /* window */
+    int64_t sh, sw, dh, dw;
+    int64_t pt, pl;        /* padding before (top, left) */
+    int64_t oh, ow;        /* output height and width */
+} nn_window;
+
+/* Fills *win from x's shape, the window size kh x kw and node's window
+ * attributes (dilation 1 unless `dilated`); checks everything the kernels rely on (rank 4, positive
+ * sizes, strides and dilations >= 1, padding >= 0, a known padding mode,
+ * a window that fits the padded input), writing the reason to err. */
+nn_status nn_window_geom(const nn_node *node, nn_shape x, int64_t kh, int64_t kw, int dilated, nn_window *win,
+                         char *err);
+
+/* The padding mode's name ("explicit", "same", "valid"), and back (-1). */
+const char *nn_pad_mode_name(int mode);
+int nn_pad_mode_from_name(const char *name);
+
 #define NN_F(t) ((float *)(t)->data)
 #define NN_CF(t) ((const float *)(t)->data)
 #define NN_CI(t) ((const int32_t *)(t)->data)

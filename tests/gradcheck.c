@@ -1,4 +1,5 @@
 #include "gradcheck.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -6,14 +7,21 @@
 
 gc_result gc_check(nn_graph *g, nn_node *loss, int max_per_param) {
     gc_result r = {0};
-    nn_node *params[64];
-    int np = nn_graph_params(g, params, 64);
+    /* the trainable parameters: frozen ones (batch norm's running
+     * statistics) are moved by their ops, not by gradients */
+    nn_node *all[64], *params[64];
+    int n_all = nn_graph_params(g, all, 64), np = 0;
+    for (int i = 0; i < n_all; i++)
+        if (nn_param_trainable(all[i])) params[np++] = all[i];
     nn_node *grads[64];
     if (nn_grad(g, loss, params, np, grads) != NN_OK) {
         snprintf(r.detail, sizeof r.detail, "nn_grad failed: %s", nn_error_message(g));
         r.failures = 1;
         return r;
     }
+    /* every run of the check gets the same random seed, so dropout's
+     * masks stay fixed while the differences are taken */
+    uint64_t runs = g->runs;
     nn_node *outs[65];
     outs[0] = loss;
     for (int i = 0; i < np; i++) outs[i + 1] = grads[i];
@@ -34,10 +42,12 @@ gc_result gc_check(nn_graph *g, nn_node *loss, int max_per_param) {
             double h = GC_EPS * fmax(1.0, fabs((double)keep));
             x[i] = (float)(keep + h);
             double hp = (double)x[i] - keep; /* the step float32 really took */
+            g->runs = runs;
             nn_run(g, &loss, 1);
             double up = nn_value_scalar(loss);
             x[i] = (float)(keep - h);
             double hm = keep - (double)x[i];
+            g->runs = runs;
             nn_run(g, &loss, 1);
             double down = nn_value_scalar(loss);
             x[i] = keep;

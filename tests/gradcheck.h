@@ -24,8 +24,9 @@ typedef struct gc_result {
     char detail[512];  /* the worst element, for the failure message */
 } gc_result;
 
-/* Checks the gradient of the scalar `loss` with respect to every parameter
- * of g. Inputs must already be bound. At most `max_per_param` elements of
+/* Checks the gradient of the scalar `loss` with respect to every trainable
+ * parameter of g, in the graph's mode; every run of the check uses one random seed,
+ * so dropout's masks hold still. Inputs must already be bound. At most `max_per_param` elements of
  * each parameter are sampled (0 = all). */
 gc_result gc_check(nn_graph *g, nn_node *loss, int max_per_param);
 

@@ -52,11 +52,33 @@ static nn_graph *every_op_graph(uint64_t seed) {
     nn_node *l3 = nn_bce_with_logits(g, z, t);
     nn_node *l4 = nn_mse(g, th, t);
     nn_node *l5 = nn_mean(g, nn_sum(g, nn_scale(g, z, -0.5f), -1), 0);
-    nn_scope_push(g, "é");
-    nn_node *loss = nn_add(g, nn_add(g, nn_add(g, l1, l2), nn_add(g, l3, l4)), l5);
+    /* the image and normalisation ops: a branch from an image input */
+    nn_node *im = nn_input(g, "im", NN_F32, NN_SHAPE(NN_BATCH, 2, 6, 6));
+    nn_scope_push(g, "C1");
+    nn_node *K = nn_param(g, "K", NN_SHAPE(3, 2, 3, 3), nn_init_he_uniform());
+    nn_node *kb = nn_param(g, "kb", NN_SHAPE(3), nn_init_zeros());
+    nn_node *K2 = nn_param(g, "K2", NN_SHAPE(3, 3, 3, 3), nn_init_glorot_normal());
+    nn_node *lg = nn_param(g, "lg", NN_SHAPE(3), nn_init_ones());
+    nn_node *lb = nn_param(g, "lb", NN_SHAPE(3), nn_init_lecun_normal());
+    nn_conv2d_opts same = {.padding = NN_PADDING_SAME};
+    nn_node *conv = nn_leaky_relu(g, nn_conv2d_op(g, im, K, kb, &same), 0.2f);
     nn_scope_pop(g);
-    nn_node *params[7] = {W, b, W2, V, c, o, he}, *grads[7];
-    nn_grad(g, loss, params, 7, grads);
+    nn_node *bn = nn_batch_norm(g, "BN", conv);
+    nn_node *mp = nn_max_pool2d_op(g, nn_conv2d_op(g, bn, K2, kb, &same), NULL); /* [B,3,3,3] */
+    nn_pool2d_opts avg = {.pool_h = 3, .pool_w = 3, .stride_h = 1, .stride_w = 1, .padding = NN_PADDING_SAME};
+    nn_node *av = nn_elu(g, nn_avg_pool2d_op(g, mp, &avg), 1.f);
+    int perm[4] = {0, 2, 3, 1};
+    nn_node *fl = nn_flatten_op(g, nn_dropout_op(g, nn_transpose(g, av, perm), 0.25f)); /* [B,27] */
+    nn_node *sl = nn_slice(g, nn_concat(g, nn_global_avg_pool(g, av), z, 1), 1, 1, 3); /* [B,3] */
+    nn_node *ln = nn_softplus(g, nn_gelu(g, nn_layer_norm(g, sl, lg, lb, 1e-3f)));
+    nn_node *l6 = nn_add(g, nn_huber(g, ln, t, 1.f), nn_mean(g, fl, NN_ALL_AXES));
+    nn_scope_push(g, "é");
+    nn_node *loss = nn_add(g, nn_add(g, nn_add(g, nn_add(g, l1, l2), nn_add(g, l3, l4)), l5), l6);
+    nn_scope_pop(g);
+    nn_node *params[14] = {W, b, W2, V, c, o, he, K, kb, K2, lg, lb, nn_graph_find(g, "BN/gamma"),
+                           nn_graph_find(g, "BN/beta")},
+            *grads[14];
+    nn_grad(g, loss, params, 14, grads);
     return g;
 }
 
@@ -91,9 +113,10 @@ Test(roundtrip, every_op_same_bytes_same_weights) {
     cr_assert_str_eq(t1, t2);
     cr_assert_eq(nn_graph_num_nodes(g2), nn_graph_num_nodes(g));
     /* same seed, same initialisers, same creation order: same weights */
-    nn_node *p1[16], *p2[16];
-    int n1 = nn_graph_params(g, p1, 16), n2 = nn_graph_params(g2, p2, 16);
-    cr_assert_eq(n1, 7);
+    nn_node *p1[32], *p2[32];
+    int n1 = nn_graph_params(g, p1, 32), n2 = nn_graph_params(g2, p2, 32);
+    cr_assert_eq(n1, 16); /* batch norm's running statistics too, frozen */
+    cr_assert(strstr(t1, "BN/moving_mean param f32 [3] init=zeros trainable=0\n"), "%s", t1);
     cr_assert_eq(n1, n2);
     for (int i = 0; i < n1; i++) {
         const nn_tensor *a = nn_param_value(p1[i]), *b = nn_param_value(p2[i]);
@@ -119,9 +142,11 @@ Test(roundtrip, loaded_graph_runs_the_same) {
     char *t = text_of(g);
     nn_graph *g2 = nn_graph_load_text(t, strlen(t), "rt.nng", 7);
     cr_assert(g2, "%s", nn_last_error());
-    float xv[8] = {0.5f, -1, 2, 0.25f, 1, 1, -0.5f, 3}, tv[6] = {0, 1, 0.5f, 1, 0, 0.25f};
+    float xv[8] = {0.5f, -1, 2, 0.25f, 1, 1, -0.5f, 3}, tv[6] = {0, 1, 0.5f, 1, 0, 0.25f}, imv[144];
+    for (int i = 0; i < 144; i++) imv[i] = (float)((i * 37) % 19) / 19.f - 0.4f;
     int32_t yv[2] = {2, 0};
     nn_tensor *xt = nn_tensor_from(NN_F32, NN_SHAPE(2, 4), xv), *tt = nn_tensor_from(NN_F32, NN_SHAPE(2, 3), tv);
+    nn_tensor *imt = nn_tensor_from(NN_F32, NN_SHAPE(2, 2, 6, 6), imv);
     nn_tensor *yt = nn_tensor_from(NN_I32, NN_SHAPE(2), yv);
     float out[2];
     nn_graph *gs[2] = {g, g2};
@@ -129,6 +154,9 @@ Test(roundtrip, loaded_graph_runs_the_same) {
         nn_set_input(gs[k], nn_graph_find(gs[k], "x"), xt);
         nn_set_input(gs[k], nn_graph_find(gs[k], "y"), yt);
         nn_set_input(gs[k], nn_graph_find(gs[k], "t"), tt);
+        nn_set_input(gs[k], nn_graph_find(gs[k], "im"), imt);
+        /* training mode: dropout draws its masks from the graph's seed */
+        nn_graph_set_training(gs[k], 1);
         nn_graph_set_threads(gs[k], 1);
         nn_node *last = nn_graph_node(gs[k], nn_graph_num_nodes(gs[k]) - 1);
         cr_assert_eq(nn_run(gs[k], &last, 1), NN_OK, "%s", nn_error_message(gs[k]));
@@ -138,6 +166,7 @@ Test(roundtrip, loaded_graph_runs_the_same) {
     nn_tensor_free(xt);
     nn_tensor_free(yt);
     nn_tensor_free(tt);
+    nn_tensor_free(imt);
     free(t);
     nn_graph_free(g);
     nn_graph_free(g2);

@@ -195,7 +195,10 @@ typedef enum nn_init_kind {
     NN_INIT_UNIFORM,        /* uniform in [a,b) */
     NN_INIT_NORMAL,         /* mean a, standard deviation b */
     NN_INIT_GLOROT_UNIFORM, /* uniform +-sqrt(6/(fan_in+fan_out)) (Keras default) */
-    NN_INIT_HE_NORMAL       /* truncated normal, std sqrt(2/fan_in) (Keras) */
+    NN_INIT_HE_NORMAL,      /* truncated normal, std sqrt(2/fan_in) (Keras) */
+    NN_INIT_GLOROT_NORMAL,  /* truncated normal, std sqrt(2/(fan_in+fan_out)) */
+    NN_INIT_HE_UNIFORM,     /* uniform +-sqrt(6/fan_in) */
+    NN_INIT_LECUN_NORMAL    /* truncated normal, std sqrt(1/fan_in) */
 } nn_init_kind;
 
 typedef struct nn_init {
@@ -210,9 +213,14 @@ typedef struct nn_init {
 #define nn_init_normal(mean, std) ((nn_init){NN_INIT_NORMAL, (mean), (std)})
 #define nn_init_glorot_uniform() ((nn_init){NN_INIT_GLOROT_UNIFORM, 0.f, 0.f})
 #define nn_init_he_normal() ((nn_init){NN_INIT_HE_NORMAL, 0.f, 0.f})
+#define nn_init_glorot_normal() ((nn_init){NN_INIT_GLOROT_NORMAL, 0.f, 0.f})
+#define nn_init_he_uniform() ((nn_init){NN_INIT_HE_UNIFORM, 0.f, 0.f})
+#define nn_init_lecun_normal() ((nn_init){NN_INIT_LECUN_NORMAL, 0.f, 0.f})
 
 /* Fills t (f32) by `init`. Fan-in is dim[0] and fan-out dim[1] for a
- * rank-2 weight [in,out] (Keras's convention); for rank 1 both are dim[0]. */
+ * rank-2 weight [in,out] (Keras's convention); for rank 1 both are dim[0];
+ * for a rank-4 convolution kernel [out, in, kh, kw] (conv2d's layout)
+ * fan-in is in*kh*kw and fan-out out*kh*kw. */
 nn_status nn_tensor_init(nn_tensor *t, nn_init init, nn_rng *rng);
 /* The initialiser's name ("glorot_uniform", ...), and back; -1 if unknown. */
 const char *nn_init_name(nn_init_kind k);
@@ -244,21 +252,31 @@ nn_status nn_graph_status(const nn_graph *g);
 const char *nn_error_message(const nn_graph *g);
 /* The op node a builder refused, beside the graph's error message: what a
  * picture of the broken graph marks (nn_graph_dot draws it in red). */
+#define NN_FAULT_INPUTS 5 /* the most inputs an op takes (batch_norm) */
 typedef struct nn_fault {
     char op[64];              /* the op's name */
     char node[256];           /* the name the node would have had, scope included */
     int n_inputs;
-    char inputs[4][256];      /* the input nodes' names */
-    nn_shape input_shapes[4]; /* and their shapes */
-    nn_dtype input_dtypes[4];
+    char inputs[NN_FAULT_INPUTS][256];      /* the input nodes' names */
+    nn_shape input_shapes[NN_FAULT_INPUTS]; /* and their shapes */
+    nn_dtype input_dtypes[NN_FAULT_INPUTS];
 } nn_fault;
 /* The fault behind the graph's build error; NULL when there is no build
  * error or it is not an op's refusal (a NULL input, out of memory). */
 const nn_fault *nn_graph_fault(const nn_graph *g);
 /* Forgets a run error (build errors stay). */
 void nn_graph_clear_run_error(nn_graph *g);
-/* The graph's random generator (initialisers, shuffles). */
+/* The graph's random generator (initialisers, shuffles, dropout). */
 nn_rng *nn_graph_rng(nn_graph *g);
+/* Training (1) or evaluation (0, the default) mode for the following runs,
+ * as in PyTorch's module.train()/eval(): in training mode dropout drops
+ * and batch norm normalises by the batch and updates its running
+ * statistics; in evaluation mode dropout is the identity and batch norm
+ * uses the running statistics. nn_fit runs its steps in training mode and
+ * its validation in evaluation mode; nn_evaluate and nn_predict run in
+ * evaluation mode; each restores the mode it found. Returns the old mode. */
+int nn_graph_set_training(nn_graph *g, int training);
+int nn_graph_training(const nn_graph *g);
 
 /* Scopes prefix the names of nodes made while they are open: with scope
  * "L1" open, a matmul is named "L1/matmul". Scopes nest ("a/b"). */
@@ -292,6 +310,11 @@ int nn_node_is_grad(const nn_node *n);
 nn_tensor *nn_param_value(nn_node *n);
 /* The initialiser a param was made with. */
 nn_init nn_param_init(const nn_node *n);
+/* A param is trainable (default) or frozen: nn_fit leaves a frozen param
+ * to its ops (batch norm's running statistics), and the summary counts it
+ * as non-trainable. The graph file writes `trainable=0`. */
+nn_status nn_param_set_trainable(nn_node *n, int trainable);
+int nn_param_trainable(const nn_node *n);
 
 /* Iteration over all nodes in creation order (a topological order). */
 int nn_graph_num_nodes(const nn_graph *g);
@@ -369,6 +392,88 @@ nn_node *nn_mse(nn_graph *g, nn_node *pred, nn_node *target);
 #define NN_ALL_AXES 127
 nn_node *nn_sum(nn_graph *g, nn_node *x, int axis);
 nn_node *nn_mean(nn_graph *g, nn_node *x, int axis);
+
+/* ---- Images (NCHW: x is [N, C, H, W]) and shapes ---- */
+
+/* Padding of the window ops: explicit (pad_h/pad_w on both sides; 0 is
+ * Keras's "valid"), "same" (out = ceil(in / stride), the odd padding
+ * element after, as in Keras) or "valid" (none). */
+typedef enum nn_padding { NN_PADDING_EXPLICIT = 0, NN_PADDING_SAME = 1, NN_PADDING_VALID = 2 } nn_padding;
+
+/* Convolution settings; zeros mean the defaults (stride 1, no padding,
+ * dilation 1, one group). */
+typedef struct nn_conv2d_opts {
+    int stride_h, stride_w;
+    nn_padding padding;
+    int pad_h, pad_w;         /* NN_PADDING_EXPLICIT only */
+    int dilation_h, dilation_w;
+    int groups;               /* divides C and Cout */
+} nn_conv2d_opts;
+
+/* conv2d: x [N, C, H, W], kernel [Cout, C/groups, kh, kw] (PyTorch's
+ * layout), bias [Cout] -> [N, Cout, OH, OW]; cross-correlation as in
+ * PyTorch and Keras. opts may be NULL. */
+nn_node *nn_conv2d_op(nn_graph *g, nn_node *x, nn_node *kernel, nn_node *bias, const nn_conv2d_opts *opts);
+
+/* Pooling settings; zeros mean a 2x2 window, stride the window, no
+ * padding (Keras's MaxPooling2D()). */
+typedef struct nn_pool2d_opts {
+    int pool_h, pool_w;
+    int stride_h, stride_w;
+    nn_padding padding;
+    int pad_h, pad_w; /* NN_PADDING_EXPLICIT only, smaller than the window */
+} nn_pool2d_opts;
+
+/* The maximum, or the mean of the cells inside the image, of each window:
+ * [N, C, H, W] -> [N, C, OH, OW]. opts may be NULL. */
+nn_node *nn_max_pool2d_op(nn_graph *g, nn_node *x, const nn_pool2d_opts *opts);
+nn_node *nn_avg_pool2d_op(nn_graph *g, nn_node *x, const nn_pool2d_opts *opts);
+/* The mean of every plane: [N, C, H, W] -> [N, C]. */
+nn_node *nn_global_avg_pool(nn_graph *g, nn_node *x);
+
+/* x's elements under a new shape of `rank` dims: dims[i] 0 keeps x's
+ * dimension i (the open batch dimension passes so), one -1 is inferred. */
+nn_node *nn_reshape(nn_graph *g, nn_node *x, int rank, const int64_t *dims);
+/* [N, ...] -> [N, everything else] (Keras's Flatten). */
+nn_node *nn_flatten_op(nn_graph *g, nn_node *x);
+/* Axes permuted: out.dim[i] = x.dim[perm[i]], perm of x's rank entries;
+ * the open batch dimension stays first. */
+nn_node *nn_transpose(nn_graph *g, nn_node *x, const int *perm);
+/* a and b joined along axis (negative counts from the end). */
+nn_node *nn_concat(nn_graph *g, nn_node *a, nn_node *b, int axis);
+/* Elements [start, start + len) of x along axis. */
+nn_node *nn_slice(nn_graph *g, nn_node *x, int axis, int64_t start, int64_t len);
+
+/* ---- Regularisation and normalisation ---- */
+
+/* Inverted dropout: in training mode (nn_graph_set_training) each element
+ * is zeroed with probability rate in [0, 1) and the others scaled by
+ * 1/(1-rate); the identity in evaluation mode. Masks come from the
+ * graph's generator. */
+nn_node *nn_dropout_op(nn_graph *g, nn_node *x, float rate);
+/* Batch normalisation over axis 1 of x [N, C] or [N, C, H, W]: gamma,
+ * beta, running_mean and running_var are [C] (the running ones frozen
+ * params). Training mode normalises by the batch's statistics and moves
+ * the running ones: running = momentum running + (1 - momentum) batch;
+ * evaluation mode uses the running ones. */
+nn_node *nn_batch_norm_op(nn_graph *g, nn_node *x, nn_node *gamma, nn_node *beta, nn_node *running_mean,
+                          nn_node *running_var, float momentum, float epsilon);
+/* Layer normalisation over the last axis (length D); gamma, beta [D]. */
+nn_node *nn_layer_norm(nn_graph *g, nn_node *x, nn_node *gamma, nn_node *beta, float epsilon);
+
+/* ---- More activations and a robust loss ---- */
+
+/* x for x > 0, alpha x elsewhere. */
+nn_node *nn_leaky_relu(nn_graph *g, nn_node *x, float alpha);
+/* x for x > 0, alpha (e^x - 1) elsewhere; alpha > 0. */
+nn_node *nn_elu(nn_graph *g, nn_node *x, float alpha);
+/* x Phi(x), the exact (erf) form. */
+nn_node *nn_gelu(nn_graph *g, nn_node *x);
+/* log(1 + e^x), stable for large |x|. */
+nn_node *nn_softplus(nn_graph *g, nn_node *x);
+/* The mean Huber loss of pred - target (quadratic within delta, linear
+ * beyond); delta > 0 (Keras's default 1). */
+nn_node *nn_huber(nn_graph *g, nn_node *pred, nn_node *target, float delta);
 
 /* ------------------------------------------------------------------ */
 /* Reverse-mode autodiff                                               */

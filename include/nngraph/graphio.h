@@ -86,7 +86,7 @@ typedef struct nn_load_fault {
     char node[NN_MAX_NAME];
     char op[NN_MAX_NAME];
     int n_inputs;
-    char inputs[4][NN_MAX_NAME];
+    char inputs[NN_FAULT_INPUTS][NN_MAX_NAME];
 } nn_load_fault;
 
 /* Rebuilds a graph from a file through the ordinary builders (so every

@@ -45,6 +45,30 @@ nn_node *nn_dense(nn_graph *g, const char *scope, nn_node *x, int units, nn_acti
 nn_node *nn_dense_init(nn_graph *g, const char *scope, nn_node *x, int units, nn_activation act,
                        nn_init w_init, nn_init b_init);
 
+/* Image layers, NCHW (x [batch, channels, height, width]), with Keras's
+ * defaults; each makes its nodes under `scope`, which must be new, and
+ * returns NULL with the graph's sticky error on misuse. */
+
+/* Conv2D: filters kernel_size x kernel_size, stride 1, no padding
+ * ("valid"), bias; parameters `scope`/W [filters, channels, k, k]
+ * (glorot-uniform) and `scope`/b [filters] (zeros); then act. */
+nn_node *nn_conv2d(nn_graph *g, const char *scope, nn_node *x, int filters, int kernel_size, nn_activation act);
+/* The same with a kh x kw kernel, stride, padding, dilation and groups
+ * (opts may be NULL) and chosen initialisers. */
+nn_node *nn_conv2d_ex(nn_graph *g, const char *scope, nn_node *x, int filters, int kh, int kw, nn_activation act,
+                      const nn_conv2d_opts *opts, nn_init w_init, nn_init b_init);
+/* MaxPooling2D: pool_size x pool_size windows, stride pool_size, "valid". */
+nn_node *nn_max_pool2d(nn_graph *g, const char *scope, nn_node *x, int pool_size);
+/* Flatten: [batch, ...] -> [batch, features]. */
+nn_node *nn_flatten(nn_graph *g, const char *scope, nn_node *x);
+/* Dropout(rate): inverted dropout, active only in training mode (nn_fit's
+ * steps); the identity when evaluating and predicting. */
+nn_node *nn_dropout(nn_graph *g, const char *scope, nn_node *x, float rate);
+/* BatchNormalization() over axis 1 of [batch, features] or NCHW images:
+ * `scope`/gamma (ones), beta (zeros), and the frozen moving_mean (zeros)
+ * and moving_variance (ones); momentum 0.99, epsilon 1e-3. */
+nn_node *nn_batch_norm(nn_graph *g, const char *scope, nn_node *x);
+
 /* ---- Optimizers ------------------------------------------------------ */
 
 typedef struct nn_optimizer nn_optimizer;

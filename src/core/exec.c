@@ -95,6 +95,8 @@ static nn_status step_run(nn_plan *p, int s, struct nn_exec *e, char *err) {
     for (int k = 0; k < st->n_in; k++) c.in[k] = in[k];
     c.out = out;
     c.exec = e;
+    c.training = p->training;
+    c.seed = p->seed;
     c.row_ids = p->row_ids;
     char msg[NN_ERRLEN];
     msg[0] = '\0'; /* not the whole buffer: this runs for every step */
@@ -159,6 +161,10 @@ nn_status nn_plan_execute(nn_graph *g, nn_plan *p) {
     struct nn_exec *e = graph_pool(g);
     if (!e) return nn_fail_run(g, NN_ERR_NOMEM, "run: cannot start the thread pool");
     nn_status st = NN_OK;
+    p->training = g->training;
+    /* a fresh seed a run, fixed by the graph's seed, without drawing from
+     * the generator: graphs without dropout keep their sequence of draws */
+    p->seed = nn_mix64(g->rng.s[0] ^ nn_mix64(++g->runs));
     p->row_ids = g->row_ids;
     p->on_value = g->on_value;
     p->on_value_user = g->on_value_user;

@@ -75,6 +75,15 @@ void nn_graph_free(nn_graph *g) {
 
 nn_rng *nn_graph_rng(nn_graph *g) { return g ? &g->rng : NULL; }
 
+int nn_graph_set_training(nn_graph *g, int training) {
+    if (!g) return 0;
+    int old = g->training;
+    g->training = training != 0;
+    return old;
+}
+
+int nn_graph_training(const nn_graph *g) { return g ? g->training : 0; }
+
 /* ---- names: an open-addressing table of node indices ---- */
 
 static uint64_t name_hash(const char *s) {
@@ -298,8 +307,8 @@ nn_node *nn_op_node(nn_graph *g, const nn_op_def *op, const char *name, int n_in
         memset(f, 0, sizeof *f);
         snprintf(f->op, sizeof f->op, "%s", op->name);
         snprintf(f->node, sizeof f->node, "%.120s%s%.128s", g->scope, g->scope[0] ? "/" : "", who);
-        f->n_inputs = n_in;
-        for (int i = 0; i < n_in; i++) {
+        f->n_inputs = n_in < NN_FAULT_INPUTS ? n_in : NN_FAULT_INPUTS;
+        for (int i = 0; i < f->n_inputs; i++) {
             snprintf(f->inputs[i], sizeof f->inputs[i], "%s", in[i]->name);
             f->input_shapes[i] = in[i]->shape;
             f->input_dtypes[i] = in[i]->dtype;
@@ -347,6 +356,14 @@ nn_node *nn_node_input(const nn_node *n, int i) { return n && i >= 0 && i < n->n
 int nn_node_is_grad(const nn_node *n) { return n ? n->is_grad : 0; }
 nn_tensor *nn_param_value(nn_node *n) { return n ? n->tensor : NULL; }
 nn_init nn_param_init(const nn_node *n) { return n->init; }
+
+nn_status nn_param_set_trainable(nn_node *n, int trainable) {
+    if (!n || n->kind != NN_NODE_PARAM) return nn_set_error(NN_ERR_ARG, "set_trainable: not a param");
+    n->frozen = !trainable;
+    return NN_OK;
+}
+
+int nn_param_trainable(const nn_node *n) { return n && n->kind == NN_NODE_PARAM && !n->frozen; }
 int nn_graph_num_nodes(const nn_graph *g) { return g ? g->n_nodes : 0; }
 nn_node *nn_graph_node(const nn_graph *g, int i) { return g && i >= 0 && i < g->n_nodes ? g->nodes[i] : NULL; }
 

@@ -9,8 +9,11 @@
 
 #include <stdarg.h>
 
-#define NN_MAX_INPUTS 4
-#define NN_MAX_ATTRS 4
+#define NN_MAX_INPUTS 5 /* batch_norm: x, gamma, beta and the running statistics */
+#if NN_MAX_INPUTS > NN_FAULT_INPUTS
+#error "nn_fault (core.h) must hold every input of an op"
+#endif
+#define NN_MAX_ATTRS 8  /* conv2d: stride, padding, dilation (2 each), groups, mode */
 #define NN_MAX_OP_ATTRS (2 * NN_MAX_ATTRS) /* named: every iattr and fattr */
 #define NN_ERRLEN 512
 #define NN_ALIGN 64
@@ -64,6 +67,10 @@ struct nn_kernel_call {
     nn_tensor *out;
     struct nn_exec *exec; /* thread pool for splitting work; may be NULL */
     char *err;            /* on failure, write a message here (NN_ERRLEN) */
+    int training;         /* the graph's mode for this run (1: training) */
+    uint64_t seed;        /* this run's random seed (nn_graph.runs mixed
+                             with the graph's generator); a kernel mixes in
+                             its own stream */
     const int64_t *row_ids; /* the dataset row of each batch row, or NULL
                                (nn_row_name words a row for a message) */
 };
@@ -97,9 +104,10 @@ typedef enum nn_output_kind {
 
 /* A named attribute of an op, as graph files write it (`key=value`):
  * `kind` 'i' (0/1 flag in iattr, written when nonzero), 'n' (integer in
- * iattr, always written), 'f' (float in fattr, always written) or 'a'
- * (axis in iattr: a number or "all", always written); `index` into iattr
- * or fattr. */
+ * iattr, always written), 'f' (float in fattr, always written), 'a'
+ * (axis in iattr: a number or "all", always written) or 'p' (a padding
+ * mode in iattr: explicit, same or valid; ops/window.c); `index` into
+ * iattr or fattr. */
 typedef struct nn_op_attr {
     const char *key; /* NULL ends a list shorter than NN_MAX_OP_ATTRS */
     char kind;
@@ -167,6 +175,8 @@ struct nn_node {
     const nn_tensor *value;        /* current value: bound input, param,
                                       or the last run's buffer */
     int is_grad;                   /* made by nn_grad */
+    int frozen;                    /* a param the optimizers leave alone
+                                      (batch norm's running statistics) */
     const nn_node *grad_of;        /* for a param's gradient: the param */
 };
 
@@ -188,6 +198,12 @@ struct nn_graph {
     int has_fault; /* 1: fault describes the build error */
     nn_fault fault;
     int building_grad; /* nodes made now are gradient nodes */
+    uint64_t runs;     /* runs started: each run's random seed mixes it
+                          with the generator's state, which it leaves as
+                          it is (a graph without dropout keeps the
+                          sequence of draws it always had) */
+    int training;      /* 1: training mode (dropout drops, batch norm uses
+                          and updates batch statistics); 0: evaluation */
     int threads;
     int plan_flags;        /* NN_PLAN_* (plan.h): optimisations switched off */
     struct nn_plan *plans; /* cached plans, a list */
@@ -200,6 +216,15 @@ struct nn_graph {
     nn_value_fn on_value; /* nn_graph_on_value: called after each step */
     void *on_value_user;
 };
+
+/* The 64-bit mix of splitmix64: a counter-based stream of random bits
+ * (run seeds and dropout's masks, drawn in any order and on any
+ * thread). */
+static inline uint64_t nn_mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
 
 /* Records a build error (keeps the first); returns NULL for convenience. */
 nn_node *nn_fail(nn_graph *g, nn_status s, const char *fmt, ...)

@@ -43,6 +43,8 @@ typedef struct nn_plan {
     nn_node **inputs;   /* the input nodes the plan reads, by descending id:
                            a run checks their binding and batch from this
                            list instead of walking the graph */
+    int training;         /* the graph's mode, set by each run */
+    uint64_t seed;        /* the run's random seed, set by each run */
     int *pending, *ready; /* scratch of one pool run (dependency counts and
                              the ready queue), allocated with the plan */
     const int64_t *row_ids; /* the graph's row_ids for the run under way */

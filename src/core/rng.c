@@ -58,7 +58,8 @@ void nn_rng_shuffle(nn_rng *r, int64_t *idx, int64_t n) {
     }
 }
 
-static const char *init_names[] = {"zeros", "ones", "constant", "uniform", "normal", "glorot_uniform", "he_normal"};
+static const char *init_names[] = {"zeros", "ones", "constant", "uniform", "normal", "glorot_uniform", "he_normal",
+                                   "glorot_normal", "he_uniform", "lecun_normal"};
 
 const char *nn_init_name(nn_init_kind k) {
     if ((unsigned)k >= sizeof init_names / sizeof *init_names) return "unknown";
@@ -71,12 +72,31 @@ int nn_init_from_name(const char *name) {
     return -1;
 }
 
+/* Keras's variance-scaling normals: a normal truncated at two standard
+ * deviations, its std corrected (0.8796...) so the variance stays `var`. */
+static void truncated_normal(float *x, int64_t n, double var, nn_rng *rng) {
+    double std = sqrt(var) / 0.87962566103423978;
+    for (int64_t i = 0; i < n; i++) {
+        double z;
+        do z = nn_rng_normal(rng);
+        while (fabs(z) > 2.0);
+        x[i] = (float)(std * z);
+    }
+}
+
 nn_status nn_tensor_init(nn_tensor *t, nn_init init, nn_rng *rng) {
     if (!t || t->dtype != NN_F32 || !rng) return NN_ERR_ARG;
     float *x = t->data;
     int64_t n = t->size;
     double fan_in = t->shape.rank >= 1 ? (double)t->shape.dim[0] : 1.0;
     double fan_out = t->shape.rank >= 2 ? (double)t->shape.dim[1] : fan_in;
+    if (t->shape.rank == 4) {
+        /* a convolution kernel [out, in/groups, kh, kw]: every output
+         * element sums in*kh*kw products, as in Keras and PyTorch */
+        double field = (double)t->shape.dim[2] * (double)t->shape.dim[3];
+        fan_in = (double)t->shape.dim[1] * field;
+        fan_out = (double)t->shape.dim[0] * field;
+    }
     switch (init.kind) {
     case NN_INIT_ZEROS: memset(x, 0, (size_t)n * sizeof *x); break;
     case NN_INIT_ONES:
@@ -96,16 +116,12 @@ nn_status nn_tensor_init(nn_tensor *t, nn_init init, nn_rng *rng) {
         for (int64_t i = 0; i < n; i++) x[i] = (float)(limit * (2.0 * nn_rng_uniform(rng) - 1.0));
         break;
     }
-    case NN_INIT_HE_NORMAL: {
-        /* Keras: a normal truncated at two standard deviations, its
-         * std corrected (0.8796...) so the variance stays 2/fan_in */
-        double std = sqrt(2.0 / fan_in) / 0.87962566103423978;
-        for (int64_t i = 0; i < n; i++) {
-            double z;
-            do z = nn_rng_normal(rng);
-            while (fabs(z) > 2.0);
-            x[i] = (float)(std * z);
-        }
+    case NN_INIT_HE_NORMAL: truncated_normal(x, n, 2.0 / fan_in, rng); break;
+    case NN_INIT_GLOROT_NORMAL: truncated_normal(x, n, 2.0 / (fan_in + fan_out), rng); break;
+    case NN_INIT_LECUN_NORMAL: truncated_normal(x, n, 1.0 / fan_in, rng); break;
+    case NN_INIT_HE_UNIFORM: {
+        double limit = sqrt(6.0 / fan_in);
+        for (int64_t i = 0; i < n; i++) x[i] = (float)(limit * (2.0 * nn_rng_uniform(rng) - 1.0));
         break;
     }
     default: return NN_ERR_ARG;

@@ -68,8 +68,8 @@ static int fault_of_graph(const nn_graph *g, nn_load_fault *f) {
     if (!gf) return 0;
     snprintf(f->op, sizeof f->op, "%s", gf->op);
     snprintf(f->node, sizeof f->node, "%s", gf->node);
-    f->n_inputs = gf->n_inputs;
-    for (int k = 0; k < gf->n_inputs; k++) snprintf(f->inputs[k], sizeof f->inputs[k], "%s", gf->inputs[k]);
+    f->n_inputs = gf->n_inputs < NN_FAULT_INPUTS ? gf->n_inputs : NN_FAULT_INPUTS;
+    for (int k = 0; k < f->n_inputs; k++) snprintf(f->inputs[k], sizeof f->inputs[k], "%s", gf->inputs[k]);
     return 1;
 }
 

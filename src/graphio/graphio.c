@@ -2,6 +2,7 @@
  * atomic saves, the op families registered by custom-op modules, and
  * rebuilding one op in another graph. */
 #include "graphio_common.h"
+#include "ops.h"
 
 #include <errno.h>
 #include <math.h>
@@ -130,6 +131,8 @@ static void put_op_attrs(nn_strbuf *sb, const nn_node *n) {
             int64_t v = n->iattr[a->index];
             if (a->kind == 'a' && v == NN_ALL_AXES)
                 nn_sb_printf(sb, " %s=all", a->key);
+            else if (a->kind == 'p')
+                nn_sb_printf(sb, " %s=%s", a->key, nn_pad_mode_name((int)v));
             else if (a->kind == 'a' || a->kind == 'n' || v != 0)
                 nn_sb_printf(sb, " %s=%lld", a->key, (long long)v);
         }
@@ -153,6 +156,7 @@ static int put_node(nn_strbuf *sb, const nn_node *n) {
         put_name(sb, n->in[i]->name);
     }
     if (n->kind == NN_NODE_PARAM) put_init(sb, n->init);
+    if (n->kind == NN_NODE_PARAM && n->frozen) nn_sb_puts(sb, " trainable=0");
     if (n->kind == NN_NODE_CONST) put_const(sb, n->tensor);
     if (n->kind == NN_NODE_OP) {
         const nn_op_text_family *fam = nn_graphio_family_for(n->op->name);

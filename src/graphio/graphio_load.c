@@ -5,6 +5,7 @@
  * the partial graph (to draw a broken file). */
 #include "fileutil.h"
 #include "graphio_parse.h"
+#include "ops.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,7 +16,8 @@ static void note_fault(nn_gf_parser *p, const nn_gf_token *tok, int n_tok, int n
     if (!p->fault) return;
     snprintf(p->fault->node, sizeof p->fault->node, "%s", tok[0].s);
     if (n_tok > 1) snprintf(p->fault->op, sizeof p->fault->op, "%s", tok[1].s);
-    p->fault->n_inputs = n_in > NN_MAX_INPUTS ? NN_MAX_INPUTS : n_in;
+    int room = (int)(sizeof p->fault->inputs / sizeof *p->fault->inputs);
+    p->fault->n_inputs = n_in > room ? room : n_in;
     for (int i = 0; i < p->fault->n_inputs; i++)
         snprintf(p->fault->inputs[i], sizeof p->fault->inputs[i], "%s", tok[4 + i].s);
 }
@@ -56,6 +58,15 @@ static int op_attrs(nn_gf_parser *p, const nn_op_def *op, nn_gf_token *attr, int
             r = nn_gf_float(val, &fattr[idx]);
         } else if (kind == 'a' && strcmp(val, "all") == 0) {
             iattr[idx] = NN_ALL_AXES;
+        } else if (kind == 'p') {
+            int mode = nn_pad_mode_from_name(val);
+            if (mode < 0) {
+                val[-1] = 0;
+                nn_gf_fail(p, attr[a].col + (int)strlen(key) + 1, "attribute %s: '%s' is not explicit, same or valid",
+                           key, val);
+                return -1;
+            }
+            iattr[idx] = mode;
         } else {
             int64_t lo = kind == 'i' ? 0 : kind == 'a' ? -NN_MAX_RANK : INT32_MIN; /* 'n', raw 'r' */
             int64_t hi = kind == 'i' ? 1 : kind == 'a' ? NN_MAX_RANK - 1 : INT32_MAX;
@@ -243,7 +254,7 @@ static int parse_line(nn_gf_parser *p, char *buf, int *saw_end) {
         if (check_keys(p, attr, n_attr, op, keys) != 0) return -1;
         n = nn_input(p->g, name, dt, shape);
     } else if (kind == NN_NODE_PARAM) {
-        static const char *const keys[] = {"init", "grad", "grad_of", NULL};
+        static const char *const keys[] = {"init", "trainable", "grad", "grad_of", NULL};
         if (check_keys(p, attr, n_attr, op, keys) != 0) return -1;
         const char *iv = attr_value(attr, n_attr, "init", &acol);
         nn_init init;
@@ -254,7 +265,12 @@ static int parse_line(nn_gf_parser *p, char *buf, int *saw_end) {
         if (!iv) return nn_gf_fail(p, tok[3].col, "param '%s' has no init=... initialiser", name);
         if (nn_gf_reserve(p, tok[3].col, nn_gf_elems(shape)) != 0) return -1;
         if (nn_gf_init(p, acol, iv, &init) != 0) return -1;
+        int tcol;
+        const char *tv = attr_value(attr, n_attr, "trainable", &tcol);
+        if (tv && strcmp(tv, "0") != 0 && strcmp(tv, "1") != 0)
+            return nn_gf_fail(p, tcol, "attribute trainable: '%s' is not 0 or 1", tv);
         n = nn_param(p->g, name, shape, init);
+        if (n && tv) n->frozen = tv[0] == '0';
     } else if (kind == NN_NODE_CONST) {
         static const char *const keys[] = {"fill", "value", "grad", "grad_of", NULL};
         if (check_keys(p, attr, n_attr, op, keys) != 0) return -1;

@@ -174,7 +174,7 @@ int nn_gf_init(nn_gf_parser *p, int col, const char *v, nn_init *out) {
     int kind = nn_init_from_name(name);
     if (kind < 0) {
         nn_gf_fail(p, col, "unknown initialiser '%s' (zeros, ones, constant(a), uniform(a,b), normal(a,b), "
-                           "glorot_uniform, he_normal)", name);
+                           "glorot_uniform, he_normal, glorot_normal, he_uniform, lecun_normal)", name);
         return -1;
     }
     int want = kind == NN_INIT_CONSTANT ? 1 : (kind == NN_INIT_UNIFORM || kind == NN_INIT_NORMAL) ? 2 : 0;

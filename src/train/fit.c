@@ -135,7 +135,9 @@ typedef struct fit_state {
     nn_graph *g;
     nn_node *loss, *x, *y;
     nn_acc_kind acc;
-    int n_params;
+    int n_params;  /* the trainable params, params[0..n_params) */
+    int n_state;   /* and the frozen ones after them (batch norm's running
+                      statistics): what restore_best_weights keeps */
     nn_node **params, **outputs; /* outputs: loss, [logits,] the gradients */
     const nn_tensor **grad_values; /* the gradients' values after a run, for the optimizer */
     int n_outputs, grad_off;     /* grad_off: where the gradients start */
@@ -173,7 +175,7 @@ static void fit_state_free(fit_state *s) {
 /* Early stopping, the schedule and the metrics, checked against what the
  * fit has; failures on g. */
 static nn_status callbacks_setup(fit_state *s, nn_graph *g, const nn_fit_opts *o) {
-    nn_status st = nn_stopper_init(g, &s->stop, o, s->val != NULL, s->acc != NN_ACC_NONE, s->params, s->n_params);
+    nn_status st = nn_stopper_init(g, &s->stop, o, s->val != NULL, s->acc != NN_ACC_NONE, s->params, s->n_state);
     if (st != NN_OK) return st;
     s->base_lr = nn_optimizer_lr(s->opt);
     if (o->lr_schedule) {
@@ -224,18 +226,25 @@ static nn_status fit_setup(fit_state *s, nn_graph *g, nn_node *loss, const nn_da
         if (need[i] && g->nodes[i]->kind == NN_NODE_INPUT && g->nodes[i] != s->x && g->nodes[i] != s->y)
             st = nn_fail_run(g, NN_ERR_ARG, "fit: the loss needs input '%s', which fit does not feed (only x and y)",
                              g->nodes[i]->name);
-    int n_params = 0;
-    for (int i = 0; i < g->n_nodes; i++) n_params += need[i] && g->nodes[i]->kind == NN_NODE_PARAM;
+    int n_params = 0, n_state = 0;
+    /* frozen params (batch norm's running statistics) are their ops' to
+     * update, not the optimizer's; they follow the trainable ones */
+    for (int i = 0; i < g->n_nodes; i++)
+        if (need[i] && g->nodes[i]->kind == NN_NODE_PARAM) {
+            n_state++;
+            n_params += !g->nodes[i]->frozen;
+        }
     if (st == NN_OK && n_params == 0) st = nn_fail_run(g, NN_ERR_ARG, "fit: the loss '%s' depends on no parameter", loss->name);
-    s->params = malloc((size_t)(n_params ? n_params : 1) * sizeof *s->params);
+    s->params = malloc((size_t)(n_state ? n_state : 1) * sizeof *s->params);
     s->outputs = malloc((size_t)(n_params + 2) * sizeof *s->outputs);
     s->grad_values = malloc((size_t)(n_params ? n_params : 1) * sizeof *s->grad_values);
     if (st == NN_OK && (!s->params || !s->outputs || !s->grad_values)) st = nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory");
-    for (int i = 0, k = 0; st == NN_OK && i < g->n_nodes; i++)
-        if (need[i] && g->nodes[i]->kind == NN_NODE_PARAM) s->params[k++] = g->nodes[i];
+    for (int i = 0, k = 0, f = n_params; st == NN_OK && i < g->n_nodes; i++)
+        if (need[i] && g->nodes[i]->kind == NN_NODE_PARAM) s->params[g->nodes[i]->frozen ? f++ : k++] = g->nodes[i];
     free(need);
     if (st != NN_OK) return st;
     s->n_params = n_params;
+    s->n_state = n_state;
 
     /* one run computes the loss, the logits (an output, so that a planner
      * recycling buffers keeps them for the accuracy) and every gradient,
@@ -444,7 +453,14 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
             if (st == NN_OK && mine > 0) st = nn_set_input(g, s.x, &xt);
             if (st == NN_OK && mine > 0 && s.y) st = nn_set_input(g, s.y, &yt);
             g->row_ids = s.idx + first; /* errors name the dataset's rows */
-            if (st == NN_OK && mine > 0) st = nn_run(g, s.outputs, s.n_outputs);
+            if (st == NN_OK && mine > 0) {
+                /* the step runs in training mode (dropout, batch
+                 * statistics); validation and callbacks see the mode the
+                 * caller left */
+                int was = nn_graph_set_training(g, 1);
+                st = nn_run(g, s.outputs, s.n_outputs);
+                nn_graph_set_training(g, was);
+            }
             g->row_ids = NULL;
             double batch_loss = st == NN_OK && mine > 0 ? nn_value_scalar(loss) : 0.0;
             if (st == NN_OK && !isfinite(batch_loss)) st = nonfinite_loss(&s, &prog, epoch, b, batch_loss);

@@ -116,7 +116,11 @@ nn_tensor *nn_predict(nn_graph *g, nn_node *x_input, nn_node *out, const nn_tens
         int64_t rows = n - first < batch_size ? n - first : batch_size;
         nn_tensor view, *xb = batch_rows(&view, &conv, x, first, rows, batch_size);
         nn_status st = xb ? nn_set_input(g, x_input, xb) : nn_fail_run(g, NN_ERR_NOMEM, "predict: out of memory");
-        if (st == NN_OK) st = nn_run(g, &out, 1);
+        if (st == NN_OK) {
+            int was = nn_graph_set_training(g, 0);
+            st = nn_run(g, &out, 1);
+            nn_graph_set_training(g, was);
+        }
         if (st != NN_OK) {
             x_input->value = NULL;
             nn_tensor_free(result);
@@ -174,7 +178,11 @@ nn_status nn_evaluate_acc(nn_graph *g, nn_node *loss, const nn_dataset *data, nn
         }
         for (int64_t r = 0; r < rows; r++) row_ids[r] = first + r;
         g->row_ids = row_ids;
-        if (st == NN_OK) st = nn_run(g, outs, n_outs);
+        if (st == NN_OK) {
+            int was = nn_graph_set_training(g, 0);
+            st = nn_run(g, outs, n_outs);
+            nn_graph_set_training(g, was);
+        }
         g->row_ids = NULL;
         if (st != NN_OK) break;
         sum += (double)nn_value_scalar(loss) * (double)rows;

@@ -94,10 +94,12 @@ void nn_summary(const nn_graph *g, FILE *out) {
     }
     /* every param is in a row (its scope's or its own), so this equals
      * the sum of the rows */
-    int64_t total = nn_graph_param_count(g);
+    int64_t total = nn_graph_param_count(g), frozen = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i]->kind == NN_NODE_PARAM && g->nodes[i]->frozen) frozen += g->nodes[i]->tensor->size;
     fprintf(out, "%s\n", dbl);
     fprintf(out, "Total params: %s (%.2f KB)\n", nn_format_count(total, num, sizeof num), (double)total * 4.0 / 1024.0);
-    fprintf(out, "Trainable params: %s\n", nn_format_count(total, num, sizeof num));
-    fprintf(out, "Non-trainable params: 0\n%s\n", rule);
+    fprintf(out, "Trainable params: %s\n", nn_format_count(total - frozen, num, sizeof num));
+    fprintf(out, "Non-trainable params: %s\n%s\n", nn_format_count(frozen, num, sizeof num), rule);
     free(rows);
 }

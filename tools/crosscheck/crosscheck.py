@@ -166,6 +166,83 @@ def mlp_cases(rng):
     return cases
 
 
+def conv_cases(rng):
+    """Strides, explicit padding, dilation, groups (depthwise too), 1x1
+    and 5x5 kernels, and the Fashion CNN's first layer."""
+    cases = []
+    for n, c, h, w, cout, k, st, pad, dil, groups in (
+            (2, 3, 8, 7, 4, 3, 1, 0, 1, 1), (3, 4, 9, 9, 6, 3, 2, 1, 1, 2), (1, 2, 10, 10, 3, 3, 1, 2, 2, 1),
+            (4, 1, 28, 28, 8, 3, 1, 0, 1, 1), (2, 8, 6, 6, 8, 1, 1, 0, 1, 8), (2, 3, 7, 7, 5, 5, 2, 2, 1, 1),
+            (2, 4, 6, 5, 4, 3, 1, 1, 1, 4)):
+        x = _normal(rng, (n, c, h, w))
+        wt = _normal(rng, (cout, c // groups, k, k), 0.5)
+        b = _normal(rng, (cout,), 0.1)
+        attrs = {"stride_h": st, "stride_w": st, "pad_h": pad, "pad_w": pad, "dilation_h": dil, "dilation_w": dil,
+                 "groups": groups, "padding": "explicit"}
+        cases.append((f"[{n},{c},{h},{w}] k{k} s{st} p{pad} d{dil} g{groups}",
+                      [("x", x, True), ("w", wt, False), ("b", b, False)], attrs))
+    return cases
+
+
+def pool_cases(rng):
+    cases = []
+    for shape, k, st, pad in (((2, 3, 8, 8), 2, 2, 0), ((1, 2, 7, 9), 3, 1, 1), ((3, 4, 9, 9), 3, 2, 1),
+                              ((2, 1, 5, 6), 2, 1, 0), ((2, 2, 28, 28), 2, 2, 0)):
+        x = _normal(rng, shape)
+        attrs = {"pool_h": k, "pool_w": k, "stride_h": st, "stride_w": st, "pad_h": pad, "pad_w": pad,
+                 "padding": "explicit"}
+        cases.append((f"{shape} k{k} s{st} p{pad}", [("x", x, True)], attrs))
+    return cases
+
+
+def image_cases(rng):
+    return [(f"{shape}", [("x", _normal(rng, shape), True)]) for shape in ((2, 3, 4, 5), (1, 1, 1, 1), (3, 8, 7, 7))]
+
+
+def permute_cases(rng):
+    cases = []
+    for shape, perm in (((2, 3, 4, 5), (0, 2, 3, 1)), ((3, 4, 5), (0, 2, 1)), ((17, 33), (1, 0)),
+                        ((2, 3, 4, 5), (0, 3, 1, 2))):
+        attrs = {f"perm{i}": (perm[i] if i < len(perm) else 0) for i in range(4)}
+        cases.append((f"{shape} perm {perm}", [("x", _normal(rng, shape), False)], attrs))
+    return cases
+
+
+def concat_cases(rng):
+    cases = []
+    for sa, sb, axis in (((3, 4), (3, 5), 1), ((2, 3), (4, 3), 0), ((2, 3, 4, 5), (2, 1, 4, 5), 1),
+                         ((33, 65), (33, 1), -1)):
+        cases.append((f"{sa} {sb} axis {axis}", [("a", _normal(rng, sa), False), ("b", _normal(rng, sb), False)],
+                      {"axis": axis}))
+    return cases
+
+
+def norm_cases(channels_axis):
+    """x with per-feature gamma and beta (and, for batch norm, positive
+    running statistics): [N, C] and [N, C, H, W]."""
+    def gen(rng):
+        cases = []
+        for shape in ((5, 3), (2, 4, 3, 5), (17, 33), (1, 65)):
+            d = shape[channels_axis]
+            arrays = [("x", _normal(rng, shape, 3.0), True), ("g", rng.uniform(0.5, 2, d).astype(np.float32), False),
+                      ("bt", _normal(rng, (d,)), False)]
+            if channels_axis == 1:
+                arrays += [("rm", _normal(rng, (d,)), False), ("rv", rng.uniform(0.5, 2, d).astype(np.float32), False)]
+            cases.append((f"{shape}", arrays))
+        return cases
+    return gen
+
+
+def _per_channel(v, x):
+    return v.reshape((1, -1) + (1,) * (x.dim() - 2))
+
+
+def batch_norm_eval(x, g, b, rm, rv):
+    """Evaluation mode, written out so that PyTorch differentiates the
+    running statistics too (nngraph gives them gradients there)."""
+    return (x - _per_channel(rm, x)) / torch.sqrt(_per_channel(rv, x) + 1e-3) * _per_channel(g, x) + _per_channel(b, x)
+
+
 DEPTH = 40
 
 
@@ -224,12 +301,34 @@ OPS = [
        "m1 matmul f32 [B,33] x w1; a1 add f32 [B,33] m1 b1; r1 relu f32 [B,33] a1; "
        "m2 matmul f32 [B,5] r1 w2; a2 add f32 [B,5] m2 b2; out softmax_cross_entropy f32 [] a2 y",
        lambda x, w1, b1, w2, b2, y: F.cross_entropy(torch.relu(x @ w1 + b1) @ w2 + b2, y.long()), mlp_cases),
-    # ops on their way (issue 14): one line each once they are on main, e.g.
-    # Op("leaky_relu", "out leaky_relu f32 {out} x alpha=0.01", lambda x: F.leaky_relu(x, 0.01), unary()),
+    Op("leaky_relu", "out leaky_relu f32 {out} x alpha=0.01", lambda x: F.leaky_relu(x, 0.01), unary()),
+    Op("elu", "out elu f32 {out} x alpha=1", F.elu, unary(-6, 3, extreme=([-30.0, -1e-6, 1e-6, 80.0],))),
+    Op("gelu", "out gelu f32 {out} x", F.gelu, unary(-6, 6, extreme=([-12.0, -5.5, 1e-7, 12.0],))),
+    Op("softplus", "out softplus f32 {out} x", F.softplus, unary(-20, 20, extreme=([-100.0, -30.0, 30.0, 100.0],))),
+    Op("huber", "out huber f32 [] z t delta=1", lambda z, t: F.huber_loss(z, t, delta=1.0), pair_cases()),
+    Op("conv2d", "out conv2d f32 {out} x w b {attrs}", None, conv_cases),
+    Op("max_pool2d", "out max_pool2d f32 {out} x {attrs}", None, pool_cases),
+    Op("avg_pool2d", "out avg_pool2d f32 {out} x {attrs}", None, pool_cases),
+    Op("global_avg_pool", "out global_avg_pool f32 {out} x", lambda x: x.mean((2, 3)), image_cases),
+    Op("flatten", "out flatten f32 {out} x", lambda x: x.flatten(1), image_cases),
+    Op("reshape", "out reshape f32 {out} x rank=3 d0=0 d1=-1 d2=1 d3=0", lambda x: x.reshape(x.shape[0], -1, 1),
+       image_cases),
+    Op("transpose", "out transpose f32 {out} x {attrs}", None, permute_cases),
+    Op("concat", "out concat f32 {out} a b {attrs}", None, concat_cases),
+    Op("dropout (evaluation)", "out dropout f32 {out} x rate=0.5 stream=0", lambda x: x * 1, unary()),
+    Op("batch_norm (evaluation)", "out batch_norm f32 {out} x g bt rm rv momentum=0.99 epsilon=0.001",
+       batch_norm_eval, norm_cases(1)),
+    Op("layer_norm", "out layer_norm f32 {out} x g bt epsilon=0.001",
+       lambda x, g, b: F.layer_norm(x, (x.shape[-1],), g, b, eps=1e-3), norm_cases(-1)),
 ]
 
 # ops whose PyTorch function depends on the case's attributes
 ATTR_FNS = {
+    "conv2d": lambda a: (lambda x, w, b: F.conv2d(x, w, b, a["stride_h"], a["pad_h"], a["dilation_h"], a["groups"])),
+    "max_pool2d": lambda a: (lambda x: F.max_pool2d(x, a["pool_h"], a["stride_h"], a["pad_h"])),
+    "avg_pool2d": lambda a: (lambda x: F.avg_pool2d(x, a["pool_h"], a["stride_h"], a["pad_h"], count_include_pad=False)),
+    "transpose": lambda a: (lambda x: x.permute(*[a[f"perm{i}"] for i in range(x.dim())])),
+    "concat": lambda a: (lambda p, q: torch.cat([p, q], a["axis"])),
     "matmul_t": lambda attrs: (lambda a, b: (a.T if attrs["trans_a"] else a) @ (b.T if attrs["trans_b"] else b)),
     "sum": lambda attrs: (lambda x: x.sum() if attrs["axis"] == "all" else x.sum(attrs["axis"])),
     "mean": lambda attrs: (lambda x: x.mean() if attrs["axis"] == "all" else x.mean(attrs["axis"])),
@@ -337,7 +436,7 @@ def check_op(op, exe, tmp, rng):
                 attrs = {"trans_a": ta, "trans_b": tb}
                 text = " ".join(f"{k}={v}" for k, v in attrs.items() if v)
             else:
-                text = f"axis={attrs['axis']}"
+                text = " ".join(f"{k}={v}" for k, v in attrs.items())
             body = body.replace("{attrs}", text)
             fn = ATTR_FNS[op.name](attrs)
         arrays = [a for _, a, _ in inputs]
