@@ -44,13 +44,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     nn_runlog *log = nn_runlog_open(db, NN_RUNLOG_READONLY);
     if (!log) return 0;
     nn_run_row *rows = NULL;
-    int n = 0;
+    int n = 0, read_found = 1;
+    int64_t id = 0;
+    int found = nn_runlog_find_run(log, "1", &id) == NN_OK;
     if (nn_runlog_list(log, &rows, &n) == NN_OK) {
-        for (int i = 0; i < n && i < 16; i++) read_run(log, rows[i].id);
+        for (int i = 0; i < n && i < 16; i++) {
+            read_run(log, rows[i].id);
+            /* reading the same run twice finds nothing new and costs half
+             * the input's time when the log holds one run */
+            if (found && rows[i].id == id) read_found = 0;
+        }
         free(rows);
     }
-    int64_t id;
-    if (nn_runlog_find_run(log, "1", &id) == NN_OK) read_run(log, id);
+    if (found && read_found) read_run(log, id);
     nn_runlog_close(log);
     return 0;
 }

@@ -155,8 +155,10 @@ int main(int argc, char **argv) {
         size_t at = 0;
         at += (size_t)sprintf(csv + at, "f1,f2,f3,f4,label\n");
         for (int r = 0; r < 20; r++) {
-            const float *xr = nn_tensor_f32(d->x) + r * 400 + 150;
-            at += (size_t)sprintf(csv + at, "%g,%g,%g,%g,%d\n", xr[0], xr[1], xr[2], xr[3], nn_tensor_i32(d->y)[r]);
+            /* the pair loader keeps pixels as bytes (data.h): v / 255 */
+            const unsigned char *xr = (const unsigned char *)nn_tensor_data(d->x) + r * 400 + 150;
+            at += (size_t)sprintf(csv + at, "%g,%g,%g,%g,%d\n", xr[0] / 255.0f, xr[1] / 255.0f, xr[2] / 255.0f,
+                                  xr[3] / 255.0f, nn_tensor_i32(d->y)[r]);
         }
         put("csv", "digits.csv", csv, at);
         static const char odd[] = "\xEF\xBB\xBF" "a, \"b\" ,c\r\n1,2.5e-3,3\r\n\r\n-4,5,6e7\r\n";
