@@ -106,6 +106,18 @@ nn_status nn_gradcheck_node(const nn_node *node, int64_t batch, uint64_t seed, n
             break;
         }
         float *x = wrt[w]->tensor->data;
+        if (analytic->size != wrt[w]->tensor->size) {
+            /* a gradient must have its input's shape; reading it as one
+             * would run past its end */
+            char gs[96], xs[96];
+            nn_shape_str(analytic->shape, gs, sizeof gs);
+            nn_shape_str(wrt[w]->tensor->shape, xs, sizeof xs);
+            rep->failures++;
+            snprintf(rep->detail, sizeof rep->detail, "input %d: its gradient has shape %s, the input %s", idx_of[w],
+                     gs, xs);
+            nn_tensor_free(analytic);
+            continue;
+        }
         int64_t n = wrt[w]->tensor->size, stride = n > AUDIT_MAX_ELEMS ? n / AUDIT_MAX_ELEMS : 1;
         for (int64_t i = 0; i < n; i += stride) {
             /* Growing step sizes: with a small one, central differences
