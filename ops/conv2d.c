@@ -14,7 +14,10 @@
  * Threads take fixed chunks of images. */
 #include "ops.h"
 #include "kernels.h"
+#include "onednn.h"
 #include "pool.h"
+
+#include <pthread.h>
 
 #include <cblas.h>
 
@@ -55,6 +58,228 @@ static nn_status conv2d_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     *out = NN_SHAPE(win.n, cout, win.oh, win.ow);
     *dt = NN_F32;
     return NN_OK;
+}
+
+/* ---- oneDNN (src/core/onednn.h) ---- */
+
+/* Which primitive a key names. */
+enum { DN_FORWARD, DN_BACKWARD_DATA, DN_BACKWARD_WEIGHTS };
+
+/* A primitive's shapes and geometry, for the cache (zeroed first, so the
+ * bytes compare). */
+typedef struct dn_key {
+    int64_t kind, n, c, h, w, cout, groups, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+} dn_key;
+
+static dn_key dn_key_of(const nn_window *w, int64_t cout, int64_t groups, int kind, int64_t n) {
+    dn_key k;
+    memset(&k, 0, sizeof k);
+    k.kind = kind, k.n = n, k.c = w->c, k.h = w->h, k.w = w->w, k.cout = cout, k.groups = groups;
+    k.kh = w->kh, k.kw = w->kw, k.sh = w->sh, k.sw = w->sw, k.dh = w->dh, k.dw = w->dw, k.pt = w->pt, k.pl = w->pl;
+    /* oneDNN wants the padding after too; where the last window ends
+     * before the input does (a stride that skips the last rows) it is 0 */
+    int64_t pb = (w->oh - 1) * w->sh + (w->kh - 1) * w->dh + 1 - w->h - w->pt;
+    int64_t pr = (w->ow - 1) * w->sw + (w->kw - 1) * w->dw + 1 - w->w - w->pl;
+    k.pb = pb > 0 ? pb : 0;
+    k.pr = pr > 0 ? pr : 0;
+    return k;
+}
+
+/* The plain layouts of nngraph's tensors: NCHW, OIHW (goihw with groups,
+ * the same bytes), the bias. */
+static dnnl_status_t dn_descs(const dn_key *k, dnnl_memory_desc_t *x, dnnl_memory_desc_t *wt, dnnl_memory_desc_t *b,
+                              dnnl_memory_desc_t *y) {
+    int64_t oh = (k->h + k->pt + k->pb - ((k->kh - 1) * k->dh + 1)) / k->sh + 1;
+    int64_t ow = (k->w + k->pl + k->pr - ((k->kw - 1) * k->dw + 1)) / k->sw + 1;
+    dnnl_dims_t xd = {k->n, k->c, k->h, k->w}, yd = {k->n, k->cout, oh, ow}, bd = {k->cout};
+    dnnl_dims_t wd = {k->cout, k->c / k->groups, k->kh, k->kw};
+    dnnl_dims_t gd = {k->groups, k->cout / k->groups, k->c / k->groups, k->kh, k->kw};
+    dnnl_status_t s = dnnl_memory_desc_init_by_tag(x, 4, xd, dnnl_f32, dnnl_nchw);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(y, 4, yd, dnnl_f32, dnnl_nchw);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(b, 1, bd, dnnl_f32, dnnl_x);
+    if (s == dnnl_success)
+        s = k->groups == 1 ? dnnl_memory_desc_init_by_tag(wt, 4, wd, dnnl_f32, dnnl_oihw)
+                           : dnnl_memory_desc_init_by_tag(wt, 5, gd, dnnl_f32, dnnl_goihw);
+    return s;
+}
+
+/* Makes the primitive descriptor a key names (nn_dnnl_make_fn). */
+static dnnl_status_t dn_make(void *ctx, dnnl_engine_t eng, const_dnnl_primitive_attr_t attr,
+                             dnnl_primitive_desc_t *pd) {
+    const dn_key *k = ctx;
+    dnnl_memory_desc_t x, wt, b, y;
+    dnnl_status_t s = dn_descs(k, &x, &wt, &b, &y);
+    dnnl_dims_t strides = {k->sh, k->sw}, dil = {k->dh - 1, k->dw - 1}, pl = {k->pt, k->pl}, pr = {k->pb, k->pr};
+    dnnl_convolution_desc_t fd, bd;
+    dnnl_primitive_desc_t hint = NULL;
+    if (s == dnnl_success)
+        s = dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &x, &wt, &b,
+                                                       &y, strides, dil, pl, pr);
+    if (k->kind == DN_FORWARD) return s == dnnl_success ? dnnl_primitive_desc_create(pd, &fd, attr, eng, NULL) : s;
+    /* a backward primitive is made from its forward one's descriptor */
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&hint, &fd, NULL, eng, NULL);
+    if (s == dnnl_success)
+        s = k->kind == DN_BACKWARD_DATA
+                ? dnnl_dilated_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &x, &wt, &y, strides,
+                                                                   dil, pl, pr)
+                : dnnl_dilated_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, &x, &wt, NULL, &y,
+                                                                      strides, dil, pl, pr);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(pd, &bd, attr, eng, hint);
+    if (hint) dnnl_primitive_desc_destroy(hint);
+    return s;
+}
+
+/* One oneDNN convolution over a batch, in slices of DN_SLICE images that
+ * the pool's threads take (each slice one call on one thread). Fixed
+ * slices make the kernel gradient, summed slice by slice in order, the
+ * same bits for any thread count. */
+typedef struct dn_job {
+    const nn_dnnl_prim *prim[2]; /* a full slice, the last (shorter) one */
+    int owned[2];
+    int64_t n, slice, slices;
+    int n_args;
+    int args[4];
+    float *base[4];  /* argument i of slice s is at base[i] + s * step[i] */
+    int64_t step[4];
+    pthread_mutex_t mu;
+    nn_status st;
+    char *err;
+} dn_job;
+
+static int64_t dn_slice(void) {
+    static int64_t slice = -1;
+    if (slice < 0) {
+        const char *e = getenv("NNGRAPH_CONV_SLICE");
+        slice = e ? atoll(e) : 8;
+    }
+    return slice;
+}
+
+static void dn_slices(void *ctx, int64_t lo, int64_t hi) {
+    dn_job *j = ctx;
+    for (int64_t s = lo; s < hi; s++) {
+        void *data[4];
+        for (int i = 0; i < j->n_args; i++) data[i] = j->base[i] + s * j->step[i];
+        char err[NN_ERRLEN];
+        int last = (s + 1) * j->slice > j->n;
+        if (nn_dnnl_run(j->prim[last], j->n_args, j->args, data, err) != NN_OK) {
+            pthread_mutex_lock(&j->mu);
+            if (j->st == NN_OK) {
+                j->st = NN_ERR_RUNTIME;
+                memcpy(j->err, err, NN_ERRLEN);
+            }
+            pthread_mutex_unlock(&j->mu);
+        }
+    }
+}
+
+/* Gets the primitives of a `kind` convolution of x [N, C, H, W] with a
+ * kernel of shape ks for the node's geometry; NN_OK or the reason, naming
+ * the shapes, in c->err. */
+static nn_status dn_prepare(nn_kernel_call *c, dn_job *j, int kind, nn_shape xs, nn_shape ks) {
+    memset(j, 0, sizeof *j);
+    nn_window w;
+    if (conv_geom(c->node, xs, ks, &w, c->err) != NN_OK) return NN_ERR_SHAPE;
+    j->n = w.n;
+    j->slice = dn_slice() > 0 && dn_slice() < w.n ? dn_slice() : w.n;
+    j->slices = (w.n + j->slice - 1) / j->slice;
+    for (int last = 0; last < 2; last++) {
+        int64_t n = last ? w.n - (j->slices - 1) * j->slice : j->slice;
+        if (last && n == j->slice) {
+            j->prim[1] = j->prim[0];
+            break;
+        }
+        dn_key key = dn_key_of(&w, ks.dim[0], c->node->iattr[NN_WIN_GROUPS], kind, n);
+        char err[NN_ERRLEN];
+        j->prim[last] = nn_dnnl_get(&key, sizeof key, dn_make, &key, &j->owned[last], err);
+        if (!j->prim[last]) {
+            char a[64], b[64];
+            nn_errf(c->err, NN_ERR_SHAPE, "%s with x %s and kernel %s: %s",
+                    kind == DN_FORWARD ? "forward" : kind == DN_BACKWARD_DATA ? "input gradient" : "kernel gradient",
+                    nn_shape_str(xs, a, sizeof a), nn_shape_str(ks, b, sizeof b), err);
+            if (j->owned[0]) nn_dnnl_release(j->prim[0]);
+            return NN_ERR_SHAPE;
+        }
+    }
+    pthread_mutex_init(&j->mu, NULL);
+    j->err = c->err;
+    return NN_OK;
+}
+
+/* Runs the job's slices on the pool and frees what it holds. */
+static nn_status dn_launch(nn_kernel_call *c, dn_job *j) {
+    nn_parallel_for(c->exec, j->slices, 1, dn_slices, j);
+    for (int i = 0; i < 2; i++)
+        if (j->owned[i]) nn_dnnl_release(j->prim[i]);
+    pthread_mutex_destroy(&j->mu);
+    return j->st;
+}
+
+/* Sets argument i: `id` at p, `step` floats further each slice. */
+static void dn_arg(dn_job *j, int id, const float *p, int64_t step) {
+    j->args[j->n_args] = id;
+    j->base[j->n_args] = (float *)p;
+    j->step[j->n_args++] = step;
+}
+
+static nn_status dn_forward(nn_kernel_call *c) {
+    const nn_tensor *x = c->in[0], *k = c->in[1];
+    dn_job j;
+    nn_status st = dn_prepare(c, &j, DN_FORWARD, x->shape, k->shape);
+    if (st != NN_OK) return st;
+    const nn_shape *y = &c->out->shape;
+    dn_arg(&j, DNNL_ARG_SRC, NN_CF(x), j.slice * (x->size / j.n));
+    dn_arg(&j, DNNL_ARG_WEIGHTS, NN_CF(k), 0);
+    dn_arg(&j, DNNL_ARG_BIAS, NN_CF(c->in[2]), 0);
+    dn_arg(&j, DNNL_ARG_DST, NN_F(c->out), j.slice * y->dim[1] * y->dim[2] * y->dim[3]);
+    return dn_launch(c, &j);
+}
+
+/* dx from dy (in[0]) and W (in[1]); in[2] is x, for its shape. */
+static nn_status dn_grad_input(nn_kernel_call *c) {
+    const nn_tensor *dy = c->in[0], *k = c->in[1];
+    dn_job j;
+    nn_status st = dn_prepare(c, &j, DN_BACKWARD_DATA, c->in[2]->shape, k->shape);
+    if (st != NN_OK) return st;
+    dn_arg(&j, DNNL_ARG_DIFF_DST, NN_CF(dy), j.slice * (dy->size / j.n));
+    dn_arg(&j, DNNL_ARG_WEIGHTS, NN_CF(k), 0);
+    dn_arg(&j, DNNL_ARG_DIFF_SRC, NN_F(c->out), j.slice * (c->out->size / j.n));
+    return dn_launch(c, &j);
+}
+
+/* dW from x (in[0]) and dy (in[1]); in[2] is W, for its shape. Each slice
+ * writes its own partial kernel gradient; they are added in order. */
+static nn_status dn_grad_weight(nn_kernel_call *c) {
+    const nn_tensor *x = c->in[0], *dy = c->in[1];
+    int64_t size = c->out->size;
+    dn_job j;
+    nn_status st = dn_prepare(c, &j, DN_BACKWARD_WEIGHTS, x->shape, c->in[2]->shape);
+    if (st != NN_OK) return st;
+    float *dw = NN_F(c->out), *partial = dw;
+    if (j.slices > 1 && !(partial = malloc((size_t)(j.slices * size) * sizeof *partial))) {
+        for (int i = 0; i < 2; i++)
+            if (j.owned[i]) nn_dnnl_release(j.prim[i]);
+        pthread_mutex_destroy(&j.mu);
+        return nn_errf(c->err, NN_ERR_NOMEM, "out of memory for the kernel gradient's %lld partial sums",
+                       (long long)j.slices);
+    }
+    dn_arg(&j, DNNL_ARG_SRC, NN_CF(x), j.slice * (x->size / j.n));
+    dn_arg(&j, DNNL_ARG_DIFF_DST, NN_CF(dy), j.slice * (dy->size / j.n));
+    dn_arg(&j, DNNL_ARG_DIFF_WEIGHTS, partial, size);
+    st = dn_launch(c, &j);
+    if (partial != dw) {
+        memcpy(dw, partial, (size_t)size * sizeof *dw);
+        for (int64_t s = 1; s < j.slices; s++)
+            for (int64_t i = 0; i < size; i++) dw[i] += partial[s * size + i];
+        free(partial);
+    }
+    return st;
+}
+
+/* spike: NNGRAPH_CONV=im2col picks the old kernels */
+static int use_im2col(void) {
+    const char *e = getenv("NNGRAPH_CONV");
+    return e && !strcmp(e, "im2col");
 }
 
 /* ---- im2col and col2im, one image at a time ---- */
@@ -215,6 +440,7 @@ static nn_status job_init(nn_kernel_call *c, conv_job *j, nn_shape xs, nn_shape 
 }
 
 static nn_status conv2d_forward(nn_kernel_call *c) {
+    if (!use_im2col()) return dn_forward(c);
     conv_job j;
     nn_status st = job_init(c, &j, c->in[0]->shape, c->in[1]->shape);
     if (st != NN_OK) return st;
@@ -273,6 +499,7 @@ static nn_status grad_input_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) 
 }
 
 static nn_status grad_input_forward(nn_kernel_call *c) {
+    if (!use_im2col()) return dn_grad_input(c);
     conv_job j;
     nn_status st = job_init(c, &j, c->in[2]->shape, c->in[1]->shape);
     if (st != NN_OK) return st;
@@ -294,6 +521,7 @@ static nn_status grad_weight_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt)
 }
 
 static nn_status grad_weight_forward(nn_kernel_call *c) {
+    if (!use_im2col()) return dn_grad_weight(c);
     conv_job j;
     const nn_tensor *k = c->in[2];
     nn_status st = job_init(c, &j, c->in[0]->shape, k->shape);
