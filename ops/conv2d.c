@@ -68,7 +68,7 @@ enum { DN_FORWARD, DN_BACKWARD_DATA, DN_BACKWARD_WEIGHTS };
 /* A primitive's shapes and geometry, for the cache (zeroed first, so the
  * bytes compare). */
 typedef struct dn_key {
-    int64_t kind, n, c, h, w, cout, groups, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+    int64_t kind, n, c, h, w, cout, groups, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, oh, ow;
 } dn_key;
 
 static dn_key dn_key_of(const nn_window *w, int64_t cout, int64_t groups, int kind, int64_t n) {
@@ -76,6 +76,7 @@ static dn_key dn_key_of(const nn_window *w, int64_t cout, int64_t groups, int ki
     memset(&k, 0, sizeof k);
     k.kind = kind, k.n = n, k.c = w->c, k.h = w->h, k.w = w->w, k.cout = cout, k.groups = groups;
     k.kh = w->kh, k.kw = w->kw, k.sh = w->sh, k.sw = w->sw, k.dh = w->dh, k.dw = w->dw, k.pt = w->pt, k.pl = w->pl;
+    k.oh = w->oh, k.ow = w->ow;
     /* oneDNN wants the padding after too; where the last window ends
      * before the input does (a stride that skips the last rows) it is 0 */
     int64_t pb = (w->oh - 1) * w->sh + (w->kh - 1) * w->dh + 1 - w->h - w->pt;
@@ -85,21 +86,33 @@ static dn_key dn_key_of(const nn_window *w, int64_t cout, int64_t groups, int ki
     return k;
 }
 
-/* The plain layouts of nngraph's tensors: NCHW, OIHW (goihw with groups,
- * the same bytes), the bias. */
-static dnnl_status_t dn_descs(const dn_key *k, dnnl_memory_desc_t *x, dnnl_memory_desc_t *wt, dnnl_memory_desc_t *b,
-                              dnnl_memory_desc_t *y) {
-    int64_t oh = (k->h + k->pt + k->pb - ((k->kh - 1) * k->dh + 1)) / k->sh + 1;
-    int64_t ow = (k->w + k->pl + k->pr - ((k->kw - 1) * k->dw + 1)) / k->sw + 1;
-    dnnl_dims_t xd = {k->n, k->c, k->h, k->w}, yd = {k->n, k->cout, oh, ow}, bd = {k->cout};
+/* Whether oneDNN computes in its own blocked layouts (reordering our
+ * tensors in and out) rather than on our plain ones: its direct kernels
+ * on channel blocks are about twice as fast as its im2col+gemm on plain
+ * layouts once a group has 8 or more channels in and out; with fewer
+ * (an image's first layer) the blocks are mostly padding and the plain
+ * path is as fast or faster (docs/performance.md has the figures). */
+static int dn_blocked(const dn_key *k) {
+    const char *e = getenv("NNGRAPH_CONV_LAYOUT");
+    if (e && !strcmp(e, "plain")) return 0;
+    if (e && !strcmp(e, "any")) return 1;
+    return k->c / k->groups >= 8 && k->cout / k->groups >= 8;
+}
+
+/* The descriptors of x, the kernel, the bias and y: nngraph's plain
+ * layouts (NCHW, OIHW or with groups goihw, the same bytes), or "any". */
+static dnnl_status_t dn_descs(const dn_key *k, int any, dnnl_memory_desc_t *x, dnnl_memory_desc_t *wt,
+                              dnnl_memory_desc_t *b, dnnl_memory_desc_t *y) {
+    dnnl_dims_t xd = {k->n, k->c, k->h, k->w}, yd = {k->n, k->cout, k->oh, k->ow}, bd = {k->cout};
     dnnl_dims_t wd = {k->cout, k->c / k->groups, k->kh, k->kw};
     dnnl_dims_t gd = {k->groups, k->cout / k->groups, k->c / k->groups, k->kh, k->kw};
-    dnnl_status_t s = dnnl_memory_desc_init_by_tag(x, 4, xd, dnnl_f32, dnnl_nchw);
-    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(y, 4, yd, dnnl_f32, dnnl_nchw);
+    dnnl_format_tag_t act = any ? dnnl_format_tag_any : dnnl_nchw;
+    dnnl_status_t s = dnnl_memory_desc_init_by_tag(x, 4, xd, dnnl_f32, act);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(y, 4, yd, dnnl_f32, act);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(b, 1, bd, dnnl_f32, dnnl_x);
     if (s == dnnl_success)
-        s = k->groups == 1 ? dnnl_memory_desc_init_by_tag(wt, 4, wd, dnnl_f32, dnnl_oihw)
-                           : dnnl_memory_desc_init_by_tag(wt, 5, gd, dnnl_f32, dnnl_goihw);
+        s = k->groups == 1 ? dnnl_memory_desc_init_by_tag(wt, 4, wd, dnnl_f32, any ? dnnl_format_tag_any : dnnl_oihw)
+                           : dnnl_memory_desc_init_by_tag(wt, 5, gd, dnnl_f32, any ? dnnl_format_tag_any : dnnl_goihw);
     return s;
 }
 
@@ -108,7 +121,7 @@ static dnnl_status_t dn_make(void *ctx, dnnl_engine_t eng, const_dnnl_primitive_
                              dnnl_primitive_desc_t *pd) {
     const dn_key *k = ctx;
     dnnl_memory_desc_t x, wt, b, y;
-    dnnl_status_t s = dn_descs(k, &x, &wt, &b, &y);
+    dnnl_status_t s = dn_descs(k, dn_blocked(k), &x, &wt, &b, &y);
     dnnl_dims_t strides = {k->sh, k->sw}, dil = {k->dh - 1, k->dw - 1}, pl = {k->pt, k->pl}, pr = {k->pb, k->pr};
     dnnl_convolution_desc_t fd, bd;
     dnnl_primitive_desc_t hint = NULL;
@@ -129,6 +142,30 @@ static dnnl_status_t dn_make(void *ctx, dnnl_engine_t eng, const_dnnl_primitive_
     return s;
 }
 
+/* A primitive's arguments in the order its op passes their data: the
+ * arguments of each kind, and which of x, kernel, bias, y each is. */
+static const int dn_arg_ids[3][4] = {
+    {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
+    {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
+    {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS}};
+enum { DN_X, DN_W, DN_B, DN_Y };
+static const int dn_arg_what[3][4] = {{DN_X, DN_W, DN_B, DN_Y}, {DN_Y, DN_W, DN_X}, {DN_X, DN_Y, DN_W}};
+static const int dn_n_args[3] = {4, 3, 3};
+
+/* The arguments of a key's primitive in nngraph's plain layouts. */
+static dnnl_status_t dn_args_of(const dn_key *k, nn_dnnl_args *a) {
+    memset(a, 0, sizeof *a);
+    dnnl_memory_desc_t md[4];
+    dnnl_status_t s = dn_descs(k, 0, &md[DN_X], &md[DN_W], &md[DN_B], &md[DN_Y]);
+    a->n = dn_n_args[k->kind];
+    for (int i = 0; i < a->n; i++) {
+        a->id[i] = dn_arg_ids[k->kind][i];
+        a->plain[i] = md[dn_arg_what[k->kind][i]];
+        a->out[i] = i == a->n - 1; /* each kind writes its last argument */
+    }
+    return s;
+}
+
 /* One oneDNN convolution over a batch, in slices of DN_SLICE images that
  * the pool's threads take (each slice one call on one thread). Fixed
  * slices make the kernel gradient, summed slice by slice in order, the
@@ -138,8 +175,7 @@ typedef struct dn_job {
     int owned[2];
     int64_t n, slice, slices;
     int n_args;
-    int args[4];
-    float *base[4];  /* argument i of slice s is at base[i] + s * step[i] */
+    float *base[4]; /* argument i of slice s is at base[i] + s * step[i] */
     int64_t step[4];
     pthread_mutex_t mu;
     nn_status st;
@@ -162,7 +198,7 @@ static void dn_slices(void *ctx, int64_t lo, int64_t hi) {
         for (int i = 0; i < j->n_args; i++) data[i] = j->base[i] + s * j->step[i];
         char err[NN_ERRLEN];
         int last = (s + 1) * j->slice > j->n;
-        if (nn_dnnl_run(j->prim[last], j->n_args, j->args, data, err) != NN_OK) {
+        if (nn_dnnl_run(j->prim[last], data, err) != NN_OK) {
             pthread_mutex_lock(&j->mu);
             if (j->st == NN_OK) {
                 j->st = NN_ERR_RUNTIME;
@@ -173,9 +209,17 @@ static void dn_slices(void *ctx, int64_t lo, int64_t hi) {
     }
 }
 
+static void dn_free(dn_job *j) {
+    for (int i = 0; i < 2; i++)
+        if (j->owned[i]) nn_dnnl_release(j->prim[i]);
+    pthread_mutex_destroy(&j->mu);
+}
+
 /* Gets the primitives of a `kind` convolution of x [N, C, H, W] with a
- * kernel of shape ks for the node's geometry; NN_OK or the reason, naming
- * the shapes, in c->err. */
+ * kernel of shape ks for the node's geometry, and sets the arguments'
+ * data: data[i] for argument i of dn_arg_ids[kind], each slice `per_image`
+ * floats an image further, or the same for every slice where that is 0.
+ * NN_OK or the reason, naming the shapes, in c->err. */
 static nn_status dn_prepare(nn_kernel_call *c, dn_job *j, int kind, nn_shape xs, nn_shape ks) {
     memset(j, 0, sizeof *j);
     nn_window w;
@@ -183,6 +227,9 @@ static nn_status dn_prepare(nn_kernel_call *c, dn_job *j, int kind, nn_shape xs,
     j->n = w.n;
     j->slice = dn_slice() > 0 && dn_slice() < w.n ? dn_slice() : w.n;
     j->slices = (w.n + j->slice - 1) / j->slice;
+    j->n_args = dn_n_args[kind];
+    pthread_mutex_init(&j->mu, NULL);
+    j->err = c->err;
     for (int last = 0; last < 2; last++) {
         int64_t n = last ? w.n - (j->slices - 1) * j->slice : j->slice;
         if (last && n == j->slice) {
@@ -190,36 +237,35 @@ static nn_status dn_prepare(nn_kernel_call *c, dn_job *j, int kind, nn_shape xs,
             break;
         }
         dn_key key = dn_key_of(&w, ks.dim[0], c->node->iattr[NN_WIN_GROUPS], kind, n);
-        char err[NN_ERRLEN];
-        j->prim[last] = nn_dnnl_get(&key, sizeof key, dn_make, &key, &j->owned[last], err);
+        nn_dnnl_args args;
+        char err[NN_ERRLEN] = "";
+        dnnl_status_t s = dn_args_of(&key, &args);
+        if (s != dnnl_success) nn_dnnl_err(err, s, "cannot describe the tensors");
+        else j->prim[last] = nn_dnnl_get(&key, sizeof key, dn_make, &key, &args, &j->owned[last], err);
         if (!j->prim[last]) {
             char a[64], b[64];
-            nn_errf(c->err, NN_ERR_SHAPE, "%s with x %s and kernel %s: %s",
+            nn_errf(c->err, NN_ERR_SHAPE, "%s of x %s with kernel %s: %s",
                     kind == DN_FORWARD ? "forward" : kind == DN_BACKWARD_DATA ? "input gradient" : "kernel gradient",
                     nn_shape_str(xs, a, sizeof a), nn_shape_str(ks, b, sizeof b), err);
-            if (j->owned[0]) nn_dnnl_release(j->prim[0]);
+            dn_free(j);
             return NN_ERR_SHAPE;
         }
     }
-    pthread_mutex_init(&j->mu, NULL);
-    j->err = c->err;
     return NN_OK;
+}
+
+/* Sets argument i's data: p, `per_image` floats further an image (0: the
+ * same for every slice). */
+static void dn_data(dn_job *j, int i, const float *p, int64_t per_image) {
+    j->base[i] = (float *)p;
+    j->step[i] = j->slice * per_image;
 }
 
 /* Runs the job's slices on the pool and frees what it holds. */
 static nn_status dn_launch(nn_kernel_call *c, dn_job *j) {
     nn_parallel_for(c->exec, j->slices, 1, dn_slices, j);
-    for (int i = 0; i < 2; i++)
-        if (j->owned[i]) nn_dnnl_release(j->prim[i]);
-    pthread_mutex_destroy(&j->mu);
+    dn_free(j);
     return j->st;
-}
-
-/* Sets argument i: `id` at p, `step` floats further each slice. */
-static void dn_arg(dn_job *j, int id, const float *p, int64_t step) {
-    j->args[j->n_args] = id;
-    j->base[j->n_args] = (float *)p;
-    j->step[j->n_args++] = step;
 }
 
 static nn_status dn_forward(nn_kernel_call *c) {
@@ -227,11 +273,10 @@ static nn_status dn_forward(nn_kernel_call *c) {
     dn_job j;
     nn_status st = dn_prepare(c, &j, DN_FORWARD, x->shape, k->shape);
     if (st != NN_OK) return st;
-    const nn_shape *y = &c->out->shape;
-    dn_arg(&j, DNNL_ARG_SRC, NN_CF(x), j.slice * (x->size / j.n));
-    dn_arg(&j, DNNL_ARG_WEIGHTS, NN_CF(k), 0);
-    dn_arg(&j, DNNL_ARG_BIAS, NN_CF(c->in[2]), 0);
-    dn_arg(&j, DNNL_ARG_DST, NN_F(c->out), j.slice * y->dim[1] * y->dim[2] * y->dim[3]);
+    dn_data(&j, 0, NN_CF(x), x->size / j.n);
+    dn_data(&j, 1, NN_CF(k), 0);
+    dn_data(&j, 2, NN_CF(c->in[2]), 0);
+    dn_data(&j, 3, NN_F(c->out), c->out->size / j.n);
     return dn_launch(c, &j);
 }
 
@@ -241,9 +286,9 @@ static nn_status dn_grad_input(nn_kernel_call *c) {
     dn_job j;
     nn_status st = dn_prepare(c, &j, DN_BACKWARD_DATA, c->in[2]->shape, k->shape);
     if (st != NN_OK) return st;
-    dn_arg(&j, DNNL_ARG_DIFF_DST, NN_CF(dy), j.slice * (dy->size / j.n));
-    dn_arg(&j, DNNL_ARG_WEIGHTS, NN_CF(k), 0);
-    dn_arg(&j, DNNL_ARG_DIFF_SRC, NN_F(c->out), j.slice * (c->out->size / j.n));
+    dn_data(&j, 0, NN_CF(dy), dy->size / j.n);
+    dn_data(&j, 1, NN_CF(k), 0);
+    dn_data(&j, 2, NN_F(c->out), c->out->size / j.n);
     return dn_launch(c, &j);
 }
 
@@ -257,15 +302,14 @@ static nn_status dn_grad_weight(nn_kernel_call *c) {
     if (st != NN_OK) return st;
     float *dw = NN_F(c->out), *partial = dw;
     if (j.slices > 1 && !(partial = malloc((size_t)(j.slices * size) * sizeof *partial))) {
-        for (int i = 0; i < 2; i++)
-            if (j.owned[i]) nn_dnnl_release(j.prim[i]);
-        pthread_mutex_destroy(&j.mu);
+        dn_free(&j);
         return nn_errf(c->err, NN_ERR_NOMEM, "out of memory for the kernel gradient's %lld partial sums",
                        (long long)j.slices);
     }
-    dn_arg(&j, DNNL_ARG_SRC, NN_CF(x), j.slice * (x->size / j.n));
-    dn_arg(&j, DNNL_ARG_DIFF_DST, NN_CF(dy), j.slice * (dy->size / j.n));
-    dn_arg(&j, DNNL_ARG_DIFF_WEIGHTS, partial, size);
+    dn_data(&j, 0, NN_CF(x), x->size / j.n);
+    dn_data(&j, 1, NN_CF(dy), dy->size / j.n);
+    j.base[2] = partial;
+    j.step[2] = size;
     st = dn_launch(c, &j);
     if (partial != dw) {
         memcpy(dw, partial, (size_t)size * sizeof *dw);

@@ -27,27 +27,40 @@ dnnl_engine_t nn_dnnl_engine(char *err);
 nn_status nn_dnnl_err(char *err, dnnl_status_t s, const char *what);
 
 /* Makes a primitive descriptor for the engine and the primitive attributes
- * it is handed (scratchpad mode user); hint is the forward descriptor a
- * backward primitive needs, or NULL. Returns oneDNN's status. */
+ * it is handed (scratchpad mode user). Returns oneDNN's status. */
 typedef dnnl_status_t (*nn_dnnl_make_fn)(void *ctx, dnnl_engine_t eng, const_dnnl_primitive_attr_t attr,
                                          dnnl_primitive_desc_t *pd);
 
-/* A cached primitive with its descriptor. */
+/* A primitive's arguments as the caller holds them: argument i is
+ * oneDNN's id[i], in the caller's (plain) layout plain[i]; out[i] is set
+ * for what the primitive writes. Where the primitive chose another layout
+ * (format "any"), runs reorder into it and back. */
+#define NN_DNNL_MAX_ARGS 4
+typedef struct nn_dnnl_args {
+    int n;
+    int id[NN_DNNL_MAX_ARGS];
+    int out[NN_DNNL_MAX_ARGS];
+    dnnl_memory_desc_t plain[NN_DNNL_MAX_ARGS];
+} nn_dnnl_args;
+
+/* A cached primitive with its descriptor, arguments and reorders. */
 typedef struct nn_dnnl_prim nn_dnnl_prim;
 
 /* The primitive cached under key (key_len bytes, compared bytewise, so
- * zero a struct's padding), made with make(ctx, ...) on its first request.
- * Up to NN_DNNL_CACHE primitives stay for the life of the process; past
- * that, *owned is set and the caller frees the primitive with
- * nn_dnnl_release after running it. NULL with the reason in err. */
+ * zero a struct's padding), made with make(ctx, ...) for the arguments
+ * args on its first request. Up to NN_DNNL_CACHE primitives stay for the
+ * life of the process; past that, *owned is set and the caller frees the
+ * primitive with nn_dnnl_release after running it. NULL with the reason in
+ * err. */
 #define NN_DNNL_CACHE 256
-const nn_dnnl_prim *nn_dnnl_get(const void *key, size_t key_len, nn_dnnl_make_fn make, void *ctx, int *owned,
-                                char *err);
+const nn_dnnl_prim *nn_dnnl_get(const void *key, size_t key_len, nn_dnnl_make_fn make, void *ctx,
+                                const nn_dnnl_args *args, int *owned, char *err);
 void nn_dnnl_release(const nn_dnnl_prim *p);
 
-/* Runs p on the calling thread: args[i] (a DNNL_ARG_* id) is at data[i],
- * laid out as the descriptor says (the caller asked for plain layouts).
- * Allocates the scratchpad it needs. NN_OK, or the reason in err. */
-nn_status nn_dnnl_run(const nn_dnnl_prim *p, int n, const int *args, void *const *data, char *err);
+/* Runs p on the calling thread: argument i of nn_dnnl_get's args is at
+ * data[i], in its plain layout (reordered to and from the primitive's own
+ * on the way). Allocates the scratch memory it needs. NN_OK, or the
+ * reason in err. */
+nn_status nn_dnnl_run(const nn_dnnl_prim *p, void *const *data, char *err);
 
 #endif
