@@ -4,22 +4,21 @@
  * stride, padding (explicit/same/valid), dilation, groups (ops.h's
  * NN_WIN_* slots).
  *
- * The kernel is im2col plus sgemm (Caffe's scheme; docs/performance.md
- * has the measurements that chose it over one product for the whole batch
- * and over oneDNN): an image's patches become a matrix col [C kh kw, OH OW]
- * that stays in cache, and y[n] = W col is one product a group whose
- * result is already the image's NCHW output. The gradients reuse it:
- *   dW = sum over n of dy[n] col[n]^T, dx[n] = col2im(W^T dy[n]),
- *   db = the sum of dy over all but the channel axis.
- * Threads take fixed chunks of images. */
+ * The kernels are oneDNN's (libdnnl; src/core/onednn.h has the engine,
+ * the primitive cache and the threading): forward, backward data and
+ * backward weights primitives made once per shape and cached. Where a
+ * group has 8 or more channels in and out, oneDNN works in its own blocked
+ * layouts and the op reorders x, W and y into them and back; with fewer
+ * it works on ours directly. The batch is cut into fixed slices that the
+ * pool's threads take. The bias gradient (a sum) is ours.
+ * docs/performance.md has the measurements that chose this over im2col
+ * with our own sgemm. */
 #include "ops.h"
 #include "kernels.h"
 #include "onednn.h"
 #include "pool.h"
 
 #include <pthread.h>
-
-#include <cblas.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -93,9 +92,6 @@ static dn_key dn_key_of(const nn_window *w, int64_t cout, int64_t groups, int ki
  * (an image's first layer) the blocks are mostly padding and the plain
  * path is as fast or faster (docs/performance.md has the figures). */
 static int dn_blocked(const dn_key *k) {
-    const char *e = getenv("NNGRAPH_CONV_LAYOUT");
-    if (e && !strcmp(e, "plain")) return 0;
-    if (e && !strcmp(e, "any")) return 1;
     return k->c / k->groups >= 8 && k->cout / k->groups >= 8;
 }
 
@@ -169,7 +165,10 @@ static dnnl_status_t dn_args_of(const dn_key *k, nn_dnnl_args *a) {
 /* One oneDNN convolution over a batch, in slices of DN_SLICE images that
  * the pool's threads take (each slice one call on one thread). Fixed
  * slices make the kernel gradient, summed slice by slice in order, the
- * same bits for any thread count. */
+ * same bits for any thread count; 8 images measured as fast as 16 or the
+ * whole batch on one thread, and they keep 2 threads busy at batch 16. */
+#define DN_SLICE 8
+
 typedef struct dn_job {
     const nn_dnnl_prim *prim[2]; /* a full slice, the last (shorter) one */
     int owned[2];
@@ -181,15 +180,6 @@ typedef struct dn_job {
     nn_status st;
     char *err;
 } dn_job;
-
-static int64_t dn_slice(void) {
-    static int64_t slice = -1;
-    if (slice < 0) {
-        const char *e = getenv("NNGRAPH_CONV_SLICE");
-        slice = e ? atoll(e) : 8;
-    }
-    return slice;
-}
 
 static void dn_slices(void *ctx, int64_t lo, int64_t hi) {
     dn_job *j = ctx;
@@ -225,7 +215,7 @@ static nn_status dn_prepare(nn_kernel_call *c, dn_job *j, int kind, nn_shape xs,
     nn_window w;
     if (conv_geom(c->node, xs, ks, &w, c->err) != NN_OK) return NN_ERR_SHAPE;
     j->n = w.n;
-    j->slice = dn_slice() > 0 && dn_slice() < w.n ? dn_slice() : w.n;
+    j->slice = w.n < DN_SLICE ? w.n : DN_SLICE;
     j->slices = (w.n + j->slice - 1) / j->slice;
     j->n_args = dn_n_args[kind];
     pthread_mutex_init(&j->mu, NULL);
@@ -320,182 +310,6 @@ static nn_status dn_grad_weight(nn_kernel_call *c) {
     return st;
 }
 
-/* spike: NNGRAPH_CONV=im2col picks the old kernels */
-static int use_im2col(void) {
-    const char *e = getenv("NNGRAPH_CONV");
-    return e && !strcmp(e, "im2col");
-}
-
-/* ---- im2col and col2im, one image at a time ---- */
-
-/* The output columns [lo, hi) of a row whose input column is ox*sw + off
- * stay inside [0, w). */
-static void valid_cols(int64_t off, int64_t sw, int64_t w, int64_t ow, int64_t *lo, int64_t *hi) {
-    *lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
-    *hi = w - 1 - off >= 0 ? (w - 1 - off) / sw + 1 : 0;
-    if (*hi > ow) *hi = ow;
-    if (*lo > *hi) *lo = *hi;
-}
-
-/* col [K, P] of one image x [C, H, W]: row r is channel r / (kh kw) at
- * window cell (r / kw % kh, r % kw); padding reads as zeros. */
-static void im2col(const nn_window *w, const float *restrict x, float *restrict col) {
-    int64_t k = w->c * w->kh * w->kw, p = w->oh * w->ow;
-    for (int64_t r = 0; r < k; r++) {
-        int64_t ch = r / (w->kh * w->kw), ki = r / w->kw % w->kh, kj = r % w->kw;
-        int64_t off = kj * w->dw - w->pl, c0, c1;
-        valid_cols(off, w->sw, w->w, w->ow, &c0, &c1);
-        const float *plane = x + ch * w->h * w->w;
-        for (int64_t oy = 0; oy < w->oh; oy++) {
-            float *d = col + r * p + oy * w->ow;
-            int64_t iy = oy * w->sh - w->pt + ki * w->dh;
-            if (iy < 0 || iy >= w->h) {
-                memset(d, 0, (size_t)w->ow * sizeof *d);
-                continue;
-            }
-            const float *src = plane + iy * w->w + off;
-            for (int64_t ox = 0; ox < c0; ox++) d[ox] = 0.f;
-            if (w->sw == 1)
-                memcpy(d + c0, src + c0, (size_t)(c1 - c0) * sizeof *d);
-            else
-                for (int64_t ox = c0; ox < c1; ox++) d[ox] = src[ox * w->sw];
-            for (int64_t ox = c1; ox < w->ow; ox++) d[ox] = 0.f;
-        }
-    }
-}
-
-/* dx [C, H, W] of one image = the sum of dcol [K, P] over the windows
- * (col2im, im2col's adjoint). */
-static void col2im(const nn_window *w, const float *restrict dcol, float *restrict dx) {
-    int64_t k = w->c * w->kh * w->kw, p = w->oh * w->ow;
-    memset(dx, 0, (size_t)(w->c * w->h * w->w) * sizeof *dx);
-    for (int64_t r = 0; r < k; r++) {
-        int64_t ch = r / (w->kh * w->kw), ki = r / w->kw % w->kh, kj = r % w->kw;
-        int64_t off = kj * w->dw - w->pl, c0, c1;
-        valid_cols(off, w->sw, w->w, w->ow, &c0, &c1);
-        float *plane = dx + ch * w->h * w->w;
-        for (int64_t oy = 0; oy < w->oh; oy++) {
-            int64_t iy = oy * w->sh - w->pt + ki * w->dh;
-            if (iy < 0 || iy >= w->h) continue;
-            const float *s = dcol + r * p + oy * w->ow;
-            float *d = plane + iy * w->w + off;
-            for (int64_t ox = c0; ox < c1; ox++) d[ox * w->sw] += s[ox];
-        }
-    }
-}
-
-/* C (+)= op(A) op(B) for one group's blocks, single-threaded (the images
- * are what is split across threads). */
-static void sgemm(const float *A, const float *B, float *C, int64_t M, int64_t N, int64_t K, int ta, int tb,
-                  float beta) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)M,
-                (blasint)N, (blasint)K, 1.f, A, (blasint)(ta ? M : K), B, (blasint)(tb ? K : N), beta, C,
-                (blasint)N);
-}
-
-/* Images are handed to threads in fixed chunks of CONV_CHUNK, so the
- * kernel gradient, summed chunk by chunk in order, is the same bits for
- * any thread count. */
-#define CONV_CHUNK 8
-
-typedef struct conv_job {
-    nn_window w;
-    int64_t cout, groups, k, p; /* k = C kh kw rows of col, p = OH OW */
-    const float *x, *kernel, *bias, *dy;
-    float *out;      /* forward: y; grad_input: dx; grad_weight: per-chunk partials */
-    float *scratch;  /* one col [k, p] per chunk */
-} conv_job;
-
-static int64_t n_chunks(const nn_window *w) { return (w->n + CONV_CHUNK - 1) / CONV_CHUNK; }
-
-/* y[n] = W col(x[n]) + b for the images of chunks [lo, hi). Each image's
- * output [Cout, P] is contiguous in NCHW: the product writes it in place. */
-static void forward_chunks(void *ctx, int64_t lo, int64_t hi) {
-    conv_job *j = ctx;
-    const nn_window *w = &j->w;
-    int64_t kg = j->k / j->groups, cg = j->cout / j->groups;
-    for (int64_t chunk = lo; chunk < hi; chunk++) {
-        float *col = j->scratch + chunk * j->k * j->p;
-        for (int64_t n = chunk * CONV_CHUNK; n < w->n && n < (chunk + 1) * CONV_CHUNK; n++) {
-            float *y = j->out + n * j->cout * j->p;
-            im2col(w, j->x + n * w->c * w->h * w->w, col);
-            for (int64_t g = 0; g < j->groups; g++)
-                sgemm(j->kernel + g * cg * kg, col + g * kg * j->p, y + g * cg * j->p, cg, j->p, kg, 0, 0, 0.f);
-            for (int64_t co = 0; co < j->cout; co++) {
-                float b = j->bias[co], *row = y + co * j->p;
-                for (int64_t i = 0; i < j->p; i++) row[i] += b;
-            }
-        }
-    }
-}
-
-/* dx[n] = col2im(W^T dy[n]). */
-static void grad_input_chunks(void *ctx, int64_t lo, int64_t hi) {
-    conv_job *j = ctx;
-    const nn_window *w = &j->w;
-    int64_t kg = j->k / j->groups, cg = j->cout / j->groups;
-    for (int64_t chunk = lo; chunk < hi; chunk++) {
-        float *dcol = j->scratch + chunk * j->k * j->p;
-        for (int64_t n = chunk * CONV_CHUNK; n < w->n && n < (chunk + 1) * CONV_CHUNK; n++) {
-            const float *dy = j->dy + n * j->cout * j->p;
-            for (int64_t g = 0; g < j->groups; g++)
-                sgemm(j->kernel + g * cg * kg, dy + g * cg * j->p, dcol + g * kg * j->p, kg, j->p, cg, 1, 0, 0.f);
-            col2im(w, dcol, j->out + n * w->c * w->h * w->w);
-        }
-    }
-}
-
-/* partial[chunk] = the sum over the chunk's images of dy[n] col(x[n])^T. */
-static void grad_weight_chunks(void *ctx, int64_t lo, int64_t hi) {
-    conv_job *j = ctx;
-    const nn_window *w = &j->w;
-    int64_t kg = j->k / j->groups, cg = j->cout / j->groups;
-    for (int64_t chunk = lo; chunk < hi; chunk++) {
-        float *col = j->scratch + chunk * j->k * j->p, *dw = j->out + chunk * j->cout * kg;
-        int first = 1;
-        for (int64_t n = chunk * CONV_CHUNK; n < w->n && n < (chunk + 1) * CONV_CHUNK; n++, first = 0) {
-            const float *dy = j->dy + n * j->cout * j->p;
-            im2col(w, j->x + n * w->c * w->h * w->w, col);
-            for (int64_t g = 0; g < j->groups; g++)
-                sgemm(dy + g * cg * j->p, col + g * kg * j->p, dw + g * cg * kg, cg, kg, j->p, 0, 1, first ? 0.f : 1.f);
-        }
-    }
-}
-
-/* Sets up a job for the convolution of node over x [N, C, H, W] with a
- * kernel of shape ks: geometry and one col buffer a chunk. NN_OK or an
- * error in c->err. */
-static nn_status job_init(nn_kernel_call *c, conv_job *j, nn_shape xs, nn_shape ks) {
-    memset(j, 0, sizeof *j);
-    if (conv_geom(c->node, xs, ks, &j->w, c->err) != NN_OK) return NN_ERR_SHAPE;
-    j->cout = ks.dim[0];
-    j->groups = c->node->iattr[NN_WIN_GROUPS];
-    j->k = j->w.c * j->w.kh * j->w.kw;
-    j->p = j->w.oh * j->w.ow;
-    /* an image's column matrix: at most 2^28 floats (1 GiB), which also
-     * keeps every product's sizes in BLAS's int */
-    if (j->k * j->p > (INT64_C(1) << 28))
-        return nn_errf(c->err, NN_ERR_SHAPE, "an image's im2col matrix [%lld, %lld] is over 2^28 floats",
-                       (long long)j->k, (long long)j->p);
-    size_t floats = (size_t)(n_chunks(&j->w) * j->k * j->p);
-    j->scratch = malloc(floats * sizeof(float) + 1);
-    if (!j->scratch) return nn_errf(c->err, NN_ERR_NOMEM, "out of memory for %zu floats of im2col scratch", floats);
-    return NN_OK;
-}
-
-static nn_status conv2d_forward(nn_kernel_call *c) {
-    if (!use_im2col()) return dn_forward(c);
-    conv_job j;
-    nn_status st = job_init(c, &j, c->in[0]->shape, c->in[1]->shape);
-    if (st != NN_OK) return st;
-    j.x = NN_CF(c->in[0]);
-    j.kernel = NN_CF(c->in[1]);
-    j.bias = NN_CF(c->in[2]);
-    j.out = NN_F(c->out);
-    nn_parallel_for(c->exec, n_chunks(&j.w), 1, forward_chunks, &j);
-    free(j.scratch);
-    return NN_OK;
-}
 
 /* ---- gradients ---- */
 
@@ -542,18 +356,6 @@ static nn_status grad_input_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) 
     return st;
 }
 
-static nn_status grad_input_forward(nn_kernel_call *c) {
-    if (!use_im2col()) return dn_grad_input(c);
-    conv_job j;
-    nn_status st = job_init(c, &j, c->in[2]->shape, c->in[1]->shape);
-    if (st != NN_OK) return st;
-    j.dy = NN_CF(c->in[0]);
-    j.kernel = NN_CF(c->in[1]);
-    j.out = NN_F(c->out);
-    nn_parallel_for(c->exec, n_chunks(&j.w), 1, grad_input_chunks, &j);
-    free(j.scratch);
-    return NN_OK;
-}
 
 /* conv2d_grad_weight(x, dy, W): dW, of W's shape. */
 static nn_status grad_weight_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
@@ -564,30 +366,6 @@ static nn_status grad_weight_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt)
     return st;
 }
 
-static nn_status grad_weight_forward(nn_kernel_call *c) {
-    if (!use_im2col()) return dn_grad_weight(c);
-    conv_job j;
-    const nn_tensor *k = c->in[2];
-    nn_status st = job_init(c, &j, c->in[0]->shape, k->shape);
-    if (st != NN_OK) return st;
-    int64_t chunks = n_chunks(&j.w), size = k->size;
-    float *partial = malloc((size_t)(chunks * size) * sizeof *partial + 1);
-    if (!partial) {
-        free(j.scratch);
-        return nn_errf(c->err, NN_ERR_NOMEM, "out of memory for the kernel gradient's partial sums");
-    }
-    j.x = NN_CF(c->in[0]);
-    j.dy = NN_CF(c->in[1]);
-    j.out = partial;
-    nn_parallel_for(c->exec, chunks, 1, grad_weight_chunks, &j);
-    float *dw = NN_F(c->out);
-    memcpy(dw, partial, (size_t)size * sizeof *dw);
-    for (int64_t ch = 1; ch < chunks; ch++)
-        for (int64_t i = 0; i < size; i++) dw[i] += partial[ch * size + i];
-    free(partial);
-    free(j.scratch);
-    return NN_OK;
-}
 
 /* conv2d_grad_bias(dy): the sum of dy [N, Cout, OH, OW] over all but the
  * channel axis. */
@@ -632,7 +410,7 @@ const nn_op_def nn_op_conv2d = {
     .name = "conv2d",
     .n_inputs = 3,
     .shape = conv2d_shape,
-    .forward = conv2d_forward,
+    .forward = dn_forward,
     .grad = conv2d_grad,
     .attrs = CONV_ATTRS,
     .layer_kind = "Conv2D",
@@ -641,14 +419,14 @@ const nn_op_def nn_op_conv2d_grad_input = {
     .name = "conv2d_grad_input",
     .n_inputs = 3,
     .shape = grad_input_shape,
-    .forward = grad_input_forward,
+    .forward = dn_grad_input,
     .attrs = CONV_ATTRS,
 };
 const nn_op_def nn_op_conv2d_grad_weight = {
     .name = "conv2d_grad_weight",
     .n_inputs = 3,
     .shape = grad_weight_shape,
-    .forward = grad_weight_forward,
+    .forward = dn_grad_weight,
     .attrs = CONV_ATTRS,
 };
 const nn_op_def nn_op_conv2d_grad_bias = {

@@ -49,14 +49,12 @@ nn_status nn_dnnl_err(char *err, dnnl_status_t s, const char *what) {
  * one, for put_threads. */
 static int one_thread(void) {
     int old = omp_get_max_threads();
-    const char *spike = getenv("NNGRAPH_DNNL_OMP");
-    if (spike) { omp_set_num_threads(atoi(spike)); return old; }
     if (old != 1) omp_set_num_threads(1);
     return old;
 }
 
 static void put_threads(int old) {
-    if (old != 1 || getenv("NNGRAPH_DNNL_OMP")) omp_set_num_threads(old);
+    if (old != 1) omp_set_num_threads(old);
 }
 
 void nn_dnnl_release(const nn_dnnl_prim *cp) {
