@@ -1,14 +1,15 @@
-/* The convolution spike (docs/performance.md): one training step of a
- * convolution layer (forward, gradient of the input, of the kernel and of
- * the bias) through nngraph's conv2d (im2col + one sgemm a layer) against
- * oneDNN 2.6 (libdnnl-dev), single-threaded, on the Fashion CNN's layers.
+/* The convolution spike (docs/performance.md): each direction of a
+ * convolution layer (forward, gradient of the input, gradient of the
+ * kernel) through nngraph's conv2d ops as built, against oneDNN 2.6
+ * (libdnnl-dev) called directly, single-threaded, on the Fashion CNN's
+ * layers.
  *
  * oneDNN runs twice: on plain NCHW/OIHW memory, which is what nngraph's
  * tensors are, and with the layouts it picks itself (format "any",
- * blocked), not counting the reorders into and out of them: the best case,
- * as if every op of the network kept oneDNN's layouts. nngraph runs its
- * four kernels (conv2d, conv2d_grad_input, _weight, _bias) as one plan
- * with dy bound as an input, like oneDNN's three primitives.
+ * blocked), counting the reorders of its inputs from and its outputs into
+ * plain memory, as an op that takes and gives NCHW tensors must. The
+ * nngraph figures of the im2col kernels that conv2d had before are in the
+ * docs (commit 67e19e5 has both, NNGRAPH_CONV=im2col picking the old).
  *
  *   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 build/tools/conv_spike [--ms N]
  */
