@@ -12,10 +12,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-#ifndef NNGRAPH_EXE
-#error "meson passes the path of the built nngraph as NNGRAPH_EXE"
-#endif
-
 extern char **environ;
 
 static char dir[64];

@@ -271,7 +271,7 @@ Test(cli, train_then_predict) {
 
 /* ---- the gradient audit ---- */
 
-/* An op that doubles its input but whose gradient rule forgets the 2. */
+/* Ops that double their input, each with a wrong gradient rule. */
 static nn_status double_forward(nn_kernel_call *c) {
     const float *x = c->in[0]->data;
     float *y = c->out->data;
@@ -283,32 +283,43 @@ static nn_status double_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     *dt = NN_F32;
     return NN_OK;
 }
+/* wrong_double's rule forgets the 2 */
 static nn_status double_wrong_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
     (void)g, (void)node;
     if (want[0]) dx[0] = dy;
     return NN_OK;
 }
-static const nn_op_def wrong_double = {
-    .name = "wrong_double",
-    .n_inputs = 1,
-    .shape = double_shape,
-    .forward = double_forward,
-    .grad = double_wrong_grad,
-};
+/* narrow_double's sums the rows away: a gradient smaller than its input,
+ * as expand's was for the dy its rule took before it checked dy */
+static nn_status double_narrow_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
+    (void)node;
+    if (want[0]) dx[0] = nn_sum(g, dy, 1);
+    return g->status;
+}
+static const nn_op_def wrong_double = {.name = "wrong_double", .n_inputs = 1, .shape = double_shape,
+                                       .forward = double_forward, .grad = double_wrong_grad};
+static const nn_op_def narrow_double = {.name = "narrow_double", .n_inputs = 1, .shape = double_shape,
+                                        .forward = double_forward, .grad = double_narrow_grad};
 
-Test(gradcheck, finds_a_wrong_rule) {
+/* The audit of op on x [batch 4, cols], seed 1. */
+static nn_gradcheck_report audit_double(const nn_op_def *op, int64_t cols) {
     nn_graph *g = nn_graph_new(1);
-    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 5));
-    nn_node *d = nn_op_node(g, &wrong_double, NULL, 1, &x, NULL, NULL);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, cols));
+    nn_node *d = nn_op_node(g, op, NULL, 1, &x, NULL, NULL);
     cr_assert(d, "%s", nn_error_message(g));
     nn_gradcheck_report r;
     cr_assert_eq(nn_gradcheck_node(d, 4, 1, &r), NN_OK, "%s", nn_last_error());
+    nn_graph_free(g);
+    return r;
+}
+
+Test(gradcheck, finds_a_wrong_rule) {
+    nn_gradcheck_report r = audit_double(&wrong_double, 5);
     cr_assert_str_eq(r.op, "wrong_double");
     cr_assert_eq(r.checked, 20);
     cr_assert_eq(r.failures, 20);
     cr_assert(r.worst_rel > 0.49 && r.worst_rel < 0.51, "%g", r.worst_rel); /* analytic is half the truth */
     cr_assert(strstr(r.detail, "analytic"));
-    nn_graph_free(g);
 }
 
 Test(gradcheck, passes_real_rules_and_skips_what_has_none) {
@@ -353,34 +364,13 @@ Test(gradcheck, passes_real_rules_and_skips_what_has_none) {
     nn_graph_free(g);
 }
 
-/* An op that doubles its input but whose gradient rule sums its rows away:
- * a gradient smaller than its input, as expand's was for the dy its rule
- * took before it checked dy. The audit reports it, never reads past it
- * (an [4] gradient read as [4,20] would run 256 bytes past its block). */
-static nn_status double_narrow_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
-    (void)node;
-    if (want[0]) dx[0] = nn_sum(g, dy, 1);
-    return g->status;
-}
-static const nn_op_def narrow_double = {
-    .name = "narrow_double",
-    .n_inputs = 1,
-    .shape = double_shape,
-    .forward = double_forward,
-    .grad = double_narrow_grad,
-};
-
+/* The audit reports a gradient of the wrong shape, never reads past it (an
+ * [4] gradient read as [4,20] would run 256 bytes past its block). */
 Test(gradcheck, reports_a_gradient_of_the_wrong_shape) {
-    nn_graph *g = nn_graph_new(1);
-    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 20));
-    nn_node *d = nn_op_node(g, &narrow_double, NULL, 1, &x, NULL, NULL);
-    cr_assert(d, "%s", nn_error_message(g));
-    nn_gradcheck_report r;
-    cr_assert_eq(nn_gradcheck_node(d, 4, 1, &r), NN_OK, "%s", nn_last_error());
+    nn_gradcheck_report r = audit_double(&narrow_double, 20);
     cr_assert_eq(r.failures, 1, "%s", r.detail);
     cr_assert_eq(r.checked, 0);
     cr_assert(strstr(r.detail, "input 0: its gradient has shape [4], the input [4,20]"), "%s", r.detail);
-    nn_graph_free(g);
 }
 
 /* expand's gradient (the matching reduction of its output's) has dy's
