@@ -186,7 +186,7 @@ Test(shape_rules, every_op_runs_on_whatever_its_rule_accepts) {
                 nn_shape s = shapes[rest % ns];
                 nn_dtype dt = (rest / ns) % dtypes ? NN_I32 : NN_F32;
                 rest /= ns * dtypes;
-                char nm[8];
+                char nm[16];
                 snprintf(nm, sizeof nm, "in%d", k);
                 in[k] = nn_input(g, nm, dt, s);
                 vals[k] = nn_tensor_new(dt, s);
