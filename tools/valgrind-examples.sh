@@ -31,4 +31,31 @@ check "nngraph summary" "$n" summary "$tmp/digits.nng"
 check "nngraph runs/show" "$n" show "$tmp/runs.db:1"
 check "nngraph predict" "$n" predict "$tmp/digits.nng" --weights "$tmp/digits.nnw" \
   --data examples/data/digits20-train-images.idx3-ubyte.gz examples/data/digits20-train-labels.idx1-ubyte.gz
+# convolutions (oneDNN, ops/conv2d.c): a small CNN on the digits through the
+# nngraph command, 8 channels, so both of conv2d's paths run (oneDNN on
+# nngraph's plain layouts for the 1-channel input, its blocked layouts with
+# reorders for the second layer), forward and both gradients, 2 threads
+cat >"$tmp/cnn.nng" <<'EOF'
+nngraph-graph 1
+x input f32 [B,400]
+y input i32 [B]
+img reshape f32 [B,1,20,20] x rank=4 d0=0 d1=1 d2=20 d3=20
+c1/W param f32 [8,1,3,3] init=glorot_uniform
+c1/b param f32 [8] init=zeros
+c1/conv conv2d f32 [B,8,18,18] img c1/W c1/b stride_h=1 stride_w=1 pad_h=0 pad_w=0 dilation_h=1 dilation_w=1 groups=1 padding=valid
+c1/relu relu f32 [B,8,18,18] c1/conv
+c2/W param f32 [8,8,3,3] init=glorot_uniform
+c2/b param f32 [8] init=zeros
+c2/conv conv2d f32 [B,8,8,8] c1/relu c2/W c2/b stride_h=2 stride_w=2 pad_h=0 pad_w=0 dilation_h=1 dilation_w=1 groups=1 padding=valid
+c2/relu relu f32 [B,8,8,8] c2/conv
+flat flatten f32 [B,512] c2/relu
+d/W param f32 [512,10] init=glorot_uniform
+d/b param f32 [10] init=zeros
+d/matmul matmul f32 [B,10] flat d/W
+d/add add f32 [B,10] d/matmul d/b
+loss softmax_cross_entropy f32 [] d/add y
+end 17
+EOF
+check "nngraph train (conv2d)" "$n" train "$tmp/cnn.nng" --epochs 1 --batch 500 --threads 2 \
+  --data examples/data/digits20-train-images.idx3-ubyte.gz examples/data/digits20-train-labels.idx1-ubyte.gz
 exit $fail
