@@ -19,7 +19,7 @@ static nn_node *cnn(nn_graph *g, nn_node *x) {
 }
 
 int main(int argc, char **argv) {
-    fashion_opts o = {.dir = FASHION_DIR, .epochs = 10, .batch = 32, .seed = 1234};
+    fashion_opts o = {.dir = FASHION_DIR, .epochs = 10, .batch = 32, .optimizer = "adam", .lr = 0.001, .seed = 1234};
     return fashion_main(argc, argv, o, "a small CNN (conv 32, pool, conv 64, pool, dense 128 + dropout, 10)",
                         "fashion_cnn", cnn);
 }

@@ -11,6 +11,6 @@ static nn_node *mlp(nn_graph *g, nn_node *x) {
 }
 
 int main(int argc, char **argv) {
-    fashion_opts o = {.dir = FASHION_DIR, .epochs = 15, .batch = 64, .seed = 1234};
+    fashion_opts o = {.dir = FASHION_DIR, .epochs = 15, .batch = 64, .optimizer = "adam", .lr = 0.001, .seed = 1234};
     return fashion_main(argc, argv, o, "an MLP (dense 256, dropout, dense 128, dropout, 10)", "fashion_mlp", mlp);
 }
