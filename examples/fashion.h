@@ -28,6 +28,7 @@ typedef struct fashion_opts {
     double lr;              /* --lr: the (peak) learning rate */
     double val_split;       /* --val-split: hold out this fraction of train for validation */
     int standardize;        /* --standardize / --no-standardize: pixels to mean 0, deviation 1 */
+    const char *init;       /* --init: the relu layers' weight initialiser (nn_init_name) */
     uint64_t seed;
 } fashion_opts;
 
@@ -49,6 +50,9 @@ static void fashion_usage(FILE *out, const char *prog, const char *what, const f
             "  --cosine            the same as --lr-schedule cosine\n"
             "  --no-standardize    feed pixels in 0..1 instead of shifted and scaled to the\n"
             "                      training images' mean 0 and deviation 1%s\n"
+            "  --init NAME         the relu layers' weight initialiser: glorot_uniform,\n"
+            "                      he_normal, he_uniform, ... (default %s; the logits\n"
+            "                      layer keeps glorot_uniform)\n"
             "  --val-split F       validate on the last fraction F of the training images\n"
             "                      (Keras's validation_split; for choosing a recipe) instead\n"
             "                      of on the test images; the test accuracy is then measured\n"
@@ -62,7 +66,7 @@ static void fashion_usage(FILE *out, const char *prog, const char *what, const f
             "  --db FILE           log the run to this SQLite run log: nngraph runs FILE\n"
             "  --help              this text\n",
             prog, what, o->epochs, o->batch, o->optimizer, o->lr, o->schedule ? o->schedule : "constant",
-            o->standardize ? "" : " (default: 0..1)", (unsigned long long)o->seed);
+            o->standardize ? "" : " (default: 0..1)", o->init, (unsigned long long)o->seed);
 }
 
 /* Fills o from argv; 0 to go on, else the exit code plus one. */
@@ -94,6 +98,7 @@ static int fashion_args(int argc, char **argv, fashion_opts *o, const char *what
         else if (!strcmp(a, "--db")) o->db = v;
         else if (!strcmp(a, "--graph")) o->graph_file = v;
         else if (!strcmp(a, "--optimizer")) o->optimizer = v;
+        else if (!strcmp(a, "--init")) o->init = v;
         else if (!strcmp(a, "--lr-schedule")) o->schedule = v;
         else if (!strcmp(a, "--lr") || !strcmp(a, "--val-split")) {
             char *end;
@@ -265,7 +270,7 @@ static int fashion_train(nn_graph *g, nn_node *x, nn_node *y, nn_node *logits, n
  * [B, 784] and y [B], the network build() makes from x (its logits), the
  * softmax cross-entropy, training and the report. Returns the exit code. */
 static int fashion_main(int argc, char **argv, fashion_opts o, const char *what, const char *run_name,
-                        nn_node *(*build)(nn_graph *g, nn_node *x)) {
+                        nn_node *(*build)(nn_graph *g, nn_node *x, nn_init relu_init)) {
     int rc = fashion_args(argc, argv, &o, what);
     if (rc) return rc - 1;
     nn_lr_schedule schedule = {0};
@@ -278,6 +283,12 @@ static int fashion_main(int argc, char **argv, fashion_opts o, const char *what,
         fprintf(stderr, "%s: --optimizer: %s\n", argv[0], nn_last_error());
         return 2;
     }
+    int init = nn_init_from_name(o.init);
+    if (init < NN_INIT_GLOROT_UNIFORM) {
+        fprintf(stderr, "%s: --init: '%s' is not a fan-based initialiser (glorot_uniform, glorot_normal, he_normal, "
+                "he_uniform, lecun_normal)\n", argv[0], o.init);
+        return 2;
+    }
     nn_dataset *train, *test;
     fashion_data(&o, &train, &test);
     nn_graph *g = nn_graph_new(o.seed);
@@ -285,7 +296,8 @@ static int fashion_main(int argc, char **argv, fashion_opts o, const char *what,
     nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 784));
     nn_node *y = nn_input(g, "y", NN_I32, NN_SHAPE(NN_BATCH));
     int64_t trained = (int64_t)((double)nn_dataset_size(train) * (1.0 - (o.no_val ? 0.0 : o.val_split)));
-    nn_node *logits = build(g, o.standardize ? fashion_standardize(g, x, train, trained) : x);
+    nn_node *logits = build(g, o.standardize ? fashion_standardize(g, x, train, trained) : x,
+                            (nn_init){(nn_init_kind)init, 0.f, 0.f});
     nn_node *loss = nn_softmax_cross_entropy(g, logits, y);
     lab_check_graph(g);
     rc = fashion_train(g, x, y, logits, loss, &o, run_name, train, test, opt, o.schedule ? &schedule : NULL);
