@@ -48,11 +48,13 @@ static void fashion_usage(FILE *out, const char *prog, const char *what, const f
             "                      exponential[:GAMMA] or plateau[:PATIENCE[:FACTOR[:MIN_LR]]],\n"
             "                      set at the start of each epoch (default %s)\n"
             "  --cosine            the same as --lr-schedule cosine\n"
-            "  --no-standardize    feed pixels in 0..1 instead of shifted and scaled to the\n"
-            "                      training images' mean 0 and deviation 1%s\n"
-            "  --init NAME         the relu layers' weight initialiser: glorot_uniform,\n"
-            "                      he_normal, he_uniform, ... (default %s; the logits\n"
-            "                      layer keeps glorot_uniform)\n"
+            "  --standardize / --no-standardize\n"
+            "                      shift and scale the pixels in the graph to the training\n"
+            "                      images' mean 0 and deviation 1, or feed them as 0..1\n"
+            "                      (default: %s)\n"
+            "  --init NAME         the relu layers' weights: glorot_uniform, he_normal,\n"
+            "                      he_uniform, glorot_normal or lecun_normal (default\n"
+            "                      %s; the logits layer keeps glorot_uniform)\n"
             "  --val-split F       validate on the last fraction F of the training images\n"
             "                      (Keras's validation_split; for choosing a recipe) instead\n"
             "                      of on the test images; the test accuracy is then measured\n"
@@ -66,7 +68,7 @@ static void fashion_usage(FILE *out, const char *prog, const char *what, const f
             "  --db FILE           log the run to this SQLite run log: nngraph runs FILE\n"
             "  --help              this text\n",
             prog, what, o->epochs, o->batch, o->optimizer, o->lr, o->schedule ? o->schedule : "constant",
-            o->standardize ? "" : " (default: 0..1)", o->init, (unsigned long long)o->seed);
+            o->standardize ? "standardize" : "0..1", o->init, (unsigned long long)o->seed);
 }
 
 /* Fills o from argv; 0 to go on, else the exit code plus one. */

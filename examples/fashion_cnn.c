@@ -19,7 +19,16 @@ static nn_node *cnn(nn_graph *g, nn_node *x, nn_init relu_init) {
 }
 
 int main(int argc, char **argv) {
-    fashion_opts o = {.dir = FASHION_DIR, .epochs = 10, .batch = 32, .optimizer = "adam", .lr = 0.001, .init = "glorot_uniform", .seed = 1234};
+    /* The recipe, chosen on a validation split (the last 6,000 training
+     * images, --val-split 0.1; docs/training.md#a-recipe-fashion-mnist):
+     * Keras's defaults (Adam 0.001, batch 32, glorot_uniform) plus two
+     * standard additions, pixels standardized to mean 0 and deviation 1
+     * (torchvision's Normalize) and the learning rate on a cosine to 0
+     * over the epochs (PyTorch's CosineAnnealingLR). Over 5 epochs they
+     * lift the held-out accuracy from 0.909 (constant lr, raw pixels) to
+     * 0.920; He initialisation did not help (0.916). */
+    fashion_opts o = {.dir = FASHION_DIR, .epochs = 5, .batch = 32, .optimizer = "adam", .lr = 0.001,
+                      .schedule = "cosine", .standardize = 1, .init = "glorot_uniform", .seed = 1234};
     return fashion_main(argc, argv, o, "a small CNN (conv 32, pool, conv 64, pool, dense 128 + dropout, 10)",
                         "fashion_cnn", cnn);
 }
