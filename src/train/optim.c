@@ -26,9 +26,14 @@
  * clip_norm)), then each element to [-clip_value, clip_value].
  *
  * Each parameter is updated by one fused loop over restrict pointers (no
- * temporaries, one pass over memory) that the compiler vectorises. */
+ * temporaries, one pass over memory) that the compiler vectorises. A step
+ * over many parameters (millions of elements in a wide network, where one
+ * thread's memory bandwidth bounds it) is split across the graph's pool.
+ * Every element's arithmetic is the same however the work is split, so the
+ * results are the same bits on any thread count. */
 #include "internal.h"
 #include "kernels.h"
+#include "pool.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -66,8 +71,8 @@ struct nn_optimizer {
     nn_node **params;
     nn_tensor **weights; /* params[i]'s value, resolved at attach */
     nn_tensor **slots;   /* slots[i * num_slots + s] */
-    float *scratch;      /* the clipped or decayed gradient, when needed */
-    int64_t scratch_size;
+    int64_t *start;      /* params laid end to end: params[i]'s elements
+                            are [start[i], start[i+1]) of the step's range */
 };
 
 /* The shortest decimal that reads back as f: 0.999f is 0.99900001287 in
@@ -391,12 +396,11 @@ static void detach(nn_optimizer *o) {
     free(o->slots);
     free(o->params);
     free(o->weights);
-    free(o->scratch);
+    free(o->start);
     o->slots = NULL;
     o->params = NULL;
     o->weights = NULL;
-    o->scratch = NULL;
-    o->scratch_size = 0;
+    o->start = NULL;
     o->n = 0;
 }
 
@@ -422,7 +426,7 @@ const char *nn_optimizer_slot_name(const nn_optimizer *opt, int slot) {
 }
 
 /* The gradient needs its own copy when it is clipped or decayed. */
-static int needs_scratch(const nn_optimizer *o) {
+static int needs_copy(const nn_optimizer *o) {
     return o->h.clip_norm > 0 || o->h.clip_value > 0 || (o->desc != &optimizers[OPT_ADAMW] && o->h.weight_decay > 0);
 }
 
@@ -442,22 +446,18 @@ nn_status nn_optimizer_attach(nn_optimizer *opt, nn_node *const *params, int n) 
     opt->params = malloc((size_t)(n ? n : 1) * sizeof *opt->params);
     opt->weights = malloc((size_t)(n ? n : 1) * sizeof *opt->weights);
     opt->slots = calloc((size_t)(n * slots > 0 ? n * slots : 1), sizeof *opt->slots);
-    if (!opt->params || !opt->weights || !opt->slots) goto nomem;
+    opt->start = malloc((size_t)(n + 1) * sizeof *opt->start);
+    if (!opt->params || !opt->weights || !opt->slots || !opt->start) goto nomem;
     opt->n = n;
-    int64_t largest = 0;
+    opt->start[0] = 0;
     for (int i = 0; i < n; i++) {
         opt->params[i] = params[i];
         opt->weights[i] = params[i]->tensor;
-        if (opt->weights[i]->size > largest) largest = opt->weights[i]->size;
+        opt->start[i + 1] = opt->start[i] + opt->weights[i]->size;
         for (int s = 0; s < slots; s++) {
             opt->slots[i * slots + s] = nn_tensor_new(NN_F32, params[i]->tensor->shape);
             if (!opt->slots[i * slots + s]) goto nomem;
         }
-    }
-    if (needs_scratch(opt) && largest > 0) {
-        opt->scratch = malloc((size_t)largest * sizeof *opt->scratch);
-        opt->scratch_size = largest;
-        if (!opt->scratch) goto nomem;
     }
     return NN_OK;
 nomem:
@@ -509,19 +509,67 @@ static float clip_scale(const nn_optimizer *o, const nn_tensor *const *grads) {
     return norm > o->h.clip_norm ? (float)(o->h.clip_norm / norm) : 1.f;
 }
 
-/* The gradient the update sees: scaled, clipped and decayed into scratch
- * (or g itself when none of those is on). */
-static const float *effective_grad(const nn_optimizer *o, int i, const float *g, float scale) {
-    if (!o->scratch) return g;
-    const float *w = o->weights[i]->data;
-    float *e = o->scratch, cv = (float)o->h.clip_value;
+/* The gradient the update sees, for n elements from element `at` of
+ * parameter i: scaled, clipped and decayed into e. */
+static void effective_grad(const nn_optimizer *o, int i, int64_t at, const float *g, int64_t n, float scale,
+                           float *e) {
+    const float *w = (const float *)o->weights[i]->data + at;
+    float cv = (float)o->h.clip_value;
     float wd = o->desc == &optimizers[OPT_ADAMW] ? 0.f : (float)o->h.weight_decay;
-    for (int64_t j = 0; j < o->weights[i]->size; j++) {
+    for (int64_t j = 0; j < n; j++) {
         float gj = g[j] * scale;
         if (cv > 0.f) gj = gj > cv ? cv : gj < -cv ? -cv : gj;
         e[j] = gj + wd * w[j];
     }
-    return e;
+}
+
+/* Elements in the smallest share of a step given to another thread: tens
+ * of microseconds of Adam, against the few it takes to wake a thread. */
+#define STEP_GRAIN 65536
+/* Elements of the effective gradient made at a time (in L1, on the stack). */
+#define GRAD_BLOCK 1024
+
+/* One step's constants, shared by the threads doing it. */
+typedef struct step_job {
+    const nn_optimizer *o;
+    const nn_tensor *const *grads;
+    step_consts k;
+    int slots, copy; /* copy: the update sees effective_grad's copy */
+    float scale, decay;
+} step_job;
+
+/* Updates elements [lo, hi) of parameter i. */
+static void update_part(const step_job *j, int i, int64_t lo, int64_t hi) {
+    const nn_optimizer *o = j->o;
+    float *w = (float *)o->weights[i]->data + lo;
+    const float *g = (const float *)j->grads[i]->data + lo;
+    float *state[2] = {NULL, NULL};
+    for (int s = 0; s < j->slots; s++) state[s] = (float *)o->slots[i * j->slots + s]->data + lo;
+    int64_t n = hi - lo;
+    if (!j->copy) {
+        if (j->decay != 1.f) scale_loop(w, n, j->decay);
+        o->desc->update(&j->k, j->slots, w, state, g, n);
+        return;
+    }
+    float e[GRAD_BLOCK];
+    for (int64_t b = 0; b < n; b += GRAD_BLOCK) {
+        int64_t m = n - b < GRAD_BLOCK ? n - b : GRAD_BLOCK;
+        effective_grad(o, i, lo + b, g + b, m, j->scale, e);
+        if (j->decay != 1.f) scale_loop(w + b, m, j->decay);
+        float *st[2] = {state[0] ? state[0] + b : NULL, state[1] ? state[1] + b : NULL};
+        o->desc->update(&j->k, j->slots, w + b, st, e, m);
+    }
+}
+
+/* Updates elements [lo, hi) of all the parameters laid end to end. */
+static void update_range(void *ctx, int64_t lo, int64_t hi) {
+    const step_job *j = ctx;
+    const int64_t *start = j->o->start;
+    for (int i = 0; i < j->o->n && start[i] < hi; i++) {
+        if (start[i + 1] <= lo) continue;
+        int64_t a = lo > start[i] ? lo : start[i], b = hi < start[i + 1] ? hi : start[i + 1];
+        update_part(j, i, a - start[i], b - start[i]);
+    }
 }
 
 nn_status nn_optimizer_update(nn_optimizer *opt, const nn_tensor *const *grads, int n) {
@@ -537,20 +585,15 @@ nn_status nn_optimizer_update(nn_optimizer *opt, const nn_tensor *const *grads, 
             return nn_set_error(NN_ERR_SHAPE, "optimizer step: the gradient of '%s' has %lld elements, the parameter %lld",
                                 opt->params[i]->name, (long long)gv->size, (long long)w->size);
     }
-    int slots = nn_optimizer_num_slots(opt);
     int64_t t = opt->steps + 1;
-    step_consts k = {0};
-    opt->desc->prepare(&opt->h, t, &k);
-    float scale = clip_scale(opt, grads);
-    float decay = opt->desc == &optimizers[OPT_ADAMW] ? (float)(1.0 - opt->h.lr * opt->h.weight_decay) : 1.f;
-    for (int i = 0; i < n; i++) {
-        float *w = opt->weights[i]->data;
-        const float *g = effective_grad(opt, i, grads[i]->data, scale);
-        if (decay != 1.f) scale_loop(w, opt->weights[i]->size, decay);
-        float *state[2] = {NULL, NULL};
-        for (int s = 0; s < slots; s++) state[s] = opt->slots[i * slots + s]->data;
-        opt->desc->update(&k, slots, w, state, g, opt->weights[i]->size);
-    }
+    step_job j = {.o = opt, .grads = grads, .slots = nn_optimizer_num_slots(opt), .copy = needs_copy(opt)};
+    opt->desc->prepare(&opt->h, t, &j.k);
+    j.scale = clip_scale(opt, grads);
+    j.decay = opt->desc == &optimizers[OPT_ADAMW] ? (float)(1.0 - opt->h.lr * opt->h.weight_decay) : 1.f;
+    /* the pool of the parameters' graph, made by the run that computed
+     * the gradients (NULL before any run: then this thread alone) */
+    struct nn_exec *e = n > 0 && opt->params[0]->graph ? opt->params[0]->graph->exec : NULL;
+    if (n > 0) nn_parallel_for(e, opt->start[n], STEP_GRAIN, update_range, &j);
     opt->steps = t;
     return NN_OK;
 }
