@@ -5,6 +5,7 @@
 #include "nngraph.h"
 
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -363,4 +364,31 @@ Test(optim, large_steps_split_across_threads_give_the_same_bits) {
         }
     }
     for (int i = 0; i < 3; i++) nn_tensor_free(gs[i]);
+}
+
+/* The step flushes subnormals in the optimizer's state to zero (a moment
+ * decaying under a zero gradient would otherwise crawl through the
+ * subnormal range at a microcode assist per operation), and leaves the
+ * caller's floating-point mode as it was: subnormals still arise in the
+ * caller's own arithmetic afterwards. */
+Test(optim, subnormal_state_is_flushed_for_the_step_only) {
+    float init[2] = {1.f, 1.f};
+    rig r = rig_new(2, init);
+    nn_optimizer *o = nn_sgd(1.f, 0.5f);
+    cr_assert_eq(nn_optimizer_attach(o, &r.w, 1), NN_OK);
+    /* velocity -1e-30, then halved each step under a zero gradient: it
+     * would be below 2^-126 (subnormal) from the 27th step on */
+    step2(o, &r, 1e-30f, 0.f);
+    const float *v = nn_tensor_f32(nn_optimizer_slot(o, r.w, 0));
+    for (int step = 0; step < 40; step++) {
+        step2(o, &r, 0.f, 0.f);
+        cr_assert(v[0] == 0.f || fabsf(v[0]) >= FLT_MIN, "velocity %g is subnormal after step %d", (double)v[0], step);
+    }
+    cr_assert_eq(v[0], 0.f);
+    /* the weight moved by the sum of the velocities, as without flushing */
+    cr_assert_float_eq(wv(&r)[0], 1.0 - 2e-30, 1e-12);
+    volatile float tiny = FLT_MIN, half = 0.5f;
+    cr_assert_gt(tiny * half, 0.f, "the caller's subnormals were flushed too");
+    nn_optimizer_free(o);
+    rig_free(&r);
 }

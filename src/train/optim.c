@@ -30,13 +30,27 @@
  * over many parameters (millions of elements in a wide network, where one
  * thread's memory bandwidth bounds it) is split across the graph's pool.
  * Every element's arithmetic is the same however the work is split, so the
- * results are the same bits on any thread count. */
+ * results are the same bits on any thread count.
+ *
+ * The step runs with subnormal floats flushed to zero (x86's FTZ and DAZ,
+ * set for the step only and restored after it: the caller's mode is left
+ * as it was). A weight whose gradient stays 0 for a while (a pixel that is
+ * blank in most images, a unit that is rarely active) has its moments
+ * decay by beta1 or rho every step into the subnormal range, where each
+ * operation on them costs a microcode assist of a hundred cycles or more:
+ * that made Adam 40% slower on the digits example. What is flushed is below
+ * 1.2e-38, so its share of a weight's update is too small to change the
+ * weight's bits for any weight of normal size. */
 #include "internal.h"
 #include "kernels.h"
 #include "pool.h"
 
 #include <math.h>
 #include <stddef.h>
+#if defined(__x86_64__) || defined(__SSE2__)
+#include <xmmintrin.h>
+#define HAVE_MXCSR 1
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -561,8 +575,13 @@ static void update_part(const step_job *j, int i, int64_t lo, int64_t hi) {
     }
 }
 
-/* Updates elements [lo, hi) of all the parameters laid end to end. */
+/* Updates elements [lo, hi) of all the parameters laid end to end, with
+ * subnormals flushed to zero on this thread meanwhile (see the top). */
 static void update_range(void *ctx, int64_t lo, int64_t hi) {
+#ifdef HAVE_MXCSR
+    unsigned csr = _mm_getcsr();
+    _mm_setcsr(csr | 0x8040); /* FTZ (bit 15) and DAZ (bit 6) */
+#endif
     const step_job *j = ctx;
     const int64_t *start = j->o->start;
     for (int i = 0; i < j->o->n && start[i] < hi; i++) {
@@ -570,6 +589,9 @@ static void update_range(void *ctx, int64_t lo, int64_t hi) {
         int64_t a = lo > start[i] ? lo : start[i], b = hi < start[i + 1] ? hi : start[i + 1];
         update_part(j, i, a - start[i], b - start[i]);
     }
+#ifdef HAVE_MXCSR
+    _mm_setcsr(csr);
+#endif
 }
 
 nn_status nn_optimizer_update(nn_optimizer *opt, const nn_tensor *const *grads, int n) {
