@@ -1,5 +1,5 @@
 /* The thread pool: made once per graph (on its first run, again only when
- * the thread count changes). It knows two kinds of work and nothing of
+ * the thread count changes). It knows three kinds of work and nothing of
  * what the work is: a graph of tasks, each started when the tasks it
  * depends on are done (exec.c runs a plan's steps as one), ranges split
  * into chunks (parallel_for, which kernels use), and single pieces run
