@@ -5,6 +5,8 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc libc6-dev
       libcriterion-dev libsqlite3-dev sqlite3 libgraphviz-dev graphviz libffi-dev
       libopenblas-dev zlib1g-dev
+      # convolutions (ops/conv2d.c): oneDNN, which brings its runtime libdnnl2
+      libdnnl-dev
       # MPI scale-out (docs/scale-out.md)
       libopenmpi-dev openmpi-bin
       # pictures (nngraph plot) and the run page (nngraph ui, its browser test)
