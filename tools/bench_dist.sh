@@ -3,6 +3,8 @@
 # 784-2048-2048-10 Fashion-MNIST MLP, batch 256 per rank, trained by
 #   1 rank, 1 thread | 2 ranks (mpirun), 1 thread each | 1 rank, 2 threads
 #   | 2 ranks without the progress thread (NNGRAPH_DIST_PROGRESS=0)
+#   | 2 independent 1-rank processes at once, no communication at all (the
+#     ceiling that two copies of the weights on these cores allow)
 # in turn, REPEAT rounds, each config EPOCHS epochs over the first ROWS
 # training images of Debian's dataset-fashion-mnist. Prints samples/s of
 # each and the ratios within each round (the machine may be shared: only
@@ -54,7 +56,10 @@ for r in $(seq "$repeat"); do
     two=$(LOGARGS="--db runs.db" train 1 mpirun --oversubscribe -np 2)
     thr=$(train 2)
     pol=$(NNGRAPH_DIST_PROGRESS=0 train 1 mpirun --oversubscribe -x NNGRAPH_DIST_PROGRESS -np 2)
-    python3 -c "print(f'round $r: 1 rank {$one}  2 ranks {$two} ({$two/$one:.2f}x)  1 rank 2 threads {$thr} ({$thr/$one:.2f}x)  2 ranks polling {$pol} ({$pol/$one:.2f}x)')"
+    train 1 >indep.a & train 1 >indep.b
+    wait
+    ind=$(python3 -c "print($(cat indep.a) + $(cat indep.b))")
+    python3 -c "print(f'round $r: 1 rank {$one}  2 ranks {$two} ({$two/$one:.2f}x)  1 rank 2 threads {$thr} ({$thr/$one:.2f}x)  2 ranks polling {$pol} ({$pol/$one:.2f}x)  2 independent {$ind} ({$ind/$one:.2f}x)')"
     sqlite3 runs.db "select k.name, round(e.value, 3) from epoch_metric e join metric_key k on k.id = e.key
                      where k.name like 'rank%' and e.epoch = $epochs order by k.name" | tr '\n' ' '
     echo
