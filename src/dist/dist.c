@@ -173,8 +173,7 @@ nn_dist *nn_dist_new(MPI_Comm comm) {
     d->owner = pthread_self();
     pthread_mutex_init(&d->prog_mu, NULL);
     pthread_cond_init(&d->prog_cv, NULL);
-    env = getenv("NNGRAPH_DIST_PROGRESS");
-    nn_dist_set_progress_thread(d, !(env && !strcmp(env, "0")));
+    nn_dist_set_progress_thread(d, nn_dist_progress_env());
     /* our own communicator: our errors return, and our collectives never
      * match the caller's */
     nn_status st = nn_dist_check(d, MPI_Comm_dup(comm, &d->comm), "MPI_Comm_dup");
@@ -195,6 +194,10 @@ nn_dist *nn_dist_new(MPI_Comm comm) {
         if (st == NN_OK) st = nn_dist_wait(d, &r, 1, "the hosts' allgather");
         if (st == NN_OK && !(d->hosts = join_hosts(names, d->size, MPI_MAX_PROCESSOR_NAME)))
             st = nn_set_error(NN_ERR_NOMEM, "dist: out of memory");
+        /* the ranks on this host (what MPI_COMM_TYPE_SHARED would group,
+         * without another collective): the progress thread's choice */
+        for (int q = 0; st == NN_OK && q < d->size; q++)
+            d->ranks_on_node += !strcmp(names + (size_t)q * MPI_MAX_PROCESSOR_NAME, me);
     }
     nn_dist_drop(d, names);
     if (st != NN_OK) {
