@@ -5,6 +5,7 @@
  * including an op whose gradient rule is wrong. */
 #include "nngraph.h"
 #include "internal.h"
+#include "ops.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -270,7 +271,7 @@ Test(cli, train_then_predict) {
 
 /* ---- the gradient audit ---- */
 
-/* An op that doubles its input but whose gradient rule forgets the 2. */
+/* Ops that double their input, each with a wrong gradient rule. */
 static nn_status double_forward(nn_kernel_call *c) {
     const float *x = c->in[0]->data;
     float *y = c->out->data;
@@ -282,32 +283,43 @@ static nn_status double_shape(nn_shape_ctx *c, nn_shape *out, nn_dtype *dt) {
     *dt = NN_F32;
     return NN_OK;
 }
+/* wrong_double's rule forgets the 2 */
 static nn_status double_wrong_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
     (void)g, (void)node;
     if (want[0]) dx[0] = dy;
     return NN_OK;
 }
-static const nn_op_def wrong_double = {
-    .name = "wrong_double",
-    .n_inputs = 1,
-    .shape = double_shape,
-    .forward = double_forward,
-    .grad = double_wrong_grad,
-};
+/* narrow_double's sums the rows away: a gradient smaller than its input,
+ * as expand's was for the dy its rule took before it checked dy */
+static nn_status double_narrow_grad(nn_graph *g, nn_node *node, nn_node *dy, const int *want, nn_node **dx) {
+    (void)node;
+    if (want[0]) dx[0] = nn_sum(g, dy, 1);
+    return g->status;
+}
+static const nn_op_def wrong_double = {.name = "wrong_double", .n_inputs = 1, .shape = double_shape,
+                                       .forward = double_forward, .grad = double_wrong_grad};
+static const nn_op_def narrow_double = {.name = "narrow_double", .n_inputs = 1, .shape = double_shape,
+                                        .forward = double_forward, .grad = double_narrow_grad};
 
-Test(gradcheck, finds_a_wrong_rule) {
+/* The audit of op on x [batch 4, cols], seed 1. */
+static nn_gradcheck_report audit_double(const nn_op_def *op, int64_t cols) {
     nn_graph *g = nn_graph_new(1);
-    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, 5));
-    nn_node *d = nn_op_node(g, &wrong_double, NULL, 1, &x, NULL, NULL);
+    nn_node *x = nn_input(g, "x", NN_F32, NN_SHAPE(NN_BATCH, cols));
+    nn_node *d = nn_op_node(g, op, NULL, 1, &x, NULL, NULL);
     cr_assert(d, "%s", nn_error_message(g));
     nn_gradcheck_report r;
     cr_assert_eq(nn_gradcheck_node(d, 4, 1, &r), NN_OK, "%s", nn_last_error());
+    nn_graph_free(g);
+    return r;
+}
+
+Test(gradcheck, finds_a_wrong_rule) {
+    nn_gradcheck_report r = audit_double(&wrong_double, 5);
     cr_assert_str_eq(r.op, "wrong_double");
     cr_assert_eq(r.checked, 20);
     cr_assert_eq(r.failures, 20);
     cr_assert(r.worst_rel > 0.49 && r.worst_rel < 0.51, "%g", r.worst_rel); /* analytic is half the truth */
     cr_assert(strstr(r.detail, "analytic"));
-    nn_graph_free(g);
 }
 
 Test(gradcheck, passes_real_rules_and_skips_what_has_none) {
@@ -350,6 +362,50 @@ Test(gradcheck, passes_real_rules_and_skips_what_has_none) {
         cr_assert_eq(r.failures, 0, "seed %d: %s", (int)seed, r.detail);
     }
     nn_graph_free(g);
+}
+
+/* A gradient rule that gives the wrong shape is reported (nn_grad names the
+ * op when the gradient is built), never read past (an [4] gradient read as
+ * [4,20] would run 256 bytes past its block). */
+Test(gradcheck, reports_a_gradient_of_the_wrong_shape) {
+    nn_gradcheck_report r = audit_double(&narrow_double, 20);
+    cr_assert_eq(r.failures, 1, "%s", r.detail);
+    cr_assert_eq(r.checked, 0);
+    cr_assert(strstr(r.detail, "the gradient rule of narrow_double ('op') gives input 0 ('in0') a gradient f32[4], the input is f32[4,20]"),
+              "%s", r.detail);
+}
+
+/* expand's gradient (the matching reduction of its output's) has dy's
+ * shape in every case its rule accepts: each axis and all, sum and mean,
+ * with and without a batch dimension. The registry test once built
+ * expand(dy [3,4], x [3,4], axis 0), which the rule took before it checked
+ * dy; its gradient was [4] for a [3,4] dy. That case is now refused. */
+Test(gradcheck, expand_gradient_has_the_shape_of_dy) {
+    nn_graph *g = nn_graph_new(1);
+    nn_node *xs[2] = {nn_input(g, "x2", NN_F32, NN_SHAPE(NN_BATCH, 4)), nn_param(g, "x3", NN_SHAPE(2, 3, 4), nn_init_zeros())};
+    int cases = 0;
+    for (int k = 0; k < 2; k++)
+        for (int axis = -1; axis < xs[k]->shape.rank; axis++)
+            for (int mean = 0; mean < 2; mean++) {
+                int a = axis < 0 ? NN_ALL_AXES : axis;
+                nn_node *e = nn_expand_like(g, nn_sum(g, xs[k], a), xs[k], a, mean);
+                cr_assert(e, "%s", nn_error_message(g));
+                nn_gradcheck_report r;
+                cr_assert_eq(nn_gradcheck_node(e, 3, 5, &r), NN_OK, "%s", nn_last_error());
+                cr_assert_eq(r.failures, 0, "x %d axis %d mean %d: %s", k, a, mean, r.detail);
+                /* every element of dy compared, none of x (a shape donor) */
+                cr_assert_eq(r.checked, nn_shape_size(nn_shape_bind_batch(e->in[0]->shape, 3)), "axis %d", a);
+                cr_assert_eq(r.inputs_without_gradient, 2);
+                cases++;
+            }
+    cr_assert_eq(cases, 14);
+    nn_graph_free(g);
+    nn_graph *old = nn_graph_new(1);
+    nn_node *m = nn_param(old, "m", NN_SHAPE(3, 4), nn_init_zeros());
+    cr_assert_null(nn_expand_like(old, m, m, 0, 0));
+    cr_assert(strstr(nn_error_message(old), "dy [3,4] is not x [3,4] reduced over the axis ([4])"), "%s",
+              nn_error_message(old));
+    nn_graph_free(old);
 }
 
 /* The same network on CSV rows: a header, four features, the label last. */

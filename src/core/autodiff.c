@@ -79,6 +79,21 @@ nn_status nn_grad(nn_graph *g, nn_node *loss, nn_node *const *wrt, int n, nn_nod
                 nn_fail(g, st, "grad: the gradient rule of %s ('%s') failed", node->op->name, node->name);
             break;
         }
+        /* a rule that returns a misfit gradient is caught here, naming the
+         * op, rather than later as a mysterious mismatch in an add node or
+         * the optimizer (ops from libraries can carry rules of any quality) */
+        for (int k = 0; k < node->n_in && g->status == NN_OK; k++) {
+            if (!want[k] || !dx[k]) continue;
+            nn_node *x = node->in[k];
+            if (dx[k]->dtype != x->dtype || !nn_shape_equal(dx[k]->shape, x->shape)) {
+                char gs[64];
+                nn_fail(g, NN_ERR_SHAPE, "grad: the gradient rule of %s ('%s') gives input %d ('%s') a gradient %s%s, the input is %s%s",
+                        node->op->name, node->name, k, x->name, nn_dtype_name(dx[k]->dtype),
+                        nn_shape_str(dx[k]->shape, gs, sizeof gs), nn_dtype_name(x->dtype),
+                        nn_shape_str(x->shape, sh, sizeof sh));
+            }
+        }
+        if (g->status != NN_OK) break;
         for (int k = 0; k < node->n_in; k++) {
             if (!want[k] || !dx[k]) continue;
             int j = node->in[k]->id;
