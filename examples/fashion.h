@@ -264,8 +264,7 @@ static int fashion_train(nn_graph *g, nn_node *x, nn_node *y, nn_node *logits, n
     printf("test accuracy: %.4f\n", 1.0 - (double)errors / (double)m);
     if (o->bench)
         printf("impl=nngraph net=%s threads=%d epochs=%d samples=%lld batch=%d seconds=%.3f cpu_seconds=%.3f "
-               "samples_per_s=%.0f last_loss=%.4f test_accuracy=%.4f
-",
+               "samples_per_s=%.0f last_loss=%.4f test_accuracy=%.4f\n",
                run_name + strlen("fashion_"), nn_graph_threads(g), fit.epochs_run, (long long)trained, o->batch,
                fit.seconds, cpu_seconds, (double)fit.epochs_run * (double)trained / fit.seconds, fit.loss,
                1.0 - (double)errors / (double)m);
