@@ -282,6 +282,11 @@ static void check_progress_choice(nn_dist *dist, int provided) {
             nn_graph_free(g);
         }
     nn_dataset_free(d);
+    /* the threads a rank runs by default: the host's cores among its
+     * ranks (every rank of these tests is on this host), within its mask */
+    int share = online / size < allowed ? online / size : allowed;
+    CHECK(nn_dist_threads_per_rank(dist) == (share > 0 ? share : 1), "threads per rank %d, expected %d of %d cores, %d ranks",
+          nn_dist_threads_per_rank(dist), share > 0 ? share : 1, online, size);
     if (rank == 0 && failures == f0)
         printf("ok  progress thread choice (here: %d cores online, %d allowed to rank 0, %d ranks)\n", online, allowed,
                size);

@@ -93,6 +93,13 @@ void nn_dist_fit_opts(nn_dist *d, nn_fit_opts *opts);
  * one), 0 (they will not) or -1 (each fit decides from its graph's thread
  * count). */
 int nn_dist_set_progress_thread(nn_dist *d, int on);
+/* The compute threads each rank should run so that this host's ranks fill
+ * its cores without oversubscribing them: the cores online divided among
+ * the communicator's ranks on this host, at most the cores this process
+ * may run on, at least 1 (torchrun's OMP_NUM_THREADS default plays this
+ * part for PyTorch). `nngraph train` and `predict` use it when --threads
+ * is not given. */
+int nn_dist_threads_per_rank(const nn_dist *d);
 /* 1 if the last fit with d ran a progress thread, else 0. */
 int nn_dist_progress_thread(const nn_dist *d);
 /* For a process that fails before it reaches nn_fit (a file it cannot

@@ -85,6 +85,17 @@ static int allowed_cores(int online) {
     return n > 0 ? n : online;
 }
 
+int nn_dist_threads_per_rank(const nn_dist *d) {
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int cores = online > 0 && online < INT32_MAX ? (int)online : 1;
+    int allowed = allowed_cores(cores), ranks = d && d->ranks_on_node > 0 ? d->ranks_on_node : 1;
+    /* the host's cores shared out among its ranks, but no more than this
+     * rank's own mask holds (a launcher that binds gives each rank one) */
+    int share = cores / ranks;
+    if (share > allowed) share = allowed;
+    return share > 0 ? share : 1;
+}
+
 int nn_dist_set_progress_thread(nn_dist *d, int on) {
     if (!d) return 0;
     d->prog_choice = on < 0 ? -1 : on > 0;
