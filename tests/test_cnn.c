@@ -6,6 +6,7 @@
 #include "gradcheck.h"
 
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +14,22 @@
 /* ---- conv2d ---- */
 
 /* out[n,o,y,x] = b[o] + sum over the group's channels and the window, in
- * double, straight from the definition. */
+ * double, straight from the definition; *mag is b's and the terms'
+ * absolute sum, which bounds float32's rounding error. */
 static double conv_ref(const float *x, const float *w, const float *b, int64_t C, int64_t H, int64_t W,
                        int64_t Cout, int64_t kh, int64_t kw, int64_t groups, int64_t sh, int64_t sw, int64_t pt,
-                       int64_t pl, int64_t dh, int64_t dw, int64_t n, int64_t o, int64_t oy, int64_t ox) {
+                       int64_t pl, int64_t dh, int64_t dw, int64_t n, int64_t o, int64_t oy, int64_t ox, double *mag) {
     int64_t cg = C / groups, g = o / (Cout / groups);
     double s = b[o];
+    *mag = fabs(s);
     for (int64_t c = 0; c < cg; c++)
         for (int64_t i = 0; i < kh; i++)
             for (int64_t j = 0; j < kw; j++) {
                 int64_t iy = oy * sh - pt + i * dh, ix = ox * sw - pl + j * dw;
                 if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                s += (double)x[((n * C + g * cg + c) * H + iy) * W + ix] * w[((o * cg + c) * kh + i) * kw + j];
+                double t = (double)x[((n * C + g * cg + c) * H + iy) * W + ix] * w[((o * cg + c) * kh + i) * kw + j];
+                s += t;
+                *mag += fabs(t);
             }
     return s;
 }
@@ -42,6 +47,11 @@ static const conv_case conv_cases[] = {
     {2, 2, 8, 8, 2, 3, 3, {.dilation_h = 2, .dilation_w = 3, .padding = NN_PADDING_SAME}, 8, 8, 2, 3}, /* dilated */
     {1, 4, 5, 5, 6, 3, 3, {.groups = 2, .padding = NN_PADDING_SAME}, 5, 5, 1, 1},          /* groups */
     {1, 3, 5, 4, 2, 1, 1, {.stride_h = 2, .padding = NN_PADDING_VALID}, 3, 4, 0, 0},       /* 1x1, stride 2 */
+    {1, 2, 8, 7, 3, 3, 3, {.stride_h = 2, .stride_w = 3}, 3, 2, 0, 0}, /* strides that skip the last rows, columns */
+    /* 8 or more channels a group in and out: oneDNN's blocked layouts */
+    {1, 8, 6, 6, 8, 3, 3, {.dilation_h = 2, .dilation_w = 2, .padding = NN_PADDING_SAME}, 6, 6, 2, 2},
+    {2, 8, 8, 8, 9, 3, 3, {.stride_h = 2, .stride_w = 2}, 3, 3, 0, 0},
+    {1, 16, 4, 4, 16, 3, 3, {.groups = 2, .padding = NN_PADDING_SAME}, 4, 4, 1, 1},
 };
 
 /* A graph with the case's input, kernel and bias as parameters. */
@@ -75,11 +85,15 @@ Test(conv2d, forward_matches_the_definition) {
             for (int64_t o = 0; o < t->cout; o++)
                 for (int64_t oy = 0; oy < t->oh; oy++)
                     for (int64_t ox = 0; ox < t->ow; ox++, i++) {
+                        double mag;
                         double want = conv_ref(xv, wv, bv, t->c, t->h, t->w, t->cout, t->kh, t->kw, groups, sh, sw,
-                                               t->pt, t->pl, dh, dw, n, o, oy, ox);
-                        /* at most 3*3*4 products of terms below 1, summed in float */
-                        cr_assert(fabs(yv[i] - want) <= 1e-5 * (1 + fabs(want)) * 40, "case %zu element %lld: %g vs %g", k,
-                                  (long long)i, yv[i], want);
+                                               t->pt, t->pl, dh, dw, n, o, oy, ox, &mag);
+                        /* terms = C/groups kh kw rounded products and the bias, summed in float32 in any
+                         * order (with or without FMA): within terms units of roundoff of the terms'
+                         * absolute sum; FLT_EPSILON is two units */
+                        double terms = (double)(t->c / groups * t->kh * t->kw + 1);
+                        cr_assert(fabs(yv[i] - want) <= terms * FLT_EPSILON * mag, "case %zu element %lld: %g vs %g",
+                                  k, (long long)i, yv[i], want);
                     }
         nn_graph_free(g);
     }
@@ -503,32 +517,36 @@ Test(cnn, graph_file_round_trip) {
     nn_graph_free(g);
 }
 
-/* conv2d splits images across threads in fixed chunks and adds the
- * chunks' kernel gradients in order: the same bits for 1 and 2 threads. */
+/* conv2d splits images across threads in fixed slices and adds the
+ * slices' kernel gradients in order: the same bits for 1 and 2 threads
+ * (37 images: the last slice is shorter). */
 Test(conv2d, same_bits_for_any_thread_count) {
-    float *first[3] = {0};
-    for (int threads = 1; threads <= 2; threads++) {
-        nn_graph *g = nn_graph_new(12);
-        nn_graph_set_threads(g, threads);
-        nn_node *x = gc_param(g, "x", NN_SHAPE(37, 3, 12, 12), -1.f, 1.f);
-        nn_node *w = gc_param(g, "w", NN_SHAPE(8, 3, 3, 3), -1.f, 1.f);
-        nn_node *b = gc_param(g, "b", NN_SHAPE(8), -1.f, 1.f);
-        nn_node *loss = gc_project(g, nn_conv2d_op(g, x, w, b, NULL), 4);
-        nn_node *wrt[3] = {x, w, b}, *grads[3];
-        cr_assert_eq(nn_grad(g, loss, wrt, 3, grads), NN_OK, "%s", nn_error_message(g));
-        cr_assert_eq(nn_run(g, grads, 3), NN_OK, "%s", nn_error_message(g));
-        for (int k = 0; k < 3; k++) {
-            const nn_tensor *t = nn_value(grads[k]);
-            size_t bytes = (size_t)nn_tensor_size(t) * sizeof(float);
-            if (threads == 1) {
-                first[k] = malloc(bytes);
-                memcpy(first[k], nn_tensor_data(t), bytes);
-            } else {
-                cr_assert_eq(memcmp(first[k], nn_tensor_data(t), bytes), 0, "gradient %d differs", k);
-                free(first[k]);
+    /* oneDNN on our layouts (3 channels), and on its blocked ones (8) */
+    for (int64_t c = 3; c <= 8; c += 5) {
+        float *first[3] = {0};
+        for (int threads = 1; threads <= 2; threads++) {
+            nn_graph *g = nn_graph_new(12);
+            nn_graph_set_threads(g, threads);
+            nn_node *x = gc_param(g, "x", NN_SHAPE(37, c, 12, 12), -1.f, 1.f);
+            nn_node *w = gc_param(g, "w", NN_SHAPE(8, c, 3, 3), -1.f, 1.f);
+            nn_node *b = gc_param(g, "b", NN_SHAPE(8), -1.f, 1.f);
+            nn_node *loss = gc_project(g, nn_conv2d_op(g, x, w, b, NULL), 4);
+            nn_node *wrt[3] = {x, w, b}, *grads[3];
+            cr_assert_eq(nn_grad(g, loss, wrt, 3, grads), NN_OK, "%s", nn_error_message(g));
+            cr_assert_eq(nn_run(g, grads, 3), NN_OK, "%s", nn_error_message(g));
+            for (int k = 0; k < 3; k++) {
+                const nn_tensor *t = nn_value(grads[k]);
+                size_t bytes = (size_t)nn_tensor_size(t) * sizeof(float);
+                if (threads == 1) {
+                    first[k] = malloc(bytes);
+                    memcpy(first[k], nn_tensor_data(t), bytes);
+                } else {
+                    cr_assert_eq(memcmp(first[k], nn_tensor_data(t), bytes), 0, "gradient %d differs", k);
+                    free(first[k]);
+                }
             }
+            nn_graph_free(g);
         }
-        nn_graph_free(g);
     }
 }
 

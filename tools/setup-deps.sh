@@ -5,8 +5,12 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc libc6-dev
       libcriterion-dev libsqlite3-dev sqlite3 libgraphviz-dev graphviz libffi-dev
       libopenblas-dev zlib1g-dev
+      # convolutions (ops/conv2d.c): oneDNN, which brings its runtime libdnnl2
+      libdnnl-dev
       # MPI scale-out (docs/scale-out.md)
       libopenmpi-dev openmpi-bin
+      # ... and MPICH beside it (CI's second dist pass, -Dmpi_impl=mpich)
+      libmpich-dev mpich
       # pictures (nngraph plot) and the run page (nngraph ui, its browser test)
       libplplot-dev plplot-driver-cairo libmicrohttpd-dev libxml2-dev libpng-dev curl chromium
       # real image data for the Fashion-MNIST examples
