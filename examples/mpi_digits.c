@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
     nn_node *h = nn_dense(g, "L1", x, 25, NN_RELU);
     h = nn_dense(g, "L2", h, 15, NN_RELU);
     nn_node *loss = nn_softmax_cross_entropy(g, nn_dense(g, "L3", h, 10, NN_LINEAR), y);
-    nn_graph_set_threads(g, 1); /* one process per core: threads would compete */
+    nn_graph_set_threads(g, nn_dist_threads_per_rank(dist)); /* the host's ranks share its cores */
 
     nn_fit_opts o = {.epochs = epochs, .batch_size = 32, .shuffle_seed = 1234, .verbose = rank == 0 ? 2 : 0};
     nn_dist_fit_opts(dist, &o);

@@ -31,15 +31,19 @@ oversub=
 # the run's status and epochs from `nngraph runs`
 run_field() { "$nngraph" runs runs.db 2>>runs.err | awk -v f="$1" '$1 == 1 { print $f }'; }
 
-# the pid of rank R among mpirun's children (from /proc: no procps needed)
+# the parent of process $1 (from /proc: no procps needed)
+parent() { awk '{ print $4 }' "/proc/$1/stat" 2>/dev/null; }
+# the pid of rank R among mpirun's descendants: Open MPI's mpirun starts the
+# ranks itself, MPICH's mpiexec through a proxy (hydra_pmi_proxy)
 rank_pid() {
-    for stat in /proc/[0-9]*/stat; do
-        pid=${stat#/proc/}; pid=${pid%/stat}
-        ppid=$(awk '{ print $4 }' "$stat" 2>/dev/null) || continue
-        [ "$ppid" = "$1" ] || continue
-        if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2\|PMI_RANK=$2"; then
-            echo "$pid"; return 0
-        fi
+    for env in /proc/[0-9]*/environ; do
+        pid=${env#/proc/}; pid=${pid%/environ}
+        { tr '\0' '\n' < "$env"; } 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2\|PMI_RANK=$2" || continue
+        up=$(parent "$pid") hops=0
+        while [ -n "$up" ] && [ "$up" -gt 1 ] && [ "$up" != "$1" ] && [ $hops -lt 4 ]; do
+            up=$(parent "$up") hops=$((hops + 1))
+        done
+        [ "$up" = "$1" ] && { echo "$pid"; return 0; }
     done
     return 1
 }
@@ -76,7 +80,11 @@ for fault in kill-rank-1 ctrl-c; do
     [ -d "/proc/$rank0" ] && fail "$fault: rank 0 (pid $rank0) still exists $end_bound s after the fault"
     echo "$fault: the job ended after $(( $(date +%s) - start )) s or less (load $(cut -d' ' -f1 /proc/loadavg))"
     if [ "$fault" = kill-rank-1 ]; then
-        grep -q "rank 1" err.txt || fail "kill-rank-1: no message names rank 1"
+        # Open MPI's mpirun SIGTERMs the others, and rank 0 names rank 1;
+        # MPICH's mpiexec SIGKILLs them at once and itself names the dead
+        # rank's pid ("BAD TERMINATION ... PID <pid>", on stdout)
+        grep -q "rank 1" err.txt || grep -q "PID $victim " out.txt ||
+            fail "kill-rank-1: no message names rank 1 (pid $victim)"
     fi
     status=$(run_field 3) epochs=$(run_field 4)
     case $status in failed|interrupted) ;; *) fail "$fault: the run is '$status', not failed or interrupted" ;; esac

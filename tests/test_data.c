@@ -138,6 +138,30 @@ Test(data, idx_round_trip_raw_and_gzip) {
     nn_tensor_free(l);
 }
 
+/* Gathering bytes gives each byte's float quotient v / 255.0f, for all
+ * 256 of them (the conversion does not divide; see u8_to_f32), on rows
+ * long enough for every vector width and with a tail. */
+Test(data, u8_rows_convert_to_the_float_quotient) {
+    enum { ROWS = 8, COLS = 37 };
+    nn_tensor *bytes = nn_tensor_new(NN_U8, NN_SHAPE(ROWS, COLS));
+    nn_tensor *rows = nn_tensor_new(NN_F32, NN_SHAPE(ROWS, COLS));
+    cr_assert(bytes && rows);
+    uint8_t *b = nn_tensor_data(bytes);
+    for (int i = 0; i < ROWS * COLS; i++) b[i] = (uint8_t)(i * 7 + i / 256);
+    int seen[256] = {0};
+    for (int i = 0; i < ROWS * COLS; i++) seen[b[i]] = 1;
+    for (int v = 0; v < 256; v++) cr_assert(seen[v], "byte %d not covered", v);
+    int64_t idx[ROWS] = {7, 6, 5, 4, 3, 2, 1, 0};
+    cr_assert_eq(nn_gather_rows(bytes, idx, ROWS, rows), NN_OK, "%s", nn_last_error());
+    for (int r = 0; r < ROWS; r++)
+        for (int j = 0; j < COLS; j++) {
+            volatile float v = (float)b[idx[r] * COLS + j], want = v / 255.0f;
+            cr_assert_eq(nn_tensor_f32(rows)[r * COLS + j], want, "byte %d", (int)v);
+        }
+    nn_tensor_free(bytes);
+    nn_tensor_free(rows);
+}
+
 Test(data, shipped_digits) {
     nn_dataset *d = nn_load_idx_pair(NN_EXAMPLES_DATA "/digits20-train-images.idx3-ubyte.gz",
                                      NN_EXAMPLES_DATA "/digits20-train-labels.idx1-ubyte.gz");

@@ -10,11 +10,15 @@
  * summation allows, and training must move the weights far more than that
  * bound, so that a wrong split (a dropped shard, an unweighted mean of an
  * uneven shard) fails. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "nngraph.h"
 #include "nngraph/dist.h"
+#include "../src/dist/dist_internal.h" /* the progress thread's rule */
 #include "graphviz_lsan.h" /* also Open MPI's leaks */
 
 #include <math.h>
+#include <sched.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +239,59 @@ static void check_different_graphs(nn_dist *dist) {
     nn_dataset_free(d);
 }
 
+/* The automatic choice of a progress thread: the rule on its own, then
+ * that a fit applies it with this host's figures (every rank of the test
+ * runs here) and the graph's thread count, and that 0 / 1 override it. */
+static void check_progress_choice(nn_dist *dist, int provided) {
+    int f0 = failures;
+    static const struct { int online, allowed, ranks, threads, free; } rule[] = {
+        {2, 2, 2, 1, 0},   /* 2 ranks on 2 cores: none free (measured: polling wins) */
+        {2, 2, 1, 1, 1},   /* 1 rank, 1 thread on 2 cores */
+        {2, 2, 1, 2, 0},   /* 1 rank with 2 threads fills them */
+        {4, 4, 2, 1, 1},   /* 2 ranks on 4 cores, unbound */
+        {4, 4, 2, 2, 0},   /* ... with 2 threads each: full */
+        {4, 1, 2, 1, 0},   /* bound to 1 core each: the thread cannot leave it */
+        {4, 2, 2, 1, 1},   /* bound to 2 cores each */
+        {64, 16, 64, 1, 0}, /* bound to a socket shared by 16 ranks: host full */
+        {64, 64, 32, 1, 1},
+        {0, 0, 0, 0, 0},   /* unknown figures: 1 core, 1 rank, 1 thread */
+    };
+    for (size_t i = 0; i < sizeof rule / sizeof *rule; i++)
+        CHECK(nn_dist_progress_has_core(rule[i].online, rule[i].allowed, rule[i].ranks, rule[i].threads) == rule[i].free,
+              "progress rule %zu: %d cores online, %d allowed, %d ranks, %d threads: expected %d", i, rule[i].online,
+              rule[i].allowed, rule[i].ranks, rule[i].threads, rule[i].free);
+    int online = (int)sysconf(_SC_NPROCESSORS_ONLN), allowed = online;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) allowed = CPU_COUNT(&set);
+    nn_dataset *d = make_data(40, 7);
+    for (int choice = -1; choice <= 1; choice++)
+        for (int threads = 1; threads <= 2; threads++) {
+            nn_node *loss;
+            nn_graph *g = make_net(5, CLASSES, &loss);
+            nn_graph_set_threads(g, threads);
+            nn_dist_set_progress_thread(dist, choice);
+            nn_fit_opts o = {.epochs = 1, .batch_size = 4};
+            nn_dist_fit_opts(dist, &o);
+            CHECK(nn_fit(g, loss, d, &o, NULL) == NN_OK, "progress choice: %s", nn_error_message(g));
+            int want = provided >= MPI_THREAD_SERIALIZED &&
+                       (choice < 0 ? nn_dist_progress_has_core(online, allowed, size, threads) : choice);
+            CHECK(nn_dist_progress_thread(dist) == want,
+                  "progress choice %d, %d threads, %d cores online, %d allowed, %d ranks: thread %d, expected %d",
+                  choice, threads, online, allowed, size, nn_dist_progress_thread(dist), want);
+            nn_graph_free(g);
+        }
+    nn_dataset_free(d);
+    /* the threads a rank runs by default: the host's cores among its
+     * ranks (every rank of these tests is on this host), within its mask */
+    int share = online / size < allowed ? online / size : allowed;
+    CHECK(nn_dist_threads_per_rank(dist) == (share > 0 ? share : 1), "threads per rank %d, expected %d of %d cores, %d ranks",
+          nn_dist_threads_per_rank(dist), share > 0 ? share : 1, online, size);
+    if (rank == 0 && failures == f0)
+        printf("ok  progress thread choice (here: %d cores online, %d allowed to rank 0, %d ranks)\n", online, allowed,
+               size);
+}
+
 /* The last rank fails before its fit (it could not load its data) and
  * says so with nn_dist_fit_abandon: the others' nn_fit fails at once with
  * its message, no weight changed; the handle stays usable. */
@@ -445,8 +502,9 @@ static void check_mpi_error(void) {
 }
 
 int main(int argc, char **argv) {
-    /* serialized: fits run the progress thread (dist_np2); dist_np3 turns
-     * it off (NNGRAPH_DIST_PROGRESS=0) and so tests the polling path */
+    /* serialized: fits may run the progress thread (dist_np2 forces it);
+     * dist_np3 turns it off (NNGRAPH_DIST_PROGRESS=0) and so tests the
+     * polling path */
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -459,12 +517,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "rank %d: %s\n", rank, nn_last_error());
         return 1;
     }
+    check_progress_choice(dist, provided);
     {
+        /* dist_np2 forces the thread (NNGRAPH_DIST_PROGRESS=1), dist_np3
+         * forbids it: the two paths are both tested on any machine */
         const char *env = getenv("NNGRAPH_DIST_PROGRESS");
-        int want = !(env && !strcmp(env, "0")), on = nn_dist_set_progress_thread(dist, want);
-        CHECK(on == (want && provided >= MPI_THREAD_SERIALIZED), "progress thread %d, wanted %d, thread level %d", on,
+        int want = env && !strcmp(env, "1") ? 1 : env && !strcmp(env, "0") ? 0 : -1;
+        int on = nn_dist_set_progress_thread(dist, want);
+        CHECK(on == (provided >= MPI_THREAD_SERIALIZED ? want : 0), "progress thread %d, wanted %d, thread level %d", on,
               want, provided);
-        if (rank == 0) printf("ok  progress thread %s\n", on ? "on" : "off (the value hook polls)");
+        if (rank == 0) printf("ok  progress thread %s\n", on > 0 ? "on" : on < 0 ? "automatic" : "off (the value hook polls)");
     }
     nn_dist_set_timeout(dist, 30);
     int b = 5;

@@ -337,3 +337,49 @@ Test(metrics, binary_confusion_and_f1_by_hand) {
     nn_dataset_free(d);
     nn_graph_free(g);
 }
+
+/* With a second thread, nn_fit gathers the next batch on it while a step
+ * runs (src/train/batches.c). The steps see the same rows in the same
+ * order as on one thread: every step's loss is the same bits, through
+ * u8 images widened while gathered, a partial last batch, a held-out
+ * validation tail and several epochs; and an on_step callback that stops
+ * the fit mid-epoch leaves nothing running. */
+typedef struct step_losses {
+    double loss[400];
+    int n, stop_at;
+} step_losses;
+
+static int record_step(const nn_step_info *s, void *user) {
+    step_losses *l = user;
+    if (l->n < 400) l->loss[l->n++] = s->loss;
+    return l->stop_at && l->n == l->stop_at;
+}
+
+Test(fit, next_batch_on_a_second_thread_same_losses) {
+    nn_dataset *d = nn_load_idx_pair(NN_EXAMPLES_DATA "/digits20-train-images.idx3-ubyte.gz",
+                                     NN_EXAMPLES_DATA "/digits20-train-labels.idx1-ubyte.gz");
+    cr_assert_not_null(d, "%s", nn_last_error());
+    step_losses runs[3] = {{.n = 0}, {.n = 0}, {.n = 0, .stop_at = 50}};
+    double val[2];
+    for (int r = 0; r < 3; r++) {
+        nn_node *x, *z, *loss;
+        nn_graph *g = tu_digits_net(7, &x, &z, &loss);
+        nn_graph_set_threads(g, r == 0 ? 1 : 2);
+        nn_fit_result res;
+        /* 4000 training rows in batches of 96: 42 an epoch, the last of 64 */
+        nn_fit_opts o = {.epochs = 3, .batch_size = 96, .val_split = 0.2, .shuffle_seed = 3, .on_step = record_step,
+                         .user = &runs[r]};
+        cr_assert_eq(nn_fit(g, loss, d, &o, &res), NN_OK, "%s", nn_error_message(g));
+        if (r < 2) val[r] = res.val_loss;
+        nn_graph_free(g);
+    }
+    cr_assert_eq(runs[0].n, 3 * 42);
+    cr_assert_eq(runs[1].n, runs[0].n);
+    for (int i = 0; i < runs[0].n; i++)
+        cr_assert(runs[0].loss[i] == runs[1].loss[i], "step %d: loss %.17g on 1 thread, %.17g on 2", i + 1,
+                  runs[0].loss[i], runs[1].loss[i]);
+    cr_assert(val[0] == val[1], "validation loss %.17g vs %.17g", val[0], val[1]);
+    cr_assert_eq(runs[2].n, 50);
+    for (int i = 0; i < 50; i++) cr_assert(runs[2].loss[i] == runs[0].loss[i], "stopped run, step %d", i + 1);
+    nn_dataset_free(d);
+}

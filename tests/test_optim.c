@@ -5,6 +5,7 @@
 #include "nngraph.h"
 
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -276,4 +277,118 @@ Test(optim, default_adam_is_bit_identical_to_nn_adam) {
     nn_optimizer_free(ob);
     rig_free(&a);
     rig_free(&b);
+}
+
+/* A step over more elements than one thread's share (STEP_GRAIN, 65536)
+ * is split across the graph's pool, in pieces that cut through
+ * parameters and through the blocks of the clipped gradient's copy. Each
+ * optimizer gives the same bits on 2 threads as on 1, and Adam's first
+ * element of each parameter is the step worked by hand. */
+static void three_params(nn_graph *g, nn_node **p, int threads) {
+    static const int64_t sizes[3] = {150001, 70003, 7};
+    nn_graph_set_threads(g, threads);
+    for (int i = 0; i < 3; i++) {
+        char name[8] = {'p', (char)('0' + i), 0};
+        p[i] = nn_param(g, name, NN_SHAPE(sizes[i]), nn_init_zeros());
+        float *w = nn_tensor_f32(nn_param_value(p[i]));
+        for (int64_t j = 0; j < sizes[i]; j++) w[j] = (float)((j * 7919 + i * 31) % 2001 - 1000) / 1000.f;
+    }
+    /* a run makes the graph's pool, the one the optimizer's step uses */
+    nn_node *twice = nn_scale(g, p[0], 2.f);
+    cr_assert_eq(nn_run(g, &twice, 1), NN_OK, "%s", nn_error_message(g));
+}
+
+static void fill_grads(nn_tensor **gs, int step) {
+    for (int i = 0; i < 3; i++) {
+        float *g = nn_tensor_f32(gs[i]);
+        for (int64_t j = 0; j < nn_tensor_size(gs[i]); j++)
+            g[j] = (float)((j * 104729 + i * 17 + step * 13) % 4001 - 2000) / 400.f;
+    }
+}
+
+Test(optim, large_steps_split_across_threads_give_the_same_bits) {
+    const char *names[] = {"adam", "adam", "adamw", "sgd", "rmsprop", "sgd"};
+    nn_optimizer_opts opts[] = {
+        {0},
+        {.epsilon_form = NN_EPSILON_TORCH},
+        {.weight_decay = 0.01f, .clip_norm = 50.f},
+        {.lr = 0.1f, .momentum = 0.9f, .nesterov = 1},
+        {.momentum = 0.5f},
+        {.lr = 0.1f, .clip_value = 2.f, .weight_decay = 0.1f},
+    };
+    nn_tensor *gs[3];
+    for (int i = 0; i < 3; i++) {
+        static const int64_t sizes[3] = {150001, 70003, 7};
+        gs[i] = nn_tensor_new(NN_F32, NN_SHAPE(sizes[i]));
+    }
+    for (int c = 0; c < (int)(sizeof names / sizeof *names); c++) {
+        nn_graph *g[2];
+        nn_node *p[2][3];
+        nn_optimizer *o[2];
+        for (int t = 0; t < 2; t++) {
+            g[t] = nn_graph_new(1);
+            three_params(g[t], p[t], t + 1);
+            o[t] = nn_optimizer_from_name(names[c], &opts[c]);
+            cr_assert_eq(nn_optimizer_attach(o[t], p[t], 3), NN_OK);
+        }
+        double m = 0, v = 0, w0[3];
+        for (int i = 0; i < 3; i++) w0[i] = nn_tensor_f32(nn_param_value(p[0][i]))[0];
+        for (int step = 1; step <= 3; step++) {
+            fill_grads(gs, step);
+            for (int t = 0; t < 2; t++)
+                cr_assert_eq(nn_optimizer_update(o[t], (const nn_tensor *const *)gs, 3), NN_OK, "%s", nn_last_error());
+            if (c == 0) {
+                /* parameter 2's first element by hand, Keras's epsilon */
+                double gi = nn_tensor_f32(gs[2])[0];
+                m += (gi - m) * 0.1;
+                v += (gi * gi - v) * 0.001;
+                double alpha = 0.001 * sqrt(1 - pow(0.999, step)) / (1 - pow(0.9, step));
+                w0[2] -= alpha * m / (sqrt(v) + 1e-7);
+                cr_assert_float_eq(nn_tensor_f32(nn_param_value(p[1][2]))[0], w0[2], 1e-6, "step %d", step);
+            }
+        }
+        for (int i = 0; i < 3; i++) {
+            size_t bytes = (size_t)nn_tensor_size(gs[i]) * sizeof(float);
+            cr_assert(memcmp(nn_tensor_f32(nn_param_value(p[0][i])), nn_tensor_f32(nn_param_value(p[1][i])), bytes) == 0,
+                      "%s (config %d): parameter %d differs between 1 and 2 threads", names[c], c, i);
+            for (int s = 0; s < nn_optimizer_num_slots(o[0]); s++)
+                cr_assert(memcmp(nn_tensor_f32(nn_optimizer_slot(o[0], p[0][i], s)),
+                                 nn_tensor_f32(nn_optimizer_slot(o[1], p[1][i], s)), bytes) == 0,
+                          "%s (config %d): slot %d of parameter %d differs", names[c], c, s, i);
+        }
+        /* the weights moved */
+        cr_assert_neq(nn_tensor_f32(nn_param_value(p[0][0]))[0], (float)w0[0]);
+        for (int t = 0; t < 2; t++) {
+            nn_optimizer_free(o[t]);
+            nn_graph_free(g[t]);
+        }
+    }
+    for (int i = 0; i < 3; i++) nn_tensor_free(gs[i]);
+}
+
+/* The step flushes subnormals in the optimizer's state to zero (a moment
+ * decaying under a zero gradient would otherwise crawl through the
+ * subnormal range at a microcode assist per operation), and leaves the
+ * caller's floating-point mode as it was: subnormals still arise in the
+ * caller's own arithmetic afterwards. */
+Test(optim, subnormal_state_is_flushed_for_the_step_only) {
+    float init[2] = {1.f, 1.f};
+    rig r = rig_new(2, init);
+    nn_optimizer *o = nn_sgd(1.f, 0.5f);
+    cr_assert_eq(nn_optimizer_attach(o, &r.w, 1), NN_OK);
+    /* velocity -1e-30, then halved each step under a zero gradient: it
+     * would be below 2^-126 (subnormal) from the 27th step on */
+    step2(o, &r, 1e-30f, 0.f);
+    const float *v = nn_tensor_f32(nn_optimizer_slot(o, r.w, 0));
+    for (int step = 0; step < 40; step++) {
+        step2(o, &r, 0.f, 0.f);
+        cr_assert(v[0] == 0.f || fabsf(v[0]) >= FLT_MIN, "velocity %g is subnormal after step %d", (double)v[0], step);
+    }
+    cr_assert_eq(v[0], 0.f);
+    /* the weight moved by the sum of the velocities, as without flushing */
+    cr_assert_float_eq(wv(&r)[0], 1.0 - 2e-30, 1e-12);
+    volatile float tiny = FLT_MIN, half = 0.5f;
+    cr_assert_gt(tiny * half, 0.f, "the caller's subnormals were flushed too");
+    nn_optimizer_free(o);
+    rig_free(&r);
 }

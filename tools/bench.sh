@@ -89,10 +89,14 @@ for ((r = 0; r < repeat; r++)); do
     for t in 1 2; do
       best "$tmpd/ng-digits-$c-$t" tag "ct=$c" ct "$c" "$bin/bench_train" --net digits --threads "$t" "${digits_args[@]}"
     done
-    best "$tmpd/fit-digits-$c" tag "ct=$c" ct "$c" "$bin/bench_train" --net digits --loop fit --threads 1 "${digits_args[@]}"
+    # nn_fit on 2 threads gathers the next batch on the second one
+    for t in 1 2; do
+      best "$tmpd/fit-digits-$c-$t" tag "ct=$c" ct "$c" "$bin/bench_train" --net digits --loop fit --threads "$t" "${digits_args[@]}"
+    done
     [ -n "$base" ] && best "$tmpd/base-digits-$c" tag "ct=$c base=1" ct "$c" "$base/tools/bench_train" --net digits --threads 1 "${digits_args[@]}"
     [ "$have_torch" = 1 ] && best "$tmpd/pt-digits-$c" tag "ct=$c" ct "$c" env OPENBLAS_NUM_THREADS=1 "$py" tools/bench/torch_train.py --net digits --threads 1 "${digits_args[@]}"
     best "$tmpd/proc-digits-$c" tag "ct=$c process=digits" wall ct "$c" build/examples/digits --threads 1
+    best "$tmpd/proc2-digits-$c" tag "ct=$c process2=digits" wall ct "$c" build/examples/digits --threads 2
     [ -n "$base" ] && best "$tmpd/baseproc-digits-$c" tag "ct=$c base=1 process=digits" wall ct "$c" "$base/examples/digits" --threads 1
     if [ "$have_fashion" = 1 ]; then
       for t in 1 2; do
@@ -139,7 +143,9 @@ for c in "${coretypes[@]}"; do
   ng=$(value seconds "ct=$c impl=nngraph" "net=digits" "loop=core" "threads=1 ")
   pt=$(value seconds "ct=$c impl=pytorch" "net=digits")
   bs=$(value seconds "ct=$c base=1" "net=digits")
-  fit=$(value seconds "ct=$c impl=nngraph" "net=digits" "loop=fit")
+  fit=$(value seconds "ct=$c impl=nngraph" "net=digits" "loop=fit" "threads=1 ")
+  fit2=$(value seconds "ct=$c impl=nngraph" "net=digits" "loop=fit" "threads=2 ")
+  proc2=$(value seconds "ct=$c process2=digits")
   proc=$(value seconds "ct=$c process=digits")
   bproc=$(value seconds "ct=$c base=1 process=digits")
   ngr=$(value peak_rss_kib "ct=$c impl=nngraph" "net=digits" "loop=core" "threads=1 ")
@@ -147,7 +153,8 @@ for c in "${coretypes[@]}"; do
   echo "[$c] (1) digits training, 1 thread: ${ng}s (target <= 0.15), nn_fit ${fit}s; PyTorch/nngraph $(ratio "$pt" "$ng")x;" \
        "before/now $(ratio "$bs" "$ng")x; peak RSS PyTorch/nngraph $(ratio "$ptr" "$ngr")x"
   echo "[$c] (2) digits whole process (build/examples/digits --threads 1): ${proc}s (target <= 0.2); before/now $(ratio "$bproc" "$proc")x"
-  echo "[$c] (3) digits 2 threads / 1 thread, time: $(ratio "$(value seconds "ct=$c impl=nngraph" net=digits loop=core 'threads=2 ')" "$ng") (target <= 1)"
+  echo "[$c] (3) digits 2 threads / 1 thread, time: $(ratio "$(value seconds "ct=$c impl=nngraph" net=digits loop=core 'threads=2 ')" "$ng") (target <= 1);" \
+       "nn_fit (next batch on the second thread) $(ratio "$fit2" "$fit"); whole process $(ratio "$proc2" "$proc")"
   if [ "$have_fashion" = 1 ]; then
     fn=$(value seconds "ct=$c impl=nngraph" "net=fashion" "threads=1 ")
     fb=$(value seconds "ct=$c base=1" "net=fashion")

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Data-parallel scaling on this machine (docs/scale-out.md): the
 # 784-2048-2048-10 Fashion-MNIST MLP, batch 256 per rank, trained by
-#   1 rank, 1 thread | 2 ranks (mpirun), 1 thread each | 1 rank, 2 threads
-#   | 2 ranks without the progress thread (NNGRAPH_DIST_PROGRESS=0)
+#   1 rank, 1 thread | 2 ranks (mpirun), 1 thread each, the progress thread
+#   chosen automatically (none where no core is free for it) | 1 rank,
+#   2 threads | 2 ranks with the progress thread forced
+#   (NNGRAPH_DIST_PROGRESS=1)
+#   | 2 independent 1-rank processes at once, no communication at all (the
+#     ceiling that two copies of the weights on these cores allow)
 # in turn, REPEAT rounds, each config EPOCHS epochs over the first ROWS
 # training images of Debian's dataset-fashion-mnist. Prints samples/s of
 # each and the ratios within each round (the machine may be shared: only
@@ -53,8 +57,11 @@ for r in $(seq "$repeat"); do
     rm -f runs.db
     two=$(LOGARGS="--db runs.db" train 1 mpirun --oversubscribe -np 2)
     thr=$(train 2)
-    pol=$(NNGRAPH_DIST_PROGRESS=0 train 1 mpirun --oversubscribe -x NNGRAPH_DIST_PROGRESS -np 2)
-    python3 -c "print(f'round $r: 1 rank {$one}  2 ranks {$two} ({$two/$one:.2f}x)  1 rank 2 threads {$thr} ({$thr/$one:.2f}x)  2 ranks polling {$pol} ({$pol/$one:.2f}x)')"
+    pth=$(NNGRAPH_DIST_PROGRESS=1 train 1 mpirun --oversubscribe -x NNGRAPH_DIST_PROGRESS -np 2)
+    train 1 >indep.a & train 1 >indep.b
+    wait
+    ind=$(python3 -c "print($(cat indep.a) + $(cat indep.b))")
+    python3 -c "print(f'round $r: 1 rank {$one}  2 ranks {$two} ({$two/$one:.2f}x)  1 rank 2 threads {$thr} ({$thr/$one:.2f}x)  2 ranks thread forced {$pth} ({$pth/$one:.2f}x)  2 independent {$ind} ({$ind/$one:.2f}x)')"
     sqlite3 runs.db "select k.name, round(e.value, 3) from epoch_metric e join metric_key k on k.id = e.key
                      where k.name like 'rank%' and e.epoch = $epochs order by k.name" | tr '\n' ' '
     echo

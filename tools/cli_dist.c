@@ -48,6 +48,7 @@ int cli_dist_open(const char *cmd, cli_dist **out) {
 
 int cli_dist_rank(const cli_dist *d) { return d ? nn_dist_rank(d->dist) : 0; }
 int cli_dist_size(const cli_dist *d) { return d ? nn_dist_size(d->dist) : 1; }
+int cli_dist_threads(const cli_dist *d) { return d ? nn_dist_threads_per_rank(d->dist) : 0; }
 
 void cli_dist_fit_opts(cli_dist *d, nn_fit_opts *o, volatile sig_atomic_t *stop) {
     if (!d) return;
@@ -118,6 +119,7 @@ int cli_dist_open(const char *cmd, cli_dist **out) {
 }
 int cli_dist_rank(const cli_dist *d) { (void)d; return 0; }
 int cli_dist_size(const cli_dist *d) { (void)d; return 1; }
+int cli_dist_threads(const cli_dist *d) { (void)d; return 0; }
 void cli_dist_fit_opts(cli_dist *d, nn_fit_opts *o, volatile sig_atomic_t *stop) {
     (void)d, (void)o, (void)stop;
 }

@@ -16,6 +16,10 @@ int cli_dist_open(const char *cmd, cli_dist **out);
 /* 0 and 1 without a handle. */
 int cli_dist_rank(const cli_dist *d);
 int cli_dist_size(const cli_dist *d);
+/* The threads a rank runs when --threads is not given: the host's cores
+ * shared among its ranks (nn_dist_threads_per_rank); 0 without MPI (the
+ * graph's own default, every core). */
+int cli_dist_threads(const cli_dist *d);
 /* Makes the fit data-parallel; a set *stop ends waits on other ranks. */
 void cli_dist_fit_opts(cli_dist *d, nn_fit_opts *o, volatile sig_atomic_t *stop);
 /* Rank 0's run log records world size, hosts and batches (params) and,

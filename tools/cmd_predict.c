@@ -101,6 +101,7 @@ static int predict(const cli_source *src, const char *weights, const char *image
         goto done;
     }
     nn_status ps;
+    if (cli_dist_threads(dist)) nn_graph_set_threads(g, cli_dist_threads(dist)); /* the host's ranks share its cores */
     out = cli_dist_predict(dist, g, x, o, x_data, (int)batch, &ps);
     if (ps != NN_OK) {
         cli_fail("predict", "%s", nn_graph_status(g) && nn_error_message(g)[0] ? nn_error_message(g) : nn_last_error());

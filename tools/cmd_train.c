@@ -47,7 +47,8 @@ static const char usage[] =
     "                        epoch's in the run log with --db\n"
     "  --top-k K             k of top_k_accuracy (default 5)\n"
     "  --seed N              seed of the initial weights and shuffles (default 1)\n"
-    "  --threads N           worker threads (default: the machine's cores)\n"
+    "  --threads N           worker threads (default: the machine's cores; under\n"
+    "                        mpirun, the cores shared among the host's ranks)\n"
     "  --loss NODE           the loss (default: the last scalar output)\n"
     "  --x NAME, --y NAME    input nodes fed with images and labels (default x, y)\n"
     "  --db DB               record the run in this run log (SQLite): hyperparameters,\n"
@@ -343,7 +344,9 @@ static int train(const train_args *a, cli_dist *dist) {
                  nn_node_name(x), nn_shape_str(xs, a2, sizeof a2));
         goto done;
     }
-    if (a->threads) nn_graph_set_threads(g, (int)a->threads);
+    /* under mpirun the ranks of a host share its cores */
+    int threads = a->threads ? (int)a->threads : cli_dist_threads(dist);
+    if (threads) nn_graph_set_threads(g, threads);
     nn_optimizer_opts oo = {.lr = (float)a->lr,
                             .momentum = (float)a->momentum,
                             .nesterov = a->nesterov,

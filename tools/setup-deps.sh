@@ -9,6 +9,8 @@ pkgs=(meson ninja-build pkg-config gcc libc6-dev
       libdnnl-dev
       # MPI scale-out (docs/scale-out.md)
       libopenmpi-dev openmpi-bin
+      # ... and MPICH beside it (CI's second dist pass, -Dmpi_impl=mpich)
+      libmpich-dev mpich
       # pictures (nngraph plot) and the run page (nngraph ui, its browser test)
       libplplot-dev plplot-driver-cairo libmicrohttpd-dev libxml2-dev libpng-dev curl chromium
       # real image data for the Fashion-MNIST examples

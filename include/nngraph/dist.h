@@ -26,11 +26,15 @@
  * training with batch batch_size * size, up to float rounding.
  *
  * Threads: with MPI initialised at MPI_THREAD_SERIALIZED or above
- * (MPI_Init_thread), each fit runs a progress thread that starts and
+ * (MPI_Init_thread), a fit may run a progress thread that starts and
  * drives the gradients' allreduces while the backward pass runs (MPI
  * libraries move a non-blocking collective's data only inside MPI calls);
  * it and the thread that called nn_fit never call MPI at the same time.
- * Below that level (MPI_Init gives MPI_THREAD_SINGLE in Open MPI) only the
+ * By default a fit runs one only where a core is free for it: fewer
+ * compute threads in this rank than cores in its affinity mask, and fewer
+ * ranks on this host times compute threads (nn_graph_threads) than cores
+ * online; on a fully busy node the thread would take its time from the
+ * ranks' compute (docs/scale-out.md). Without one, or below that level (MPI_Init gives MPI_THREAD_SINGLE in Open MPI) only the
  * thread that calls nn_fit makes MPI calls, polling between the plan's
  * steps, which hides less of the allreduce (docs/scale-out.md); that
  * thread must then be the one that called MPI_Init, or ask for
@@ -82,10 +86,22 @@ void nn_dist_set_stop_flag(nn_dist *d, volatile sig_atomic_t *flag);
 /* Makes nn_fit with these options train as one of d's processes (sets
  * opts->dist; d must outlive the fit). */
 void nn_dist_fit_opts(nn_dist *d, nn_fit_opts *opts);
-/* Whether fits run a progress thread (see Threads above): on by default
- * when MPI's thread level allows, off with NNGRAPH_DIST_PROGRESS=0 in the
- * environment or on = 0 here. Returns whether one will run. */
+/* Whether fits run a progress thread (see Threads above): on > 0 always,
+ * 0 never, on < 0 where a core is free for it (the default). The
+ * environment sets the default: NNGRAPH_DIST_PROGRESS=1 always, =0 never.
+ * A thread needs MPI_THREAD_SERIALIZED or above. Returns 1 (fits will run
+ * one), 0 (they will not) or -1 (each fit decides from its graph's thread
+ * count). */
 int nn_dist_set_progress_thread(nn_dist *d, int on);
+/* The compute threads each rank should run so that this host's ranks fill
+ * its cores without oversubscribing them: the cores online divided among
+ * the communicator's ranks on this host, at most the cores this process
+ * may run on, at least 1 (torchrun's OMP_NUM_THREADS default plays this
+ * part for PyTorch). `nngraph train` and `predict` use it when --threads
+ * is not given. */
+int nn_dist_threads_per_rank(const nn_dist *d);
+/* 1 if the last fit with d ran a progress thread, else 0. */
+int nn_dist_progress_thread(const nn_dist *d);
 /* For a process that fails before it reaches nn_fit (a file it cannot
  * load, a run it cannot resume) while the others train: takes its part in
  * the fit's start instead, so that every other rank's nn_fit fails at once

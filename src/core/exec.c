@@ -35,12 +35,19 @@
  * on one thread and on all; the first SCHED_WARM runs of each kind
  * alternate (the plan's very first run, which touches its arena for the
  * first time, is not counted), then the faster kind runs, and every
- * SCHED_PROBE-th run tries the other so a change of load is noticed. Both
- * kinds compute the same arithmetic, so the choice never changes a result
- * (see the top of this file for BLAS-path products). Plans too small to
- * split anything always run on one thread. */
+ * SCHED_PROBE-th run tries the other so a change of load is noticed. The
+ * warm-up ends early when one run of each kind differs by more than
+ * SCHED_DECISIVE: threads that double a wide network's speed need no more
+ * evidence, and each further run of the slower kind costs the whole
+ * difference (3 of a 16-step fit's runs on one thread made 2 threads
+ * 1.48x instead of 2x faster at W = 2048). The very first run, which is not
+ * timed, runs on all threads for the same reason. Both kinds compute the
+ * same arithmetic, so the choice never changes a result (see the top of
+ * this file for BLAS-path products). Plans too small to split anything
+ * always run on one thread. */
 #define SCHED_WARM 3
 #define SCHED_PROBE 64
+#define SCHED_DECISIVE 1.5
 #define SCHED_MIN_FLOPS (2.0 * NN_GEMM_GRAIN)
 
 static double now_s(void) {
@@ -51,8 +58,10 @@ static double now_s(void) {
 
 /* 1: run p on all threads this time; 0: on the calling thread. */
 static int sched_choose(const nn_plan *p) {
-    if (p->sched_runs == 0) return 0;
-    if (p->sched_n[0] < SCHED_WARM || p->sched_n[1] < SCHED_WARM) return p->sched_n[1] < p->sched_n[0];
+    if (p->sched_runs == 0) return 1;
+    double one = p->sched_time[0], all = p->sched_time[1];
+    int decided = p->sched_n[0] > 0 && p->sched_n[1] > 0 && (one > SCHED_DECISIVE * all || all > SCHED_DECISIVE * one);
+    if ((p->sched_n[0] < SCHED_WARM || p->sched_n[1] < SCHED_WARM) && !decided) return p->sched_n[1] < p->sched_n[0];
     int best = p->sched_time[1] < p->sched_time[0];
     return p->sched_runs % SCHED_PROBE == 0 ? !best : best;
 }

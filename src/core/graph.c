@@ -176,6 +176,7 @@ nn_node *nn_graph_add_node(nn_graph *g, nn_node_kind kind, const char *base) {
     if (names_grow(g)) return nn_fail(g, NN_ERR_NOMEM, "out of memory adding node '%s'", base);
     nn_node *n = calloc(1, sizeof *n);
     if (!n) return nn_fail(g, NN_ERR_NOMEM, "out of memory adding node '%s'", base);
+    n->graph = g;
     n->name = unique_name(g, base);
     if (!n->name) {
         free(n);

@@ -159,6 +159,8 @@ struct nn_op_def {
 
 struct nn_node {
     int id; /* index in the graph's node array: stable, creation order */
+    nn_graph *graph; /* the graph holding it (its pool serves the
+                        optimizer's step over its parameters) */
     char *name;
     nn_node_kind kind;
     const nn_op_def *op; /* NULL unless kind == NN_NODE_OP */

@@ -13,11 +13,13 @@
 
 /* Hot loops are compiled for the baseline x86-64 and, selected at load
  * time by the CPU, for x86-64-v3 (AVX2, FMA) and v4 (AVX-512). Not under
- * the sanitizers, whose builds gain nothing from it. Use them on static
+ * the sanitizers, whose builds gain nothing from it (and under
+ * ThreadSanitizer the dispatchers, instrumented, would run before its
+ * runtime is up: a crash at load). Use them on static
  * functions only: GCC exports the dispatcher of any other from the shared
  * library whatever its visibility (tools/check-layers.py would say so). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) &&            \
-    !defined(__OPTIMIZE_SIZE__) && defined(__OPTIMIZE__)
+    !defined(__SANITIZE_THREAD__) && !defined(__OPTIMIZE_SIZE__) && defined(__OPTIMIZE__)
 #define NN_VECTOR_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #else
 #define NN_VECTOR_CLONES

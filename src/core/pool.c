@@ -11,13 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct pfor_job {
-    nn_range_fn fn;
-    void *ctx;
-    int64_t n, chunk;
-    int n_chunks, next, done; /* guarded by the pool's mutex */
-    struct pfor_job *link;
-} pfor_job;
+typedef nn_pfor_job pfor_job;
 
 typedef struct dag_run {
     const nn_task_graph *tg;
@@ -199,6 +193,46 @@ void nn_parallel_for(struct nn_exec *e, int64_t n, int64_t grain, nn_range_fn fn
     }
     while (j.done < j.n_chunks) pthread_cond_wait(&e->done_cv, &e->mu);
     pthread_mutex_unlock(&e->mu);
+}
+
+/* An async piece is a parallel-for job of one chunk. */
+static void run_async(void *ctx, int64_t lo, int64_t hi) {
+    (void)lo, (void)hi;
+    nn_async *a = ctx;
+    a->fn(a->arg);
+}
+
+int nn_async_post(struct nn_exec *e, nn_async *a, void (*fn)(void *arg), void *arg) {
+    a->posted = 0;
+    if (!e || e->threads <= 1) return 0;
+    a->e = e;
+    a->fn = fn;
+    a->arg = arg;
+    a->job = (pfor_job){run_async, a, 1, 1, 1, 0, 0, NULL};
+    pthread_mutex_lock(&e->mu);
+    pfor_job **tail = &e->jobs;
+    while (*tail) tail = &(*tail)->link;
+    *tail = &a->job;
+    pthread_cond_signal(&e->work_cv);
+    pthread_mutex_unlock(&e->mu);
+    a->posted = 1;
+    return 1;
+}
+
+void nn_async_wait(nn_async *a) {
+    if (!a->posted) return;
+    struct nn_exec *e = a->e;
+    pthread_mutex_lock(&e->mu);
+    if (a->job.next < a->job.n_chunks) {
+        /* nobody took it: unlink it and run it here */
+        pfor_job **at = &e->jobs;
+        while (*at != &a->job) at = &(*at)->link;
+        *at = a->job.link;
+        run_chunk(e, &a->job, a->job.next++);
+    }
+    while (a->job.done < a->job.n_chunks) pthread_cond_wait(&e->done_cv, &e->mu);
+    pthread_mutex_unlock(&e->mu);
+    a->posted = 0;
 }
 
 nn_status nn_pool_run_tasks(struct nn_exec *e, const nn_task_graph *tg, char *err) {

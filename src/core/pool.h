@@ -1,9 +1,10 @@
 /* The thread pool: made once per graph (on its first run, again only when
- * the thread count changes). It knows two kinds of work and nothing of
+ * the thread count changes). It knows three kinds of work and nothing of
  * what the work is: a graph of tasks, each started when the tasks it
- * depends on are done (exec.c runs a plan's steps as one), and ranges
- * split into chunks (parallel_for, which kernels use). Waiting threads
- * block on condition variables; nothing spins. */
+ * depends on are done (exec.c runs a plan's steps as one), ranges split
+ * into chunks (parallel_for, which kernels use), and single pieces run
+ * while the caller goes on (nn_async: nn_fit's next batch). Waiting
+ * threads block on condition variables; nothing spins. */
 #ifndef NN_POOL_H
 #define NN_POOL_H
 
@@ -22,6 +23,36 @@ int nn_exec_threads(const struct nn_exec *e);
  * every chunk is done. Chunks must not depend on each other. */
 typedef void (*nn_range_fn)(void *ctx, int64_t lo, int64_t hi);
 void nn_parallel_for(struct nn_exec *e, int64_t n, int64_t grain, nn_range_fn fn, void *ctx);
+
+/* One chunk-split job of nn_parallel_for, or an nn_async's single piece;
+ * the pool's: callers do not touch the fields. */
+typedef struct nn_pfor_job {
+    nn_range_fn fn;
+    void *ctx;
+    int64_t n, chunk;
+    int n_chunks, next, done; /* guarded by the pool's mutex */
+    struct nn_pfor_job *link;
+} nn_pfor_job;
+
+/* Work handed to an idle pool thread while the caller goes on with its
+ * own (the next batch gathered during a training step): the caller owns
+ * the struct, posts it, and collects it before touching what it writes. */
+typedef struct nn_async {
+    nn_pfor_job job;
+    struct nn_exec *e;
+    void (*fn)(void *arg);
+    void *arg;
+    int posted;
+} nn_async;
+
+/* Posts fn(arg) for a pool thread to run. Returns 1, or 0 without posting
+ * anything when the pool has no other thread (e NULL or one thread): then
+ * the caller does the work itself. */
+int nn_async_post(struct nn_exec *e, nn_async *a, void (*fn)(void *arg), void *arg);
+/* Returns once a posted a's work is done, running it on this thread if no
+ * pool thread has started it; at once for an a not posted (or already
+ * collected). */
+void nn_async_wait(nn_async *a);
 
 /* n tasks with dependencies: task t starts once n_deps(t) tasks naming
  * it among their successors have finished. */

@@ -66,6 +66,17 @@ int64_t nn_dataset_size(const nn_dataset *d) {
     return n < 0 ? 0 : n;
 }
 
+/* How many rows ahead nn_gather_rows asks for (a few rows of a few
+ * hundred bytes: a few dozen cache lines in flight). */
+#define GATHER_AHEAD 4
+
+/* Hints the cache to fetch [p, p + bytes): up to 4 KiB, one hint per
+ * 64-byte line (longer rows stream well without). */
+static void prefetch_bytes(const char *p, size_t bytes) {
+    if (bytes > 4096) bytes = 4096;
+    for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off, 0, 3);
+}
+
 nn_status nn_gather_rows(const nn_tensor *src, const int64_t *idx, int64_t n, nn_tensor *dst) {
     if (!src || !dst || (n > 0 && !idx) || n < 0)
         return nn_set_error(NN_ERR_ARG, "gather_rows: NULL tensor or index list, or negative count");
@@ -91,13 +102,20 @@ nn_status nn_gather_rows(const nn_tensor *src, const int64_t *idx, int64_t n, nn
         if (idx[i] < 0 || idx[i] >= src_rows)
             return nn_set_error(NN_ERR_ARG, "gather_rows: index %" PRId64 " (at position %" PRId64
                                 ") is outside 0..%" PRId64, idx[i], i, src_rows - 1);
-    if (widen) {
-        size_t elems = (size_t)row_elems(src);
-        for (int64_t i = 0; i < n; i++)
-            nn_u8_to_f32((const uint8_t *)from + (size_t)idx[i] * elems, (float *)to + (size_t)i * elems, elems);
-        return NN_OK;
+    /* Random rows of a dataset larger than the cache: each row's first
+     * load would wait for memory, which the hardware prefetcher cannot
+     * guess. Asking for the rows GATHER_AHEAD positions ahead while
+     * converting this one keeps several rows' lines in flight (the u8
+     * digits batch took 2.5x as long without). */
+    for (int64_t i = 0; i < n && i < GATHER_AHEAD; i++) prefetch_bytes(from + (size_t)idx[i] * row_bytes, row_bytes);
+    for (int64_t i = 0; i < n; i++) {
+        if (i + GATHER_AHEAD < n) prefetch_bytes(from + (size_t)idx[i + GATHER_AHEAD] * row_bytes, row_bytes);
+        if (widen) /* a byte per element */
+            nn_u8_to_f32((const uint8_t *)from + (size_t)idx[i] * row_bytes, (float *)to + (size_t)i * row_bytes,
+                         row_bytes);
+        else
+            memcpy(to + (size_t)i * row_bytes, from + (size_t)idx[i] * row_bytes, row_bytes);
     }
-    for (int64_t i = 0; i < n; i++) memcpy(to + (size_t)i * row_bytes, from + (size_t)idx[i] * row_bytes, row_bytes);
     return NN_OK;
 }
 

@@ -2,6 +2,7 @@
  * aborting, the hosts, and collectives that wait with a timeout. */
 #include "dist_internal.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@ nn_status nn_dist_check(const nn_dist *d, int rc, const char *what) {
  * an ordinary Ctrl-C reaches every rank at once, and the ranks agree to
  * stop at a step's end well within it. */
 #define STOP_GRACE_S 0.3
+/* Waits shorter than this yield between polls, longer ones sleep. */
+#define WAIT_SPIN_S 0.5
 
 static nn_status wait_all(nn_dist *d, MPI_Request *reqs, int n, const char *what);
 
@@ -72,9 +75,16 @@ nn_status nn_dist_wait(nn_dist *d, MPI_Request *reqs, int n, const char *what) {
 static nn_status wait_all(nn_dist *d, MPI_Request *reqs, int n, const char *what) {
     double start = nn_dist_now(), stop_seen = 0;
     for (long spins = 0;; spins++) {
-        int done = 0;
-        int rc = MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
-        if (rc != MPI_SUCCESS) return nn_dist_check(d, rc, what);
+        /* MPI_Test per request, not MPI_Testall: completed ones become
+         * MPI_REQUEST_NULL all the same, and MPICH's header declares
+         * Testall's statuses as an array that GCC 12 then thinks
+         * MPI_STATUSES_IGNORE overflows (-Wstringop-overflow) */
+        int done = 1;
+        for (int i = 0; i < n; i++) {
+            int flag = 0, rc = MPI_Test(&reqs[i], &flag, MPI_STATUS_IGNORE);
+            if (rc != MPI_SUCCESS) return nn_dist_check(d, rc, what);
+            done &= flag;
+        }
         if (done) return NN_OK;
         /* the clock and the flag every 64 polls: a poll is ~100 ns */
         if ((spins & 63) != 63) continue;
@@ -89,10 +99,16 @@ static nn_status wait_all(nn_dist *d, MPI_Request *reqs, int n, const char *what
                                 "rank %d of %d: %s still waiting after %.0f s (another rank is stuck, dead or in a "
                                 "different phase; timeout: NNGRAPH_DIST_TIMEOUT)",
                                 d->rank, d->size, what, waited);
-        /* a long wait (a rank writing a checkpoint) need not burn a core */
-        if (waited > 0.01) {
-            struct timespec ts = {0, 50000};
+        /* While data flows (a gradient allreduce: each of its rounds
+         * needs both ranks to poll) only yield the core: a sleep, however
+         * short, on a busy machine lasts a scheduler tick and stalls every
+         * round (measured: 2 ranks at a third of the speed). A long wait
+         * (a rank writing a checkpoint) need not burn a core: sleep then. */
+        if (waited > WAIT_SPIN_S) {
+            struct timespec ts = {0, 200000};
             nanosleep(&ts, NULL);
+        } else if (waited > 0.001) {
+            sched_yield();
         }
     }
 }
@@ -166,8 +182,7 @@ nn_dist *nn_dist_new(MPI_Comm comm) {
     d->owner = pthread_self();
     pthread_mutex_init(&d->prog_mu, NULL);
     pthread_cond_init(&d->prog_cv, NULL);
-    env = getenv("NNGRAPH_DIST_PROGRESS");
-    nn_dist_set_progress_thread(d, !(env && !strcmp(env, "0")));
+    nn_dist_set_progress_thread(d, nn_dist_progress_env());
     /* our own communicator: our errors return, and our collectives never
      * match the caller's */
     nn_status st = nn_dist_check(d, MPI_Comm_dup(comm, &d->comm), "MPI_Comm_dup");
@@ -188,6 +203,10 @@ nn_dist *nn_dist_new(MPI_Comm comm) {
         if (st == NN_OK) st = nn_dist_wait(d, &r, 1, "the hosts' allgather");
         if (st == NN_OK && !(d->hosts = join_hosts(names, d->size, MPI_MAX_PROCESSOR_NAME)))
             st = nn_set_error(NN_ERR_NOMEM, "dist: out of memory");
+        /* the ranks on this host (what MPI_COMM_TYPE_SHARED would group,
+         * without another collective): the progress thread's choice */
+        for (int q = 0; st == NN_OK && q < d->size; q++)
+            d->ranks_on_node += !strcmp(names + (size_t)q * MPI_MAX_PROCESSOR_NAME, me);
     }
     nn_dist_drop(d, names);
     if (st != NN_OK) {

@@ -57,8 +57,10 @@ struct nn_dist {
      * stale ones). The process is expected to end. */
     int broken;
     /* the progress thread (dist_progress.c) */
-    int prog_wanted;       /* run one in fits (MPI's thread level allows) */
+    int prog_choice;       /* 1 always, 0 never, -1 where a core is free for it */
+    int ranks_on_node;     /* this communicator's ranks on this rank's host */
     int prog_running;      /* it exists (this fit) */
+    int prog_ran;          /* the last fit ran one */
     int prog_phase;        /* under prog_mu: idle, armed (it calls MPI), quit */
     pthread_t prog_thread;
     pthread_mutex_t prog_mu;
@@ -98,7 +100,16 @@ void nn_dist_poke(nn_dist *d);
 /* The progress thread (dist_progress.c). Whether MPI's thread level lets
  * one run (MPI_THREAD_SERIALIZED or above). */
 int nn_dist_progress_possible(void);
-/* Starts it for a fit if wanted (NN_OK also when it cannot be created:
+/* The automatic choice: whether a progress thread has a core of its own,
+ * given the cores online, the cores this process may run on (its affinity
+ * mask: a launcher that binds ranks narrows it), the ranks on this host and
+ * each rank's compute threads. A thread on a fully busy node takes its
+ * time from the ranks' compute (docs/scale-out.md, "The progress thread"). */
+int nn_dist_progress_has_core(int online, int allowed, int ranks_on_node, int threads);
+/* NNGRAPH_DIST_PROGRESS as a choice: "0" never (0), "1" always (1),
+ * unset or anything else automatic (-1). */
+int nn_dist_progress_env(void);
+/* Starts it for a fit if chosen (NN_OK also when it cannot be created:
  * the value hook polls then); stops and joins it. */
 nn_status nn_dist_progress_start(nn_dist *d);
 void nn_dist_progress_stop(nn_dist *d);

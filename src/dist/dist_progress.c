@@ -11,11 +11,16 @@
  * never call MPI at once, because the thread makes its calls holding `mu`
  * with the phase armed, and the fit's thread makes its own only after it has
  * set the phase idle under `mu`. Without that thread level (or with
- * NNGRAPH_DIST_PROGRESS=0) the value hook polls as before. */
+ * NNGRAPH_DIST_PROGRESS=0, or where no core is free for it) the value hook
+ * polls as before. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "dist_internal.h"
 
+#include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Between polls while a bucket is in flight: a poll costs about a
  * microsecond, and 20 us keeps the collective's rounds moving without
@@ -60,22 +65,65 @@ int nn_dist_progress_possible(void) {
     return level >= MPI_THREAD_SERIALIZED;
 }
 
-int nn_dist_set_progress_thread(nn_dist *d, int on) {
-    if (!d) return 0;
-    d->prog_wanted = on && nn_dist_progress_possible();
-    return d->prog_wanted;
+int nn_dist_progress_has_core(int online, int allowed, int ranks_on_node, int threads) {
+    if (online < 1) online = 1;
+    if (allowed < 1 || allowed > online) allowed = online;
+    if (ranks_on_node < 1) ranks_on_node = 1;
+    if (threads < 1) threads = 1;
+    /* a core left in this rank's own mask, and one left on the host: ranks
+     * bound to one core each (Open MPI's default for 2 ranks) have none,
+     * however many the host has; unbound ranks share the host's */
+    return threads < allowed && (long)ranks_on_node * threads < online;
 }
 
+/* The cores this process may run on (sysconf's count if unknown). */
+static int allowed_cores(int online) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return online;
+    int n = CPU_COUNT(&set);
+    return n > 0 ? n : online;
+}
+
+int nn_dist_threads_per_rank(const nn_dist *d) {
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int cores = online > 0 && online < INT32_MAX ? (int)online : 1;
+    int allowed = allowed_cores(cores), ranks = d && d->ranks_on_node > 0 ? d->ranks_on_node : 1;
+    /* the host's cores shared out among its ranks, but no more than this
+     * rank's own mask holds (a launcher that binds gives each rank one) */
+    int share = cores / ranks;
+    if (share > allowed) share = allowed;
+    return share > 0 ? share : 1;
+}
+
+int nn_dist_set_progress_thread(nn_dist *d, int on) {
+    if (!d) return 0;
+    d->prog_choice = on < 0 ? -1 : on > 0;
+    if (!nn_dist_progress_possible()) return 0;
+    return d->prog_choice;
+}
+
+/* From NNGRAPH_DIST_PROGRESS: "0" never, "1" always, else automatic. */
+int nn_dist_progress_env(void) {
+    const char *env = getenv("NNGRAPH_DIST_PROGRESS");
+    return env && !strcmp(env, "0") ? 0 : env && !strcmp(env, "1") ? 1 : -1;
+}
+
+int nn_dist_progress_thread(const nn_dist *d) { return d ? d->prog_ran : 0; }
+
 nn_status nn_dist_progress_start(nn_dist *d) {
+    d->prog_ran = 0;
     /* one rank: its "allreduce" is a local copy, nothing to overlap */
-    if (!d->prog_wanted || d->prog_running || d->size < 2) return NN_OK;
-    d->prog_phase = PHASE_IDLE;
-    if (pthread_create(&d->prog_thread, NULL, progress_main, d) != 0) {
-        /* not fatal: the value hook polls instead */
-        d->prog_wanted = 0;
-        return NN_OK;
+    if (d->prog_choice == 0 || d->prog_running || d->size < 2 || !nn_dist_progress_possible()) return NN_OK;
+    if (d->prog_choice < 0) {
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        int cores = online > 0 && online < INT32_MAX ? (int)online : 1;
+        if (!nn_dist_progress_has_core(cores, allowed_cores(cores), d->ranks_on_node, nn_graph_threads(d->g)))
+            return NN_OK;
     }
-    d->prog_running = 1;
+    d->prog_phase = PHASE_IDLE;
+    if (pthread_create(&d->prog_thread, NULL, progress_main, d) != 0) return NN_OK; /* the value hook polls */
+    d->prog_running = d->prog_ran = 1;
     return NN_OK;
 }
 

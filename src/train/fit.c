@@ -114,21 +114,6 @@ static nn_status gradients(nn_graph *g, nn_node *loss, nn_node **params, int n, 
     return NN_OK;
 }
 
-/* A tensor header over rows [first, first+rows) of t: no copy. */
-static void row_view(nn_tensor *view, const nn_tensor *t, int64_t first, int64_t rows) {
-    nn_shape s = t->shape;
-    int64_t row_elems = s.dim[0] ? t->size / s.dim[0] : 0;
-    s.dim[0] = rows;
-    nn_tensor_wrap(view, t->dtype, s, (char *)t->data + (size_t)(first * row_elems) * nn_dtype_size(t->dtype));
-}
-
-static nn_tensor *batch_buffer(const nn_tensor *like, int64_t rows) {
-    nn_shape s = like->shape;
-    s.dim[0] = rows;
-    /* u8 images are gathered into floats (nn_gather_rows converts) */
-    return nn_tensor_new(like->dtype == NN_U8 ? NN_F32 : like->dtype, s);
-}
-
 /* ---- the loop ---- */
 
 typedef struct fit_state {
@@ -142,7 +127,7 @@ typedef struct fit_state {
     const nn_tensor **grad_values; /* the gradients' values after a run, for the optimizer */
     int n_outputs, grad_off;     /* grad_off: where the gradients start */
     nn_optimizer *opt, *owned_opt;
-    nn_tensor *xb, *yb; /* batch buffers, full size */
+    nn_batches bat; /* the batch buffers */
     int64_t *idx;
     int64_t n_train, batch, batches;
     nn_dataset val_view; /* the held-out tail for val_split */
@@ -164,8 +149,7 @@ static void fit_state_free(fit_state *s) {
     free(s->outputs);
     free(s->grad_values);
     nn_optimizer_free(s->owned_opt);
-    nn_tensor_free(s->xb);
-    nn_tensor_free(s->yb);
+    nn_batches_free(&s->bat);
     free(s->idx);
     nn_stopper_free(&s->stop);
     nn_metric_acc_free(&s->train_metrics);
@@ -276,10 +260,10 @@ static nn_status fit_setup(fit_state *s, nn_graph *g, nn_node *loss, const nn_da
         if (s->n_train < 1 || s->n_train >= n)
             return nn_fail_run(g, NN_ERR_ARG, "fit: val_split %g of %lld samples leaves an empty part", o->val_split,
                                (long long)n);
-        row_view(&s->val_x, train->x, s->n_train, n - s->n_train);
+        nn_row_view(&s->val_x, train->x, s->n_train, n - s->n_train);
         s->val_view.x = &s->val_x;
         if (train->y) {
-            row_view(&s->val_y, train->y, s->n_train, n - s->n_train);
+            nn_row_view(&s->val_y, train->y, s->n_train, n - s->n_train);
             s->val_view.y = &s->val_y;
         }
         s->val = &s->val_view;
@@ -292,10 +276,9 @@ static nn_status fit_setup(fit_state *s, nn_graph *g, nn_node *loss, const nn_da
     s->batch = global < s->n_train ? global : s->n_train;
     s->batches = (s->n_train + s->batch - 1) / s->batch;
     int64_t local_rows = (s->batch + world - 1) / world;
-    s->xb = batch_buffer(train->x, local_rows);
-    s->yb = s->y ? batch_buffer(train->y, local_rows) : NULL;
+    nn_status made = nn_batches_init(&s->bat, train, local_rows, s->y != NULL);
     s->idx = malloc((size_t)s->n_train * sizeof *s->idx);
-    if (!s->xb || (s->y && !s->yb) || !s->idx) return nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory for the batches");
+    if (made != NN_OK || !s->idx) return nn_fail_run(g, NN_ERR_NOMEM, "fit: out of memory for the batches");
     return NN_OK;
 }
 
@@ -339,7 +322,7 @@ static nn_status dist_begin(fit_state *s, nn_status st, nn_rng *rng, int *initia
     nn_node *const *grads = s->outputs ? s->outputs + s->grad_off : NULL;
     if (st != NN_OK) nn_set_error(st, "%s", nn_error_message(s->g));
     nn_fit_dist_start start = {st, s->g, s->params, grads, s->n_params, s->opt, rng, initial_epoch, s->n_train,
-                               s->xb ? s->xb->shape.dim[0] : 0};
+                               s->bat.x[0] ? s->bat.x[0]->shape.dim[0] : 0};
     nn_status agreed = s->dist->begin(s->dist->ctx, &start);
     if (agreed != NN_OK && st == NN_OK) nn_fail_run(s->g, agreed, "fit: %s", nn_last_error());
     return st != NN_OK ? st : agreed;
@@ -443,15 +426,15 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
             }
             /* headers over the batch buffers (a partial batch uses their first rows) */
             nn_tensor xt, yt;
-            row_view(&xt, s.xb, 0, mine);
-            if (s.y) row_view(&yt, s.yb, 0, mine);
-            if (mine > 0) {
-                st = nn_gather_rows(train->x, s.idx + first, mine, &xt);
-                if (st == NN_OK && s.y) st = nn_gather_rows(train->y, s.idx + first, mine, &yt);
-                if (st != NN_OK) nn_fail_run(g, st, "fit: %s", nn_last_error());
-            }
+            if (mine > 0 && (st = nn_batches_get(&s.bat, b, s.idx + first, mine, &xt, &yt)) != NN_OK)
+                nn_fail_run(g, st, "fit: %s", nn_last_error());
             if (st == NN_OK && mine > 0) st = nn_set_input(g, s.x, &xt);
             if (st == NN_OK && mine > 0 && s.y) st = nn_set_input(g, s.y, &yt);
+            /* the next batch, gathered by an idle pool thread during this
+             * step (one process: a shard's rows are known only at its step) */
+            if (st == NN_OK && !s.dist && b + 1 < s.batches)
+                nn_batches_prefetch(&s.bat, g->exec, b + 1, s.idx + first + rows,
+                                    b + 2 < s.batches ? s.batch : last_rows);
             g->row_ids = s.idx + first; /* errors name the dataset's rows */
             if (st == NN_OK && mine > 0) {
                 /* the step runs in training mode (dropout, batch
@@ -477,6 +460,8 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
             seen += rows;
             for (int i = 0; i < s.n_params; i++) s.grad_values[i] = nn_value(s.outputs[s.grad_off + i]);
             st = nn_optimizer_update(s.opt, s.grad_values, s.n_params);
+            /* the next batch is in before any callback can touch the graph */
+            nn_batches_wait(&s.bat);
             if (st != NN_OK) {
                 nn_fail_run(g, st, "fit: %s", nn_last_error());
                 break;
@@ -491,6 +476,9 @@ nn_status nn_fit(nn_graph *g, nn_node *loss, const nn_dataset *train, const nn_f
             if (s.dist && (st = dist_agree_stop(&s, &stopped)) != NN_OK) break;
             if (stopped) break;
         }
+        /* a batch gathered for a step that did not run is dropped */
+        nn_batches_wait(&s.bat);
+        s.bat.pending = -1;
         if (st != NN_OK) break;
         ei.epoch = epoch;
         ei.epochs = o.epochs;

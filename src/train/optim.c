@@ -26,49 +26,16 @@
  * clip_norm)), then each element to [-clip_value, clip_value].
  *
  * Each parameter is updated by one fused loop over restrict pointers (no
- * temporaries, one pass over memory) that the compiler vectorises. */
-#include "internal.h"
+ * temporaries, one pass over memory) that the compiler vectorises; the
+ * step that drives the loops (clipping, decay, the split across threads)
+ * is optim_step.c. */
+#include "optim_internal.h"
 #include "kernels.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Hyperparameters as the decimals the user wrote (see as_written). */
-typedef struct hparams {
-    double lr, momentum, beta1, beta2, epsilon, rho, weight_decay, clip_norm, clip_value;
-    double nesterov, torch_epsilon; /* 0 or 1 */
-} hparams;
-
-/* The per-step scalars an update loop takes, worked out once a step. */
-typedef struct step_consts {
-    float a, b, c, d, e;
-} step_consts;
-
-typedef struct optim_desc {
-    const char *name;
-    float default_lr;
-    /* slot names; the entry's num_slots says how many are in use */
-    const char *slot_names[2];
-    int (*num_slots)(const hparams *h);
-    /* logged keys: `keys` always, `optional` when not zero */
-    const char *keys[6], *optional[4];
-    void (*prepare)(const hparams *h, int64_t t, step_consts *k);
-    void (*update)(const step_consts *k, int slots, float *w, float *const *state, const float *g, int64_t n);
-} optim_desc;
-
-struct nn_optimizer {
-    const optim_desc *desc;
-    hparams h;
-    int64_t steps;     /* updates done (Adam's t before the next one) */
-    int n;             /* attached parameters */
-    nn_node **params;
-    nn_tensor **weights; /* params[i]'s value, resolved at attach */
-    nn_tensor **slots;   /* slots[i * num_slots + s] */
-    float *scratch;      /* the clipped or decayed gradient, when needed */
-    int64_t scratch_size;
-};
 
 /* The shortest decimal that reads back as f: 0.999f is 0.99900001287 in
  * binary, and 1 - 0.999f in float is 0.00099998713, 1.3e-5 off the 0.001
@@ -154,10 +121,6 @@ NN_VECTOR_CLONES static void rmsprop_momentum_loop(float *restrict w, float *res
     }
 }
 
-NN_VECTOR_CLONES static void scale_loop(float *restrict w, int64_t n, float factor) {
-    for (int64_t i = 0; i < n; i++) w[i] *= factor;
-}
-
 /* ---- the table's entries ---- */
 
 static int sgd_slots(const hparams *h) { return h->momentum != 0.0; }
@@ -233,6 +196,7 @@ static const optim_desc optimizers[OPT_COUNT] = {
                   .prepare = adam_prepare,
                   .update = adam_update},
     [OPT_ADAMW] = {.name = "adamw",
+                   .decoupled_decay = 1,
                    .default_lr = 0.001f,
                    .slot_names = {"adam_m", "adam_v"},
                    .num_slots = adam_slots,
@@ -391,12 +355,11 @@ static void detach(nn_optimizer *o) {
     free(o->slots);
     free(o->params);
     free(o->weights);
-    free(o->scratch);
+    free(o->start);
     o->slots = NULL;
     o->params = NULL;
     o->weights = NULL;
-    o->scratch = NULL;
-    o->scratch_size = 0;
+    o->start = NULL;
     o->n = 0;
 }
 
@@ -421,11 +384,6 @@ const char *nn_optimizer_slot_name(const nn_optimizer *opt, int slot) {
     return opt->desc->slot_names[slot];
 }
 
-/* The gradient needs its own copy when it is clipped or decayed. */
-static int needs_scratch(const nn_optimizer *o) {
-    return o->h.clip_norm > 0 || o->h.clip_value > 0 || (o->desc != &optimizers[OPT_ADAMW] && o->h.weight_decay > 0);
-}
-
 nn_status nn_optimizer_attach(nn_optimizer *opt, nn_node *const *params, int n) {
     if (!opt || n < 0 || (n > 0 && !params)) return nn_set_error(NN_ERR_ARG, "optimizer attach: bad arguments");
     for (int i = 0; i < n; i++)
@@ -442,22 +400,18 @@ nn_status nn_optimizer_attach(nn_optimizer *opt, nn_node *const *params, int n) 
     opt->params = malloc((size_t)(n ? n : 1) * sizeof *opt->params);
     opt->weights = malloc((size_t)(n ? n : 1) * sizeof *opt->weights);
     opt->slots = calloc((size_t)(n * slots > 0 ? n * slots : 1), sizeof *opt->slots);
-    if (!opt->params || !opt->weights || !opt->slots) goto nomem;
+    opt->start = malloc((size_t)(n + 1) * sizeof *opt->start);
+    if (!opt->params || !opt->weights || !opt->slots || !opt->start) goto nomem;
     opt->n = n;
-    int64_t largest = 0;
+    opt->start[0] = 0;
     for (int i = 0; i < n; i++) {
         opt->params[i] = params[i];
         opt->weights[i] = params[i]->tensor;
-        if (opt->weights[i]->size > largest) largest = opt->weights[i]->size;
+        opt->start[i + 1] = opt->start[i] + opt->weights[i]->size;
         for (int s = 0; s < slots; s++) {
             opt->slots[i * slots + s] = nn_tensor_new(NN_F32, params[i]->tensor->shape);
             if (!opt->slots[i * slots + s]) goto nomem;
         }
-    }
-    if (needs_scratch(opt) && largest > 0) {
-        opt->scratch = malloc((size_t)largest * sizeof *opt->scratch);
-        opt->scratch_size = largest;
-        if (!opt->scratch) goto nomem;
     }
     return NN_OK;
 nomem:
@@ -492,78 +446,4 @@ int nn_optimizer_hparams(const nn_optimizer *opt, const char **keys, double *val
     if (n > max) n = max < 0 ? 0 : max;
     for (int i = 0; i < n; i++) keys[i] = k[i], values[i] = hparam_value(&opt->h, k[i]);
     return n;
-}
-
-/* ---- the step ---- */
-
-/* The factor Keras's global-norm clipping scales every gradient by: 1
- * when the norm over all of them is within clip_norm. */
-static float clip_scale(const nn_optimizer *o, const nn_tensor *const *grads) {
-    if (!(o->h.clip_norm > 0)) return 1.f;
-    double sq = 0.0;
-    for (int i = 0; i < o->n; i++) {
-        const float *g = grads[i]->data;
-        for (int64_t j = 0; j < grads[i]->size; j++) sq += (double)g[j] * g[j];
-    }
-    double norm = sqrt(sq);
-    return norm > o->h.clip_norm ? (float)(o->h.clip_norm / norm) : 1.f;
-}
-
-/* The gradient the update sees: scaled, clipped and decayed into scratch
- * (or g itself when none of those is on). */
-static const float *effective_grad(const nn_optimizer *o, int i, const float *g, float scale) {
-    if (!o->scratch) return g;
-    const float *w = o->weights[i]->data;
-    float *e = o->scratch, cv = (float)o->h.clip_value;
-    float wd = o->desc == &optimizers[OPT_ADAMW] ? 0.f : (float)o->h.weight_decay;
-    for (int64_t j = 0; j < o->weights[i]->size; j++) {
-        float gj = g[j] * scale;
-        if (cv > 0.f) gj = gj > cv ? cv : gj < -cv ? -cv : gj;
-        e[j] = gj + wd * w[j];
-    }
-    return e;
-}
-
-nn_status nn_optimizer_update(nn_optimizer *opt, const nn_tensor *const *grads, int n) {
-    if (!opt || (n > 0 && !grads)) return nn_set_error(NN_ERR_ARG, "optimizer step: bad arguments");
-    if (n != opt->n)
-        return nn_set_error(NN_ERR_STATE, "optimizer step: %d gradients for %d attached parameters", n, opt->n);
-    for (int i = 0; i < n; i++) {
-        const nn_tensor *gv = grads[i], *w = opt->weights[i];
-        if (!gv)
-            return nn_set_error(NN_ERR_STATE, "optimizer step: gradient %d of '%s' has no value (run it first)", i,
-                                opt->params[i]->name);
-        if (gv->dtype != NN_F32 || gv->size != w->size)
-            return nn_set_error(NN_ERR_SHAPE, "optimizer step: the gradient of '%s' has %lld elements, the parameter %lld",
-                                opt->params[i]->name, (long long)gv->size, (long long)w->size);
-    }
-    int slots = nn_optimizer_num_slots(opt);
-    int64_t t = opt->steps + 1;
-    step_consts k = {0};
-    opt->desc->prepare(&opt->h, t, &k);
-    float scale = clip_scale(opt, grads);
-    float decay = opt->desc == &optimizers[OPT_ADAMW] ? (float)(1.0 - opt->h.lr * opt->h.weight_decay) : 1.f;
-    for (int i = 0; i < n; i++) {
-        float *w = opt->weights[i]->data;
-        const float *g = effective_grad(opt, i, grads[i]->data, scale);
-        if (decay != 1.f) scale_loop(w, opt->weights[i]->size, decay);
-        float *state[2] = {NULL, NULL};
-        for (int s = 0; s < slots; s++) state[s] = opt->slots[i * slots + s]->data;
-        opt->desc->update(&k, slots, w, state, g, opt->weights[i]->size);
-    }
-    opt->steps = t;
-    return NN_OK;
-}
-
-nn_status nn_optimizer_step(nn_optimizer *opt, nn_node *const *grads, int n) {
-    if (!opt || (n > 0 && !grads)) return nn_set_error(NN_ERR_ARG, "optimizer step: bad arguments");
-    if (n != opt->n)
-        return nn_set_error(NN_ERR_STATE, "optimizer step: %d gradients for %d attached parameters", n, opt->n);
-    const nn_tensor *stack[16] = {0};
-    const nn_tensor **values = n <= 16 ? stack : malloc((size_t)n * sizeof *values);
-    if (!values) return nn_set_error(NN_ERR_NOMEM, "optimizer step: out of memory");
-    for (int i = 0; i < n; i++) values[i] = grads[i] ? nn_value(grads[i]) : NULL;
-    nn_status s = nn_optimizer_update(opt, values, n);
-    if (values != stack) free(values);
-    return s;
 }

@@ -4,6 +4,7 @@
 #define NN_TRAIN_INTERNAL_H
 
 #include "internal.h"
+#include "pool.h"
 
 /* ---- the progress line (progress.c) ---- */
 
@@ -32,6 +33,47 @@ void nn_progress_step(nn_progress *p, int64_t batch, double loss, double accurac
 void nn_progress_epoch_end(nn_progress *p, double loss, double accuracy, double val_loss, double val_accuracy);
 /* Ends a half-drawn TTY line (before an error message or an early stop). */
 void nn_progress_break(nn_progress *p);
+
+/* ---- nn_fit's batches (batches.c) ---- */
+
+/* The batch buffers (two pairs when the next batch is gathered by a pool
+ * thread during a step), and that gather's state. */
+typedef struct nn_batches {
+    const nn_dataset *train;
+    int with_y;             /* targets are gathered too */
+    nn_tensor *x[2], *y[2]; /* pair 1 is made on the first prefetch */
+    int cur;                /* the pair the current step reads */
+    int off;                /* 1: no second pair (out of memory) */
+    int64_t pending;        /* the batch being gathered into the other pair, or -1 */
+    /* the gather handed to the pool thread */
+    nn_async async;
+    nn_tensor next_x, next_y;
+    const int64_t *next_idx;
+    int64_t next_rows;
+    nn_status next_st;
+} nn_batches;
+
+/* A tensor header over rows [first, first+rows) of t: no copy. */
+void nn_row_view(nn_tensor *view, const nn_tensor *t, int64_t first, int64_t rows);
+/* One pair of buffers of `rows` rows shaped like train's x (f32 for u8
+ * images) and, with_y, its y. NN_ERR_NOMEM if they cannot be made (no
+ * message set); nn_batches_free in any case. */
+nn_status nn_batches_init(nn_batches *bb, const nn_dataset *train, int64_t rows, int with_y);
+/* Waits for a gather still running, frees the buffers. */
+void nn_batches_free(nn_batches *bb);
+/* Batch b, rows idx[0..n) of the dataset, as headers xt (and yt with
+ * targets) over the current buffers: the pair a pool thread gathered when
+ * nn_batches_prefetch posted b, else gathered here. Errors as
+ * nn_gather_rows's. */
+nn_status nn_batches_get(nn_batches *bb, int64_t b, const int64_t *idx, int64_t n, nn_tensor *xt, nn_tensor *yt);
+/* Posts the gather of batch b (rows idx[0..n)) into the other buffers to
+ * a thread of e, when e has one besides the caller's; else does nothing
+ * (nn_batches_get gathers it then). idx must stay as it is until the
+ * gather is collected (nn_batches_get or nn_batches_wait). */
+void nn_batches_prefetch(nn_batches *bb, struct nn_exec *e, int64_t b, const int64_t *idx, int64_t n);
+/* Returns once a posted gather is done (the buffers are then the caller's
+ * alone). */
+void nn_batches_wait(nn_batches *bb);
 
 /* ---- metrics (predict.c) ---- */
 

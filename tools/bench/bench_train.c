@@ -118,7 +118,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     int64_t steps = 0;
-    double first = NAN, last = NAN, t0 = bench_now();
+    double first = NAN, last = NAN, t0 = bench_now(), c0 = bench_cpu_now();
     if (use_fit) {
         nn_fit_result res;
         nn_fit_opts fo = {.epochs = epochs, .batch_size = batch, .optimizer = opt, .x = m.x, .y = m.y,
@@ -138,15 +138,15 @@ int main(int argc, char **argv) {
             if (e == 0) first = last;
         }
     }
-    double secs = bench_now() - t0;
+    double secs = bench_now() - t0, cpu_secs = bench_cpu_now() - c0;
     /* the training step's plan at the full batch size (core loop only:
      * nn_fit makes its own gradient nodes) */
     nn_plan_info plan = {0};
     if (!use_fit) nn_plan_stats(m.g, m.outs, m.n_params + 1, batch, &plan);
     printf("impl=nngraph net=%s width=%d loop=%s data=%s threads=%d epochs=%d samples=%lld batch=%d seconds=%.4f "
-           "steps=%lld us_per_step=%.2f samples_per_s=%.0f first_loss=%.4f last_loss=%.4f peak_rss_kib=%ld",
+           "cpu_seconds=%.4f steps=%lld us_per_step=%.2f samples_per_s=%.0f first_loss=%.4f last_loss=%.4f peak_rss_kib=%ld",
            net, dims[1], loop, strcmp(data, "random") ? (is_fashion ? "fashion" : "digits20") : "random", threads, epochs, (long long)samples, batch,
-           secs, (long long)steps, 1e6 * secs / (double)steps, (double)samples * epochs / secs, first, last,
+           secs, cpu_secs, (long long)steps, 1e6 * secs / (double)steps, (double)samples * epochs / secs, first, last,
            bench_peak_rss_kib());
     if (!use_fit)
         printf(" plan_steps=%d plan_fused=%d plan_inplace=%d arena_bytes=%zu naive_bytes=%zu runs_one=%lld runs_all=%lld "

@@ -10,6 +10,9 @@
 
 /* Seconds on a monotonic clock. */
 double bench_now(void);
+/* CPU seconds of this process (all its threads) so far: on a loaded
+ * machine, the work done, without the time other processes took. */
+double bench_cpu_now(void);
 /* Peak resident set size of this process so far, in KiB (ru_maxrss). */
 long bench_peak_rss_kib(void);
 /* The value of "--name V" in argv as an integer, or `dflt`; exits with

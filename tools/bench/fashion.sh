@@ -9,8 +9,10 @@
 # interleaved, and the fastest repeat is kept (other processes only add
 # time); at 1 thread the CPU time of training is compared too, the figure
 # other processes on a shared machine disturb least. OPENBLAS_NUM_THREADS=1
-# for both sides: nngraph splits products
-# over its own threads, and PyTorch gets torch.set_num_threads(N).
+# for both sides: nngraph splits products over its own threads, and
+# PyTorch gets torch.set_num_threads(N). The examples run
+# --no-standardize, so both sides compute the same graph on raw 0..1
+# pixels (the schedule does not change the work).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 limit=0 epochs=1 repeat=${REPEAT:-2}
@@ -42,7 +44,8 @@ for ((r = 0; r < repeat; r++)); do
   for net in cnn mlp; do
     for t in 1 2; do
       line=$(/usr/bin/time -f 'peak_rss_kib=%M' "build/examples/fashion_$net" --epochs "$epochs" --threads "$t" \
-             --no-val --bench $( [ "$limit" != 0 ] && echo --limit "$limit") 2>"$tmp/err" | grep '^impl=')
+             --no-val --no-standardize --bench $( [ "$limit" != 0 ] && echo --limit "$limit") 2>"$tmp/err" |
+             grep '^impl=')
       line="$line $(tail -1 "$tmp/err")"
       echo "  $line" >&2
       keep "$tmp/ng-$net-$t" "$line"
