@@ -243,7 +243,22 @@ Test(optim, names_defaults_and_errors) {
     cr_assert_null(nn_optimizer_from_name("adam", &(nn_optimizer_opts){.clip_norm = -1.f}));
     cr_assert(strstr(nn_last_error(), "clip_norm"), "%s", nn_last_error());
     cr_assert_null(nn_optimizer_from_name("sgd", &(nn_optimizer_opts){.epsilon_form = NN_EPSILON_TORCH}));
+    cr_assert(strstr(nn_last_error(), "epsilon form"), "%s", nn_last_error());
     cr_assert_null(nn_optimizer_from_name("adam", &(nn_optimizer_opts){.momentum = 0.5f}));
+    cr_assert(strstr(nn_last_error(), "adam: takes no momentum"), "%s", nn_last_error());
+    cr_assert_null(nn_optimizer_from_name("rmsprop", &(nn_optimizer_opts){.momentum = 0.5f, .nesterov = 1}));
+    /* AdamW decays by Keras's 0.004 unless told; Adam not at all */
+    const char *wd_of[2] = {"adamw", "adam"};
+    for (int i = 0; i < 2; i++) {
+        nn_optimizer *o = nn_optimizer_from_name(wd_of[i], NULL);
+        const char *keys[16];
+        double values[16], wd = -1;
+        int n = nn_optimizer_hparams(o, keys, values, 16);
+        for (int k = 0; k < n; k++)
+            if (!strcmp(keys[k], "weight_decay")) wd = values[k];
+        cr_assert(i == 0 ? fabs(wd - 0.004) < 1e-9 : wd == -1, "%s: weight_decay %g", wd_of[i], wd);
+        nn_optimizer_free(o);
+    }
     struct {
         const char *name;
         float lr;

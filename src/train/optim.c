@@ -197,6 +197,7 @@ static const optim_desc optimizers[OPT_COUNT] = {
                   .update = adam_update},
     [OPT_ADAMW] = {.name = "adamw",
                    .decoupled_decay = 1,
+                   .default_weight_decay = 0.004f, /* Keras's AdamW default */
                    .default_lr = 0.001f,
                    .slot_names = {"adam_m", "adam_v"},
                    .num_slots = adam_slots,
@@ -245,6 +246,15 @@ static const optim_desc *find_desc(const char *name) {
     return NULL;
 }
 
+/* Whether d logs (so accepts) the hyperparameter `key`. */
+static int desc_takes(const optim_desc *d, const char *key) {
+    for (size_t i = 0; i < sizeof d->keys / sizeof d->keys[0] && d->keys[i]; i++)
+        if (strcmp(d->keys[i], key) == 0) return 1;
+    for (size_t i = 0; i < sizeof d->optional / sizeof d->optional[0] && d->optional[i]; i++)
+        if (strcmp(d->optional[i], key) == 0) return 1;
+    return 0;
+}
+
 const char *nn_optimizer_names(void) { return "sgd, adam, adamw, rmsprop"; }
 
 static int in_unit(float x) { return x >= 0.f && x < 1.f; }
@@ -264,7 +274,7 @@ nn_optimizer *nn_optimizer_from_name(const char *name, const nn_optimizer_opts *
     if (o.beta2 == 0.f) o.beta2 = 0.999f;
     if (o.rho == 0.f) o.rho = 0.9f;
     if (o.epsilon == 0.f) o.epsilon = 1e-7f;
-    if (d == &optimizers[OPT_ADAMW] && o.weight_decay == 0.f) o.weight_decay = 0.004f;
+    if (o.weight_decay == 0.f) o.weight_decay = d->default_weight_decay;
     const char *bad = NULL;
     double value = 0;
     if (!finite_nonneg(o.lr)) bad = "learning rate must be finite and >= 0", value = o.lr;
@@ -280,15 +290,16 @@ nn_optimizer *nn_optimizer_from_name(const char *name, const nn_optimizer_opts *
         nn_set_error(NN_ERR_ARG, "%s: %s, got %g", who, bad, value);
         return NULL;
     }
-    if (o.nesterov && (d != &optimizers[OPT_SGD] || o.momentum == 0.f)) {
+    /* what an optimizer accepts is what its descriptor logs */
+    if (o.nesterov && (!desc_takes(d, "nesterov") || o.momentum == 0.f)) {
         nn_set_error(NN_ERR_ARG, "%s: Nesterov momentum needs sgd with momentum > 0", who);
         return NULL;
     }
-    if (o.momentum != 0.f && d != &optimizers[OPT_SGD] && d != &optimizers[OPT_RMSPROP]) {
-        nn_set_error(NN_ERR_ARG, "%s: momentum is for sgd and rmsprop (adam's is beta1)", who);
+    if (o.momentum != 0.f && !desc_takes(d, "momentum")) {
+        nn_set_error(NN_ERR_ARG, "%s: takes no momentum (adam's is beta1; momentum is for sgd and rmsprop)", who);
         return NULL;
     }
-    if (o.epsilon_form == NN_EPSILON_TORCH && d != &optimizers[OPT_ADAM] && d != &optimizers[OPT_ADAMW]) {
+    if (o.epsilon_form == NN_EPSILON_TORCH && !desc_takes(d, "torch_epsilon")) {
         nn_set_error(NN_ERR_ARG, "%s: the epsilon form is a choice for adam and adamw only", who);
         return NULL;
     }
@@ -438,8 +449,8 @@ int nn_optimizer_hparams(const nn_optimizer *opt, const char **keys, double *val
     const char *k[16];
     int n = 0;
     const optim_desc *d = opt->desc;
-    for (int i = 0; i < 6 && d->keys[i]; i++) k[n++] = d->keys[i];
-    for (int i = 0; i < 4 && d->optional[i]; i++)
+    for (size_t i = 0; i < sizeof d->keys / sizeof d->keys[0] && d->keys[i]; i++) k[n++] = d->keys[i];
+    for (size_t i = 0; i < sizeof d->optional / sizeof d->optional[0] && d->optional[i]; i++)
         if (hparam_value(&opt->h, d->optional[i]) != 0.0) k[n++] = d->optional[i];
     if (opt->h.clip_norm > 0) k[n++] = "clip_norm";
     if (opt->h.clip_value > 0) k[n++] = "clip_value";

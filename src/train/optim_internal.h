@@ -21,6 +21,7 @@ typedef struct optim_desc {
     int decoupled_decay; /* 1: weight_decay shrinks the weights apart from
                             the gradient (AdamW), 0: it joins the gradient */
     float default_lr;
+    float default_weight_decay; /* when the caller gives none */
     /* slot names; the entry's num_slots says how many are in use */
     const char *slot_names[2];
     int (*num_slots)(const hparams *h);
