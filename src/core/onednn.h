@@ -23,7 +23,8 @@ dnnl_engine_t nn_dnnl_engine(char *err);
 
 /* Writes "what: oneDNN's status name" into err and returns the nn_status
  * that fits s (NN_ERR_NOMEM for out of memory, NN_ERR_SHAPE for
- * unimplemented or invalid arguments, NN_ERR_RUNTIME otherwise). */
+ * oneDNN's statuses dnnl_unimplemented and dnnl_invalid_arguments,
+ * NN_ERR_RUNTIME otherwise). */
 nn_status nn_dnnl_err(char *err, dnnl_status_t s, const char *what);
 
 /* Makes a primitive descriptor for the engine and the primitive attributes
