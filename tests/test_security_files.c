@@ -214,27 +214,55 @@ Test(files, atomic_writes_respect_the_umask_and_keep_a_files_mode) {
     nn_graph_free(g);
 }
 
+/* A copy of the file at path that anyone may run, in /tmp: the checkout
+ * (so the build) may sit below a directory only its owner can enter, as
+ * under `mktemp -d`. The caller unlinks it. */
+static int copy_for_anyone(const char *path, char *copy, size_t len) {
+    snprintf(copy, len, "/tmp/nng_sec_exe_%ld", (long)getpid());
+    int in = open(path, O_RDONLY), out = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    char buf[1 << 16];
+    ssize_t n = 0;
+    while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n) n = -1;
+    if (in >= 0) close(in);
+    if (out >= 0) close(out);
+    return in >= 0 && out >= 0 && n == 0 && chmod(copy, 0755) == 0 ? 0 : -1;
+}
+
 /* Runs argv (NULL-terminated) as an unprivileged user when we are root
- * (permissions do not bind root), in `cwd`; returns the exit status and
- * leaves stderr in err. */
+ * (permissions do not bind root), in `cwd`, from a copy of argv[0] that
+ * user can reach; returns the exit status and leaves stderr in err. */
 static int run_unprivileged(const char *cwd, char *const *argv) {
-    char errpath[300];
+    char errpath[300], exe[300];
     snprintf(errpath, sizeof errpath, "/tmp/nng_sec_err_%ld", (long)getpid());
+    if (copy_for_anyone(argv[0], exe, sizeof exe) != 0) {
+        snprintf(err, sizeof err, "cannot copy %s to %s", argv[0], exe);
+        unlink(exe);
+        return -1;
+    }
     pid_t pid = fork();
     if (pid == 0) {
         int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0666);
         if (fd >= 0) dup2(fd, 2);
         int nul = open("/dev/null", O_WRONLY);
         if (nul >= 0) dup2(nul, 1);
-        if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)) _exit(126);
-        if (chdir(cwd) != 0) _exit(125);
-        execv(argv[0], argv);
+        if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)) {
+            fprintf(stderr, "cannot drop root\n");
+            _exit(126);
+        }
+        if (chdir(cwd) != 0) {
+            fprintf(stderr, "cannot enter %s as an unprivileged user\n", cwd);
+            _exit(125);
+        }
+        execv(exe, argv);
+        fprintf(stderr, "cannot run %s as an unprivileged user\n", exe);
         _exit(127);
     }
     int status = 0;
     waitpid(pid, &status, 0);
     tu_slurp(errpath, err, sizeof err);
     unlink(errpath);
+    unlink(exe);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
