@@ -25,13 +25,13 @@ extern const cli_command cli_dot, cli_summary, cli_check, cli_train, cli_predict
  * CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 2, 3), nonnull(2)))
 #endif
     ;
 /* Prints "nngraph CMD: message" on stderr; returns CLI_RUNTIME. */
 int cli_fail(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 2, 3), nonnull(2)))
 #endif
     ;
 /* The message of the last cli_fail (without "nngraph CMD: "), "" if none:

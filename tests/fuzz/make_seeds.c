@@ -151,19 +151,18 @@ int main(int argc, char **argv) {
         sqlite3_close(db);
         put_file("runlog", "run.db", "seed.db");
         /* a CSV of the first rows */
-        char *csv = malloc(1 << 20);
+        char csv[4096]; /* 20 rows of 4 features and a label */
         size_t at = 0;
-        at += (size_t)sprintf(csv + at, "f1,f2,f3,f4,label\n");
+        at += (size_t)snprintf(csv + at, sizeof csv - at, "f1,f2,f3,f4,label\n");
         for (int r = 0; r < 20; r++) {
             /* the pair loader keeps pixels as bytes (data.h): v / 255 */
             const unsigned char *xr = (const unsigned char *)nn_tensor_data(d->x) + r * 400 + 150;
-            at += (size_t)sprintf(csv + at, "%g,%g,%g,%g,%d\n", xr[0] / 255.0f, xr[1] / 255.0f, xr[2] / 255.0f,
+            at += (size_t)snprintf(csv + at, sizeof csv - at, "%g,%g,%g,%g,%d\n", xr[0] / 255.0f, xr[1] / 255.0f, xr[2] / 255.0f,
                                   xr[3] / 255.0f, nn_tensor_i32(d->y)[r]);
         }
         put("csv", "digits.csv", csv, at);
         static const char odd[] = "\xEF\xBB\xBF" "a, \"b\" ,c\r\n1,2.5e-3,3\r\n\r\n-4,5,6e7\r\n";
         put("csv", "quoted_crlf.csv", odd, sizeof odd - 1);
-        free(csv);
     }
     nn_dataset_free(d);
     nn_dataset_free(blobs);
